@@ -1,0 +1,33 @@
+// SHA-256 and hex helpers. Pure JS (noble), so the same code hashes in a node and in a browser wallet.
+
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
+
+export type Hash = Uint8Array
+
+export function sha256 (data: Uint8Array): Hash {
+  return nobleSha256(data)
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+
+export function toHex (b: Uint8Array): string {
+  let s = ''
+  for (let i = 0; i < b.length; i++) s += HEX[b[i]!]
+  return s
+}
+
+export function fromHex (s: string): Uint8Array {
+  if (s.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(s)) throw new TypeError('invalid hex string')
+  const out = new Uint8Array(s.length / 2)
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(i * 2, i * 2 + 2), 16)
+  return out
+}
+
+export function concatBytes (...parts: Uint8Array[]): Uint8Array {
+  let len = 0
+  for (const p of parts) len += p.length
+  const out = new Uint8Array(len)
+  let off = 0
+  for (const p of parts) { out.set(p, off); off += p.length }
+  return out
+}

@@ -1,0 +1,14 @@
+// The subset of sodium-native's API that bftnode uses (the package ships no types).
+declare module 'sodium-native' {
+  const sodium: {
+    crypto_sign_PUBLICKEYBYTES: number
+    crypto_sign_SECRETKEYBYTES: number
+    crypto_sign_SEEDBYTES: number
+    crypto_sign_BYTES: number
+    crypto_sign_seed_keypair (pk: Buffer, sk: Buffer, seed: Buffer): void
+    crypto_sign_detached (sig: Buffer, message: Buffer, sk: Buffer): void
+    crypto_sign_verify_detached (sig: Buffer, message: Buffer, pk: Buffer): boolean
+    randombytes_buf (buf: Buffer): void
+  }
+  export default sodium
+}
