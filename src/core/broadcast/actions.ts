@@ -1,0 +1,50 @@
+// What the replica asks its host to do. The host executes actions in order and must finish a
+// `persist` (durably: fsync) before it executes any action after it: that is how "a binding is
+// on disk before the vote that relies on it leaves the node" holds across crashes.
+
+import type { Hash } from '../crypto/hash.js'
+import type { Outcome } from '../ledger/ledger.js'
+import type { SignedOp, Slot } from '../ledger/op.js'
+
+/** A peer is named by the hex of its public key (for a validator: its validator key). */
+export type PeerId = string
+
+export type PersistRecord =
+  /** Slots this validator has bound, with the ops bound to them. */
+  | { readonly kind: 'bindings', readonly ops: readonly Uint8Array[] }
+  /** A verified certificate (the encoded Certified message). */
+  | { readonly kind: 'certificate', readonly bytes: Uint8Array }
+
+export type Action =
+  | { readonly type: 'send', readonly to: PeerId, readonly bytes: Uint8Array, readonly kind: string }
+  | { readonly type: 'broadcast', readonly bytes: Uint8Array, readonly kind: string }
+  | { readonly type: 'persist', readonly record: PersistRecord }
+  | { readonly type: 'deliver', readonly op: SignedOp, readonly outcome: Outcome, readonly cert: string }
+  /** An op this node was broadcasting can never be certified: its author equivocated. */
+  | { readonly type: 'dropped', readonly op: SignedOp, readonly reason: string, readonly evidence: SignedOp }
+
+/** How a message from the network was judged (gossip validation: reject penalises the sender). */
+export type Verdict = 'accept' | 'ignore' | 'reject'
+
+export interface ReceiveResult {
+  readonly verdict: Verdict
+  readonly reason?: string
+  readonly actions: Action[]
+}
+
+export type SubmitStatus =
+  | { readonly status: 'queued', readonly hash: Hash }
+  | { readonly status: 'delivered', readonly hash: Hash }
+  | { readonly status: 'rejected', readonly code: SubmitRejection, readonly reason: string }
+
+export type SubmitRejection = 'malformed' | 'bad-signature' | 'conflict' | 'too-far-ahead' | 'busy' | 'not-accepted'
+
+export interface SubmitResult {
+  readonly results: SubmitStatus[]
+  readonly actions: Action[]
+}
+
+export interface SlotConflict {
+  readonly slot: Slot
+  readonly ops: readonly [SignedOp, SignedOp]
+}

@@ -1,0 +1,72 @@
+// Slot bindings: a validator's promise never to sign two different ops for one (account, seq).
+// A binding is made before the vote that relies on it and persisted before that vote is sent,
+// so the promise survives restarts. Bindings also let a validator re-propose ops whose
+// broadcaster vanished: it holds every op it voted for until that op is certified.
+
+import { toHex } from '../crypto/hash.js'
+import type { Hash } from '../crypto/hash.js'
+import { bytesEqual } from '../codec/canonical.js'
+import { slotKey } from '../ledger/op.js'
+import type { SignedOp } from '../ledger/op.js'
+
+export interface Binding {
+  readonly op: SignedOp
+  /** When it was bound or last re-proposed: the next re-proposal waits from here. */
+  since: number
+  /** A certificate for this op has been seen: no need to re-propose it. */
+  certified: boolean
+}
+
+export type BindResult =
+  | { readonly kind: 'new' }
+  | { readonly kind: 'same' }
+  | { readonly kind: 'conflict', readonly bound: SignedOp }
+
+export class SlotBindings {
+  private readonly bySlot = new Map<string, Binding>()
+
+  check (op: SignedOp): BindResult {
+    const b = this.bySlot.get(slotKey(op.account, op.seq))
+    if (b === undefined) return { kind: 'new' }
+    return bytesEqual(b.op.hash, op.hash) ? { kind: 'same' } : { kind: 'conflict', bound: b.op }
+  }
+
+  /** Records a binding; the caller has checked there is no conflicting one. */
+  bind (op: SignedOp, now: number): void {
+    const key = slotKey(op.account, op.seq)
+    if (!this.bySlot.has(key)) this.bySlot.set(key, { op, since: now, certified: false })
+  }
+
+  markCertified (op: SignedOp): void {
+    const b = this.bySlot.get(slotKey(op.account, op.seq))
+    if (b !== undefined && bytesEqual(b.op.hash, op.hash)) b.certified = true
+  }
+
+  /** Once a slot is delivered the delivered op itself is the binding; this one can go. */
+  release (account: Uint8Array, seq: number): void {
+    this.bySlot.delete(slotKey(account, seq))
+  }
+
+  /** Bound ops not certified within `after` ms of binding: candidates for re-proposal. */
+  stale (now: number, after: number, limit: number): Binding[] {
+    const out: Binding[] = []
+    for (const b of this.bySlot.values()) {
+      if (out.length >= limit) break
+      if (!b.certified && now - b.since >= after) out.push(b)
+    }
+    return out
+  }
+
+  hashAt (key: string): Hash | undefined {
+    return this.bySlot.get(key)?.op.hash
+  }
+
+  get size (): number {
+    return this.bySlot.size
+  }
+
+  /** For logs and tests. */
+  describe (): string[] {
+    return [...this.bySlot.entries()].map(([k, b]) => `${k}=${toHex(b.op.hash).slice(0, 12)}`)
+  }
+}

@@ -1,0 +1,76 @@
+// The certificate log: every certificate this node accepted, and for each delivered slot the op
+// hash and the certificate that carried it. It answers "what was delivered at this slot" (for
+// binding checks and conflict evidence) and serves certificates to peers that are behind.
+// Checkpoints (a later layer) will let it forget what lies behind a certified cut.
+
+import { toHex } from '../crypto/hash.js'
+import type { Hash } from '../crypto/hash.js'
+import { slotKey } from '../ledger/op.js'
+import { decodeOp } from '../ledger/op.js'
+import type { SignedOp } from '../ledger/op.js'
+import { decodeMessage } from './messages.js'
+
+interface DeliveredSlot {
+  readonly hash: Hash
+  readonly cert: string
+}
+
+export class CertificateLog {
+  private readonly certs = new Map<string, Uint8Array>()
+  private readonly slots = new Map<string, DeliveredSlot>()
+
+  hasCertificate (digest: string): boolean {
+    return this.certs.has(digest)
+  }
+
+  addCertificate (digest: string, bytes: Uint8Array): void {
+    this.certs.set(digest, bytes)
+  }
+
+  certificate (digest: string): Uint8Array | undefined {
+    return this.certs.get(digest)
+  }
+
+  recordDelivery (op: SignedOp, cert: string): void {
+    this.slots.set(slotKey(op.account, op.seq), { hash: op.hash, cert })
+  }
+
+  deliveredHash (account: Uint8Array, seq: number): Hash | undefined {
+    return this.slots.get(slotKey(account, seq))?.hash
+  }
+
+  /** The delivered op at a slot, read back out of its certificate (rare: conflict evidence). */
+  deliveredOp (account: Uint8Array, seq: number): SignedOp | undefined {
+    const slot = this.slots.get(slotKey(account, seq))
+    if (slot === undefined) return undefined
+    const bytes = this.certs.get(slot.cert)
+    if (bytes === undefined) return undefined
+    const msg = decodeMessage(bytes)
+    if (msg.type !== 'certified') return undefined
+    const want = toHex(slot.hash)
+    for (const opBytes of msg.ops) {
+      const op = decodeOp(opBytes)
+      if (toHex(op.hash) === want) return op
+    }
+    return undefined
+  }
+
+  /** Distinct certificates covering delivered slots [fromSeq, toSeq] of an account, at most `limit`. */
+  certificatesFor (account: Uint8Array, fromSeq: number, toSeq: number, limit: number): Uint8Array[] {
+    const seen = new Set<string>()
+    const out: Uint8Array[] = []
+    for (let seq = fromSeq; seq <= toSeq && out.length < limit; seq++) {
+      const slot = this.slots.get(slotKey(account, seq))
+      if (slot === undefined) break
+      if (seen.has(slot.cert)) continue
+      seen.add(slot.cert)
+      const bytes = this.certs.get(slot.cert)
+      if (bytes !== undefined) out.push(bytes)
+    }
+    return out
+  }
+
+  get certificateCount (): number {
+    return this.certs.size
+  }
+}

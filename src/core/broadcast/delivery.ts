@@ -1,0 +1,87 @@
+// The delivery buffer: certified ops wait here until their stream predecessor (account, seq-1) and
+// every dep are delivered. Each waiting op is indexed under the one slot it is blocked on, so a
+// delivery wakes exactly the ops that were waiting for it. Bounded: a full buffer drops new ops,
+// which anti-entropy and fetches bring back later.
+
+import { slotKey } from '../ledger/op.js'
+import type { SignedOp, Slot } from '../ledger/op.js'
+
+export interface Waiting {
+  readonly op: SignedOp
+  /** Digest of the certificate it arrived in. */
+  readonly cert: string
+}
+
+export interface StreamPositions {
+  nextSeq (account: Uint8Array): number
+}
+
+export class DeliveryBuffer {
+  private readonly waiting = new Map<string, Waiting>()
+  private readonly blockedOn = new Map<string, { slot: Slot, ops: Set<string> }>()
+  private readonly ready: Waiting[] = []
+
+  constructor (private readonly capacity: number) {}
+
+  has (account: Uint8Array, seq: number): boolean {
+    return this.waiting.has(slotKey(account, seq))
+  }
+
+  get size (): number {
+    return this.waiting.size
+  }
+
+  /** Returns false when the buffer is full or the slot already waits. */
+  add (w: Waiting, streams: StreamPositions): boolean {
+    const key = slotKey(w.op.account, w.op.seq)
+    if (this.waiting.has(key) || this.waiting.size >= this.capacity) return false
+    this.waiting.set(key, w)
+    this.place(key, w, streams)
+    return true
+  }
+
+  /** Removes and returns the next op whose predecessors are all delivered. */
+  next (): Waiting | undefined {
+    const w = this.ready.shift()
+    if (w !== undefined) this.waiting.delete(slotKey(w.op.account, w.op.seq))
+    return w
+  }
+
+  /** Called after (account, seq) is delivered: re-examines the ops that waited for it. */
+  delivered (account: Uint8Array, seq: number, streams: StreamPositions): void {
+    const key = slotKey(account, seq)
+    const blocked = this.blockedOn.get(key)
+    if (blocked === undefined) return
+    this.blockedOn.delete(key)
+    for (const opKey of blocked.ops) {
+      const w = this.waiting.get(opKey)
+      if (w !== undefined) this.place(opKey, w, streams)
+    }
+  }
+
+  /** Slots that waiting ops need but that are not here themselves: what to fetch from peers. */
+  * missing (): IterableIterator<Slot> {
+    for (const [key, b] of this.blockedOn) if (!this.waiting.has(key)) yield b.slot
+  }
+
+  private place (opKey: string, w: Waiting, streams: StreamPositions): void {
+    const blocker = firstUndelivered(w.op, streams)
+    if (blocker === undefined) {
+      this.ready.push(w)
+      return
+    }
+    const key = slotKey(blocker.account, blocker.seq)
+    let b = this.blockedOn.get(key)
+    if (b === undefined) {
+      b = { slot: blocker, ops: new Set() }
+      this.blockedOn.set(key, b)
+    }
+    b.ops.add(opKey)
+  }
+}
+
+function firstUndelivered (op: SignedOp, streams: StreamPositions): Slot | undefined {
+  if (streams.nextSeq(op.account) < op.seq) return { account: op.account, seq: op.seq - 1 }
+  for (const dep of op.deps) if (streams.nextSeq(dep.account) <= dep.seq) return dep
+  return undefined
+}

@@ -1,0 +1,120 @@
+// The broadcaster's side of SecureBroadcast: ops submitted here wait in a queue, leave in batches
+// (a batch closes when it is full or when the oldest op has waited `batchDelay`), and each batch
+// stays pending, resent with backoff to the validators that have not voted, until a quorum of
+// votes makes it a certificate or a proof of equivocation removes one of its ops.
+
+import { toHex } from '../crypto/hash.js'
+import type { Hash } from '../crypto/hash.js'
+import type { SignedOp } from '../ledger/op.js'
+import { batchDigest } from './messages.js'
+
+export interface PendingBatch {
+  readonly digest: Hash
+  readonly id: string
+  readonly ops: readonly SignedOp[]
+  /** Valid votes so far, by voter id. */
+  readonly votes: Map<string, Uint8Array>
+  nextRetryAt: number
+  retryDelay: number
+}
+
+export interface ProposerTiming {
+  batchDelay: number
+  proposeRetry: number
+  maxRetry: number
+}
+
+export class Proposer {
+  private readonly queue = new Map<string, SignedOp>()
+  private queuedSince: number | undefined
+  private readonly pending = new Map<string, PendingBatch>()
+  /** Ops inside pending batches, by op hash, so a re-submission is not batched twice. */
+  private readonly inFlight = new Set<string>()
+
+  constructor (private readonly timing: ProposerTiming, private readonly maxBatch: number, private readonly maxQueued: number) {}
+
+  /** Queues an op; false if the queue is full. An op already queued or in flight is accepted as is. */
+  enqueue (op: SignedOp, now: number): boolean {
+    const id = toHex(op.hash)
+    if (this.queue.has(id) || this.inFlight.has(id)) return true
+    if (this.queue.size + this.inFlight.size >= this.maxQueued) return false
+    if (this.queue.size === 0) this.queuedSince = now
+    this.queue.set(id, op)
+    return true
+  }
+
+  holds (opHash: Hash): boolean {
+    const id = toHex(opHash)
+    return this.queue.has(id) || this.inFlight.has(id)
+  }
+
+  /** Batches to propose now: every full batch, and the rest once the oldest op has waited long enough. */
+  closeBatches (now: number, force = false): PendingBatch[] {
+    const out: PendingBatch[] = []
+    while (this.queue.size >= this.maxBatch || (this.queue.size > 0 && (force || now - (this.queuedSince ?? now) >= this.timing.batchDelay))) {
+      const ops: SignedOp[] = []
+      for (const [id, op] of this.queue) {
+        if (ops.length >= this.maxBatch) break
+        ops.push(op)
+        this.queue.delete(id)
+      }
+      out.push(this.open(ops, now))
+    }
+    if (this.queue.size === 0) this.queuedSince = undefined
+    else this.queuedSince = now
+    return out
+  }
+
+  private open (ops: SignedOp[], now: number): PendingBatch {
+    const digest = batchDigest(ops.map(o => o.hash))
+    const batch: PendingBatch = { digest, id: toHex(digest), ops, votes: new Map(), nextRetryAt: now + this.timing.proposeRetry, retryDelay: this.timing.proposeRetry }
+    this.pending.set(batch.id, batch)
+    for (const op of ops) this.inFlight.add(toHex(op.hash))
+    return batch
+  }
+
+  batch (id: string): PendingBatch | undefined {
+    return this.pending.get(id)
+  }
+
+  /** Ends a batch (certified, or abandoned); its ops leave the in-flight set. */
+  close (id: string): PendingBatch | undefined {
+    const batch = this.pending.get(id)
+    if (batch === undefined) return undefined
+    this.pending.delete(id)
+    for (const op of batch.ops) this.inFlight.delete(toHex(op.hash))
+    return batch
+  }
+
+  /** Abandons a batch and puts back the ops that `keep` accepts, to be proposed in a new batch. */
+  requeue (id: string, keep: (op: SignedOp) => boolean, now: number): void {
+    const batch = this.close(id)
+    if (batch === undefined) return
+    for (const op of batch.ops) if (keep(op)) this.enqueue(op, now)
+  }
+
+  /** Forgets a queued op (delivered through someone else's certificate, or dropped). */
+  forget (opHash: Hash): void {
+    this.queue.delete(toHex(opHash))
+  }
+
+  /** Pending batches whose retry time has come; their next retry is pushed back (doubling). */
+  due (now: number): PendingBatch[] {
+    const out: PendingBatch[] = []
+    for (const b of this.pending.values()) {
+      if (now < b.nextRetryAt) continue
+      b.retryDelay = Math.min(b.retryDelay * 2, this.timing.maxRetry)
+      b.nextRetryAt = now + b.retryDelay
+      out.push(b)
+    }
+    return out
+  }
+
+  get queued (): number {
+    return this.queue.size
+  }
+
+  get pendingBatches (): number {
+    return this.pending.size
+  }
+}

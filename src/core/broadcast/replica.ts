@@ -1,0 +1,611 @@
+// A replica: one node's whole view of SecureBroadcast and the ledger, as a deterministic state
+// machine. Inputs are submitted ops, messages from peers and clock ticks (with the time passed in);
+// outputs are actions for the host. No timers, sockets, disk, clocks or randomness in here, so
+// the simulator replays any history exactly and the real node runs the same code.
+//
+// Roles in one replica: a broadcaster (proposes batches of submitted ops and gathers votes), a
+// validator (binds slots and votes, if its key is in genesis) and a deliverer (verifies
+// certificates, buffers them until their predecessors arrive, applies them to the ledger).
+
+import { bytesEqual } from '../codec/canonical.js'
+import { toHex, fromHex } from '../crypto/hash.js'
+import type { Hash } from '../crypto/hash.js'
+import { Domain, signFor, verifyFor } from '../crypto/signing.js'
+import type { SignatureScheme, Signer } from '../crypto/signing.js'
+import { MalformedError } from '../errors.js'
+import { networkId, quorumSize, faultsTolerated } from '../ledger/genesis.js'
+import type { Genesis } from '../ledger/genesis.js'
+import { Ledger } from '../ledger/ledger.js'
+import { decodeOp, slotKey, verifyOpSignature } from '../ledger/op.js'
+import type { SignedOp, Slot } from '../ledger/op.js'
+import type { Action, PeerId, PersistRecord, ReceiveResult, SubmitResult, SubmitStatus, Verdict } from './actions.js'
+import { SlotBindings } from './bindings.js'
+import { BoundedSet } from './bounded.js'
+import { CertificateLog } from './certlog.js'
+import { DeliveryBuffer } from './delivery.js'
+import { MESSAGE_LIMITS, batchDigest, decodeMessage, encodeMessage } from './messages.js'
+import type { Certified, Fetch, Frontier, Message, Nack, Propose, VoteMsg } from './messages.js'
+import { Proposer } from './proposer.js'
+
+export interface ReplicaTiming {
+  /** Longest an op waits in the queue before its batch closes (ms). */
+  batchDelay: number
+  /** First resend of an unanswered proposal (ms); doubles up to maxRetry. */
+  proposeRetry: number
+  maxRetry: number
+  /** A validator re-proposes an op it bound if no certificate came within this (ms). */
+  reproposeAfter: number
+  /** How long before asking again for a missing predecessor (ms). */
+  fetchRetry: number
+  /** Interval between anti-entropy frontier exchanges (ms). */
+  antiEntropy: number
+}
+
+export interface ReplicaLimits {
+  maxBatchOps: number
+  /** Ops queued or in flight at this broadcaster. */
+  maxQueuedOps: number
+  /** A validator binds seq only below nextSeq + bindWindow, so one account cannot fill its memory. */
+  bindWindow: number
+  /** Certified ops waiting for their predecessors. */
+  maxBufferedOps: number
+  /** Verified op and vote signatures remembered, so none is verified twice. */
+  verifiedCache: number
+  /** Certificates sent in answer to one fetch or frontier. */
+  maxCertsPerReply: number
+  /** Fetch requests sent per tick. */
+  maxFetchesPerTick: number
+}
+
+export const DEFAULT_TIMING: ReplicaTiming = {
+  batchDelay: 2,
+  proposeRetry: 300,
+  maxRetry: 4000,
+  reproposeAfter: 1500,
+  fetchRetry: 400,
+  antiEntropy: 1000
+}
+
+export const DEFAULT_LIMITS: ReplicaLimits = {
+  maxBatchOps: MESSAGE_LIMITS.maxBatchOps,
+  maxQueuedOps: 100_000,
+  bindWindow: 1024,
+  maxBufferedOps: 200_000,
+  verifiedCache: 200_000,
+  maxCertsPerReply: 64,
+  maxFetchesPerTick: 32
+}
+
+export interface ReplicaOptions {
+  readonly genesis: Genesis
+  readonly scheme: SignatureScheme
+  /** This node's key: its identity, and its voting key if genesis lists it as a validator. */
+  readonly signer: Signer
+  readonly timing?: Partial<ReplicaTiming>
+  readonly limits?: Partial<ReplicaLimits>
+  /** Peers to exchange anti-entropy with and fetch from; default: the other validators. */
+  readonly peers?: readonly PeerId[]
+}
+
+export interface ReplicaStatus {
+  readonly id: PeerId
+  readonly validator: boolean
+  readonly delivered: number
+  readonly buffered: number
+  readonly queued: number
+  readonly pendingBatches: number
+  readonly bindings: number
+  readonly certificates: number
+  readonly stateHash: string
+}
+
+export class Replica {
+  readonly id: PeerId
+  readonly networkId: Hash
+  readonly ledger: Ledger
+  readonly isValidator: boolean
+  readonly validators: readonly PeerId[]
+  readonly quorum: number
+  private readonly validatorSet: Set<PeerId>
+  private readonly timing: ReplicaTiming
+  private readonly limits: ReplicaLimits
+  private readonly scheme: SignatureScheme
+  private readonly signer: Signer
+  private peers: PeerId[]
+
+  private readonly bindings = new SlotBindings()
+  private readonly buffer: DeliveryBuffer
+  private readonly log = new CertificateLog()
+  private readonly proposer: Proposer
+  private readonly verifiedOps: BoundedSet
+  private readonly verifiedVotes: BoundedSet
+  /** Slots where the author signed two ops, with the proof; such slots are never re-proposed. */
+  private readonly equivocations = new Map<string, readonly [SignedOp, SignedOp]>()
+  private readonly lastFetch = new Map<string, number>()
+  private nextAntiEntropyAt = 0
+  private antiEntropyTurn = 0
+  private deliveredCount = 0
+
+  /** Actions gathered while handling one input. */
+  private out: Action[] = []
+  /** Messages this replica sends to itself, handled before the input returns. */
+  private readonly selfInbox: Array<{ bytes: Uint8Array, message: Message }> = []
+
+  constructor (opts: ReplicaOptions) {
+    this.timing = { ...DEFAULT_TIMING, ...opts.timing }
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits }
+    this.scheme = opts.scheme
+    this.signer = opts.signer
+    this.id = toHex(opts.signer.publicKey)
+    this.networkId = networkId(opts.genesis)
+    this.ledger = new Ledger(opts.genesis)
+    this.validators = opts.genesis.validators.map(toHex)
+    this.validatorSet = new Set(this.validators)
+    this.isValidator = this.validatorSet.has(this.id)
+    this.quorum = quorumSize(this.validators.length)
+    this.peers = [...(opts.peers ?? this.validators)].filter(p => p !== this.id)
+    this.buffer = new DeliveryBuffer(this.limits.maxBufferedOps)
+    this.proposer = new Proposer(this.timing, this.limits.maxBatchOps, this.limits.maxQueuedOps)
+    this.verifiedOps = new BoundedSet(this.limits.verifiedCache)
+    this.verifiedVotes = new BoundedSet(this.limits.verifiedCache)
+  }
+
+  get faultsTolerated (): number {
+    return faultsTolerated(this.validators.length)
+  }
+
+  setPeers (peers: readonly PeerId[]): void {
+    this.peers = peers.filter(p => p !== this.id)
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Inputs
+
+  /**
+   * Rebuilds a replica from what it persisted: its bindings and the certificates it accepted.
+   * Both were verified before they were written, so they are not verified again. Returns the
+   * deliveries the replay produced (the host may already know them).
+   */
+  restore (records: Iterable<PersistRecord>, now: number): Action[] {
+    this.out = []
+    for (const r of records) {
+      if (r.kind === 'bindings') {
+        for (const bytes of r.ops) this.bindings.bind(decodeOp(bytes), now)
+      } else {
+        const m = decodeMessage(r.bytes)
+        if (m.type === 'certified') this.acceptCertificate(m, r.bytes, 'disk')
+      }
+    }
+    return this.flush()
+  }
+
+  /** Ops from local clients (through the API): checked, then queued for the next batch. */
+  submit (opBytes: readonly Uint8Array[], now: number): SubmitResult {
+    this.out = []
+    const results = opBytes.map(bytes => this.submitOne(bytes, now))
+    for (const batch of this.proposer.closeBatches(now)) this.propose(batch.ops.map(o => o.bytes))
+    this.drainSelf(now)
+    return { results, actions: this.flush() }
+  }
+
+  /** A message from a peer. Never throws: bad input is judged 'reject' and changes nothing. */
+  receive (from: PeerId, bytes: Uint8Array, now: number): ReceiveResult {
+    this.out = []
+    let message: Message
+    try {
+      message = decodeMessage(bytes)
+    } catch (err) {
+      return { verdict: 'reject', reason: (err as Error).message, actions: [] }
+    }
+    let verdict: Verdict
+    let reason: string | undefined
+    try {
+      [verdict, reason] = this.handle(from, message, bytes, now)
+    } catch (err) {
+      if (!(err instanceof MalformedError)) throw err
+      this.out = []
+      return { verdict: 'reject', reason: err.message, actions: [] }
+    }
+    if (verdict === 'reject') {
+      this.out = []
+      return { verdict, reason: reason ?? 'rejected', actions: [] }
+    }
+    this.drainSelf(now)
+    return reason === undefined ? { verdict, actions: this.flush() } : { verdict, reason, actions: this.flush() }
+  }
+
+  /** Time passes: close batches, resend, re-propose, fetch what is missing, exchange frontiers. */
+  tick (now: number): Action[] {
+    this.out = []
+    for (const batch of this.proposer.closeBatches(now)) this.propose(batch.ops.map(o => o.bytes))
+    this.resendDue(now)
+    if (this.isValidator) this.reproposeStale(now)
+    this.fetchMissing(now)
+    if (now >= this.nextAntiEntropyAt) {
+      this.nextAntiEntropyAt = now + this.timing.antiEntropy
+      this.sendFrontier()
+    }
+    this.drainSelf(now)
+    return this.flush()
+  }
+
+  status (): ReplicaStatus {
+    return {
+      id: this.id,
+      validator: this.isValidator,
+      delivered: this.deliveredCount,
+      buffered: this.buffer.size,
+      queued: this.proposer.queued,
+      pendingBatches: this.proposer.pendingBatches,
+      bindings: this.bindings.size,
+      certificates: this.log.certificateCount,
+      stateHash: toHex(this.ledger.stateHash())
+    }
+  }
+
+  /** Proofs of equivocation this replica holds. */
+  conflicts (): Array<readonly [SignedOp, SignedOp]> {
+    return [...this.equivocations.values()]
+  }
+
+  isDelivered (slot: Slot): boolean {
+    return this.ledger.nextSeq(slot.account) > slot.seq
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Submission
+
+  private submitOne (bytes: Uint8Array, now: number): SubmitStatus {
+    let op: SignedOp
+    try {
+      op = decodeOp(bytes)
+    } catch (err) {
+      return { status: 'rejected', code: 'malformed', reason: (err as Error).message }
+    }
+    if (!this.checkOpSignature(op)) return { status: 'rejected', code: 'bad-signature', reason: 'the op signature does not verify against its account key' }
+    const next = this.ledger.nextSeq(op.account)
+    if (op.seq < next) {
+      const delivered = this.log.deliveredHash(op.account, op.seq)
+      if (delivered !== undefined && bytesEqual(delivered, op.hash)) return { status: 'delivered', hash: op.hash }
+      return { status: 'rejected', code: 'conflict', reason: `slot ${op.seq} of this account already holds another op` }
+    }
+    if (op.seq >= next + this.limits.bindWindow) {
+      return { status: 'rejected', code: 'too-far-ahead', reason: `seq ${op.seq} is more than ${this.limits.bindWindow} ahead of the next delivered (${next})` }
+    }
+    if (this.equivocations.has(slotKey(op.account, op.seq))) {
+      return { status: 'rejected', code: 'conflict', reason: 'the account signed two different ops for this slot' }
+    }
+    if (!this.proposer.enqueue(op, now)) return { status: 'rejected', code: 'busy', reason: 'too many ops waiting at this node; retry later' }
+    return { status: 'queued', hash: op.hash }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Messages
+
+  private handle (from: PeerId, m: Message, bytes: Uint8Array, now: number): [Verdict, string?] {
+    switch (m.type) {
+      case 'propose': return this.onPropose(from, m, now)
+      case 'vote': return this.onVote(m)
+      case 'nack': return this.onNack(m, now)
+      case 'certified': return this.onCertified(m, bytes)
+      case 'fetch': return this.onFetch(from, m)
+      case 'frontier': return this.onFrontier(from, m)
+    }
+  }
+
+  /** Validator: bind every op of the batch (persisted first), then vote; or refuse with proof. */
+  private onPropose (from: PeerId, m: Propose, now: number): [Verdict, string?] {
+    if (!this.isValidator) return ['ignore', 'not a validator']
+    const ops = decodeBatch(m.ops)
+    for (const op of ops) {
+      if (!this.checkOpSignature(op)) return ['reject', `bad signature on op ${slotKey(op.account, op.seq)}`]
+    }
+    const digest = batchDigest(ops.map(o => o.hash))
+    const fresh: SignedOp[] = []
+    const conflicts: SignedOp[] = []
+    const deferred: Slot[] = []
+    const inBatch = new Map<string, SignedOp>()
+    for (const op of ops) {
+      const key = slotKey(op.account, op.seq)
+      const earlier = inBatch.get(key)
+      if (earlier !== undefined) { conflicts.push(earlier); continue }
+      inBatch.set(key, op)
+      const next = this.ledger.nextSeq(op.account)
+      if (op.seq < next) {
+        const delivered = this.log.deliveredOp(op.account, op.seq)
+        if (delivered === undefined) deferred.push(op)
+        else if (!bytesEqual(delivered.hash, op.hash)) conflicts.push(delivered)
+        continue
+      }
+      if (op.seq >= next + this.limits.bindWindow) { deferred.push(op); continue }
+      const bound = this.bindings.check(op)
+      if (bound.kind === 'conflict') conflicts.push(bound.bound)
+      else if (bound.kind === 'new') fresh.push(op)
+    }
+    for (const op of fresh) this.bindings.bind(op, now)
+    if (fresh.length > 0) this.out.push({ type: 'persist', record: { kind: 'bindings', ops: fresh.map(o => o.bytes) } })
+    if (conflicts.length > 0 || deferred.length > 0) {
+      const nack: Nack = { type: 'nack', digest, voter: this.signer.publicKey, conflicts: conflicts.map(o => o.bytes), deferred: deferred.map(o => ({ account: o.account, seq: o.seq })) }
+      this.send(from, nack)
+      return ['accept']
+    }
+    const vote: VoteMsg = { type: 'vote', digest, voter: this.signer.publicKey, sig: signFor(this.signer, Domain.vote, this.networkId, digest) }
+    this.send(from, vote)
+    return ['accept']
+  }
+
+  /** Broadcaster: gather votes for a pending batch; a quorum makes the certificate. */
+  private onVote (m: VoteMsg): [Verdict, string?] {
+    const batch = this.proposer.batch(toHex(m.digest))
+    if (batch === undefined) return ['ignore', 'no pending batch with that digest']
+    const voter = toHex(m.voter)
+    if (!this.validatorSet.has(voter)) return ['reject', 'vote from a non-validator']
+    if (batch.votes.has(voter)) return ['ignore', 'duplicate vote']
+    if (!this.checkVote(m.digest, m.voter, m.sig)) return ['reject', 'bad vote signature']
+    batch.votes.set(voter, m.sig)
+    if (batch.votes.size >= this.quorum) {
+      this.proposer.close(batch.id)
+      const votes = [...batch.votes.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([v, sig]) => ({ voter: fromHex(v), sig }))
+      const cert: Certified = { type: 'certified', ops: batch.ops.map(o => o.bytes), votes }
+      const bytes = encodeMessage(cert)
+      this.out.push({ type: 'broadcast', bytes, kind: 'certified' })
+      this.acceptCertificate(cert, bytes, 'own')
+    }
+    return ['accept']
+  }
+
+  /** Broadcaster: a validator refused. Proof of equivocation drops that op; the rest go again. */
+  private onNack (m: Nack, now: number): [Verdict, string?] {
+    const batch = this.proposer.batch(toHex(m.digest))
+    if (batch === undefined) return ['ignore', 'no pending batch with that digest']
+    if (!this.validatorSet.has(toHex(m.voter))) return ['reject', 'nack from a non-validator']
+    // Check every proof before acting on any, so a half-forged nack changes nothing.
+    const proven: Array<[SignedOp, SignedOp]> = []
+    for (const evidenceBytes of m.conflicts) {
+      const evidence = decodeOp(evidenceBytes)
+      // Proof must be another op for the same slot, signed by the same account: a validator
+      // cannot make an honest account's op disappear by claiming a conflict.
+      const ours = batch.ops.find(o => o.seq === evidence.seq && bytesEqual(o.account, evidence.account) && !bytesEqual(o.hash, evidence.hash))
+      if (ours === undefined) return ['reject', 'conflict evidence does not match the batch']
+      if (!this.checkOpSignature(evidence)) return ['reject', 'conflict evidence is not signed by the account']
+      proven.push([ours, evidence])
+    }
+    if (proven.length > 0) {
+      const dropped = new Set<string>()
+      for (const [ours, evidence] of proven) {
+        this.recordEquivocation(ours, evidence)
+        dropped.add(toHex(ours.hash))
+      }
+      this.proposer.requeue(batch.id, op => !dropped.has(toHex(op.hash)) && !this.isDelivered(op), now)
+    }
+    // Deferred slots need nothing now: the batch is resent on its retry timer.
+    return ['accept']
+  }
+
+  private onCertified (m: Certified, bytes: Uint8Array): [Verdict, string?] {
+    return this.acceptCertificate(m, bytes, 'peer')
+  }
+
+  /**
+   * Verifies a certificate (a peer's: ours were built from votes we checked, and the disk holds
+   * only what we checked), persists it (unless it came from disk), buffers its ops and delivers
+   * whatever became deliverable.
+   */
+  private acceptCertificate (m: Certified, bytes: Uint8Array, source: 'peer' | 'own' | 'disk'): [Verdict, string?] {
+    const ops = decodeBatch(m.ops)
+    const digest = batchDigest(ops.map(o => o.hash))
+    const id = toHex(digest)
+    if (this.log.hasCertificate(id)) return ['ignore', 'certificate already accepted']
+    const useful = ops.filter(op => !this.isDelivered(op) && !this.buffer.has(op.account, op.seq))
+    if (useful.length === 0) return ['ignore', 'every op already delivered or buffered']
+    if (source === 'peer') {
+      const problem = this.checkVotes(digest, m)
+      if (problem !== undefined) return ['reject', problem]
+    }
+    this.log.addCertificate(id, bytes)
+    if (source !== 'disk') this.out.push({ type: 'persist', record: { kind: 'certificate', bytes } })
+    for (const op of ops) {
+      this.bindings.markCertified(op)
+      this.proposer.forget(op.hash)
+    }
+    for (const op of useful) this.buffer.add({ op, cert: id }, this.ledger)
+    this.deliverReady()
+    return ['accept']
+  }
+
+  private deliverReady (): void {
+    for (let w = this.buffer.next(); w !== undefined; w = this.buffer.next()) {
+      const { op, cert } = w
+      if (this.isDelivered(op)) continue
+      const outcome = this.ledger.apply(op)
+      this.deliveredCount++
+      this.log.recordDelivery(op, cert)
+      this.bindings.release(op.account, op.seq)
+      this.proposer.forget(op.hash)
+      this.out.push({ type: 'deliver', op, outcome, cert })
+      this.buffer.delivered(op.account, op.seq, this.ledger)
+    }
+  }
+
+  private onFetch (from: PeerId, m: Fetch): [Verdict, string?] {
+    const upTo = Math.min(m.toSeq, this.ledger.nextSeq(m.account) - 1)
+    if (upTo < m.fromSeq) return ['ignore', 'nothing delivered in that range']
+    for (const cert of this.log.certificatesFor(m.account, m.fromSeq, upTo, this.limits.maxCertsPerReply)) {
+      this.out.push({ type: 'send', to: from, bytes: cert, kind: 'certified' })
+    }
+    return ['accept']
+  }
+
+  /** Anti-entropy: push what the peer lacks, fetch what we lack. */
+  private onFrontier (from: PeerId, m: Frontier): [Verdict, string?] {
+    let budget = this.limits.maxCertsPerReply
+    let fetches = this.limits.maxFetchesPerTick
+    const theirs = new Set<string>()
+    const serve = (account: Uint8Array, fromSeq: number): void => {
+      const upTo = this.ledger.nextSeq(account) - 1
+      if (upTo < fromSeq || budget <= 0) return
+      const certs = this.log.certificatesFor(account, fromSeq, Math.min(upTo, fromSeq + MESSAGE_LIMITS.maxFetchSpan - 1), budget)
+      budget -= certs.length
+      for (const cert of certs) this.out.push({ type: 'send', to: from, bytes: cert, kind: 'certified' })
+    }
+    for (const entry of m.entries) {
+      theirs.add(toHex(entry.account))
+      const mine = this.ledger.nextSeq(entry.account)
+      if (mine > entry.seq) serve(entry.account, Math.max(entry.seq, 1))
+      else if (entry.seq > mine && fetches-- > 0) {
+        this.send(from, { type: 'fetch', account: entry.account, fromSeq: mine, toSeq: Math.min(entry.seq - 1, mine + MESSAGE_LIMITS.maxFetchSpan - 1) })
+      }
+    }
+    if (m.complete) {
+      for (const s of this.ledger.streams()) if (!theirs.has(toHex(s.account))) serve(s.account, 1)
+    }
+    return ['accept']
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Timers
+
+  private resendDue (now: number): void {
+    for (const batch of this.proposer.due(now)) {
+      if (batch.ops.every(op => this.isDelivered(op))) {
+        this.proposer.close(batch.id)
+        continue
+      }
+      const propose = encodeMessage({ type: 'propose', ops: batch.ops.map(o => o.bytes) })
+      for (const v of this.validators) {
+        if (!batch.votes.has(v)) this.sendBytes(v, propose, 'propose')
+      }
+    }
+  }
+
+  /** A bound op with no certificate in sight: its broadcaster may be gone, so propose it ourselves. */
+  private reproposeStale (now: number): void {
+    for (const b of this.bindings.stale(now, this.timing.reproposeAfter, this.limits.maxBatchOps)) {
+      b.since = now
+      if (this.isDelivered(b.op) || this.equivocations.has(slotKey(b.op.account, b.op.seq))) continue
+      this.proposer.enqueue(b.op, now)
+    }
+    for (const batch of this.proposer.closeBatches(now, true)) this.propose(batch.ops.map(o => o.bytes))
+  }
+
+  private fetchMissing (now: number): void {
+    if (this.peers.length === 0) return
+    let sent = 0
+    for (const slot of this.buffer.missing()) {
+      if (sent >= this.limits.maxFetchesPerTick) break
+      const key = slotKey(slot.account, slot.seq)
+      const last = this.lastFetch.get(key)
+      if (last !== undefined && now - last < this.timing.fetchRetry) continue
+      this.lastFetch.set(key, now)
+      const fromSeq = this.ledger.nextSeq(slot.account)
+      const toSeq = Math.min(slot.seq, fromSeq + MESSAGE_LIMITS.maxFetchSpan - 1)
+      this.send(this.nextPeer(), { type: 'fetch', account: slot.account, fromSeq, toSeq })
+      sent++
+    }
+    if (this.lastFetch.size > 4 * this.limits.maxFetchesPerTick) {
+      for (const key of this.lastFetch.keys()) {
+        if (now - this.lastFetch.get(key)! >= this.timing.fetchRetry) this.lastFetch.delete(key)
+      }
+    }
+  }
+
+  private sendFrontier (): void {
+    if (this.peers.length === 0) return
+    const entries: Slot[] = []
+    let complete = true
+    for (const s of this.ledger.streams()) {
+      if (entries.length >= MESSAGE_LIMITS.maxFrontierEntries) { complete = false; break }
+      entries.push({ account: s.account, seq: s.nextSeq })
+    }
+    this.send(this.nextPeer(), { type: 'frontier', entries, complete })
+  }
+
+  /** Peers in turn: the core has no randomness, and rotation reaches every peer. */
+  private nextPeer (): PeerId {
+    const peer = this.peers[this.antiEntropyTurn % this.peers.length]!
+    this.antiEntropyTurn++
+    return peer
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers
+
+  private propose (ops: readonly Uint8Array[]): void {
+    const bytes = encodeMessage({ type: 'propose', ops })
+    for (const v of this.validators) this.sendBytes(v, bytes, 'propose')
+  }
+
+  private send (to: PeerId, m: Message): void {
+    this.sendBytes(to, encodeMessage(m), m.type)
+  }
+
+  private sendBytes (to: PeerId, bytes: Uint8Array, kind: string): void {
+    if (to === this.id) this.selfInbox.push({ bytes, message: decodeMessage(bytes) })
+    else this.out.push({ type: 'send', to, bytes, kind })
+  }
+
+  private drainSelf (now: number): void {
+    for (let next = this.selfInbox.shift(); next !== undefined; next = this.selfInbox.shift()) {
+      this.handle(this.id, next.message, next.bytes, now)
+    }
+  }
+
+  private flush (): Action[] {
+    const actions = this.out
+    this.out = []
+    return actions
+  }
+
+  private checkOpSignature (op: SignedOp): boolean {
+    const id = toHex(op.hash)
+    if (this.verifiedOps.has(id)) return true
+    // Key accounts sign their own ops; contract accounts (later) answer with their sequencer key.
+    const ok = verifyOpSignature(this.scheme, this.networkId, op, op.account)
+    if (ok) this.verifiedOps.add(id)
+    return ok
+  }
+
+  private checkVote (digest: Hash, voter: Uint8Array, sig: Uint8Array): boolean {
+    const id = toHex(digest) + toHex(voter) + toHex(sig)
+    if (this.verifiedVotes.has(id)) return true
+    const ok = verifyFor(this.scheme, voter, Domain.vote, this.networkId, digest, sig)
+    if (ok) this.verifiedVotes.add(id)
+    return ok
+  }
+
+  /** Returns why a certificate is invalid, or undefined if a quorum of distinct validators signed it. */
+  private checkVotes (digest: Hash, m: Certified): string | undefined {
+    const seen = new Set<string>()
+    for (const v of m.votes) {
+      const voter = toHex(v.voter)
+      if (!this.validatorSet.has(voter)) return 'certificate has a vote from a non-validator'
+      if (seen.has(voter)) return 'certificate counts one validator twice'
+      seen.add(voter)
+    }
+    if (seen.size < this.quorum) return `certificate has ${seen.size} votes, needs ${this.quorum}`
+    for (const v of m.votes) {
+      if (!this.checkVote(digest, v.voter, v.sig)) return 'certificate has a bad vote signature'
+    }
+    return undefined
+  }
+
+  private recordEquivocation (a: SignedOp, b: SignedOp): void {
+    const key = slotKey(a.account, a.seq)
+    if (!this.equivocations.has(key)) {
+      this.equivocations.set(key, [a, b])
+    }
+    this.out.push({ type: 'dropped', op: a, reason: 'the account signed another op for the same slot', evidence: b })
+  }
+}
+
+/** Decodes a batch's ops; duplicates make the whole batch malformed (digests stay canonical). */
+function decodeBatch (opBytes: readonly Uint8Array[]): SignedOp[] {
+  const ops = opBytes.map(decodeOp)
+  const hashes = new Set<string>()
+  for (const op of ops) {
+    const h = toHex(op.hash)
+    if (hashes.has(h)) throw new MalformedError('batch lists the same op twice')
+    hashes.add(h)
+  }
+  return ops
+}

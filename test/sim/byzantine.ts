@@ -1,0 +1,116 @@
+// Byzantine validators for the simulator. They hold a real validator key (and an outsider key)
+// and attack with what a real adversary could make: votes for everything (including both sides of
+// an equivocation), votes from a non-member, forged and replayed signatures, certificates with too
+// few, duplicated, foreign or bad votes, ops signed in the wrong domain or for another network,
+// and malformed bytes.
+
+import { encode } from '../../src/core/codec/canonical.js'
+import { Domain, signFor } from '../../src/core/crypto/signing.js'
+import type { Signer } from '../../src/core/crypto/signing.js'
+import { toHex } from '../../src/core/crypto/hash.js'
+import { batchDigest, decodeMessage, encodeMessage } from '../../src/core/broadcast/messages.js'
+import type { Certified, Message } from '../../src/core/broadcast/messages.js'
+import { decodeOp, signOp } from '../../src/core/ledger/op.js'
+import type { PeerId } from '../../src/core/broadcast/actions.js'
+import type { Rng } from './rng.js'
+
+export interface Outbox { send (to: PeerId, bytes: Uint8Array): void }
+
+export class ByzantineValidator {
+  readonly id: PeerId
+  private readonly seen: Uint8Array[] = []
+  private lastCert: Certified | undefined
+  sentAttacks = 0
+
+  constructor (
+    private readonly member: Signer,
+    private readonly outsider: Signer,
+    private readonly networkId: Uint8Array,
+    private readonly peers: readonly PeerId[],
+    private readonly rng: Rng
+  ) {
+    this.id = toHex(member.publicKey)
+  }
+
+  receive (from: PeerId, bytes: Uint8Array, out: Outbox): void {
+    if (this.seen.length < 64) this.seen.push(bytes)
+    else this.seen[this.rng.int(0, 63)] = bytes
+    let m: Message
+    try { m = decodeMessage(bytes) } catch { return }
+    if (m.type === 'propose') {
+      let ops
+      try { ops = m.ops.map(decodeOp) } catch { return }
+      const digest = batchDigest(ops.map(o => o.hash))
+      // votes for anything, without binding: safety must rest on the honest quorum alone
+      out.send(from, encodeMessage({ type: 'vote', digest, voter: this.member.publicKey, sig: signFor(this.member, Domain.vote, this.networkId, digest) }))
+      if (this.rng.chance(0.3)) out.send(from, encodeMessage({ type: 'vote', digest, voter: this.outsider.publicKey, sig: signFor(this.outsider, Domain.vote, this.networkId, digest) }))
+      if (this.rng.chance(0.2)) out.send(from, encodeMessage({ type: 'vote', digest, voter: this.member.publicKey, sig: this.rng.bytes(64) }))
+      if (this.rng.chance(0.2)) {
+        // a nack whose "evidence" is the batch's own op, or a forged op for that slot
+        const victim = this.rng.pick(ops)
+        out.send(from, encodeMessage({ type: 'nack', digest, voter: this.member.publicKey, conflicts: [this.rng.chance(0.5) ? victim.bytes : this.forgedOpFor(victim.account, victim.seq)], deferred: [] }))
+      }
+    } else if (m.type === 'certified') {
+      this.lastCert = m
+    }
+  }
+
+  /** Unprompted attacks, a few per tick. */
+  tick (out: Outbox): void {
+    if (!this.rng.chance(0.3)) return
+    const to = this.rng.pick(this.peers)
+    this.sentAttacks++
+    switch (this.rng.int(0, 7)) {
+      case 0: out.send(to, this.rng.bytes(this.rng.int(0, 300))); break
+      case 1: out.send(to, this.mutated()); break
+      case 2: if (this.lastCert !== undefined) out.send(to, encodeMessage(this.forgedCertificate(this.lastCert))); break
+      case 3: out.send(to, encodeMessage({ type: 'propose', ops: [this.wrongDomainOp()] })); break
+      case 4: out.send(to, encodeMessage({ type: 'propose', ops: [this.otherNetworkOp()] })); break
+      case 5: out.send(to, encodeMessage({ type: 'certified', ops: [this.wrongDomainOp()], votes: [{ voter: this.member.publicKey, sig: this.rng.bytes(64) }] })); break
+      case 6: out.send(to, encodeMessage({ type: 'fetch', account: this.rng.bytes(32), fromSeq: 1, toSeq: 1000 })); break
+      case 7: out.send(to, encodeMessage({ type: 'frontier', entries: [{ account: this.rng.bytes(32), seq: this.rng.int(1, 1e6) }], complete: this.rng.chance(0.5) })); break
+    }
+  }
+
+  private mutated (): Uint8Array {
+    if (this.seen.length === 0) return this.rng.bytes(10)
+    const b = new Uint8Array(this.rng.pick(this.seen))
+    const flips = this.rng.int(1, 4)
+    for (let i = 0; i < flips && b.length > 0; i++) b[this.rng.int(0, b.length - 1)]! ^= 1 << this.rng.int(0, 7)
+    return this.rng.chance(0.3) ? b.subarray(0, this.rng.int(0, b.length)) : b
+  }
+
+  /** A real certificate made invalid in one of the ways a forger might try. */
+  private forgedCertificate (cert: Certified): Certified {
+    const votes = [...cert.votes]
+    switch (this.rng.int(0, 4)) {
+      case 0: return { ...cert, votes: votes.slice(0, Math.max(0, votes.length - 2)) }
+      case 1: return { ...cert, votes: votes.length > 0 ? [...votes.slice(1), votes[0]!, votes[0]!].slice(0, votes.length) : votes }
+      case 2: return { ...cert, votes: [...votes.slice(1), { voter: this.outsider.publicKey, sig: signFor(this.outsider, Domain.vote, this.networkId, batchDigest(cert.ops.map(o => decodeOp(o).hash))) }] }
+      case 3: return { ...cert, votes: votes.map((v, i) => i === 0 ? { voter: v.voter, sig: this.rng.bytes(64) } : v) }
+      default: {
+        // the same votes over a different batch (a replayed certificate)
+        const op = this.otherNetworkOp()
+        return { type: 'certified', ops: [op], votes }
+      }
+    }
+  }
+
+  /** An op whose signature is valid, but made in the vote domain: must never verify as an op. */
+  private wrongDomainOp (): Uint8Array {
+    const op = signOp(this.outsider, this.networkId, { account: this.outsider.publicKey, seq: 1, deps: [], body: { kind: 'transfer', to: this.member.publicKey, amount: 5n } })
+    return encode([op.payload, signFor(this.outsider, Domain.vote, this.networkId, op.payload)])
+  }
+
+  /** A well-signed op for another network: must not verify here. */
+  private otherNetworkOp (): Uint8Array {
+    const other = new Uint8Array(this.networkId); other[0]! ^= 0xff
+    return signOp(this.member, other, { account: this.member.publicKey, seq: 1, deps: [], body: { kind: 'transfer', to: this.outsider.publicKey, amount: 1n } }).bytes
+  }
+
+  private forgedOpFor (account: Uint8Array, seq: number): Uint8Array {
+    const op = signOp(this.outsider, this.networkId, { account: this.outsider.publicKey, seq, deps: [], body: { kind: 'transfer', to: this.outsider.publicKey, amount: 1n } })
+    // claims to be the victim's op, signed by someone else
+    return encode([encode({ account, seq, deps: [], body: { kind: 'transfer', to: this.outsider.publicKey, amount: 1n } }), op.sig])
+  }
+}

@@ -1,0 +1,29 @@
+// Replays simulator seeds: `npm run sim -- <seed> [<seed> ...] [--trace]`. With no seed, runs a
+// few and prints a summary. A failing seed printed by the property tests replays exactly here.
+
+import { runSeed } from './simulation.js'
+
+const args = process.argv.slice(2)
+const trace = args.includes('--trace')
+const seeds = args.filter(a => !a.startsWith('--')).map(Number)
+if (seeds.some(s => !Number.isInteger(s) || s < 0 || s > 0xffffffff)) {
+  console.error('usage: npm run sim -- <seed (0..4294967295)> [...] [--trace]')
+  process.exit(2)
+}
+let failed = 0
+for (const seed of seeds.length > 0 ? seeds : [1, 2, 3]) {
+  const started = performance.now()
+  try {
+    const r = runSeed(seed, {}, trace ? line => console.log(line) : undefined)
+    const s = r.scenario
+    console.log(`seed ${seed}: ok in ${(performance.now() - started).toFixed(0)} ms wall, ${r.finishedAt} ms simulated | ` +
+      `n=${s.validators} byzantine=[${s.byzantine.join(',')}] crashProne=[${s.crashProne.join(',')}] drop=${s.dropRate} dup=${s.duplicateRate} ` +
+      `delay<=${s.maxDelay} partitions=${s.partitions.length} heal@${s.healAt} batch<=${s.maxBatchOps} | ` +
+      `accounts=${s.honestAccounts}+${s.equivocators} equivocating, ${r.delivered} deliveries, ${r.messages} msgs (${r.dropped} lost, ${r.rejected} rejected), ` +
+      `${r.crashes} crashes, equivocations delivered ${r.equivocationsDelivered}/${s.equivocators} | state ${r.stateHash.slice(0, 16)}`)
+  } catch (err) {
+    failed++
+    console.error(`seed ${seed}: FAILED\n${(err as Error).stack ?? String(err)}`)
+  }
+}
+process.exitCode = failed > 0 ? 1 : 0

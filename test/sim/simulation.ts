@@ -1,0 +1,435 @@
+// The seeded network simulator. It runs n replicas of the real core (and up to f Byzantine
+// validators) over a simulated network that reorders, delays, duplicates and drops messages,
+// partitions and heals, and crashes nodes (sometimes half-way through executing their actions; a
+// restarted node keeps only what it persisted). Wallets submit a pre-generated workload and
+// resubmit what is not delivered. Safety is checked on every delivery and invariant sweep;
+// liveness and convergence once the network has healed.
+
+import { encode } from '../../src/core/codec/canonical.js'
+import { toHex } from '../../src/core/crypto/hash.js'
+import { signerFrom } from '../../src/core/crypto/signing.js'
+import { faultsTolerated } from '../../src/core/ledger/genesis.js'
+import { slotKey } from '../../src/core/ledger/op.js'
+import type { SignedOp } from '../../src/core/ledger/op.js'
+import { Replica } from '../../src/core/broadcast/replica.js'
+import type { Action, PeerId, PersistRecord } from '../../src/core/broadcast/actions.js'
+import { sodiumScheme } from '../../src/native/sodium.js'
+import { ByzantineValidator } from './byzantine.js'
+import { EventQueue } from './events.js'
+import { Rng } from './rng.js'
+import { makeWorkload } from './workload.js'
+import type { AccountScript, Workload } from './workload.js'
+
+export interface Scenario {
+  readonly seed: number
+  readonly validators: number
+  /** Indexes of Byzantine validators (at most f). */
+  readonly byzantine: readonly number[]
+  /** Indexes of honest validators that may crash (and restart) before the heal. */
+  readonly crashProne: readonly number[]
+  readonly crashChance: number
+  readonly dropRate: number
+  readonly duplicateRate: number
+  readonly maxDelay: number
+  readonly partitions: ReadonlyArray<{ start: number, end: number, side: readonly number[] }>
+  readonly healAt: number
+  /** Give up on liveness this long after the heal. */
+  readonly settle: number
+  readonly tickEvery: number
+  readonly honestAccounts: number
+  readonly equivocators: number
+  readonly opsPerAccount: number
+  readonly maxBatchOps: number
+}
+
+/** Every knob of a run derived from one seed, so a seed alone replays it. */
+export function scenarioFor (seed: number, overrides: Partial<Scenario> = {}): Scenario {
+  const rng = new Rng(seed ^ 0x5eed)
+  const validators = rng.pick([4, 4, 4, 5, 6, 7])
+  const f = faultsTolerated(validators)
+  const order = rng.shuffle(Array.from({ length: validators }, (_, i) => i))
+  const byzantine = order.slice(0, rng.int(0, f))
+  const crashProne = order.slice(byzantine.length, byzantine.length + rng.int(0, 2))
+  const healAt = rng.int(2000, 6000)
+  const partitions = Array.from({ length: rng.int(0, 2) }, () => {
+    const start = rng.int(0, healAt - 500)
+    const side = rng.shuffle([...order]).slice(0, rng.int(1, validators - 1))
+    return { start, end: Math.min(healAt, start + rng.int(200, 2000)), side }
+  })
+  return {
+    seed,
+    validators,
+    byzantine,
+    crashProne,
+    crashChance: rng.pick([0, 0.002, 0.01]),
+    dropRate: rng.pick([0, 0.05, 0.2, 0.4]),
+    duplicateRate: rng.pick([0, 0.05, 0.2]),
+    maxDelay: rng.pick([2, 20, 100, 300]),
+    partitions,
+    healAt,
+    settle: 60_000,
+    tickEvery: rng.pick([10, 25, 50]),
+    honestAccounts: rng.int(2, 5),
+    equivocators: rng.int(0, 2),
+    opsPerAccount: rng.int(2, 10),
+    maxBatchOps: rng.pick([1, 4, 64]),
+    ...overrides
+  }
+}
+
+export class SafetyViolation extends Error {
+  override readonly name = 'SafetyViolation'
+}
+
+export class LivenessViolation extends Error {
+  override readonly name = 'LivenessViolation'
+}
+
+export interface SimReport {
+  readonly scenario: Scenario
+  readonly finishedAt: number
+  readonly messages: number
+  readonly dropped: number
+  readonly rejected: number
+  readonly crashes: number
+  readonly delivered: number
+  readonly stateHash: string
+  readonly referenceHash: string
+  readonly equivocationsDelivered: number
+  readonly conflictsProven: number
+}
+
+type SimEvent =
+  | { kind: 'msg', from: number, to: number, bytes: Uint8Array }
+  | { kind: 'tick', node: number }
+  | { kind: 'submit', account: number, op: number }
+  | { kind: 'equivocate', account: number }
+  | { kind: 'wallet', account: number }
+  | { kind: 'restart', node: number }
+  | { kind: 'heal' }
+  | { kind: 'check' }
+
+interface HonestNode {
+  readonly index: number
+  readonly id: PeerId
+  replica: Replica | undefined
+  readonly disk: PersistRecord[]
+}
+
+export class Simulation {
+  private readonly rng: Rng
+  private readonly queue = new EventQueue<SimEvent>()
+  private readonly workload: Workload
+  private readonly ids: PeerId[]
+  private readonly honest = new Map<number, HonestNode>()
+  private readonly byzantine = new Map<number, ByzantineValidator>()
+  /** Every slot delivered anywhere, with the op hash: two different hashes is a safety violation. */
+  private readonly deliveredSlots = new Map<string, string>()
+  private readonly wallets: AccountScript[]
+  private now = 0
+  private healed = false
+  private stats = { messages: 0, dropped: 0, rejected: 0, crashes: 0, delivered: 0 }
+  private readonly trace: ((line: string) => void) | undefined
+
+  constructor (readonly scenario: Scenario, trace?: (line: string) => void) {
+    this.trace = trace
+    this.rng = new Rng(scenario.seed)
+    this.workload = makeWorkload(scenario.seed, {
+      validators: scenario.validators,
+      honestAccounts: scenario.honestAccounts,
+      equivocators: scenario.equivocators,
+      opsPerAccount: scenario.opsPerAccount
+    })
+    this.ids = this.workload.validatorSigners.map(s => toHex(s.publicKey))
+    this.wallets = [...this.workload.honest, ...this.workload.equivocators]
+    const attackRng = this.rng.fork()
+    for (let i = 0; i < scenario.validators; i++) {
+      if (scenario.byzantine.includes(i)) {
+        const outsider = signerFrom(sodiumScheme, attackRng.bytes(32))
+        this.byzantine.set(i, new ByzantineValidator(this.workload.validatorSigners[i]!, outsider, this.workload.networkId, this.ids.filter((_, j) => j !== i), attackRng.fork()))
+      } else {
+        const node: HonestNode = { index: i, id: this.ids[i]!, replica: undefined, disk: [] }
+        this.honest.set(i, node)
+        this.boot(node)
+      }
+    }
+  }
+
+  run (): SimReport {
+    const s = this.scenario
+    for (let i = 0; i < s.validators; i++) this.queue.push(this.rng.int(0, s.tickEvery), { kind: 'tick', node: i })
+    this.workload.honest.forEach((script, a) => {
+      let at = this.rng.int(0, 500)
+      script.ops.forEach((_, k) => {
+        this.queue.push(at, { kind: 'submit', account: a, op: k })
+        at += this.rng.int(0, 150)
+      })
+    })
+    this.workload.equivocators.forEach((_, e) => this.queue.push(this.rng.int(0, 1000), { kind: 'equivocate', account: this.workload.honest.length + e }))
+    this.wallets.forEach((_, a) => this.queue.push(1500 + this.rng.int(0, 500), { kind: 'wallet', account: a }))
+    this.queue.push(s.healAt, { kind: 'heal' })
+    this.queue.push(250, { kind: 'check' })
+
+    const deadline = s.healAt + s.settle
+    for (let e = this.queue.pop(); e !== undefined; e = this.queue.pop()) {
+      this.now = e.at
+      if (this.now > deadline) break
+      if (this.step(e.event)) return this.report()
+    }
+    throw new LivenessViolation(`not every honest op was delivered at every honest node ${s.settle} ms after the network healed\n${this.progress()}`)
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** Returns true when the run is complete (healed, everything delivered, invariants hold). */
+  private step (e: SimEvent): boolean {
+    switch (e.kind) {
+      case 'tick': {
+        const node = this.honest.get(e.node)
+        if (node?.replica !== undefined) this.execute(node, node.replica.tick(this.now))
+        this.byzantine.get(e.node)?.tick(this.outbox(e.node))
+        this.queue.push(this.now + this.scenario.tickEvery, e)
+        return false
+      }
+      case 'msg': {
+        this.deliverMessage(e.from, e.to, e.bytes)
+        return false
+      }
+      case 'submit': {
+        const op = this.wallets[e.account]!.ops[e.op]!
+        this.submitTo(this.rng.int(0, this.scenario.validators - 1), [op])
+        return false
+      }
+      case 'equivocate': {
+        // the honest prefix goes through one node; the two conflicting ops through two others
+        const script = this.workload.equivocators[e.account - this.workload.honest.length]!
+        if (script.ops.length > 0) this.submitTo(this.rng.int(0, this.scenario.validators - 1), script.ops)
+        const [x, y] = script.conflicting
+        const a = this.rng.int(0, this.scenario.validators - 1)
+        const b = (a + this.rng.int(1, this.scenario.validators - 1)) % this.scenario.validators
+        this.submitTo(a, [x, script.after])
+        this.submitTo(b, [y])
+        return false
+      }
+      case 'wallet': {
+        this.walletRetry(e.account)
+        this.queue.push(this.now + 1500 + this.rng.int(0, 1000), e)
+        return false
+      }
+      case 'restart': {
+        const node = this.honest.get(e.node)!
+        if (node.replica === undefined) this.boot(node)
+        return false
+      }
+      case 'heal': {
+        this.healed = true
+        for (const node of this.honest.values()) if (node.replica === undefined) this.boot(node)
+        return false
+      }
+      case 'check': {
+        this.checkInvariants()
+        this.queue.push(this.now + 250, e)
+        return this.healed && this.complete()
+      }
+    }
+  }
+
+  private boot (node: HonestNode): void {
+    const replica = new Replica({
+      genesis: this.workload.genesis,
+      scheme: sodiumScheme,
+      signer: this.workload.validatorSigners[node.index]!,
+      limits: { maxBatchOps: this.scenario.maxBatchOps }
+    })
+    node.replica = replica
+    // replay what survived on disk; its deliveries are re-checked against every other node's
+    this.execute(node, replica.restore(node.disk, this.now), false)
+    this.log(`t=${this.now} boot node ${node.index} (${node.disk.length} records)`)
+  }
+
+  private crash (node: HonestNode): void {
+    node.replica = undefined
+    this.stats.crashes++
+    this.log(`t=${this.now} crash node ${node.index}`)
+    const at = this.now + this.rng.int(50, 1500)
+    if (at < this.scenario.healAt) this.queue.push(at, { kind: 'restart', node: node.index })
+  }
+
+  private submitTo (index: number, ops: readonly SignedOp[]): void {
+    const node = this.honest.get(index)
+    if (node?.replica === undefined) return // a Byzantine or crashed node swallows it; the wallet retries
+    const res = node.replica.submit(ops.map(o => o.bytes), this.now)
+    this.execute(node, res.actions)
+  }
+
+  /** A wallet resubmits, through a random node, every op of its stream some up node has not delivered. */
+  private walletRetry (account: number): void {
+    const script = this.wallets[account]!
+    const up = [...this.honest.values()].filter(n => n.replica !== undefined)
+    if (up.length === 0) return
+    const observer = this.rng.pick(up)
+    const next = observer.replica!.ledger.nextSeq(script.signer.publicKey)
+    let pending = script.ops.filter(op => op.seq >= next)
+    const eq = this.workload.equivocators.find(x => x.signer === script.signer)
+    if (eq !== undefined && next > eq.ops.length) pending = [] // the cheater's stuck slot is its own problem
+    if (pending.length > 0) this.submitTo(this.rng.int(0, this.scenario.validators - 1), pending)
+  }
+
+  private execute (node: HonestNode, actions: readonly Action[], mayCrash = true): void {
+    // kill -9 half-way through the actions: whatever was not persisted or sent yet is lost
+    const crashing = mayCrash && !this.healed && this.scenario.crashProne.includes(node.index) && this.rng.chance(this.scenario.crashChance)
+    const upTo = crashing ? this.rng.int(0, actions.length) : actions.length
+    for (let i = 0; i < upTo; i++) {
+      const a = actions[i]!
+      switch (a.type) {
+        case 'persist': node.disk.push(a.record); break
+        case 'send': this.transmit(node.index, this.ids.indexOf(a.to), a.bytes); break
+        case 'broadcast':
+          for (let j = 0; j < this.scenario.validators; j++) if (j !== node.index) this.transmit(node.index, j, a.bytes)
+          break
+        case 'deliver': this.onDeliver(node, a.op); break
+        case 'dropped': break
+      }
+    }
+    if (crashing) this.crash(node)
+  }
+
+  private onDeliver (node: HonestNode, op: SignedOp): void {
+    this.stats.delivered++
+    const key = slotKey(op.account, op.seq)
+    const hash = toHex(op.hash)
+    const prior = this.deliveredSlots.get(key)
+    if (prior === undefined) this.deliveredSlots.set(key, hash)
+    else if (prior !== hash) throw new SafetyViolation(`slot ${key} delivered with two different ops (${prior.slice(0, 16)} and ${hash.slice(0, 16)}), the second at node ${node.index}`)
+  }
+
+  private transmit (from: number, to: number, bytes: Uint8Array): void {
+    if (to < 0) return
+    this.stats.messages++
+    if (!this.healed && this.rng.chance(this.scenario.dropRate)) { this.stats.dropped++; return }
+    const copies = !this.healed && this.rng.chance(this.scenario.duplicateRate) ? 2 : 1
+    for (let c = 0; c < copies; c++) this.queue.push(this.now + this.rng.int(1, this.scenario.maxDelay), { kind: 'msg', from, to, bytes })
+  }
+
+  private deliverMessage (from: number, to: number, bytes: Uint8Array): void {
+    if (this.partitioned(from, to)) { this.stats.dropped++; return }
+    const byz = this.byzantine.get(to)
+    if (byz !== undefined) { byz.receive(this.ids[from]!, bytes, this.outbox(to)); return }
+    const node = this.honest.get(to)
+    if (node?.replica === undefined) return
+    const res = node.replica.receive(this.ids[from]!, bytes, this.now)
+    if (res.verdict === 'reject') {
+      this.stats.rejected++
+      if (res.actions.length > 0) throw new SafetyViolation(`node ${to} acted on a message it rejected (${res.reason})`)
+      if (!this.byzantine.has(from)) throw new SafetyViolation(`node ${to} rejected a message from honest node ${from}: ${res.reason}`)
+    }
+    this.execute(node, res.actions)
+  }
+
+  private outbox (from: number): { send: (to: PeerId, bytes: Uint8Array) => void } {
+    return { send: (to, bytes) => this.transmit(from, this.ids.indexOf(to), bytes) }
+  }
+
+  private partitioned (a: number, b: number): boolean {
+    if (this.healed) return false
+    for (const p of this.scenario.partitions) {
+      if (this.now >= p.start && this.now < p.end && p.side.includes(a) !== p.side.includes(b)) return true
+    }
+    return false
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Properties
+
+  private upNodes (): Replica[] {
+    return [...this.honest.values()].flatMap(n => n.replica === undefined ? [] : [n.replica])
+  }
+
+  /** Conservation, no negative balance, and equal delivered sets giving equal state hashes. */
+  private checkInvariants (): void {
+    const byFrontier = new Map<string, string>()
+    for (const r of this.upNodes()) {
+      const held = r.ledger.totalHeld()
+      const supply = r.ledger.totalSupply()
+      if (held !== supply) throw new SafetyViolation(`node ${r.id.slice(0, 8)}: balances and credits sum to ${held}, but ${supply} exists`)
+      const state = r.ledger.canonicalState() as { accounts: Array<[Uint8Array, bigint, number, unknown]> }
+      for (const [account, balance] of state.accounts) {
+        if (balance < 0n) throw new SafetyViolation(`node ${r.id.slice(0, 8)}: account ${toHex(account).slice(0, 8)} has negative balance ${balance}`)
+      }
+      const frontier = toHex(encode(state.accounts.map(([account, , next]) => [account, next])))
+      const hash = toHex(r.ledger.stateHash())
+      const other = byFrontier.get(frontier)
+      if (other !== undefined && other !== hash) throw new SafetyViolation(`two honest nodes delivered the same ops but have different state hashes (${other.slice(0, 16)} vs ${hash.slice(0, 16)})`)
+      byFrontier.set(frontier, hash)
+    }
+    for (const eq of this.workload.equivocators) {
+      const [x, y] = eq.conflicting
+      if (this.deliveredSlots.get(slotKey(x.account, x.seq)) === toHex(y.hash) && this.deliveredSlots.get(slotKey(y.account, y.seq)) === toHex(x.hash)) {
+        throw new SafetyViolation('both sides of an equivocation were delivered')
+      }
+    }
+  }
+
+  /** Every honest node is up and has delivered every op that honest behaviour entitles to delivery. */
+  private complete (): boolean {
+    const nodes = this.upNodes()
+    if (nodes.length !== this.honest.size) return false
+    for (const r of nodes) {
+      for (const script of this.workload.honest) {
+        if (r.ledger.nextSeq(script.signer.publicKey) <= script.ops.length) return false
+      }
+      for (const eq of this.workload.equivocators) {
+        if (r.ledger.nextSeq(eq.signer.publicKey) <= eq.ops.length) return false
+      }
+    }
+    // equivocators' fates may lag on some node: wait until every node agrees on the state
+    const hashes = new Set(nodes.map(r => toHex(r.ledger.stateHash())))
+    if (hashes.size !== 1) return false
+    if (this.workload.equivocators.length === 0) {
+      const [hash] = hashes
+      if (hash !== this.workload.referenceHash) throw new SafetyViolation(`honest nodes converged on ${hash!.slice(0, 16)}, but the workload's reference state is ${this.workload.referenceHash.slice(0, 16)}`)
+    }
+    return true
+  }
+
+  private report (): SimReport {
+    const nodes = this.upNodes()
+    let equivocationsDelivered = 0
+    for (const eq of this.workload.equivocators) {
+      if (this.deliveredSlots.has(slotKey(eq.signer.publicKey, eq.conflicting[0].seq))) equivocationsDelivered++
+    }
+    return {
+      scenario: this.scenario,
+      finishedAt: this.now,
+      ...this.stats,
+      stateHash: toHex(nodes[0]!.ledger.stateHash()),
+      referenceHash: this.workload.referenceHash,
+      equivocationsDelivered,
+      conflictsProven: nodes.reduce((n, r) => n + r.conflicts().length, 0)
+    }
+  }
+
+  private progress (): string {
+    return [...this.honest.values()].map(n => {
+      if (n.replica === undefined) return `node ${n.index}: down`
+      const st = n.replica.status()
+      const lag = this.workload.honest.map(s => `${n.replica!.ledger.nextSeq(s.signer.publicKey) - 1}/${s.ops.length}`).join(' ')
+      return `node ${n.index}: delivered ${st.delivered}, buffered ${st.buffered}, queued ${st.queued}, pending ${st.pendingBatches}, streams ${lag}`
+    }).join('\n')
+  }
+
+  private log (line: string): void {
+    this.trace?.(line)
+  }
+}
+
+/** Runs one seed; the message of any violation carries the command that replays it. */
+export function runSeed (seed: number, overrides: Partial<Scenario> = {}, trace?: (line: string) => void): SimReport {
+  const scenario = scenarioFor(seed, overrides)
+  try {
+    return new Simulation(scenario, trace).run()
+  } catch (err) {
+    if (err instanceof Error) err.message = `${err.message}\nseed ${seed}: replay with \`npm run sim -- ${seed}\``
+    throw err
+  }
+}

@@ -1,0 +1,129 @@
+// A workload: the genesis, every key, and every op the simulated wallets will submit, all fixed by
+// one seed before the network runs. Because AT2 validity depends only on an account's own stream
+// and the credits it cites, applying the script in script order to a reference ledger gives the
+// exact state every honest node must reach, whatever order the network delivers things in.
+
+import { sodiumScheme } from '../../src/native/sodium.js'
+import { signerFrom } from '../../src/core/crypto/signing.js'
+import type { Signer } from '../../src/core/crypto/signing.js'
+import { toHex } from '../../src/core/crypto/hash.js'
+import { makeGenesis, networkId } from '../../src/core/ledger/genesis.js'
+import type { Genesis } from '../../src/core/ledger/genesis.js'
+import { Ledger } from '../../src/core/ledger/ledger.js'
+import { signOp } from '../../src/core/ledger/op.js'
+import type { SignedOp, Slot } from '../../src/core/ledger/op.js'
+import type { OpBody } from '../../src/core/ledger/body.js'
+import { Rng } from './rng.js'
+
+export interface AccountScript {
+  readonly signer: Signer
+  /** The account's stream, seq 1..n, in order. */
+  readonly ops: SignedOp[]
+}
+
+/** An account that signs two different ops for one slot and sends them to different nodes. */
+export interface EquivocatorScript extends AccountScript {
+  /** The two conflicting ops for slot `conflictSeq`; `ops` holds the honest prefix before it. */
+  readonly conflicting: readonly [SignedOp, SignedOp]
+  /** One more op after the conflict: deliverable only if one of the two was. */
+  readonly after: SignedOp
+}
+
+export interface Workload {
+  readonly genesis: Genesis
+  readonly networkId: Uint8Array
+  readonly validatorSigners: readonly Signer[]
+  readonly honest: readonly AccountScript[]
+  readonly equivocators: readonly EquivocatorScript[]
+  /** State hash after every honest op and every equivocator's prefix, in script order. */
+  readonly referenceHash: string
+  readonly referenceSupply: bigint
+}
+
+export interface WorkloadShape {
+  validators: number
+  honestAccounts: number
+  equivocators: number
+  opsPerAccount: number
+}
+
+export function makeWorkload (seed: number, shape: WorkloadShape): Workload {
+  const rng = new Rng(seed)
+  const signer = (): Signer => signerFrom(sodiumScheme, rng.bytes(32))
+  const validatorSigners = Array.from({ length: shape.validators }, signer)
+  const mint = signer()
+  const honestSigners = Array.from({ length: shape.honestAccounts }, signer)
+  const equivocatorSigners = Array.from({ length: shape.equivocators }, signer)
+  const genesis = makeGenesis({
+    network: `sim-${seed}`,
+    validators: validatorSigners.map(s => s.publicKey),
+    mintAuthority: mint.publicKey,
+    balances: [...honestSigners, ...equivocatorSigners].map(s => ({ account: s.publicKey, amount: BigInt(rng.int(50, 1000)) }))
+  })
+  const netId = networkId(genesis)
+  const ledger = new Ledger(genesis)
+  const streams = new Map<string, AccountScript>()
+  const honestScripts: AccountScript[] = [mint, ...honestSigners].map(s => ({ signer: s, ops: [] }))
+  for (const s of honestScripts) streams.set(toHex(s.signer.publicKey), s)
+  const honestKeys = honestScripts.map(s => s.signer.publicKey)
+  const anyRecipient = (): Uint8Array => rng.chance(0.05) ? rng.bytes(32) : rng.pick(honestKeys.concat(equivocatorSigners.map(s => s.publicKey)))
+
+  const append = (script: AccountScript, deps: Slot[], body: OpBody): SignedOp => {
+    const op = signOp(script.signer, netId, { account: script.signer.publicKey, seq: script.ops.length + 1, deps, body })
+    script.ops.push(op)
+    ledger.apply(op)
+    return op
+  }
+
+  // Honest streams, interleaved; deps cite only credits made by honest streams (always delivered).
+  const total = shape.opsPerAccount * honestScripts.length
+  for (let i = 0; i < total; i++) {
+    const script = rng.pick(honestScripts)
+    const me = script.signer.publicKey
+    const credits = ledger.uncitedCredits(me).filter(c => streams.has(toHex(c.source.account)))
+    const deps = rng.shuffle(credits).slice(0, rng.int(0, 3)).map(c => c.source)
+    if (rng.chance(0.04) && script.ops.length > 0) {
+      // a dep that is not a credit to this account: the op must be rejected the same way everywhere
+      const other = rng.pick(honestScripts)
+      if (other.ops.length > 0) deps.push({ account: other.signer.publicKey, seq: rng.int(1, other.ops.length) })
+    }
+    const unique = dedupeSlots(deps)
+    if (script.signer === mint) {
+      append(script, unique, { kind: 'mint', to: rng.pick(honestKeys), amount: BigInt(rng.int(1, 500)) })
+    } else {
+      const claimed = credits.filter(c => unique.some(d => d.seq === c.source.seq && toHex(d.account) === toHex(c.source.account))).reduce((a, c) => a + c.amount, 0n)
+      const available = ledger.balance(me) + claimed
+      // mostly affordable transfers, some overdrafts that must be rejected
+      const amount = rng.chance(0.1) || available === 0n ? available + BigInt(rng.int(1, 100)) : BigInt(rng.int(1, Number(available > 1000n ? 1000n : available)))
+      append(script, unique, { kind: 'transfer', to: anyRecipient(), amount })
+    }
+  }
+
+  // Equivocators: an honest prefix, then two ops for one slot, then one more.
+  const equivocators: EquivocatorScript[] = equivocatorSigners.map(s => {
+    const script: AccountScript = { signer: s, ops: [] }
+    const prefix = rng.int(0, 3)
+    for (let i = 0; i < prefix; i++) append(script, [], { kind: 'transfer', to: rng.pick(honestKeys), amount: 1n })
+    const seq = script.ops.length + 1
+    const mk = (to: Uint8Array, amount: bigint, seqN: number): SignedOp => signOp(s, netId, { account: s.publicKey, seq: seqN, deps: [], body: { kind: 'transfer', to, amount } })
+    const x = mk(rng.pick(honestKeys), 7n, seq)
+    const y = mk(rng.pick(honestKeys), 9n, seq)
+    return { ...script, conflicting: [x, y] as const, after: mk(rng.pick(honestKeys), 1n, seq + 1) }
+  })
+
+  return {
+    genesis,
+    networkId: netId,
+    validatorSigners,
+    honest: honestScripts,
+    equivocators,
+    referenceHash: toHex(ledger.stateHash()),
+    referenceSupply: ledger.totalSupply()
+  }
+}
+
+function dedupeSlots (slots: Slot[]): Slot[] {
+  const seen = new Map<string, Slot>()
+  for (const s of slots) seen.set(`${toHex(s.account)}:${s.seq}`, s)
+  return [...seen.values()]
+}
