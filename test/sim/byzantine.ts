@@ -7,7 +7,7 @@
 import { encode } from '../../src/core/codec/canonical.js'
 import { Domain, signFor } from '../../src/core/crypto/signing.js'
 import type { Signer } from '../../src/core/crypto/signing.js'
-import { toHex } from '../../src/core/crypto/hash.js'
+import { fromHex, toHex } from '../../src/core/crypto/hash.js'
 import { batchDigest, decodeMessage, encodeMessage } from '../../src/core/broadcast/messages.js'
 import type { Certified, Message } from '../../src/core/broadcast/messages.js'
 import { decodeOp, signOp } from '../../src/core/ledger/op.js'
@@ -19,6 +19,9 @@ export interface Outbox { send (to: PeerId, bytes: Uint8Array): void }
 export class ByzantineValidator {
   readonly id: PeerId
   private readonly seen: Uint8Array[] = []
+  private readonly proposals: Uint8Array[][] = []
+  /** Votes gathered for batches this node re-proposed: with a quorum it certifies them itself. */
+  private readonly gathering = new Map<string, { ops: Uint8Array[], votes: Map<string, Uint8Array> }>()
   private lastCert: Certified | undefined
   sentAttacks = 0
 
@@ -27,6 +30,7 @@ export class ByzantineValidator {
     private readonly outsider: Signer,
     private readonly networkId: Uint8Array,
     private readonly peers: readonly PeerId[],
+    private readonly quorum: number,
     private readonly rng: Rng
   ) {
     this.id = toHex(member.publicKey)
@@ -40,6 +44,8 @@ export class ByzantineValidator {
     if (m.type === 'propose') {
       let ops
       try { ops = m.ops.map(decodeOp) } catch { return }
+      if (this.proposals.length < 32) this.proposals.push([...m.ops])
+      else this.proposals[this.rng.int(0, 31)] = [...m.ops]
       const digest = batchDigest(ops.map(o => o.hash))
       // votes for anything, without binding: safety must rest on the honest quorum alone
       out.send(from, encodeMessage({ type: 'vote', digest, voter: this.member.publicKey, sig: signFor(this.member, Domain.vote, this.networkId, digest) }))
@@ -52,7 +58,29 @@ export class ByzantineValidator {
       }
     } else if (m.type === 'certified') {
       this.lastCert = m
+    } else if (m.type === 'vote') {
+      const g = this.gathering.get(toHex(m.digest))
+      if (g === undefined) return
+      g.votes.set(toHex(m.voter), m.sig)
+      if (g.votes.size >= this.quorum) {
+        // votes are not checked here: honest receivers must catch any bad one
+        const cert = encodeMessage({ type: 'certified', ops: g.ops, votes: [...g.votes.entries()].map(([v, sig]) => ({ voter: fromHex(v), sig })) })
+        for (const p of this.peers) out.send(p, cert)
+        this.gathering.delete(toHex(m.digest))
+      }
     }
+  }
+
+  /** Re-proposes a batch it saw (perhaps one side of an equivocation) and gathers the votes. */
+  private replayProposal (out: Outbox): void {
+    if (this.proposals.length === 0) return
+    const ops = this.rng.pick(this.proposals)
+    const digest = batchDigest(ops.map(o => decodeOp(o).hash))
+    const votes = new Map<string, Uint8Array>([[this.id, signFor(this.member, Domain.vote, this.networkId, digest)]])
+    if (this.gathering.size > 16) this.gathering.clear()
+    this.gathering.set(toHex(digest), { ops, votes })
+    const propose = encodeMessage({ type: 'propose', ops })
+    for (const p of this.rng.shuffle([...this.peers]).slice(0, this.rng.int(1, this.peers.length))) out.send(p, propose)
   }
 
   /** Unprompted attacks, a few per tick. */
@@ -60,7 +88,8 @@ export class ByzantineValidator {
     if (!this.rng.chance(0.3)) return
     const to = this.rng.pick(this.peers)
     this.sentAttacks++
-    switch (this.rng.int(0, 7)) {
+    switch (this.rng.int(0, 8)) {
+      case 8: this.replayProposal(out); break
       case 0: out.send(to, this.rng.bytes(this.rng.int(0, 300))); break
       case 1: out.send(to, this.mutated()); break
       case 2: if (this.lastCert !== undefined) out.send(to, encodeMessage(this.forgedCertificate(this.lastCert))); break

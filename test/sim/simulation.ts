@@ -8,7 +8,7 @@
 import { encode } from '../../src/core/codec/canonical.js'
 import { toHex } from '../../src/core/crypto/hash.js'
 import { signerFrom } from '../../src/core/crypto/signing.js'
-import { faultsTolerated } from '../../src/core/ledger/genesis.js'
+import { faultsTolerated, quorumSize } from '../../src/core/ledger/genesis.js'
 import { slotKey } from '../../src/core/ledger/op.js'
 import type { SignedOp } from '../../src/core/ledger/op.js'
 import { Replica } from '../../src/core/broadcast/replica.js'
@@ -146,7 +146,7 @@ export class Simulation {
     for (let i = 0; i < scenario.validators; i++) {
       if (scenario.byzantine.includes(i)) {
         const outsider = signerFrom(sodiumScheme, attackRng.bytes(32))
-        this.byzantine.set(i, new ByzantineValidator(this.workload.validatorSigners[i]!, outsider, this.workload.networkId, this.ids.filter((_, j) => j !== i), attackRng.fork()))
+        this.byzantine.set(i, new ByzantineValidator(this.workload.validatorSigners[i]!, outsider, this.workload.networkId, this.ids.filter((_, j) => j !== i), quorumSize(scenario.validators), attackRng.fork()))
       } else {
         const node: HonestNode = { index: i, id: this.ids[i]!, replica: undefined, disk: [] }
         this.honest.set(i, node)
@@ -271,7 +271,13 @@ export class Simulation {
     const next = observer.replica!.ledger.nextSeq(script.signer.publicKey)
     let pending = script.ops.filter(op => op.seq >= next)
     const eq = this.workload.equivocators.find(x => x.signer === script.signer)
-    if (eq !== undefined && next > eq.ops.length) pending = [] // the cheater's stuck slot is its own problem
+    if (eq !== undefined && next > eq.ops.length) {
+      // the cheater keeps pushing both sides of its slot, through different nodes
+      pending = []
+      const a = this.rng.int(0, this.scenario.validators - 1)
+      this.submitTo(a, [eq.conflicting[0]])
+      this.submitTo((a + this.rng.int(1, this.scenario.validators - 1)) % this.scenario.validators, [eq.conflicting[1]])
+    }
     if (pending.length > 0) this.submitTo(this.rng.int(0, this.scenario.validators - 1), pending)
   }
 
