@@ -1,22 +1,25 @@
-// Replays simulator seeds: `npm run sim -- <seed> [<seed> ...] [--trace]`. With no seed, runs a
-// few and prints a summary. A failing seed printed by the property tests replays exactly here.
+// Replays simulator seeds: `npm run sim -- <seed> [<seed> ...] [--profile NAME] [--trace]`.
+// A failing seed printed by the property tests replays exactly here.
 
-import { runSeed } from './simulation.js'
+import { PROFILES, runSeed } from './simulation.js'
+import type { Profile } from './simulation.js'
 
 const args = process.argv.slice(2)
 const trace = args.includes('--trace')
-const seeds = args.filter(a => !a.startsWith('--')).map(Number)
-if (seeds.some(s => !Number.isInteger(s) || s < 0 || s > 0xffffffff)) {
-  console.error('usage: npm run sim -- <seed (0..4294967295)> [...] [--trace]')
+const profileAt = args.indexOf('--profile')
+const profile = (profileAt >= 0 ? args[profileAt + 1] : 'mixed') as Profile
+const seeds = args.filter((a, i) => !a.startsWith('--') && i !== profileAt + 1).map(Number)
+if (!(profile in PROFILES) || seeds.length === 0 || seeds.some(s => !Number.isInteger(s) || s < 0 || s > 0xffffffff)) {
+  console.error(`usage: npm run sim -- <seed (0..4294967295)> [...] [--profile ${Object.keys(PROFILES).join('|')}] [--trace]`)
   process.exit(2)
 }
 let failed = 0
-for (const seed of seeds.length > 0 ? seeds : [1, 2, 3]) {
+for (const seed of seeds) {
   const started = performance.now()
   try {
-    const r = runSeed(seed, {}, trace ? line => console.log(line) : undefined)
+    const r = runSeed(seed, profile, {}, trace ? line => console.log(line) : undefined)
     const s = r.scenario
-    console.log(`seed ${seed}: ok in ${(performance.now() - started).toFixed(0)} ms wall, ${r.finishedAt} ms simulated | ` +
+    console.log(`seed ${seed} (${profile}): ok in ${(performance.now() - started).toFixed(0)} ms wall, ${r.finishedAt} ms simulated | ` +
       `n=${s.validators} byzantine=[${s.byzantine.join(',')}] crashProne=[${s.crashProne.join(',')}] drop=${s.dropRate} dup=${s.duplicateRate} ` +
       `delay<=${s.maxDelay} partitions=${s.partitions.length} heal@${s.healAt} batch<=${s.maxBatchOps} | ` +
       `accounts=${s.honestAccounts}+${s.equivocators} equivocating, ${r.delivered} deliveries, ${r.messages} msgs (${r.dropped} lost, ${r.rejected} rejected), ` +

@@ -22,6 +22,8 @@ import type { AccountScript, Workload } from './workload.js'
 
 export interface Scenario {
   readonly seed: number
+  /** Fixes the workload (keys, genesis, ops) apart from the schedule; defaults to `seed`. */
+  readonly workloadSeed: number
   readonly validators: number
   /** Indexes of Byzantine validators (at most f). */
   readonly byzantine: readonly number[]
@@ -58,6 +60,7 @@ export function scenarioFor (seed: number, overrides: Partial<Scenario> = {}): S
   })
   return {
     seed,
+    workloadSeed: seed,
     validators,
     byzantine,
     crashProne,
@@ -134,7 +137,7 @@ export class Simulation {
   constructor (readonly scenario: Scenario, trace?: (line: string) => void) {
     this.trace = trace
     this.rng = new Rng(scenario.seed)
-    this.workload = makeWorkload(scenario.seed, {
+    this.workload = makeWorkload(scenario.workloadSeed, {
       validators: scenario.validators,
       honestAccounts: scenario.honestAccounts,
       equivocators: scenario.equivocators,
@@ -429,13 +432,33 @@ export class Simulation {
   }
 }
 
+/**
+ * Named families of scenarios. `mixed` draws everything from the seed; the others push one
+ * hazard hard. A seed and a profile name replay a run exactly.
+ */
+export const PROFILES = {
+  mixed: {},
+  /** Many equivocating accounts, a Byzantine validator that votes for everything and certifies
+   * what it gathers, and crash-prone honest validators: the double-spend scenario. */
+  equivocation: { validators: 4, byzantine: [0], crashProne: [1, 2], crashChance: 0.05, equivocators: 3, honestAccounts: 2, opsPerAccount: 3 },
+  /** Frequent kill -9 half-way through a node's actions, lossy links, small batches. */
+  crashes: { crashProne: [0, 1, 2], byzantine: [], crashChance: 0.05, dropRate: 0.2, maxBatchOps: 4 },
+  /** Seven validators with two Byzantine, partitions and heavy loss. */
+  hostile: { validators: 7, byzantine: [5, 6], dropRate: 0.4, duplicateRate: 0.2 }
+} satisfies Record<string, Partial<Scenario>>
+
+export type Profile = keyof typeof PROFILES
+
 /** Runs one seed; the message of any violation carries the command that replays it. */
-export function runSeed (seed: number, overrides: Partial<Scenario> = {}, trace?: (line: string) => void): SimReport {
-  const scenario = scenarioFor(seed, overrides)
+export function runSeed (seed: number, profile: Profile = 'mixed', extra: Partial<Scenario> = {}, trace?: (line: string) => void): SimReport {
+  const scenario = scenarioFor(seed, { ...PROFILES[profile], ...extra })
   try {
     return new Simulation(scenario, trace).run()
   } catch (err) {
-    if (err instanceof Error) err.message = `${err.message}\nseed ${seed}: replay with \`npm run sim -- ${seed}\``
+    if (err instanceof Error) {
+      const more = Object.keys(extra).length > 0 ? ` (with ${JSON.stringify(extra)})` : ''
+      err.message = `${err.message}\nseed ${seed}, profile ${profile}${more}: replay with \`npm run sim -- ${seed} --profile ${profile}\``
+    }
     throw err
   }
 }
