@@ -308,18 +308,18 @@ export class Replica {
     for (const op of ops) {
       const key = slotKey(op.account, op.seq)
       const earlier = inBatch.get(key)
-      if (earlier !== undefined) { conflicts.push(earlier); continue }
+      if (earlier !== undefined) { conflicts.push(earlier); this.recordEquivocation(op, earlier, false); continue }
       inBatch.set(key, op)
       const next = this.ledger.nextSeq(op.account)
       if (op.seq < next) {
         const delivered = this.log.deliveredOp(op.account, op.seq)
         if (delivered === undefined) deferred.push(op)
-        else if (!bytesEqual(delivered.hash, op.hash)) conflicts.push(delivered)
+        else if (!bytesEqual(delivered.hash, op.hash)) { conflicts.push(delivered); this.recordEquivocation(op, delivered, false) }
         continue
       }
       if (op.seq >= next + this.limits.bindWindow) { deferred.push(op); continue }
       const bound = this.bindings.check(op)
-      if (bound.kind === 'conflict') conflicts.push(bound.bound)
+      if (bound.kind === 'conflict') { conflicts.push(bound.bound); this.recordEquivocation(op, bound.bound, false) }
       else if (bound.kind === 'new') fresh.push(op)
     }
     for (const op of fresh) this.bindings.bind(op, now)
@@ -373,7 +373,7 @@ export class Replica {
     if (proven.length > 0) {
       const dropped = new Set<string>()
       for (const [ours, evidence] of proven) {
-        this.recordEquivocation(ours, evidence)
+        this.recordEquivocation(ours, evidence, true)
         dropped.add(toHex(ours.hash))
       }
       this.proposer.requeue(batch.id, op => !dropped.has(toHex(op.hash)) && !this.isDelivered(op), now)
@@ -589,12 +589,14 @@ export class Replica {
     return undefined
   }
 
-  private recordEquivocation (a: SignedOp, b: SignedOp): void {
-    const key = slotKey(a.account, a.seq)
-    if (!this.equivocations.has(key)) {
-      this.equivocations.set(key, [a, b])
-    }
-    this.out.push({ type: 'dropped', op: a, reason: 'the account signed another op for the same slot', evidence: b })
+  /**
+   * Keeps the proof that an account signed two ops for one slot: neither is re-proposed from
+   * here again. `ours` is reported as dropped when this node was broadcasting it.
+   */
+  private recordEquivocation (ours: SignedOp, other: SignedOp, report: boolean): void {
+    const key = slotKey(ours.account, ours.seq)
+    if (!this.equivocations.has(key)) this.equivocations.set(key, [ours, other])
+    if (report) this.out.push({ type: 'dropped', op: ours, reason: 'the account signed another op for the same slot', evidence: other })
   }
 }
 

@@ -1,0 +1,129 @@
+// A lossless in-process network of replicas: messages are delivered in FIFO order as soon as the
+// caller runs the network. For unit tests that need a few nodes talking, and for the core
+// throughput benchmark; the seeded simulator (test/sim) is the place for hostile schedules.
+
+import { signerFrom } from '../../src/core/crypto/signing.js'
+import type { SignatureScheme, Signer } from '../../src/core/crypto/signing.js'
+import { toHex } from '../../src/core/crypto/hash.js'
+import { makeGenesis } from '../../src/core/ledger/genesis.js'
+import type { Genesis } from '../../src/core/ledger/genesis.js'
+import { Replica } from '../../src/core/broadcast/replica.js'
+import type { ReplicaOptions } from '../../src/core/broadcast/replica.js'
+import type { Action, PersistRecord } from '../../src/core/broadcast/actions.js'
+import type { SignedOp } from '../../src/core/ledger/op.js'
+import { sodiumScheme } from '../../src/native/sodium.js'
+
+export function seedOf (label: string, i: number): Uint8Array {
+  const seed = new Uint8Array(32)
+  const text = new TextEncoder().encode(`${label}/${i}`)
+  seed.set(text.subarray(0, 32))
+  return seed
+}
+
+export interface LocalNetOptions {
+  validators?: number
+  accounts?: number
+  balance?: bigint
+  scheme?: SignatureScheme
+  replica?: Partial<ReplicaOptions>
+}
+
+export class LocalNet {
+  readonly genesis: Genesis
+  readonly validatorKeys: Signer[]
+  readonly accounts: Signer[]
+  readonly mint: Signer
+  readonly replicas: Replica[]
+  readonly disks: PersistRecord[][]
+  readonly delivered: Array<Array<Extract<Action, { type: 'deliver' }>>>
+  readonly rejected: string[] = []
+  private readonly wire: Array<{ from: number, to: number, bytes: Uint8Array }> = []
+  readonly scheme: SignatureScheme
+  now = 0
+
+  constructor (opts: LocalNetOptions = {}) {
+    this.scheme = opts.scheme ?? sodiumScheme
+    const n = opts.validators ?? 4
+    this.validatorKeys = Array.from({ length: n }, (_, i) => signerFrom(this.scheme, seedOf('validator', i)))
+    this.accounts = Array.from({ length: opts.accounts ?? 3 }, (_, i) => signerFrom(this.scheme, seedOf('account', i)))
+    this.mint = signerFrom(this.scheme, seedOf('mint', 0))
+    this.genesis = makeGenesis({
+      network: 'localnet',
+      validators: this.validatorKeys.map(k => k.publicKey),
+      mintAuthority: this.mint.publicKey,
+      balances: this.accounts.map(a => ({ account: a.publicKey, amount: opts.balance ?? 1000n }))
+    })
+    this.replicas = this.validatorKeys.map(signer => new Replica({ genesis: this.genesis, scheme: this.scheme, signer, ...opts.replica }))
+    this.disks = this.replicas.map(() => [])
+    this.delivered = this.replicas.map(() => [])
+  }
+
+  get networkId (): Uint8Array {
+    return this.replicas[0]!.networkId
+  }
+
+  indexOf (id: string): number {
+    return this.replicas.findIndex(r => r.id === id)
+  }
+
+  submit (node: number, ops: readonly SignedOp[]): ReturnType<Replica['submit']> {
+    const res = this.replicas[node]!.submit(ops.map(o => o.bytes), this.now)
+    this.execute(node, res.actions)
+    return res
+  }
+
+  /** Hands raw bytes to a node as if a peer sent them. */
+  inject (from: string, to: number, bytes: Uint8Array): ReturnType<Replica['receive']> {
+    const res = this.replicas[to]!.receive(from, bytes, this.now)
+    this.execute(to, res.actions)
+    return res
+  }
+
+  execute (node: number, actions: readonly Action[]): void {
+    for (const a of actions) {
+      switch (a.type) {
+        case 'persist': this.disks[node]!.push(a.record); break
+        case 'send': {
+          const to = this.indexOf(a.to)
+          if (to >= 0) this.wire.push({ from: node, to, bytes: a.bytes })
+          break
+        }
+        case 'broadcast':
+          for (let j = 0; j < this.replicas.length; j++) if (j !== node) this.wire.push({ from: node, to: j, bytes: a.bytes })
+          break
+        case 'deliver': this.delivered[node]!.push(a); break
+        case 'dropped': break
+      }
+    }
+  }
+
+  /** Delivers messages until none is left (ticking once time `advance` has passed, if given). */
+  run (maxMessages = 1_000_000): number {
+    let count = 0
+    for (let m = this.wire.shift(); m !== undefined && count < maxMessages; m = this.wire.shift()) {
+      count++
+      const res = this.replicas[m.to]!.receive(this.replicas[m.from]!.id, m.bytes, this.now)
+      if (res.verdict === 'reject') this.rejected.push(res.reason ?? 'rejected')
+      this.execute(m.to, res.actions)
+    }
+    return count
+  }
+
+  tick (advance: number): void {
+    this.now += advance
+    this.replicas.forEach((r, i) => this.execute(i, r.tick(this.now)))
+  }
+
+  /** Runs and ticks until the wire is empty after a tick, up to `rounds` ticks. */
+  settle (rounds = 20, advance = 50): void {
+    this.run()
+    for (let i = 0; i < rounds; i++) {
+      this.tick(advance)
+      if (this.run() === 0 && this.replicas.every(r => r.status().queued === 0 && r.status().pendingBatches === 0)) return
+    }
+  }
+
+  stateHashes (): string[] {
+    return this.replicas.map(r => toHex(r.ledger.stateHash()))
+  }
+}
