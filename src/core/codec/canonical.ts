@@ -80,9 +80,10 @@ class BoundedTokenizer extends Tokenizer {
     const isMap = Type.equals(token.type, Type.map)
     const count = isList || isMap ? token.value as number : 0
     if (count > this.limits.maxItems) throw new MalformedError(`container of ${count} entries exceeds ${this.limits.maxItems}`)
+    // an empty container is a level too, though it never goes on the stack
+    if ((isList || isMap) && this.remaining.length + 1 > this.limits.maxDepth) throw new MalformedError(`nesting deeper than ${this.limits.maxDepth}`)
     if (count > 0) {
       // a container stays open (even with no slots left) until its last child is complete
-      if (this.remaining.length + 1 > this.limits.maxDepth) throw new MalformedError(`nesting deeper than ${this.limits.maxDepth}`)
       this.remaining.push(isMap ? count * 2 : count)
     } else {
       this.closeFinished()

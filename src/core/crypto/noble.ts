@@ -10,7 +10,9 @@ export const nobleScheme: SignatureScheme = {
   sign: (seed, message) => ed25519.sign(message, seed),
   verify (publicKey, message, signature) {
     try {
-      return ed25519.verify(signature, message, publicKey)
+      // zip215: false = RFC 8032 strict rules, as libsodium applies them: without it noble accepts
+      // small-order keys and points for which anyone can forge a signature
+      return ed25519.verify(signature, message, publicKey, { zip215: false })
     } catch {
       return false // malformed point or signature encoding
     }
