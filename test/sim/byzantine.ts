@@ -43,7 +43,7 @@ export class ByzantineValidator {
     try { m = decodeMessage(bytes) } catch { return }
     if (m.type === 'propose') {
       let ops
-      try { ops = m.ops.map(decodeOp) } catch { return }
+      try { ops = m.ops.map(o => decodeOp(o)) } catch { return }
       if (this.proposals.length < 32) this.proposals.push([...m.ops])
       else this.proposals[this.rng.int(0, 31)] = [...m.ops]
       const digest = batchDigest(ops.map(o => o.hash))

@@ -19,7 +19,8 @@ export interface StreamPositions {
 export class DeliveryBuffer {
   private readonly waiting = new Map<string, Waiting>()
   private readonly blockedOn = new Map<string, { slot: Slot, ops: Set<string> }>()
-  private readonly ready: Waiting[] = []
+  private ready: Waiting[] = []
+  private readyAt = 0
 
   constructor (private readonly capacity: number) {}
 
@@ -42,8 +43,12 @@ export class DeliveryBuffer {
 
   /** Removes and returns the next op whose predecessors are all delivered. */
   next (): Waiting | undefined {
-    const w = this.ready.shift()
-    if (w !== undefined) this.waiting.delete(slotKey(w.op.account, w.op.seq))
+    if (this.readyAt >= this.ready.length) {
+      if (this.ready.length > 0) { this.ready = []; this.readyAt = 0 }
+      return undefined
+    }
+    const w = this.ready[this.readyAt++]!
+    this.waiting.delete(slotKey(w.op.account, w.op.seq))
     return w
   }
 

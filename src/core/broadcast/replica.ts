@@ -8,7 +8,7 @@
 // certificates, buffers them until their predecessors arrive, applies them to the ledger).
 
 import { bytesEqual } from '../codec/canonical.js'
-import { toHex, fromHex } from '../crypto/hash.js'
+import { sha256, toHex, fromHex } from '../crypto/hash.js'
 import type { Hash } from '../crypto/hash.js'
 import { Domain, signFor, verifyFor } from '../crypto/signing.js'
 import type { SignatureScheme, Signer } from '../crypto/signing.js'
@@ -118,6 +118,8 @@ export class Replica {
   private readonly log = new CertificateLog()
   private readonly proposer: Proposer
   private readonly verifiedOps: BoundedSet
+  /** Recently decoded ops by hash: a validator meets each op twice (proposal, certificate). */
+  private readonly decoded = new Map<string, SignedOp>()
   private readonly verifiedVotes: BoundedSet
   /** Slots where the author signed two ops, with the proof; such slots are never re-proposed. */
   private readonly equivocations = new Map<string, readonly [SignedOp, SignedOp]>()
@@ -248,6 +250,11 @@ export class Replica {
     return [...this.equivocations.values()]
   }
 
+  /** Something is queued or waiting for votes here. */
+  get busy (): boolean {
+    return this.proposer.queued > 0 || this.proposer.pendingBatches > 0
+  }
+
   isDelivered (slot: Slot): boolean {
     return this.ledger.nextSeq(slot.account) > slot.seq
   }
@@ -296,7 +303,7 @@ export class Replica {
   /** Validator: bind every op of the batch (persisted first), then vote; or refuse with proof. */
   private onPropose (from: PeerId, m: Propose, now: number): [Verdict, string?] {
     if (!this.isValidator) return ['ignore', 'not a validator']
-    const ops = decodeBatch(m.ops)
+    const ops = this.decodeBatch(m.ops)
     for (const op of ops) {
       if (!this.checkOpSignature(op)) return ['reject', `bad signature on op ${slotKey(op.account, op.seq)}`]
     }
@@ -392,7 +399,7 @@ export class Replica {
    * whatever became deliverable.
    */
   private acceptCertificate (m: Certified, bytes: Uint8Array, source: 'peer' | 'own' | 'disk'): [Verdict, string?] {
-    const ops = decodeBatch(m.ops)
+    const ops = this.decodeBatch(m.ops)
     const digest = batchDigest(ops.map(o => o.hash))
     const id = toHex(digest)
     if (this.log.hasCertificate(id)) return ['ignore', 'certificate already accepted']
@@ -556,6 +563,24 @@ export class Replica {
     return actions
   }
 
+  /** Decodes a batch's ops; duplicates make the whole batch malformed (digests stay canonical). */
+  private decodeBatch (opBytes: readonly Uint8Array[]): SignedOp[] {
+    const hashes = new Set<string>()
+    return opBytes.map(bytes => {
+      const hash = sha256(bytes)
+      const id = toHex(hash)
+      if (hashes.has(id)) throw new MalformedError('batch lists the same op twice')
+      hashes.add(id)
+      let op = this.decoded.get(id)
+      if (op === undefined) {
+        op = decodeOp(bytes, hash)
+        this.decoded.set(id, op)
+        if (this.decoded.size > this.limits.verifiedCache) this.decoded.delete(this.decoded.keys().next().value!)
+      }
+      return op
+    })
+  }
+
   private checkOpSignature (op: SignedOp): boolean {
     const id = toHex(op.hash)
     if (this.verifiedOps.has(id)) return true
@@ -600,14 +625,3 @@ export class Replica {
   }
 }
 
-/** Decodes a batch's ops; duplicates make the whole batch malformed (digests stay canonical). */
-function decodeBatch (opBytes: readonly Uint8Array[]): SignedOp[] {
-  const ops = opBytes.map(decodeOp)
-  const hashes = new Set<string>()
-  for (const op of ops) {
-    const h = toHex(op.hash)
-    if (hashes.has(h)) throw new MalformedError('batch lists the same op twice')
-    hashes.add(h)
-  }
-  return ops
-}

@@ -83,13 +83,13 @@ function decodePayload (payload: Uint8Array): UnsignedOp {
 }
 
 /** Decodes an op from untrusted bytes. Checks shape and limits, not the signature. */
-export function decodeOp (bytes: Uint8Array): SignedOp {
+export function decodeOp (bytes: Uint8Array, hash: Hash = sha256(bytes)): SignedOp {
   if (bytes.length > OP_LIMITS.maxOpBytes) throw new MalformedError(`op of ${bytes.length} bytes exceeds ${OP_LIMITS.maxOpBytes}`)
   const pair = read.list(decode(bytes, { maxBytes: OP_LIMITS.maxOpBytes, maxDepth: 2, maxItems: 2 }), 'op envelope', 2)
   if (pair.length !== 2) throw new MalformedError('op envelope: expected [payload, sig]')
   const payload = read.bytes(pair[0], 'op.payload', undefined, OP_LIMITS.maxOpBytes)
   const sig = read.bytes(pair[1], 'op.sig', SIGNATURE_BYTES)
-  return { ...decodePayload(payload), sig, payload, bytes, hash: sha256(bytes) }
+  return { ...decodePayload(payload), sig, payload, bytes, hash }
 }
 
 export function sortDeps (deps: readonly Slot[]): Slot[] {
