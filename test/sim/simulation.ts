@@ -100,6 +100,11 @@ export interface SimReport {
   readonly referenceHash: string
   readonly equivocationsDelivered: number
   readonly conflictsProven: number
+  /** Each honest node's id, delivered count and state hash at the end. */
+  readonly nodes: ReadonlyArray<{ id: string, delivered: number, stateHash: string }>
+  /** The final ledger (the same at every honest node): account, balance, uncited credits, next seq. */
+  readonly accounts: ReadonlyArray<{ account: string, balance: bigint, credits: bigint, nextSeq: number }>
+  readonly supply: bigint
 }
 
 type SimEvent =
@@ -414,7 +419,14 @@ export class Simulation {
       stateHash: toHex(nodes[0]!.ledger.stateHash()),
       referenceHash: this.workload.referenceHash,
       equivocationsDelivered,
-      conflictsProven: nodes.reduce((n, r) => n + r.conflicts().length, 0)
+      conflictsProven: nodes.reduce((n, r) => n + r.conflicts().length, 0),
+      nodes: nodes.map(r => ({ id: r.id, delivered: r.status().delivered, stateHash: toHex(r.ledger.stateHash()) })),
+      accounts: this.wallets.map(w => {
+        const ledger = nodes[0]!.ledger
+        const account = w.signer.publicKey
+        return { account: toHex(account), balance: ledger.balance(account), credits: ledger.uncitedCredits(account).reduce((a, c) => a + c.amount, 0n), nextSeq: ledger.nextSeq(account) }
+      }),
+      supply: nodes[0]!.ledger.totalSupply()
     }
   }
 
