@@ -269,6 +269,7 @@ export class Replica {
     } catch (err) {
       return { status: 'rejected', code: 'malformed', reason: (err as Error).message }
     }
+    if (this.awaitsContract(op)) return { status: 'rejected', code: 'not-accepted', reason: 'this node has not delivered the contract yet; retry shortly' }
     if (!this.checkOpSignature(op)) return { status: 'rejected', code: 'bad-signature', reason: 'the op signature does not verify against its account key' }
     const next = this.ledger.nextSeq(op.account)
     if (op.seq < next) {
@@ -305,6 +306,7 @@ export class Replica {
     if (!this.isValidator) return ['ignore', 'not a validator']
     const ops = this.decodeBatch(m.ops)
     for (const op of ops) {
+      if (this.awaitsContract(op)) continue // deferred below: its signer is not known here yet
       if (!this.checkOpSignature(op)) return ['reject', `bad signature on op ${slotKey(op.account, op.seq)}`]
     }
     const digest = batchDigest(ops.map(o => o.hash))
@@ -317,6 +319,7 @@ export class Replica {
       const earlier = inBatch.get(key)
       if (earlier !== undefined) { conflicts.push(earlier); this.recordEquivocation(op, earlier, false); continue }
       inBatch.set(key, op)
+      if (this.awaitsContract(op)) { deferred.push(op); continue }
       const next = this.ledger.nextSeq(op.account)
       if (op.seq < next) {
         const delivered = this.log.deliveredOp(op.account, op.seq)
@@ -581,11 +584,16 @@ export class Replica {
     })
   }
 
+  /** An execute op for a contract this node has not delivered: its signer is unknown here. */
+  private awaitsContract (op: SignedOp): boolean {
+    return op.body.kind === 'execute' && this.ledger.contract(op.account) === undefined
+  }
+
   private checkOpSignature (op: SignedOp): boolean {
     const id = toHex(op.hash)
     if (this.verifiedOps.has(id)) return true
-    // Key accounts sign their own ops; contract accounts (later) answer with their sequencer key.
-    const ok = verifyOpSignature(this.scheme, this.networkId, op, op.account)
+    // Key accounts sign their own ops; a contract's ops are signed by its sequencer.
+    const ok = verifyOpSignature(this.scheme, this.networkId, op, this.ledger.signerOf(op.account))
     if (ok) this.verifiedOps.add(id)
     return ok
   }

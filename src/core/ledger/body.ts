@@ -1,24 +1,47 @@
-// Op bodies. Transfer and Mint now; Deploy, Call and Execute (contracts) join this union later,
-// each with its own encode/decode pair below and its own rule in the ledger.
+// Op bodies: Transfer and Mint move money; Deploy, Call and Execute run contracts. Each kind has
+// its encode/decode pair here and its own rule in the ledger.
 
 import type { Value } from '../codec/canonical.js'
 import { MAX_UINT64 } from '../codec/canonical.js'
 import * as read from '../codec/read.js'
 import { PUBLIC_KEY_BYTES } from '../crypto/signing.js'
 import { MalformedError } from '../errors.js'
+import { GAS_LIMITS } from '../vm/gas.js'
+import { READER_LIMITS } from '../vm/reader.js'
 
 export interface TransferBody { readonly kind: 'transfer', readonly to: Uint8Array, readonly amount: bigint }
 export interface MintBody { readonly kind: 'mint', readonly to: Uint8Array, readonly amount: bigint }
-export type OpBody = TransferBody | MintBody
+/** Creates a contract account at an address derived from (deployer, seq); runs `init` if defined. */
+export interface DeployBody { readonly kind: 'deploy', readonly code: string, readonly args: readonly Value[], readonly sequencer: Uint8Array | null, readonly gasLimit: number }
+/** A call queued for a contract; `value` leaves the caller's balance at delivery. */
+export interface CallBody { readonly kind: 'call', readonly contract: Uint8Array, readonly fn: string, readonly args: readonly Value[], readonly value: bigint, readonly gasLimit: number }
+/** In a contract's own stream, signed by its sequencer: runs the cited queued calls in this order. */
+export interface ExecuteBody { readonly kind: 'execute', readonly calls: ReadonlyArray<{ readonly account: Uint8Array, readonly seq: number }>, readonly time: number }
+
+export type OpBody = TransferBody | MintBody | DeployBody | CallBody | ExecuteBody
 
 export const MAX_AMOUNT = MAX_UINT64
+// an execute cites each call in deps too, so OP_LIMITS.maxDeps (64) bounds it as well
+export const BODY_LIMITS = { maxArgs: 16, maxFnName: 64, maxCallsPerExecute: 64 } as const
 
 export function encodeBody (body: OpBody): Value {
   switch (body.kind) {
     case 'transfer':
     case 'mint':
       return { kind: body.kind, to: body.to, amount: body.amount }
+    case 'deploy':
+      return { kind: body.kind, code: body.code, args: [...body.args], sequencer: body.sequencer, gasLimit: body.gasLimit }
+    case 'call':
+      return { kind: body.kind, contract: body.contract, fn: body.fn, args: [...body.args], value: body.value, gasLimit: body.gasLimit }
+    case 'execute':
+      return { kind: body.kind, calls: body.calls.map(c => [c.account, c.seq]), time: body.time }
   }
+}
+
+const gasLimit = (v: Value | undefined, what: string): number => {
+  const g = read.uint(v, what, GAS_LIMITS.maxCall)
+  if (g < 1) throw new MalformedError(`${what} must be at least 1`)
+  return g
 }
 
 export function decodeBody (v: Value | undefined): OpBody {
@@ -34,6 +57,37 @@ export function decodeBody (v: Value | undefined): OpBody {
         to: read.bytes(m.to, `${kind}.to`, PUBLIC_KEY_BYTES),
         amount: read.bigint(m.amount, `${kind}.amount`, 1n, MAX_AMOUNT)
       }
+    }
+    case 'deploy': {
+      const m = read.map(v, kind, ['kind', 'code', 'args', 'sequencer', 'gasLimit'])
+      return {
+        kind,
+        code: read.text(m.code, 'deploy.code', READER_LIMITS.maxCodeBytes),
+        args: read.list(m.args, 'deploy.args', BODY_LIMITS.maxArgs),
+        sequencer: m.sequencer === null ? null : read.bytes(m.sequencer, 'deploy.sequencer', PUBLIC_KEY_BYTES),
+        gasLimit: gasLimit(m.gasLimit, 'deploy.gasLimit')
+      }
+    }
+    case 'call': {
+      const m = read.map(v, kind, ['kind', 'contract', 'fn', 'args', 'value', 'gasLimit'])
+      return {
+        kind,
+        contract: read.bytes(m.contract, 'call.contract', PUBLIC_KEY_BYTES),
+        fn: read.text(m.fn, 'call.fn', BODY_LIMITS.maxFnName),
+        args: read.list(m.args, 'call.args', BODY_LIMITS.maxArgs),
+        value: read.bigint(m.value, 'call.value', 0n, MAX_AMOUNT),
+        gasLimit: gasLimit(m.gasLimit, 'call.gasLimit')
+      }
+    }
+    case 'execute': {
+      const m = read.map(v, kind, ['kind', 'calls', 'time'])
+      const calls = read.list(m.calls, 'execute.calls', BODY_LIMITS.maxCallsPerExecute).map((c, i) => {
+        const pair = read.list(c, `execute.calls[${i}]`, 2)
+        if (pair.length !== 2) throw new MalformedError(`execute.calls[${i}]: expected [account, seq]`)
+        return { account: read.bytes(pair[0], `execute.calls[${i}].account`, PUBLIC_KEY_BYTES), seq: read.uint(pair[1], `execute.calls[${i}].seq`) }
+      })
+      if (calls.length === 0) throw new MalformedError('execute.calls must not be empty')
+      return { kind, calls, time: read.uint(m.time, 'execute.time') }
     }
     default:
       throw new MalformedError(`op.body: unknown or missing kind ${JSON.stringify(typeof kind === 'string' ? kind.slice(0, 32) : typeof kind)}`)

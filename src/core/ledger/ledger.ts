@@ -9,6 +9,11 @@ import { bytesEqual } from '../codec/canonical.js'
 import { sha256, toHex, fromHex } from '../crypto/hash.js'
 import type { Hash } from '../crypto/hash.js'
 import { MAX_AMOUNT } from './body.js'
+import type { DeployBody, ExecuteBody } from './body.js'
+import { CallSandbox, canonicalContract, contractAddress } from './contracts.js'
+import type { CallOutcome, ContractState, QueuedCall } from './contracts.js'
+import { compile, invoke } from '../vm/compile.js'
+import { ContractError } from '../vm/errors.js'
 import type { Genesis } from './genesis.js'
 import { slotKey } from './op.js'
 import type { AccountId, SignedOp, Slot } from './op.js'
@@ -18,6 +23,11 @@ export type RejectReason =
   | 'bad-dependency'
   | 'not-mint-authority'
   | 'supply-cap'
+  | 'contract-error'
+  | 'unknown-contract'
+  | 'not-a-contract'
+  | 'bad-call'
+  | 'bad-time'
 
 export type Outcome =
   | { readonly status: 'applied' }
@@ -39,6 +49,9 @@ interface AccountState {
 
 export class Ledger {
   private readonly accounts = new Map<string, AccountState>()
+  private readonly contracts = new Map<string, ContractState>()
+  /** Outcomes of calls (and of deploys that ran init), by the slot of the op that made them. */
+  private readonly outcomes = new Map<string, CallOutcome>()
   private supply = 0n
 
   constructor (private readonly genesis: Genesis) {
@@ -63,6 +76,19 @@ export class Ledger {
     return [...a.credits.values()].sort((x, y) => compareBytes(x.source.account, y.source.account) || x.source.seq - y.source.seq)
   }
 
+  contract (address: AccountId): ContractState | undefined {
+    return this.contracts.get(toHex(address))
+  }
+
+  /** The key that signs an account's ops: its own, or for a contract its sequencer's. */
+  signerOf (account: AccountId): AccountId {
+    return this.contracts.get(toHex(account))?.sequencer ?? account
+  }
+
+  callOutcome (call: Slot): CallOutcome | undefined {
+    return this.outcomes.get(slotKey(call.account, call.seq))
+  }
+
   totalSupply (): bigint {
     return this.supply
   }
@@ -74,6 +100,8 @@ export class Ledger {
       sum += a.balance
       for (const c of a.credits.values()) sum += c.amount
     }
+    // value attached to calls that are queued but not executed yet
+    for (const c of this.contracts.values()) for (const q of c.queue.values()) sum += q.value
     return sum
   }
 
@@ -92,17 +120,37 @@ export class Ledger {
   }
 
   private decide (sender: AccountState, op: SignedOp): Outcome {
-    // Every dep must name an uncited credit to this account; all are claimed together or none.
+    const body = op.body
+    // Deps are credit claims, except the ones a body names for ordering: a call cites its
+    // contract's deploy, an execute cites the calls it runs.
+    const ordering = new Set<string>()
+    if (body.kind === 'call') {
+      const deploy = op.deps.find(d => bytesEqual(contractAddress(d.account, d.seq), body.contract))
+      if (deploy === undefined) return reject('bad-dependency', 'a call must cite the deploy op of its contract in deps')
+      ordering.add(slotKey(deploy.account, deploy.seq))
+    } else if (body.kind === 'execute') {
+      for (const c of body.calls) {
+        const key = slotKey(c.account, c.seq)
+        if (ordering.has(key)) return reject('bad-call', `call ${key} is listed twice`)
+        if (!op.deps.some(d => d.seq === c.seq && bytesEqual(d.account, c.account))) return reject('bad-dependency', `call ${key} must also be cited in deps`)
+        ordering.add(key)
+      }
+    }
+    // Every other dep must name an uncited credit to this account; all are claimed or none.
     let claimed = 0n
     const cited: string[] = []
     for (const dep of op.deps) {
       const key = slotKey(dep.account, dep.seq)
+      if (ordering.has(key)) continue
       const credit = sender.credits.get(key)
       if (credit === undefined) return reject('bad-dependency', `dep ${key} is not an uncited credit to this account`)
       claimed += credit.amount
       cited.push(key)
     }
-    const body = op.body
+    // a contract's stream is its sequencer's to order calls in, never to move money at will
+    if ((body.kind === 'execute') !== this.contracts.has(toHex(op.account))) {
+      return reject('not-a-contract', body.kind === 'execute' ? 'execute ops belong to contract streams' : 'a contract stream holds only execute ops')
+    }
     switch (body.kind) {
       case 'transfer': {
         if (sender.balance + claimed < body.amount) {
@@ -121,7 +169,83 @@ export class Ledger {
         this.credit(body.to, op, body.amount)
         return APPLIED
       }
+      case 'deploy': return this.deploy(sender, op, body, cited, claimed)
+      case 'call': {
+        const contract = this.contracts.get(toHex(body.contract))
+        if (contract === undefined) return reject('unknown-contract', 'no contract at that address (its deploy was rejected)')
+        if (sender.balance + claimed < body.value) return reject('insufficient-funds', `balance ${sender.balance} + cited ${claimed} < value ${body.value}`)
+        this.claim(sender, cited, claimed)
+        sender.balance -= body.value
+        const id = { account: op.account, seq: op.seq }
+        contract.queue.set(slotKey(op.account, op.seq), { id, caller: op.account, fn: body.fn, args: body.args, value: body.value, gasLimit: body.gasLimit })
+        this.outcomes.set(slotKey(op.account, op.seq), QUEUED)
+        return APPLIED
+      }
+      case 'execute': return this.execute(sender, op, body, cited, claimed)
     }
+  }
+
+  private deploy (sender: AccountState, op: SignedOp, body: DeployBody, cited: string[], claimed: bigint): Outcome {
+    let module
+    try {
+      module = compile(body.code)
+    } catch (err) {
+      if (err instanceof ContractError) return reject('contract-error', err.message)
+      throw err
+    }
+    const address = contractAddress(op.account, op.seq)
+    const contract: ContractState = {
+      address,
+      code: body.code,
+      module,
+      sequencer: body.sequencer ?? op.account,
+      deployedAt: { account: op.account, seq: op.seq },
+      storage: new Map(),
+      queue: new Map(),
+      lastTime: 0
+    }
+    const here = { account: op.account, seq: op.seq }
+    if (module.functions.has('init')) {
+      const sandbox = new CallSandbox(contract, 0n, op.account, 0n, 0n)
+      const res = invoke(module, 'init', body.args, sandbox, body.gasLimit)
+      if (!res.ok) return reject('contract-error', `init failed: ${res.error.message}`)
+      sandbox.commitStorage()
+      this.outcomes.set(slotKey(op.account, op.seq), { status: 'ok', result: res.result, gasUsed: res.gasUsed, events: sandbox.events, executedIn: here })
+    }
+    this.claim(sender, cited, claimed)
+    this.contracts.set(toHex(address), contract)
+    this.state(address)
+    return APPLIED
+  }
+
+  private execute (sender: AccountState, op: SignedOp, body: ExecuteBody, cited: string[], claimed: bigint): Outcome {
+    const contract = this.contracts.get(toHex(op.account))!
+    if (body.time < contract.lastTime) return reject('bad-time', `time ${body.time} is before the last execute's ${contract.lastTime}`)
+    const calls: QueuedCall[] = []
+    for (const c of body.calls) {
+      const call = contract.queue.get(slotKey(c.account, c.seq))
+      if (call === undefined) return reject('bad-call', `call ${slotKey(c.account, c.seq)} is not queued for this contract (unknown, rejected or already executed)`)
+      calls.push(call)
+    }
+    this.claim(sender, cited, claimed)
+    contract.lastTime = body.time
+    const here = { account: op.account, seq: op.seq }
+    for (const call of calls) {
+      const key = slotKey(call.id.account, call.id.seq)
+      contract.queue.delete(key)
+      const sandbox = new CallSandbox(contract, sender.balance + call.value, call.caller, call.value, BigInt(body.time))
+      const res = invoke(contract.module, call.fn, call.args, sandbox, call.gasLimit)
+      if (res.ok) {
+        sender.balance += call.value - sandbox.commitStorage()
+        for (const t of sandbox.transfers) this.credit(t.to, op, t.amount)
+        this.outcomes.set(key, { status: 'ok', result: res.result, gasUsed: res.gasUsed, events: sandbox.events, executedIn: here })
+      } else {
+        // nothing the call did survives; its value goes back to the caller
+        if (call.value > 0n) this.credit(call.caller, op, call.value)
+        this.outcomes.set(key, { status: 'error', error: res.error.message, errorKind: res.error.kind, gasUsed: res.gasUsed, executedIn: here })
+      }
+    }
+    return APPLIED
   }
 
   private claim (a: AccountState, cited: string[], amount: bigint): void {
@@ -146,7 +270,10 @@ export class Ledger {
     return a
   }
 
-  /** The canonical state: every account sorted by id, with balance, next seq and sorted credits. */
+  /**
+   * The canonical state: every account sorted by id (balance, next seq, sorted credits) and every
+   * contract (code hash, sequencer, storage, queued calls). Call outcomes are history, not state.
+   */
   canonicalState (): Value {
     const ids = [...this.accounts.keys()].sort()
     return {
@@ -154,7 +281,8 @@ export class Ledger {
       accounts: ids.map(id => {
         const a = this.accounts.get(id)!
         return [a.id, a.balance, a.nextSeq, this.uncitedCredits(a.id).map(c => [c.source.account, c.source.seq, c.amount])]
-      })
+      }),
+      contracts: [...this.contracts.keys()].sort().map(id => canonicalContract(this.contracts.get(id)!))
     }
   }
 
@@ -164,6 +292,7 @@ export class Ledger {
 }
 
 const APPLIED: Outcome = { status: 'applied' }
+const QUEUED: CallOutcome = { status: 'queued' }
 
 function reject (reason: RejectReason, detail: string): Outcome {
   return { status: 'rejected', reason, detail }

@@ -39,7 +39,7 @@ export interface SignedOp extends UnsignedOp {
 }
 
 export const OP_LIMITS = {
-  maxOpBytes: 64 * 1024,
+  maxOpBytes: 96 * 1024,
   maxDeps: 64,
   maxSeq: Number.MAX_SAFE_INTEGER
 } as const
