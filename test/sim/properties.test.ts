@@ -33,10 +33,14 @@ test('seven validators with two Byzantine ones, partitions and heavy loss stay s
   schedules('hostile', 25)
 })
 
+test('calls from several accounts to one contract end with the same contract state and outcomes on every honest node; the payout happens at most once; money is conserved', () => {
+  schedules('contracts', 40)
+})
+
 test('the final state hash is the same whatever the schedule', () => {
   fc.assert(fc.property(seed, seed, seed, (workloadSeed, a, b) => {
     const shape = scenarioFor(workloadSeed)
-    const fixed = { workloadSeed, validators: shape.validators, honestAccounts: shape.honestAccounts, opsPerAccount: shape.opsPerAccount, equivocators: 0 }
+    const fixed = { workloadSeed, validators: shape.validators, honestAccounts: shape.honestAccounts, opsPerAccount: shape.opsPerAccount, equivocators: 0, contracts: false }
     const first = runSeed(a, 'mixed', fixed)
     const second = runSeed(b, 'mixed', fixed)
     assert.equal(first.stateHash, second.stateHash)

@@ -10,6 +10,7 @@ import { toHex } from '../../src/core/crypto/hash.js'
 import { signerFrom } from '../../src/core/crypto/signing.js'
 import { faultsTolerated, quorumSize } from '../../src/core/ledger/genesis.js'
 import { slotKey } from '../../src/core/ledger/op.js'
+import { ContractSequencer } from '../../src/core/ledger/sequencer.js'
 import type { SignedOp } from '../../src/core/ledger/op.js'
 import { Replica } from '../../src/core/broadcast/replica.js'
 import type { Action, PeerId, PersistRecord } from '../../src/core/broadcast/actions.js'
@@ -42,6 +43,8 @@ export interface Scenario {
   readonly equivocators: number
   readonly opsPerAccount: number
   readonly maxBatchOps: number
+  /** Deploy a pool contract, call it from every wallet, and sequence it while the network runs. */
+  readonly contracts: boolean
 }
 
 /** Every knob of a run derived from one seed, so a seed alone replays it. */
@@ -76,6 +79,7 @@ export function scenarioFor (seed: number, overrides: Partial<Scenario> = {}): S
     equivocators: rng.int(0, 2),
     opsPerAccount: rng.int(2, 10),
     maxBatchOps: rng.pick([1, 4, 64]),
+    contracts: rng.chance(0.3),
     ...overrides
   }
 }
@@ -105,6 +109,8 @@ export interface SimReport {
   /** The final ledger (the same at every honest node): account, balance, uncited credits, next seq. */
   readonly accounts: ReadonlyArray<{ account: string, balance: bigint, credits: bigint, nextSeq: number }>
   readonly supply: bigint
+  /** Contract calls executed (ok / failed and refunded) and executes delivered, when the run has a contract. */
+  readonly contractCalls?: { ok: number, failed: number, executes: number, payouts: number }
 }
 
 type SimEvent =
@@ -116,6 +122,7 @@ type SimEvent =
   | { kind: 'restart', node: number }
   | { kind: 'heal' }
   | { kind: 'check' }
+  | { kind: 'sequence' }
 
 interface HonestNode {
   readonly index: number
@@ -138,6 +145,7 @@ export class Simulation {
   private healed = false
   private stats = { messages: 0, dropped: 0, rejected: 0, crashes: 0, delivered: 0 }
   private readonly trace: ((line: string) => void) | undefined
+  private readonly sequencer: ContractSequencer | undefined
 
   constructor (readonly scenario: Scenario, trace?: (line: string) => void) {
     this.trace = trace
@@ -146,8 +154,10 @@ export class Simulation {
       validators: scenario.validators,
       honestAccounts: scenario.honestAccounts,
       equivocators: scenario.equivocators,
-      opsPerAccount: scenario.opsPerAccount
+      opsPerAccount: scenario.opsPerAccount,
+      contracts: scenario.contracts
     })
+    this.sequencer = this.workload.contract === undefined ? undefined : new ContractSequencer(this.workload.contract.sequencer, this.workload.networkId)
     this.ids = this.workload.validatorSigners.map(s => toHex(s.publicKey))
     this.wallets = [...this.workload.honest, ...this.workload.equivocators]
     const attackRng = this.rng.fork()
@@ -177,6 +187,7 @@ export class Simulation {
     this.wallets.forEach((_, a) => this.queue.push(1500 + this.rng.int(0, 500), { kind: 'wallet', account: a }))
     this.queue.push(s.healAt, { kind: 'heal' })
     this.queue.push(250, { kind: 'check' })
+    if (this.sequencer !== undefined) this.queue.push(300, { kind: 'sequence' })
 
     const deadline = s.healAt + s.settle
     for (let e = this.queue.pop(); e !== undefined; e = this.queue.pop()) {
@@ -232,6 +243,17 @@ export class Simulation {
       case 'heal': {
         this.healed = true
         for (const node of this.honest.values()) if (node.replica === undefined) this.boot(node)
+        return false
+      }
+      case 'sequence': {
+        // the deployer's wallet holds the sequencer key: it turns queued calls into Execute ops
+        const up = [...this.honest.values()].filter(n => n.replica !== undefined)
+        const contract = this.workload.contract!
+        if (up.length > 0) {
+          const op = this.sequencer!.next(this.rng.pick(up).replica!.ledger, contract.address, this.now)
+          if (op !== undefined) this.submitTo(this.rng.int(0, this.scenario.validators - 1), [op])
+        }
+        this.queue.push(this.now + this.rng.int(150, 400), e)
         return false
       }
       case 'check': {
@@ -396,10 +418,21 @@ export class Simulation {
         if (r.ledger.nextSeq(eq.signer.publicKey) <= eq.ops.length) return false
       }
     }
+    const contract = this.workload.contract
+    if (contract !== undefined) {
+      for (const r of nodes) {
+        const state = r.ledger.contract(contract.address)
+        if (state === undefined) throw new SafetyViolation('the pool contract was never deployed')
+        if (state.queue.size > 0) return false // calls still waiting for an execute
+        const paid = contract.payoutCalls.filter(id => r.ledger.callOutcome(id)?.status === 'ok').length
+        if (paid > 1) throw new SafetyViolation(`the pool paid out ${paid} times at node ${r.id.slice(0, 8)}`)
+      }
+    }
     // equivocators' fates may lag on some node: wait until every node agrees on the state
     const hashes = new Set(nodes.map(r => toHex(r.ledger.stateHash())))
     if (hashes.size !== 1) return false
-    if (this.workload.equivocators.length === 0) {
+    // executes are ordered by the sequencer at run time, so only contract-free runs have a reference
+    if (this.workload.equivocators.length === 0 && contract === undefined) {
       const [hash] = hashes
       if (hash !== this.workload.referenceHash) throw new SafetyViolation(`honest nodes converged on ${hash!.slice(0, 16)}, but the workload's reference state is ${this.workload.referenceHash.slice(0, 16)}`)
     }
@@ -426,8 +459,25 @@ export class Simulation {
         const account = w.signer.publicKey
         return { account: toHex(account), balance: ledger.balance(account), credits: ledger.uncitedCredits(account).reduce((a, c) => a + c.amount, 0n), nextSeq: ledger.nextSeq(account) }
       }),
-      supply: nodes[0]!.ledger.totalSupply()
+      supply: nodes[0]!.ledger.totalSupply(),
+      ...(this.workload.contract === undefined ? {} : { contractCalls: this.contractStats(nodes[0]!) })
     }
+  }
+
+  private contractStats (r: Replica): { ok: number, failed: number, executes: number, payouts: number } {
+    const contract = this.workload.contract!
+    let ok = 0
+    let failed = 0
+    for (const script of this.workload.honest) {
+      for (const op of script.ops) {
+        if (op.body.kind !== 'call') continue
+        const outcome = r.ledger.callOutcome(op)
+        if (outcome?.status === 'ok') ok++
+        else if (outcome?.status === 'error') failed++
+      }
+    }
+    const payouts = contract.payoutCalls.filter(id => r.ledger.callOutcome(id)?.status === 'ok').length
+    return { ok, failed, executes: r.ledger.nextSeq(contract.address) - 1, payouts }
   }
 
   private progress (): string {
@@ -456,7 +506,9 @@ export const PROFILES = {
   /** Frequent kill -9 half-way through a node's actions, lossy links, small batches. */
   crashes: { crashProne: [0, 1, 2], byzantine: [], crashChance: 0.05, dropRate: 0.2, maxBatchOps: 4 },
   /** Seven validators with two Byzantine, partitions and heavy loss. */
-  hostile: { validators: 7, byzantine: [5, 6], dropRate: 0.4, duplicateRate: 0.2 }
+  hostile: { validators: 7, byzantine: [5, 6], dropRate: 0.4, duplicateRate: 0.2 },
+  /** A pool contract called by every wallet and sequenced while the network misbehaves. */
+  contracts: { contracts: true, opsPerAccount: 8 }
 } satisfies Record<string, Partial<Scenario>>
 
 export type Profile = keyof typeof PROFILES

@@ -13,6 +13,8 @@ import { Ledger } from '../../src/core/ledger/ledger.js'
 import { signOp } from '../../src/core/ledger/op.js'
 import type { SignedOp, Slot } from '../../src/core/ledger/op.js'
 import type { OpBody } from '../../src/core/ledger/body.js'
+import { contractAddress } from '../../src/core/ledger/contracts.js'
+import type { Value } from '../../src/core/codec/canonical.js'
 import { Rng } from './rng.js'
 
 export interface AccountScript {
@@ -29,6 +31,37 @@ export interface EquivocatorScript extends AccountScript {
   readonly after: SignedOp
 }
 
+/** A small pool contract for the simulator: deposits, withdrawals, and a payout that may happen once. */
+export const POOL_CONTRACT = `
+(defun init () (put "total" 0) (put "paid" false) true)
+(defun deposit ()
+  (put (caller) (+ (get (caller) 0) (value)))
+  (put "total" (+ (get "total") (value))))
+(defun withdraw (amount)
+  (let ((have (get (caller) 0)))
+    (enforce (<= amount have) "not enough deposited")
+    (put (caller) (- have amount))
+    (put "total" (- (get "total") amount))
+    (transfer (caller) amount)
+    amount))
+(defun payout-once (to)
+  (enforce (not (get "paid")) "already paid out")
+  (enforce (> (get "total") 0) "nothing to pay")
+  (put "paid" true)
+  (put "total" (- (get "total") 1))
+  (transfer to 1)
+  true)
+`
+
+export interface PoolContract {
+  readonly address: Uint8Array
+  readonly deployedAt: Slot
+  /** The account holding the sequencer key: the deployer. */
+  readonly sequencer: Signer
+  /** Every call slot made to payout-once: at most one may succeed. */
+  readonly payoutCalls: readonly Slot[]
+}
+
 export interface Workload {
   readonly genesis: Genesis
   readonly networkId: Uint8Array
@@ -38,6 +71,8 @@ export interface Workload {
   /** State hash after every honest op and every equivocator's prefix, in script order. */
   readonly referenceHash: string
   readonly referenceSupply: bigint
+  /** Present when the workload exercises a contract; its executes are made while the network runs. */
+  readonly contract?: PoolContract
 }
 
 export interface WorkloadShape {
@@ -45,6 +80,7 @@ export interface WorkloadShape {
   honestAccounts: number
   equivocators: number
   opsPerAccount: number
+  contracts?: boolean
 }
 
 export function makeWorkload (seed: number, shape: WorkloadShape): Workload {
@@ -75,11 +111,30 @@ export function makeWorkload (seed: number, shape: WorkloadShape): Workload {
     return op
   }
 
+  let contract: PoolContract | undefined
+  const payoutCalls: Slot[] = []
+  if (shape.contracts === true) {
+    const deployer = honestScripts[1]!
+    const op = append(deployer, [], { kind: 'deploy', code: POOL_CONTRACT, args: [], sequencer: null, gasLimit: 100_000 })
+    contract = { address: contractAddress(op.account, op.seq), deployedAt: { account: op.account, seq: op.seq }, sequencer: deployer.signer, payoutCalls }
+  }
+
   // Honest streams, interleaved; deps cite only credits made by honest streams (always delivered).
   const total = shape.opsPerAccount * honestScripts.length
   for (let i = 0; i < total; i++) {
     const script = rng.pick(honestScripts)
     const me = script.signer.publicKey
+    if (contract !== undefined && script.signer !== mint && rng.chance(0.4)) {
+      // a call to the pool: value attached to deposits; calls cite the deploy to follow it
+      const pick = rng.int(0, 9)
+      const [fn, args, value]: [string, Value[], bigint] = pick < 5
+        ? ['deposit', [], BigInt(rng.int(0, 20))]
+        : pick < 8 ? ['withdraw', [BigInt(rng.int(1, 15))], 0n] : ['payout-once', [rng.pick(honestKeys)], 0n]
+      const affordable = ledger.balance(me) >= value ? value : 0n
+      const op = append(script, [contract.deployedAt], { kind: 'call', contract: contract.address, fn, args, value: affordable, gasLimit: rng.chance(0.2) ? 20 : 100_000 })
+      if (fn === 'payout-once') payoutCalls.push({ account: op.account, seq: op.seq })
+      continue
+    }
     const credits = ledger.uncitedCredits(me).filter(c => streams.has(toHex(c.source.account)))
     const deps = rng.shuffle(credits).slice(0, rng.int(0, 3)).map(c => c.source)
     if (rng.chance(0.04) && script.ops.length > 0) {
@@ -118,7 +173,8 @@ export function makeWorkload (seed: number, shape: WorkloadShape): Workload {
     honest: honestScripts,
     equivocators,
     referenceHash: toHex(ledger.stateHash()),
-    referenceSupply: ledger.totalSupply()
+    referenceSupply: ledger.totalSupply(),
+    ...(contract === undefined ? {} : { contract })
   }
 }
 
