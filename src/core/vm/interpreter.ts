@@ -53,6 +53,8 @@ export const CONSTANTS: ReadonlyMap<string, VmValue> = new Map<string, VmValue>(
 /** Runs one call: gas accounting, depth, and the bridge from builtins back into evaluation. */
 export class Context {
   gasUsed = 0
+  /** Forms evaluated: reported by benchmarks next to gas. */
+  steps = 0
   private depth = 0
 
   constructor (
@@ -105,6 +107,7 @@ export class Context {
   }
 
   eval (node: Node, scope: Scope): VmValue {
+    this.steps++
     this.charge(GAS.step, node.pos)
     if (++this.depth > VM_LIMITS.maxDepth) throw new ContractError('runtime', `evaluation nested deeper than ${VM_LIMITS.maxDepth}`, node.pos)
     try {
