@@ -1,0 +1,90 @@
+// Wallet key files: an ed25519 seed encrypted under a passphrase (scrypt, then XChaCha20-Poly1305),
+// as JSON. Browser-safe: noble only. A clear-text key file exists only when asked for explicitly
+// (`insecure`), for tests and throwaway networks.
+
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
+import { randomBytes } from '@noble/ciphers/utils.js'
+import { scryptAsync } from '@noble/hashes/scrypt.js'
+import { fromHex, toHex } from '../core/crypto/hash.js'
+import { nobleScheme } from '../core/crypto/noble.js'
+import { BftError } from '../core/errors.js'
+
+export class WrongPassphraseError extends BftError {
+  readonly code = 'ERR_WRONG_PASSPHRASE'
+  constructor (name: string) { super(`wrong passphrase for key "${name}"`) }
+}
+
+export class InvalidKeyFileError extends BftError {
+  readonly code = 'ERR_INVALID_KEY_FILE'
+}
+
+export interface KeyFile {
+  readonly version: 1
+  readonly name: string
+  readonly publicKey: string
+  readonly encrypted?: {
+    readonly kdf: { readonly name: 'scrypt', readonly N: number, readonly r: number, readonly p: number, readonly salt: string }
+    readonly cipher: { readonly name: 'xchacha20-poly1305', readonly nonce: string }
+    readonly ciphertext: string
+  }
+  /** Only in key files written with `insecure`. */
+  readonly seed?: string
+}
+
+/** scrypt cost: ~0.1-0.3 s per unlock on this class of machine; enough to slow a guesser. */
+export const SCRYPT = { N: 1 << 15, r: 8, p: 1 } as const
+
+async function keyFrom (passphrase: string, salt: Uint8Array, params: { N: number, r: number, p: number }): Promise<Uint8Array> {
+  return await scryptAsync(new TextEncoder().encode(passphrase), salt, { ...params, dkLen: 32 })
+}
+
+export async function sealKey (name: string, seed: Uint8Array, passphrase: string | undefined, params = SCRYPT): Promise<KeyFile> {
+  const publicKey = toHex(nobleScheme.publicKeyOf(seed))
+  if (passphrase === undefined) return { version: 1, name, publicKey, seed: toHex(seed) }
+  const salt = randomBytes(16)
+  const nonce = randomBytes(24)
+  const key = await keyFrom(passphrase, salt, params)
+  // the public key is authenticated data: a file whose key was swapped does not decrypt
+  const ciphertext = xchacha20poly1305(key, nonce, fromHex(publicKey)).encrypt(seed)
+  return {
+    version: 1,
+    name,
+    publicKey,
+    encrypted: { kdf: { name: 'scrypt', ...params, salt: toHex(salt) }, cipher: { name: 'xchacha20-poly1305', nonce: toHex(nonce) }, ciphertext: toHex(ciphertext) }
+  }
+}
+
+export async function openKey (file: KeyFile, passphrase: string | undefined): Promise<Uint8Array> {
+  let seed: Uint8Array
+  if (file.encrypted === undefined) {
+    if (typeof file.seed !== 'string') throw new InvalidKeyFileError(`key file "${file.name}" has neither a seed nor an encrypted seed`)
+    seed = fromHex(file.seed)
+  } else {
+    if (passphrase === undefined) throw new WrongPassphraseError(file.name)
+    const { kdf, cipher, ciphertext } = file.encrypted
+    const key = await keyFrom(passphrase, fromHex(kdf.salt), kdf)
+    try {
+      seed = xchacha20poly1305(key, fromHex(cipher.nonce), fromHex(file.publicKey)).decrypt(fromHex(ciphertext))
+    } catch {
+      throw new WrongPassphraseError(file.name)
+    }
+  }
+  if (seed.length !== 32 || toHex(nobleScheme.publicKeyOf(seed)) !== file.publicKey) throw new InvalidKeyFileError(`key file "${file.name}" does not match its public key`)
+  return seed
+}
+
+/** Parses and validates a key file's JSON (untrusted: it comes from disk). */
+export function parseKeyFile (text: string): KeyFile {
+  let v: unknown
+  try { v = JSON.parse(text) } catch { throw new InvalidKeyFileError('key file is not JSON') }
+  const f = v as Partial<KeyFile>
+  if (f === null || typeof f !== 'object' || f.version !== 1 || typeof f.name !== 'string' || typeof f.publicKey !== 'string' || !/^[0-9a-f]{64}$/.test(f.publicKey)) {
+    throw new InvalidKeyFileError('not a bftnode key file (version 1)')
+  }
+  const e = f.encrypted
+  if (e !== undefined && (e.kdf?.name !== 'scrypt' || e.cipher?.name !== 'xchacha20-poly1305' || typeof e.cipher.nonce !== 'string' || typeof e.ciphertext !== 'string' ||
+    !Number.isInteger(e.kdf.N) || e.kdf.N < 1024 || e.kdf.N > (1 << 20) || !Number.isInteger(e.kdf.r) || e.kdf.r < 1 || e.kdf.r > 32 || !Number.isInteger(e.kdf.p) || e.kdf.p < 1 || e.kdf.p > 16)) {
+    throw new InvalidKeyFileError(`key file "${f.name}" has unsupported encryption parameters`)
+  }
+  return f as KeyFile
+}
