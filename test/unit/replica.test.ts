@@ -10,7 +10,7 @@ import { Domain, signFor, signerFrom } from '../../src/core/crypto/signing.js'
 import type { SignatureScheme } from '../../src/core/crypto/signing.js'
 import { signOp } from '../../src/core/ledger/op.js'
 import type { SignedOp } from '../../src/core/ledger/op.js'
-import { batchDigest, decodeMessage, encodeMessage } from '../../src/core/broadcast/messages.js'
+import { MESSAGE_LIMITS, batchDigest, decodeMessage, encodeMessage } from '../../src/core/broadcast/messages.js'
 import type { Certified } from '../../src/core/broadcast/messages.js'
 import { Replica } from '../../src/core/broadcast/replica.js'
 import { sodiumScheme } from '../../src/native/sodium.js'
@@ -201,6 +201,37 @@ describe('SecureBroadcast replica', () => {
     assert.equal(delivered[0], `${toHex(first.account).slice(0, 4)}:1:applied`)
     assert.equal(r.ledger.balance(net.accounts[1]!.publicKey), 0n, 'the credit was cited and spent')
     assert.equal(r.status().buffered, 0)
+  })
+
+  test('ops a full delivery buffer turned away are taken when their certificate comes again', () => {
+    const net = new LocalNet()
+    const first = transfer(net, 0, 1, 1, 5n)
+    const second = transfer(net, 0, 2, 1, 5n)
+    const third = transfer(net, 0, 3, 1, 5n)
+    const r = new Replica({ genesis: net.genesis, scheme: sodiumScheme, signer: signerFrom(sodiumScheme, seedOf('observer', 2)), limits: { maxBufferedOps: 1 } })
+    const from = net.replicas[0]!.id
+    const later = encodeMessage(certify(net, [second, third], [0, 1, 2]))
+    r.receive(from, later, 0) // room for one of the two
+    assert.equal(r.status().buffered, 1)
+    r.receive(from, encodeMessage(certify(net, [first], [0, 1, 2])), 0)
+    assert.equal(r.ledger.nextSeq(first.account), 3, 'first and second delivered; third was turned away')
+    assert.equal(r.receive(from, later, 0).verdict, 'accept')
+    assert.equal(r.ledger.nextSeq(first.account), 4)
+  })
+
+  test('batches are cut by size as well as count, so every proposal fits in one message', () => {
+    const net = new LocalNet()
+    const a = net.accounts[0]!
+    const code = `(defun f () 1)\n;${'x'.repeat(60_000)}`
+    const deploys = Array.from({ length: 70 }, (_, i) => signOp(a, net.networkId, { account: a.publicKey, seq: i + 1, deps: [], body: { kind: 'deploy', code, args: [], sequencer: null, gasLimit: 1000 } }))
+    const sizes: number[] = []
+    const res = net.replicas[0]!.submit(deploys.map(d => d.bytes), 0)
+    const actions = [...res.actions, ...net.replicas[0]!.tick(10)]
+    for (const act of actions) if (act.type === 'send' && act.kind === 'propose') sizes.push(act.bytes.length)
+    assert.ok(sizes.length >= 2 * 3, 'at least two batches, each sent to the three other validators')
+    assert.ok(sizes.every(n => n <= MESSAGE_LIMITS.maxMessageBytes))
+    net.settle()
+    assert.ok(net.replicas.every(r => r.ledger.nextSeq(a.publicKey) === 71))
   })
 
   test('a node that missed a certificate fetches it from a peer when a later op needs it', () => {

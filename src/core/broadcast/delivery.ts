@@ -32,10 +32,14 @@ export class DeliveryBuffer {
     return this.waiting.size
   }
 
-  /** Returns false when the buffer is full or the slot already waits. */
+  /**
+   * Returns false when the slot already waits, or the buffer is full and the op would have to
+   * wait. An op deliverable right now is always taken: it is what a full buffer is waiting for.
+   */
   add (w: Waiting, streams: StreamPositions): boolean {
     const key = slotKey(w.op.account, w.op.seq)
-    if (this.waiting.has(key) || this.waiting.size >= this.capacity) return false
+    if (this.waiting.has(key)) return false
+    if (this.waiting.size >= this.capacity && firstUndelivered(w.op, streams) !== undefined) return false
     this.waiting.set(key, w)
     this.place(key, w, streams)
     return true

@@ -6,7 +6,10 @@
 import { toHex } from '../crypto/hash.js'
 import type { Hash } from '../crypto/hash.js'
 import type { SignedOp } from '../ledger/op.js'
-import { batchDigest } from './messages.js'
+import { MESSAGE_LIMITS, batchDigest } from './messages.js'
+
+/** Room left in a message for the votes of a certificate and the encoding around the ops. */
+export const MAX_BATCH_BYTES = MESSAGE_LIMITS.maxMessageBytes - 128 * 1024
 
 export interface PendingBatch {
   readonly digest: Hash
@@ -26,6 +29,7 @@ export interface ProposerTiming {
 
 export class Proposer {
   private readonly queue = new Map<string, SignedOp>()
+  private queuedBytes = 0
   private queuedSince: number | undefined
   private readonly pending = new Map<string, PendingBatch>()
   /** Ops inside pending batches, by op hash, so a re-submission is not batched twice. */
@@ -40,6 +44,7 @@ export class Proposer {
     if (this.queue.size + this.inFlight.size >= this.maxQueued) return false
     if (this.queue.size === 0) this.queuedSince = now
     this.queue.set(id, op)
+    this.queuedBytes += op.bytes.length
     return true
   }
 
@@ -51,13 +56,18 @@ export class Proposer {
   /** Batches to propose now: every full batch, and the rest once the oldest op has waited long enough. */
   closeBatches (now: number, force = false): PendingBatch[] {
     const out: PendingBatch[] = []
-    while (this.queue.size >= this.maxBatch || (this.queue.size > 0 && (force || now - (this.queuedSince ?? now) >= this.timing.batchDelay))) {
+    const full = (): boolean => this.queue.size >= this.maxBatch || this.queuedBytes >= MAX_BATCH_BYTES
+    while (full() || (this.queue.size > 0 && (force || now - (this.queuedSince ?? now) >= this.timing.batchDelay))) {
       const ops: SignedOp[] = []
+      let bytes = 0
       for (const [id, op] of this.queue) {
-        if (ops.length >= this.maxBatch) break
+        // a batch must fit in one message with its votes, whatever its ops weigh
+        if (ops.length >= this.maxBatch || (ops.length > 0 && bytes + op.bytes.length > MAX_BATCH_BYTES)) break
         ops.push(op)
+        bytes += op.bytes.length
         this.queue.delete(id)
       }
+      this.queuedBytes -= bytes
       out.push(this.open(ops, now))
     }
     if (this.queue.size === 0) this.queuedSince = undefined
@@ -95,7 +105,11 @@ export class Proposer {
 
   /** Forgets a queued op (delivered through someone else's certificate, or dropped). */
   forget (opHash: Hash): void {
-    this.queue.delete(toHex(opHash))
+    const id = toHex(opHash)
+    const op = this.queue.get(id)
+    if (op === undefined) return
+    this.queue.delete(id)
+    this.queuedBytes -= op.bytes.length
   }
 
   /** Pending batches whose retry time has come; their next retry is pushed back (doubling). */

@@ -126,6 +126,7 @@ export class Replica {
   private readonly lastFetch = new Map<string, number>()
   private nextAntiEntropyAt = 0
   private antiEntropyTurn = 0
+  private frontierCursor = 0
   private deliveredCount = 0
 
   /** Actions gathered while handling one input. */
@@ -405,21 +406,26 @@ export class Replica {
     const ops = this.decodeBatch(m.ops)
     const digest = batchDigest(ops.map(o => o.hash))
     const id = toHex(digest)
-    if (this.log.hasCertificate(id)) return ['ignore', 'certificate already accepted']
     const useful = ops.filter(op => !this.isDelivered(op) && !this.buffer.has(op.account, op.seq))
     if (useful.length === 0) return ['ignore', 'every op already delivered or buffered']
-    if (source === 'peer') {
-      const problem = this.checkVotes(digest, m)
-      if (problem !== undefined) return ['reject', problem]
+    // A certificate seen before may still carry ops a full buffer turned away: take them now.
+    if (!this.log.hasCertificate(id)) {
+      if (source === 'peer') {
+        const problem = this.checkVotes(digest, m)
+        if (problem !== undefined) return ['reject', problem]
+      }
+      this.log.addCertificate(id, bytes)
+      if (source !== 'disk') this.out.push({ type: 'persist', record: { kind: 'certificate', bytes } })
     }
-    this.log.addCertificate(id, bytes)
-    if (source !== 'disk') this.out.push({ type: 'persist', record: { kind: 'certificate', bytes } })
     for (const op of ops) {
       this.bindings.markCertified(op)
       this.proposer.forget(op.hash)
     }
-    for (const op of useful) this.buffer.add({ op, cert: id }, this.ledger)
-    this.deliverReady()
+    // deliver as we go, so a later op of the batch finds its predecessor already delivered
+    for (const op of useful) {
+      this.buffer.add({ op, cert: id }, this.ledger)
+      this.deliverReady()
+    }
     return ['accept']
   }
 
@@ -519,15 +525,16 @@ export class Replica {
     }
   }
 
+  /** One page of our frontier; pages rotate so every stream is offered within a few rounds. */
   private sendFrontier (): void {
     if (this.peers.length === 0) return
-    const entries: Slot[] = []
-    let complete = true
-    for (const s of this.ledger.streams()) {
-      if (entries.length >= MESSAGE_LIMITS.maxFrontierEntries) { complete = false; break }
-      entries.push({ account: s.account, seq: s.nextSeq })
-    }
-    this.send(this.nextPeer(), { type: 'frontier', entries, complete })
+    const streams = [...this.ledger.streams()]
+    const max = MESSAGE_LIMITS.maxFrontierEntries
+    const complete = streams.length <= max
+    if (complete || this.frontierCursor >= streams.length) this.frontierCursor = 0
+    const page = complete ? streams : streams.slice(this.frontierCursor, this.frontierCursor + max)
+    this.frontierCursor += page.length
+    this.send(this.nextPeer(), { type: 'frontier', entries: page.map(s => ({ account: s.account, seq: s.nextSeq })), complete })
   }
 
   /** Peers in turn: the core has no randomness, and rotation reaches every peer. */
