@@ -80,6 +80,11 @@ export class Ledger {
     return this.contracts.get(toHex(address))
   }
 
+  /** Every contract, in deployment order at this node. */
+  * allContracts (): IterableIterator<ContractState> {
+    yield * this.contracts.values()
+  }
+
   /** The key that signs an account's ops: its own, or for a contract its sequencer's. */
   signerOf (account: AccountId): AccountId {
     return this.contracts.get(toHex(account))?.sequencer ?? account

@@ -1,0 +1,229 @@
+// The node's libp2p host: TCP + noise + yamux + identify, bootstrap and mDNS discovery, gossipsub
+// for certificates, and one direct protocol for everything addressed to one peer (proposals,
+// votes, nacks, fetches, frontiers and their answers). A peer is known by the hex of its ed25519
+// key, the same key that signs its votes. Nothing here interprets protocol messages: every inbound
+// frame goes to the handlers, which return a verdict (gossip validation uses it so invalid
+// traffic is never forwarded).
+
+import './polyfill.js'
+import { createLibp2p } from 'libp2p'
+import type { Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { bootstrap } from '@libp2p/bootstrap'
+import { mdns } from '@libp2p/mdns'
+import { gossipsub, TopicValidatorResult } from '@libp2p/gossipsub'
+import type { GossipSub } from '@libp2p/gossipsub'
+import { generateKeyPairFromSeed, publicKeyFromRaw } from '@libp2p/crypto/keys'
+import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import type { PeerId, Stream } from '@libp2p/interface'
+import { lpStream } from '@libp2p/utils'
+import type { LengthPrefixedStream } from '@libp2p/utils'
+import { fromHex, toHex } from '../core/crypto/hash.js'
+import type { Verdict } from '../core/broadcast/actions.js'
+import { MESSAGE_LIMITS } from '../core/broadcast/messages.js'
+import type { Logger } from '../node/log.js'
+import { RateLimiter } from './rate-limit.js'
+
+export interface NetworkInit {
+  /** The node's ed25519 seed: its libp2p identity is this key. */
+  readonly seed: Uint8Array
+  /** Hex network id: protocols and topics are scoped to one network. */
+  readonly networkId: string
+  readonly listen: readonly string[]
+  readonly bootstrap: readonly string[]
+  readonly mdns: boolean
+  readonly maxConnections: number
+  /** Inbound frames one peer may send per second (bursts of twice that). */
+  readonly inboundRate: number
+  readonly log: Logger
+}
+
+export interface NetworkHandlers {
+  /** A frame sent to this node directly. */
+  direct (from: string, bytes: Uint8Array): Verdict
+  /** A gossiped certificate, before it is forwarded: accept forwards it, reject penalises the sender. */
+  gossip (from: string, bytes: Uint8Array): Verdict
+}
+
+/** What one outbound channel may hold before it drops the oldest frames (the protocol resends). */
+const MAX_QUEUED_FRAMES = 4096
+
+interface Channel {
+  queue: Uint8Array[]
+  stream?: LengthPrefixedStream<Stream>
+  pumping: boolean
+}
+
+export class P2PNetwork {
+  private readonly channels = new Map<string, Channel>()
+  private readonly limiter: RateLimiter
+  private readonly protocol: string
+  private readonly topic: string
+  private stopped = false
+
+  private constructor (private readonly node: Libp2p<{ pubsub: GossipSub }>, private readonly init: NetworkInit, private readonly handlers: NetworkHandlers) {
+    this.protocol = `/bftnode/${init.networkId.slice(0, 16)}/direct/1.0.0`
+    this.topic = `/bftnode/${init.networkId.slice(0, 16)}/certified/1`
+    this.limiter = new RateLimiter(init.inboundRate, init.inboundRate * 2)
+  }
+
+  static async start (init: NetworkInit, handlers: NetworkHandlers): Promise<P2PNetwork> {
+    const privateKey = await generateKeyPairFromSeed('Ed25519', init.seed)
+    const peerDiscovery = []
+    if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: [...init.bootstrap] }))
+    if (init.mdns) peerDiscovery.push(mdns())
+    const node = await createLibp2p({
+      privateKey,
+      addresses: { listen: [...init.listen] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      peerDiscovery,
+      connectionManager: { maxConnections: init.maxConnections },
+      services: {
+        identify: identify(),
+        ping: ping(),
+        // Our own signatures authenticate every certificate: gossipsub's would only cost time.
+        pubsub: gossipsub({
+          globalSignaturePolicy: 'StrictNoSign',
+          allowPublishToZeroTopicPeers: true,
+          ignoreDuplicatePublishError: true,
+          emitSelf: false,
+          D: 4,
+          Dlo: 2,
+          Dhi: 6,
+          Dout: 1,
+          maxInboundDataLength: MESSAGE_LIMITS.maxMessageBytes + 1024
+        })
+      }
+    })
+    const net = new P2PNetwork(node, init, handlers)
+    await net.wire()
+    return net
+  }
+
+  private async wire (): Promise<void> {
+    await this.node.handle(this.protocol, (stream, connection) => {
+      void this.readFrom(stream, keyOf(connection.remotePeer))
+    }, { maxInboundStreams: 4, maxOutboundStreams: 4 })
+    const pubsub = this.node.services.pubsub
+    pubsub.topicValidators.set(this.topic, (peer, message) => {
+      const from = keyOf(peer)
+      if (!this.limiter.take(from)) return TopicValidatorResult.Ignore
+      switch (this.handlers.gossip(from, message.data)) {
+        case 'accept': return TopicValidatorResult.Accept
+        case 'ignore': return TopicValidatorResult.Ignore
+        case 'reject': return TopicValidatorResult.Reject
+      }
+    })
+    pubsub.subscribe(this.topic)
+    this.node.addEventListener('peer:connect', evt => this.init.log.debug('peer connected', { peer: keyOf(evt.detail).slice(0, 16) }))
+    this.node.addEventListener('peer:disconnect', evt => {
+      const key = keyOf(evt.detail)
+      const ch = this.channels.get(key)
+      if (ch !== undefined) ch.stream = undefined
+      this.init.log.debug('peer disconnected', { peer: key.slice(0, 16) })
+    })
+  }
+
+  /** Reads frames from one inbound stream until it ends; a flooding peer is cut off. */
+  private async readFrom (stream: Stream, from: string): Promise<void> {
+    const lp = lpStream(stream, { maxDataLength: MESSAGE_LIMITS.maxMessageBytes })
+    let dropped = 0
+    try {
+      while (!this.stopped) {
+        const frame = (await lp.read()).subarray()
+        if (!this.limiter.take(from)) {
+          if (++dropped > this.init.inboundRate * 4) throw new Error('inbound rate exceeded')
+          continue
+        }
+        const verdict = this.handlers.direct(from, frame)
+        if (verdict === 'reject') this.init.log.debug('rejected a message', { peer: from.slice(0, 16) })
+      }
+    } catch (err) {
+      if (!this.stopped && (err as Error).message === 'inbound rate exceeded') {
+        this.init.log.warn('peer exceeded the inbound rate; closing its stream', { peer: from.slice(0, 16) })
+        stream.abort(err as Error)
+      }
+      // otherwise the stream ended or broke; the peer opens another when it has more to say
+    }
+  }
+
+  /** Queues a frame for a peer; best effort, in order. Lost frames are the protocol's to resend. */
+  send (to: string, bytes: Uint8Array): void {
+    if (this.stopped) return
+    let ch = this.channels.get(to)
+    if (ch === undefined) {
+      ch = { queue: [], pumping: false }
+      this.channels.set(to, ch)
+    }
+    ch.queue.push(bytes)
+    if (ch.queue.length > MAX_QUEUED_FRAMES) ch.queue.shift()
+    if (!ch.pumping) void this.pump(to, ch)
+  }
+
+  private async pump (to: string, ch: Channel): Promise<void> {
+    ch.pumping = true
+    try {
+      while (ch.queue.length > 0 && !this.stopped) {
+        if (ch.stream === undefined) {
+          const stream = await this.node.dialProtocol(peerOf(to), this.protocol, { signal: AbortSignal.timeout(5000) })
+          ch.stream = lpStream(stream, { maxDataLength: MESSAGE_LIMITS.maxMessageBytes })
+        }
+        const frames = ch.queue.splice(0, 64)
+        await ch.stream.writeV(frames)
+      }
+    } catch (err) {
+      ch.stream = undefined
+      ch.queue.length = 0 // the peer is unreachable now; what was queued is resent by the protocol
+      this.init.log.debug('send failed', { peer: to.slice(0, 16), error: (err as Error).message })
+    } finally {
+      ch.pumping = false
+    }
+  }
+
+  /** Gossips a certificate to every node of the network. */
+  publish (bytes: Uint8Array): void {
+    if (this.stopped) return
+    this.node.services.pubsub.publish(this.topic, bytes).catch(err => {
+      this.init.log.debug('publish failed', { error: (err as Error).message })
+    })
+  }
+
+  /** Keys of the peers we are connected to. */
+  connectedPeers (): string[] {
+    return [...new Set(this.node.getPeers().map(keyOf))]
+  }
+
+  addresses (): string[] {
+    return this.node.getMultiaddrs().map(a => a.toString())
+  }
+
+  get peerId (): string {
+    return this.node.peerId.toString()
+  }
+
+  /** Hangs up on a peer that sent invalid traffic. */
+  async disconnect (peer: string): Promise<void> {
+    await this.node.hangUp(peerOf(peer)).catch(() => {})
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    await this.node.stop()
+  }
+}
+
+/** The hex ed25519 key behind a libp2p peer id (ours are always ed25519). */
+export function keyOf (peer: PeerId): string {
+  const key = peer.publicKey
+  return key === undefined ? peer.toString() : toHex(key.raw)
+}
+
+function peerOf (key: string): PeerId {
+  return peerIdFromPublicKey(publicKeyFromRaw(fromHex(key)))
+}

@@ -1,0 +1,106 @@
+// Node configuration: the options a node runs with, their defaults, and loading a config file.
+// Every option can come from the defaults, a JSON config file, BFTNODE_* environment variables or
+// flags, merged in that order by the CLI. Values from files are untrusted: checked here.
+
+import { readFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { BftError } from '../core/errors.js'
+
+export interface NodeConfig {
+  /** Where LevelDB and the node key live. */
+  dataDir: string
+  /** The network's genesis file (JSON, see `bftnode testnet init`). */
+  genesisFile: string
+  /** The node's key file (validators: the key genesis lists). */
+  keyFile: string
+  /** Passphrase for an encrypted key file (prefer BFTNODE_PASSPHRASE). */
+  passphrase?: string
+  /** libp2p listen addresses. */
+  listen: string[]
+  /** Multiaddrs of peers to dial at start. */
+  bootstrap: string[]
+  /** Discover peers on the LAN. */
+  mdns: boolean
+  apiHost: string
+  apiPort: number
+  maxConnections: number
+  /** Inbound messages per second allowed from one peer. */
+  inboundRate: number
+  /** Interval of the replica's clock (ms): batching, resends, anti-entropy. */
+  tickMs: number
+  logLevel: 'debug' | 'info' | 'warn' | 'error'
+  logFormat: 'text' | 'json'
+}
+
+export class ConfigError extends BftError {
+  readonly code = 'ERR_CONFIG'
+}
+
+export const DEFAULT_DATA_DIR = join(homedir(), '.bftnode', 'dev')
+
+export function defaultConfig (dataDir = DEFAULT_DATA_DIR): NodeConfig {
+  return {
+    dataDir,
+    genesisFile: join(dataDir, 'genesis.json'),
+    keyFile: join(dataDir, 'node-key.json'),
+    listen: ['/ip4/127.0.0.1/tcp/7100'],
+    bootstrap: [],
+    mdns: true,
+    apiHost: '127.0.0.1',
+    apiPort: 7200,
+    maxConnections: 64,
+    inboundRate: 5000,
+    tickMs: 5,
+    logLevel: 'info',
+    logFormat: 'text'
+  }
+}
+
+const KEYS: Record<keyof NodeConfig, 'string' | 'number' | 'boolean' | 'string[]'> = {
+  dataDir: 'string',
+  genesisFile: 'string',
+  keyFile: 'string',
+  passphrase: 'string',
+  listen: 'string[]',
+  bootstrap: 'string[]',
+  mdns: 'boolean',
+  apiHost: 'string',
+  apiPort: 'number',
+  maxConnections: 'number',
+  inboundRate: 'number',
+  tickMs: 'number',
+  logLevel: 'string',
+  logFormat: 'string'
+}
+
+/** Checks a partial config from a file or the environment; paths are resolved against `base`. */
+export function checkConfig (raw: unknown, where: string, base: string): Partial<NodeConfig> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${where}: expected a JSON object`)
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(raw)) {
+    const type = KEYS[k as keyof NodeConfig]
+    if (type === undefined) throw new ConfigError(`${where}: unknown option "${k}"`)
+    const ok = type === 'string[]' ? Array.isArray(v) && v.every(x => typeof x === 'string') : typeof v === type
+    if (!ok) throw new ConfigError(`${where}: option "${k}" must be a ${type}`)
+    out[k] = (k === 'dataDir' || k === 'genesisFile' || k === 'keyFile') && !isAbsolute(v as string) ? resolve(base, v as string) : v
+  }
+  const c = out as Partial<NodeConfig>
+  if (c.apiPort !== undefined && (!Number.isInteger(c.apiPort) || c.apiPort < 0 || c.apiPort > 65535)) throw new ConfigError(`${where}: apiPort must be a port number`)
+  if (c.tickMs !== undefined && (c.tickMs < 1 || c.tickMs > 1000)) throw new ConfigError(`${where}: tickMs must be between 1 and 1000`)
+  if (c.logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(c.logLevel)) throw new ConfigError(`${where}: logLevel must be debug, info, warn or error`)
+  if (c.logFormat !== undefined && !['text', 'json'].includes(c.logFormat)) throw new ConfigError(`${where}: logFormat must be text or json`)
+  return c
+}
+
+export async function loadConfigFile (path: string): Promise<Partial<NodeConfig>> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+  let raw: unknown
+  try { raw = JSON.parse(text) } catch { throw new ConfigError(`config file ${path} is not valid JSON`) }
+  return checkConfig(raw, path, dirname(resolve(path)))
+}

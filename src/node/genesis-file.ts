@@ -1,0 +1,54 @@
+// Genesis as a JSON file people can read and share: hex keys, decimal amounts. Parsed as
+// untrusted input into the core's Genesis, which checks the rest.
+
+import { readFile } from 'node:fs/promises'
+import { fromHex, toHex } from '../core/crypto/hash.js'
+import { InvalidGenesisError } from '../core/errors.js'
+import { makeGenesis } from '../core/ledger/genesis.js'
+import type { Genesis } from '../core/ledger/genesis.js'
+
+export interface GenesisJson {
+  network: string
+  validators: string[]
+  mintAuthority: string
+  balances: Array<{ account: string, amount: string }>
+}
+
+const HEX32 = /^[0-9a-f]{64}$/
+
+export function genesisFromJson (raw: unknown, where = 'genesis'): Genesis {
+  const g = raw as Partial<GenesisJson>
+  if (g === null || typeof g !== 'object') throw new InvalidGenesisError(`${where}: expected a JSON object`)
+  if (typeof g.network !== 'string') throw new InvalidGenesisError(`${where}: "network" must be a string`)
+  if (!Array.isArray(g.validators) || !g.validators.every(v => typeof v === 'string' && HEX32.test(v))) throw new InvalidGenesisError(`${where}: "validators" must be a list of 64-hex-digit keys`)
+  if (typeof g.mintAuthority !== 'string' || !HEX32.test(g.mintAuthority)) throw new InvalidGenesisError(`${where}: "mintAuthority" must be a 64-hex-digit key`)
+  if (!Array.isArray(g.balances)) throw new InvalidGenesisError(`${where}: "balances" must be a list`)
+  const balances = g.balances.map((b, i) => {
+    if (b === null || typeof b !== 'object' || typeof b.account !== 'string' || !HEX32.test(b.account) || typeof b.amount !== 'string' || !/^[0-9]{1,20}$/.test(b.amount)) {
+      throw new InvalidGenesisError(`${where}: balances[${i}] must be {"account": hex key, "amount": decimal string}`)
+    }
+    return { account: fromHex(b.account), amount: BigInt(b.amount) }
+  })
+  return makeGenesis({ network: g.network, validators: g.validators.map(fromHex), mintAuthority: fromHex(g.mintAuthority), balances })
+}
+
+export function genesisToJson (g: Genesis): GenesisJson {
+  return {
+    network: g.network,
+    validators: g.validators.map(toHex),
+    mintAuthority: toHex(g.mintAuthority),
+    balances: g.balances.map(b => ({ account: toHex(b.account), amount: b.amount.toString() }))
+  }
+}
+
+export async function readGenesisFile (path: string): Promise<Genesis> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    throw new InvalidGenesisError(`cannot read genesis file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+  let raw: unknown
+  try { raw = JSON.parse(text) } catch { throw new InvalidGenesisError(`genesis file ${path} is not valid JSON`) }
+  return genesisFromJson(raw, path)
+}

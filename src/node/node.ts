@@ -1,0 +1,250 @@
+// A running bftnode: the replica (pure protocol) wired to libp2p, LevelDB, a clock and the local
+// API. The node only executes the replica's actions, strictly in order: a persist finishes (on
+// disk, synced) before anything after it, across inputs too, so no vote ever leaves before the
+// binding it promises. It also sequences the contracts whose sequencer key it holds.
+
+import { toHex } from '../core/crypto/hash.js'
+import { signerFrom } from '../core/crypto/signing.js'
+import type { Signer } from '../core/crypto/signing.js'
+import { encodeGenesis, networkId } from '../core/ledger/genesis.js'
+import type { Genesis } from '../core/ledger/genesis.js'
+import { decodeOp, slotKey } from '../core/ledger/op.js'
+import type { SignedOp } from '../core/ledger/op.js'
+import type { Outcome } from '../core/ledger/ledger.js'
+import { ContractSequencer } from '../core/ledger/sequencer.js'
+import { Replica } from '../core/broadcast/replica.js'
+import type { Action, SubmitStatus, Verdict } from '../core/broadcast/actions.js'
+import { bytesEqual } from '../core/codec/canonical.js'
+import { sodiumScheme } from '../native/sodium.js'
+import { P2PNetwork } from '../net/network.js'
+import { NodeDatabase } from '../store/database.js'
+import { StorageError } from '../store/errors.js'
+import type { NodeConfig } from './config.js'
+import type { Logger } from './log.js'
+
+/** What became of an op this node has seen, for clients waiting on it. */
+export type OpStatus =
+  | { readonly status: 'queued' }
+  | { readonly status: 'delivered', readonly account: string, readonly seq: number, readonly outcome: Outcome }
+  | { readonly status: 'dropped', readonly reason: string }
+
+const MAX_TRACKED_OPS = 200_000
+/** How often a pending Execute op is offered again until it is delivered (ms). */
+const RESEQUENCE_MS = 1000
+
+export class BftNode {
+  readonly replica: Replica
+  readonly networkIdHex: string
+  readonly startedAt = Date.now()
+  private net: P2PNetwork | undefined
+  private timer: NodeJS.Timeout | undefined
+  private chain: Promise<void> = Promise.resolve()
+  private readonly ops = new Map<string, OpStatus>()
+  private readonly waiters = new Map<string, Array<(s: OpStatus) => void>>()
+  private readonly sequencer: ContractSequencer
+  private readonly sequenced = new Map<string, { hash: string, at: number }>()
+  private stopping = false
+  private lastPeers = ''
+  readonly peersSeen = new Set<string>()
+
+  private constructor (
+    readonly config: NodeConfig,
+    readonly genesis: Genesis,
+    readonly signer: Signer,
+    private readonly db: NodeDatabase,
+    private readonly log: Logger
+  ) {
+    this.replica = new Replica({ genesis, scheme: sodiumScheme, signer })
+    this.networkIdHex = toHex(networkId(genesis))
+    this.sequencer = new ContractSequencer(signer, networkId(genesis))
+  }
+
+  /** Opens the data dir, replays what was persisted, joins the network and starts the clock. */
+  static async start (config: NodeConfig, genesis: Genesis, seed: Uint8Array, log: Logger): Promise<BftNode> {
+    const db = await NodeDatabase.open(config.dataDir)
+    try {
+      const stored = await db.getMeta('genesis')
+      const mine = encodeGenesis(genesis)
+      if (stored === undefined) await db.putMeta('genesis', mine)
+      else if (!bytesEqual(stored, mine)) throw new StorageError(`data dir ${config.dataDir} belongs to another network (its genesis differs); use another --data-dir`)
+      const node = new BftNode(config, genesis, signerFrom(sodiumScheme, seed), db, log)
+      await node.restore()
+      node.net = await P2PNetwork.start({
+        seed,
+        networkId: node.networkIdHex,
+        listen: config.listen,
+        bootstrap: config.bootstrap,
+        mdns: config.mdns,
+        maxConnections: config.maxConnections,
+        inboundRate: config.inboundRate,
+        log
+      }, {
+        direct: (from, bytes) => node.receive(from, bytes),
+        gossip: (from, bytes) => node.receive(from, bytes)
+      })
+      node.timer = setInterval(() => node.tick(), config.tickMs)
+      return node
+    } catch (err) {
+      await db.close().catch(() => {})
+      throw err
+    }
+  }
+
+  private async restore (): Promise<void> {
+    const records = await this.db.replicaRecords()
+    const started = performance.now()
+    const actions = this.replica.restore(records, Date.now())
+    for (const a of actions) if (a.type === 'deliver') this.track(a.op, { status: 'delivered', account: toHex(a.op.account), seq: a.op.seq, outcome: a.outcome })
+    this.sequencer.restore((await this.db.sequencerOps()).map(b => decodeOp(b)))
+    const st = this.replica.status()
+    this.log.info('state restored from disk', { certificates: st.certificates, delivered: st.delivered, bindings: st.bindings, ms: Math.round(performance.now() - started) })
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private receive (from: string, bytes: Uint8Array): Verdict {
+    if (this.stopping) return 'ignore'
+    const res = this.replica.receive(from, bytes, Date.now())
+    this.execute(res.actions)
+    if (res.verdict === 'reject') this.log.debug('rejected message', { peer: from.slice(0, 16), reason: res.reason })
+    return res.verdict
+  }
+
+  /** Ops from the API: checked by the replica and queued for the next batch. */
+  submit (opBytes: readonly Uint8Array[]): SubmitStatus[] {
+    const res = this.replica.submit(opBytes, Date.now())
+    res.results.forEach((r, i) => {
+      if (r.status === 'queued' && !this.ops.has(toHex(r.hash))) this.track(decodeOp(opBytes[i]!), { status: 'queued' })
+    })
+    this.execute(res.actions)
+    return res.results
+  }
+
+  private tick (): void {
+    if (this.stopping) return
+    const now = Date.now()
+    this.refreshPeers()
+    this.sequenceContracts(now)
+    this.execute(this.replica.tick(now))
+  }
+
+  private refreshPeers (): void {
+    const peers = this.net?.connectedPeers() ?? []
+    const key = peers.join(',')
+    if (key === this.lastPeers) return
+    this.lastPeers = key
+    for (const p of peers) this.peersSeen.add(p)
+    // validators first, so fetches and anti-entropy favour peers that have everything
+    const validators = new Set(this.replica.validators)
+    this.replica.setPeers([...peers.filter(p => validators.has(p)), ...peers.filter(p => !validators.has(p))])
+    this.log.info('peers changed', { connected: peers.length, validators: peers.filter(p => validators.has(p)).length })
+  }
+
+  /** Turns calls queued for contracts this node sequences into Execute ops, one per slot. */
+  private sequenceContracts (now: number): void {
+    for (const c of this.replica.ledger.allContracts()) {
+      if (c.queue.size === 0 || !bytesEqual(c.sequencer, this.signer.publicKey)) continue
+      const op = this.sequencer.next(this.replica.ledger, c.address, now)
+      if (op === undefined) continue
+      const id = toHex(c.address)
+      const hash = toHex(op.hash)
+      const last = this.sequenced.get(id)
+      if (last !== undefined && last.hash === hash && now - last.at < RESEQUENCE_MS) continue
+      this.sequenced.set(id, { hash, at: now })
+      // on disk before it is offered, so a restart re-offers this op rather than signing another
+      this.chain = this.chain.then(async () => await this.db.saveSequencerOp(id, op.bytes)).then(() => { this.submit([op.bytes]) }).catch(err => this.fatal(err))
+    }
+  }
+
+  /** Runs actions in order after every earlier input's actions; persists are awaited. */
+  private execute (actions: readonly Action[]): void {
+    if (actions.length === 0) return
+    this.chain = this.chain.then(async () => {
+      for (const a of actions) {
+        switch (a.type) {
+          case 'persist': await this.db.persist(a.record); break
+          case 'send': this.net?.send(a.to, a.bytes); break
+          case 'broadcast': this.net?.publish(a.bytes); break
+          case 'deliver':
+            this.track(a.op, { status: 'delivered', account: toHex(a.op.account), seq: a.op.seq, outcome: a.outcome })
+            break
+          case 'dropped':
+            this.track(a.op, { status: 'dropped', reason: `${a.reason} (evidence: op ${toHex(a.evidence.hash).slice(0, 16)})` })
+            this.log.warn('dropped an op: its account equivocated', { account: toHex(a.op.account).slice(0, 16), seq: a.op.seq })
+            break
+        }
+      }
+    }).catch(err => this.fatal(err))
+  }
+
+  /** A failed disk write leaves the node unable to keep its promises: stop rather than go on. */
+  private fatal (err: unknown): void {
+    if (this.stopping) return
+    this.log.error('storage failed; stopping the node', { error: (err as Error).message })
+    void this.stop().finally(() => { process.exitCode = 1 })
+  }
+
+  private track (op: SignedOp, status: OpStatus): void {
+    const id = toHex(op.hash)
+    this.ops.delete(id)
+    this.ops.set(id, status)
+    if (this.ops.size > MAX_TRACKED_OPS) this.ops.delete(this.ops.keys().next().value!)
+    if (status.status !== 'queued') {
+      for (const w of this.waiters.get(id) ?? []) w(status)
+      this.waiters.delete(id)
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Queries (the API's)
+
+  opStatus (hash: string): OpStatus | undefined {
+    return this.ops.get(hash)
+  }
+
+  /** Resolves when the op is delivered or dropped, or with undefined after `ms`. */
+  async waitFor (hash: string, ms: number): Promise<OpStatus | undefined> {
+    const now = this.ops.get(hash)
+    if (now !== undefined && now.status !== 'queued') return now
+    return await new Promise(resolve => {
+      const list = this.waiters.get(hash) ?? []
+      const timer = setTimeout(() => {
+        const l = this.waiters.get(hash)
+        if (l !== undefined) this.waiters.set(hash, l.filter(f => f !== done))
+        resolve(undefined)
+      }, ms)
+      const done = (s: OpStatus): void => { clearTimeout(timer); resolve(s) }
+      list.push(done)
+      this.waiters.set(hash, list)
+    })
+  }
+
+  slotStatus (account: Uint8Array, seq: number): 'delivered' | 'pending' {
+    return this.replica.ledger.nextSeq(account) > seq ? 'delivered' : 'pending'
+  }
+
+  peers (): string[] {
+    return this.net?.connectedPeers() ?? []
+  }
+
+  addresses (): string[] {
+    return this.net?.addresses() ?? []
+  }
+
+  get id (): string {
+    return this.replica.id
+  }
+
+  slotKey (account: Uint8Array, seq: number): string {
+    return slotKey(account, seq)
+  }
+
+  async stop (): Promise<void> {
+    if (this.stopping) return
+    this.stopping = true
+    if (this.timer !== undefined) clearInterval(this.timer)
+    await this.net?.stop().catch(() => {})
+    await this.chain.catch(() => {})
+    await this.db.close().catch(() => {})
+  }
+}
