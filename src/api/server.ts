@@ -1,0 +1,175 @@
+// The node's local HTTP JSON API (127.0.0.1 by default). It accepts ops already signed by their
+// accounts: the API never holds a user's key. Requests are untrusted: bounded bodies, validated
+// fields, and one JSON error with a stable code for anything wrong. Amounts travel as decimal
+// strings, keys and hashes as hex.
+
+import { createServer } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { concatBytes, fromHex, toHex } from '../core/crypto/hash.js'
+import { MESSAGE_LIMITS } from '../core/broadcast/messages.js'
+import { genesisToJson } from '../node/genesis-file.js'
+import type { BftNode } from '../node/node.js'
+import { toJson } from './json.js'
+
+const MAX_BODY = 8 * 1024 * 1024
+const MAX_WAIT_MS = 60_000
+const HEX32 = /^[0-9a-f]{64}$/
+
+class ApiError extends Error {
+  constructor (readonly status: number, readonly code: string, message: string) { super(message) }
+}
+
+export interface ApiServer {
+  readonly port: number
+  close (): Promise<void>
+}
+
+export async function startApi (node: BftNode, host: string, port: number): Promise<ApiServer> {
+  const server = createServer((req, res) => {
+    handle(node, req, res).catch(err => reply(res, err instanceof ApiError ? err : new ApiError(500, 'ERR_INTERNAL', (err as Error).message)))
+  })
+  server.headersTimeout = 10_000
+  server.requestTimeout = MAX_WAIT_MS + 10_000
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => { server.off('error', reject); resolve() })
+  })
+  const address = server.address()
+  return {
+    port: typeof address === 'object' && address !== null ? address.port : port,
+    close: async () => await closeServer(server)
+  }
+}
+
+async function closeServer (server: Server): Promise<void> {
+  server.closeAllConnections()
+  await new Promise<void>(resolve => server.close(() => resolve()))
+}
+
+function reply (res: ServerResponse, body: unknown, status = 200): void {
+  if (res.headersSent) { res.end(); return }
+  if (body instanceof ApiError) {
+    status = body.status
+    body = { error: { code: body.code, message: body.message } }
+  }
+  const text = JSON.stringify(toJson(body))
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}
+
+async function readBody (req: IncomingMessage): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > MAX_BODY) throw new ApiError(413, 'ERR_TOO_LARGE', `request body over ${MAX_BODY} bytes`)
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Uint8Array).length
+    if (size > MAX_BODY) throw new ApiError(413, 'ERR_TOO_LARGE', `request body over ${MAX_BODY} bytes`)
+    chunks.push(chunk as Uint8Array)
+  }
+  try {
+    return JSON.parse(new TextDecoder().decode(concatBytes(...chunks)))
+  } catch {
+    throw new ApiError(400, 'ERR_BAD_JSON', 'request body is not valid JSON')
+  }
+}
+
+function hex32 (s: string | undefined, what: string): Uint8Array {
+  if (s === undefined || !HEX32.test(s)) throw new ApiError(400, 'ERR_BAD_REQUEST', `${what} must be 64 lowercase hex digits`)
+  return fromHex(s)
+}
+
+async function handle (node: BftNode, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost')
+  const parts = url.pathname.split('/').filter(p => p !== '')
+  if (parts[0] !== 'v1') throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown path; the API lives under /v1')
+  const route = `${req.method ?? 'GET'} /${parts.slice(1).map((p, i) => (i === 0 ? p : ':')).join('/')}`
+  const ledger = node.replica.ledger
+  switch (route) {
+    case 'GET /status': {
+      const st = node.replica.status()
+      const peers = node.peers()
+      const validators = new Set(node.replica.validators)
+      return reply(res, {
+        network: node.genesis.network,
+        networkId: node.networkIdHex,
+        nodeId: node.id,
+        validator: st.validator,
+        validators: node.replica.validators.length,
+        quorum: node.replica.quorum,
+        peers: peers.length,
+        validatorsConnected: peers.filter(p => validators.has(p)).length,
+        delivered: st.delivered,
+        buffered: st.buffered,
+        queued: st.queued,
+        pendingBatches: st.pendingBatches,
+        certificates: st.certificates,
+        stateHash: st.stateHash,
+        uptimeMs: Date.now() - node.startedAt,
+        addresses: node.addresses()
+      })
+    }
+    case 'GET /peers': {
+      const validators = new Set(node.replica.validators)
+      return reply(res, { peers: node.peers().map(p => ({ id: p, validator: validators.has(p) })) })
+    }
+    case 'GET /genesis':
+      return reply(res, { networkId: node.networkIdHex, genesis: genesisToJson(node.genesis) })
+    case 'POST /ops': {
+      const body = await readBody(req) as { ops?: unknown }
+      if (body === null || typeof body !== 'object' || !Array.isArray(body.ops) || body.ops.length === 0 || body.ops.length > MESSAGE_LIMITS.maxBatchOps) {
+        throw new ApiError(400, 'ERR_BAD_REQUEST', `body must be {"ops": [hex-encoded signed ops]} with 1 to ${MESSAGE_LIMITS.maxBatchOps} ops`)
+      }
+      const ops = body.ops.map((o, i) => {
+        if (typeof o !== 'string' || !/^([0-9a-f]{2})+$/.test(o)) throw new ApiError(400, 'ERR_BAD_REQUEST', `ops[${i}] must be a hex string`)
+        return fromHex(o)
+      })
+      const results = node.submit(ops).map(r => r.status === 'rejected' ? r : { status: r.status, hash: toHex(r.hash) })
+      return reply(res, { results }, 202)
+    }
+    case 'GET /ops/:': {
+      const hash = toHex(hex32(parts[2], 'op hash'))
+      const waitMs = Math.min(Number(url.searchParams.get('wait') ?? 0) || 0, MAX_WAIT_MS)
+      const status = waitMs > 0 ? await node.waitFor(hash, waitMs) ?? node.opStatus(hash) : node.opStatus(hash)
+      if (status === undefined) throw new ApiError(404, 'ERR_UNKNOWN_OP', 'this node has not seen that op')
+      return reply(res, { hash, ...status })
+    }
+    case 'GET /accounts/:': {
+      const account = hex32(parts[2], 'account')
+      const credits = ledger.uncitedCredits(account)
+      const contract = ledger.contract(account)
+      return reply(res, {
+        account: toHex(account),
+        balance: ledger.balance(account),
+        nextSeq: ledger.nextSeq(account),
+        pending: credits.reduce((a, c) => a + c.amount, 0n),
+        credits: credits.map(c => ({ account: toHex(c.source.account), seq: c.source.seq, amount: c.amount })),
+        contract: contract !== undefined
+      })
+    }
+    case 'GET /contracts/:': {
+      const address = hex32(parts[2], 'contract address')
+      const c = ledger.contract(address)
+      if (c === undefined) throw new ApiError(404, 'ERR_UNKNOWN_CONTRACT', 'no contract at that address')
+      return reply(res, {
+        address: toHex(c.address),
+        sequencer: toHex(c.sequencer),
+        deployedAt: { account: toHex(c.deployedAt.account), seq: c.deployedAt.seq },
+        balance: ledger.balance(c.address),
+        queued: c.queue.size,
+        executes: ledger.nextSeq(c.address) - 1,
+        storage: Object.fromEntries([...c.storage.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([tag, [, v]]) => [tag, v]))
+      })
+    }
+    case 'GET /calls/:/:': {
+      const account = hex32(parts[2], 'caller account')
+      const seq = Number(parts[3])
+      if (!Number.isSafeInteger(seq) || seq < 1) throw new ApiError(400, 'ERR_BAD_REQUEST', 'usage: /v1/calls/<caller>/<seq>')
+      const outcome = ledger.callOutcome({ account, seq })
+      if (outcome === undefined) throw new ApiError(404, 'ERR_UNKNOWN_CALL', 'no call at that slot has been delivered here')
+      return reply(res, outcome)
+    }
+    default:
+      throw new ApiError(404, 'ERR_NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`)
+  }
+}

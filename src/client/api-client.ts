@@ -1,0 +1,71 @@
+// A client of a node's local API (fetch only, so it runs in a browser too). Errors come back as
+// typed errors: the node is not running, or the node refused the request with a code.
+
+import { BftError } from '../core/errors.js'
+
+export class NodeUnreachableError extends BftError {
+  readonly code = 'ERR_NODE_UNREACHABLE'
+  constructor (readonly url: string) {
+    super(`no bftnode API answers at ${url}; is the node running? (start one with \`bftnode start\`, or pass --api <url>)`)
+  }
+}
+
+export class ApiRequestError extends BftError {
+  constructor (readonly code: string, message: string, readonly status: number) {
+    super(message)
+  }
+}
+
+export interface AccountView {
+  account: string
+  balance: string
+  nextSeq: number
+  pending: string
+  credits: Array<{ account: string, seq: number, amount: string }>
+  contract: boolean
+}
+
+export type SubmitResultView =
+  | { status: 'queued' | 'delivered', hash: string }
+  | { status: 'rejected', code: string, reason: string }
+
+export interface OpStatusView {
+  hash: string
+  status: 'queued' | 'delivered' | 'dropped'
+  account?: string
+  seq?: number
+  outcome?: { status: 'applied' } | { status: 'rejected', reason: string, detail: string }
+  reason?: string
+}
+
+export class ApiClient {
+  constructor (readonly base: string) {}
+
+  private async request<T> (path: string, init?: { method: string, body: unknown }): Promise<T> {
+    const url = `${this.base.replace(/\/$/, '')}/v1${path}`
+    let res: Response
+    try {
+      res = await fetch(url, init === undefined ? undefined : { method: init.method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(init.body) })
+    } catch {
+      throw new NodeUnreachableError(this.base)
+    }
+    const body = await res.json().catch(() => undefined) as { error?: { code: string, message: string } } | undefined
+    if (!res.ok) throw new ApiRequestError(body?.error?.code ?? 'ERR_HTTP', body?.error?.message ?? `HTTP ${res.status}`, res.status)
+    return body as T
+  }
+
+  async status (): Promise<Record<string, unknown>> { return await this.request('/status') }
+  async peers (): Promise<{ peers: Array<{ id: string, validator: boolean }> }> { return await this.request('/peers') }
+  async genesis (): Promise<{ networkId: string, genesis: { network: string, validators: string[], mintAuthority: string } }> { return await this.request('/genesis') }
+  async account (hex: string): Promise<AccountView> { return await this.request(`/accounts/${hex}`) }
+  async contract (hex: string): Promise<Record<string, unknown>> { return await this.request(`/contracts/${hex}`) }
+  async call (caller: string, seq: number): Promise<Record<string, unknown>> { return await this.request(`/calls/${caller}/${seq}`) }
+  async submit (opsHex: string[]): Promise<SubmitResultView[]> {
+    return (await this.request<{ results: SubmitResultView[] }>('/ops', { method: 'POST', body: { ops: opsHex } })).results
+  }
+
+  /** Waits (server side, up to `ms`) for an op to be delivered or dropped. */
+  async op (hash: string, waitMs = 0): Promise<OpStatusView> {
+    return await this.request(`/ops/${hash}${waitMs > 0 ? `?wait=${waitMs}` : ''}`)
+  }
+}
