@@ -227,3 +227,9 @@ export function keyOf (peer: PeerId): string {
 function peerOf (key: string): PeerId {
   return peerIdFromPublicKey(publicKeyFromRaw(fromHex(key)))
 }
+
+/** The libp2p peer id a node with this seed will have (for bootstrap lists written ahead of time). */
+export async function peerIdForSeed (seed: Uint8Array): Promise<string> {
+  const key = await generateKeyPairFromSeed('Ed25519', seed)
+  return peerIdFromPublicKey(key.publicKey).toString()
+}

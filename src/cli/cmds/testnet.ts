@@ -1,0 +1,133 @@
+// `bftnode testnet init` writes a whole local network: keys, genesis, one config per validator
+// (each bootstrapping from the others) and a funded `treasury` wallet account. `bftnode testnet
+// start` runs all its validators as child processes with prefixed logs; Ctrl-C stops them.
+
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { access, mkdir, readdir, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { randomBytes } from '@noble/ciphers/utils.js'
+import { fromHex } from '../../core/crypto/hash.js'
+import { nobleScheme } from '../../core/crypto/noble.js'
+import { makeGenesis, quorumSize } from '../../core/ledger/genesis.js'
+import { sealKey } from '../../client/keyfile.js'
+import { genesisToJson } from '../../node/genesis-file.js'
+import { peerIdForSeed } from '../../net/network.js'
+import { parseAmount, say, UsageError, wallet } from '../context.js'
+import type { CliCommand } from '../context.js'
+
+interface InitArgs { validators: number, dir: string, basePort: number, apiPort: number, network: string, treasury: string, force: boolean }
+
+export async function initTestnet (a: InitArgs & { walletDir: string }): Promise<{ dir: string, nodes: number }> {
+  if (!Number.isInteger(a.validators) || a.validators < 1 || a.validators > 64) throw new UsageError('--validators must be between 1 and 64')
+  const dir = resolve(a.dir)
+  if (!a.force && await access(join(dir, 'genesis.json')).then(() => true, () => false)) throw new UsageError(`${dir} already holds a network; pass --force to overwrite it`)
+  const seeds = Array.from({ length: a.validators }, () => randomBytes(32))
+  const peerIds = await Promise.all(seeds.map(peerIdForSeed))
+  const w = wallet(a)
+  const treasury = await w.exists('treasury') ? await w.load('treasury') : await w.create('treasury', undefined)
+  const genesis = makeGenesis({
+    network: a.network,
+    validators: seeds.map(s => nobleScheme.publicKeyOf(s)),
+    mintAuthority: fromHex(treasury.publicKey),
+    balances: [{ account: fromHex(treasury.publicKey), amount: parseAmount(a.treasury, '--treasury') }]
+  })
+  await mkdir(dir, { recursive: true })
+  await writeFile(join(dir, 'genesis.json'), JSON.stringify(genesisToJson(genesis), null, 2) + '\n')
+  const addr = (i: number): string => `/ip4/127.0.0.1/tcp/${a.basePort + i}/p2p/${peerIds[i]!}`
+  for (let i = 0; i < a.validators; i++) {
+    const nodeDir = join(dir, `node${i + 1}`)
+    await mkdir(nodeDir, { recursive: true })
+    await writeFile(join(nodeDir, 'node-key.json'), JSON.stringify(await sealKey(`node${i + 1}`, seeds[i]!, undefined), null, 2) + '\n', { mode: 0o600 })
+    const config = {
+      dataDir: 'data',
+      genesisFile: '../genesis.json',
+      keyFile: 'node-key.json',
+      listen: [`/ip4/127.0.0.1/tcp/${a.basePort + i}`],
+      bootstrap: seeds.map((_, j) => j).filter(j => j !== i).map(addr),
+      mdns: false,
+      apiPort: a.apiPort + i
+    }
+    await writeFile(join(nodeDir, 'config.json'), JSON.stringify(config, null, 2) + '\n')
+  }
+  say(`network "${a.network}" in ${dir}: ${a.validators} validator(s), quorum ${quorumSize(a.validators)}`)
+  say(`  genesis   ${join(dir, 'genesis.json')}`)
+  for (let i = 0; i < a.validators; i++) say(`  node${i + 1}     ${join(dir, `node${i + 1}`, 'config.json')}  (p2p ${a.basePort + i}, API ${a.apiPort + i})`)
+  say(`  treasury  wallet account "treasury" (${treasury.publicKey.slice(0, 16)}...) holds ${a.treasury} and may mint; key file in ${w.dir} (NOT encrypted: a test network)`)
+  say(`start all validators with \`bftnode testnet start --dir ${a.dir}\`; the CLI talks to node1's API (${a.apiPort}) by default`)
+  return { dir, nodes: a.validators }
+}
+
+/** The `bftnode` entry point, to run children with the same Node and code as this process. */
+export function binPath (): string {
+  return fileURLToPath(new URL('../../../../bin/bftnode.js', import.meta.url))
+}
+
+export function startChild (config: string, name: string, extraEnv: Record<string, string> = {}): ChildProcess {
+  const child = spawn(process.execPath, [binPath(), 'start', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...extraEnv } })
+  const prefix = (chunk: Buffer, out: NodeJS.WriteStream): void => {
+    for (const line of chunk.toString('utf8').split('\n')) if (line !== '') out.write(`[${name}] ${line}\n`)
+  }
+  child.stdout?.on('data', (c: Buffer) => prefix(c, process.stdout))
+  child.stderr?.on('data', (c: Buffer) => prefix(c, process.stderr))
+  return child
+}
+
+export async function stopChildren (children: ChildProcess[]): Promise<void> {
+  await Promise.all(children.map(async c => {
+    if (c.exitCode !== null || c.signalCode !== null) return
+    await new Promise<void>(resolve => {
+      const force = setTimeout(() => c.kill('SIGKILL'), 5000)
+      c.once('exit', () => { clearTimeout(force); resolve() })
+      c.kill('SIGTERM')
+    })
+  }))
+}
+
+export const testnetCommand: CliCommand = {
+  command: 'testnet',
+  describe: 'create and run a local test network',
+  subcommands: [
+    {
+      command: 'init',
+      describe: 'write keys, genesis and one config per validator, and a funded treasury wallet account',
+      examples: [['bftnode testnet init --validators 4 --dir ./net', 'four validators on 127.0.0.1 ports 7100-7103, APIs 7200-7203']],
+      options: {
+        validators: { type: 'number', default: 4, describe: 'how many validators (1-64)' },
+        dir: { type: 'string', default: './net', describe: 'where to write the network' },
+        'base-port': { type: 'number', default: 7100, describe: 'libp2p port of node1; node i uses basePort+i-1' },
+        'api-port': { type: 'number', default: 7200, describe: 'API port of node1; node i uses apiPort+i-1' },
+        network: { type: 'string', default: 'testnet', describe: 'network name (part of the network id)' },
+        treasury: { type: 'string', default: '1000000', describe: 'starting balance of the treasury account' },
+        force: { type: 'boolean', default: false, describe: 'overwrite an existing network in --dir' }
+      },
+      handler: async (a: Record<string, unknown> & { walletDir: string }) => { await initTestnet(a as unknown as InitArgs & { walletDir: string }) }
+    },
+    {
+      command: 'start',
+      describe: 'run every validator of a test network as a child process (logs prefixed); Ctrl-C stops them',
+      examples: [['bftnode testnet start --dir ./net', 'after `bftnode testnet init`']],
+      options: { dir: { type: 'string', default: './net', describe: 'the network directory' } },
+      handler: async (a: Record<string, unknown>) => {
+        const dir = resolve(String(a.dir))
+        const nodes = (await readdir(dir).catch(() => { throw new UsageError(`no network in ${dir}; create one with \`bftnode testnet init\``) }))
+          .filter(n => /^node[0-9]+$/.test(n)).sort((x, y) => Number(x.slice(4)) - Number(y.slice(4)))
+        if (nodes.length === 0) throw new UsageError(`no node directories in ${dir}`)
+        const children = nodes.map(n => startChild(join(dir, n, 'config.json'), n))
+        let stopping = false
+        const stop = async (): Promise<void> => {
+          if (stopping) return
+          stopping = true
+          say('stopping all nodes...')
+          await stopChildren(children)
+          process.exit(0)
+        }
+        process.once('SIGINT', () => { void stop() })
+        process.once('SIGTERM', () => { void stop() })
+        children.forEach((c, i) => c.once('exit', code => { if (!stopping) say(`[${nodes[i]!}] exited with code ${code}`) }))
+        await new Promise(() => {})
+      }
+    }
+  ]
+}

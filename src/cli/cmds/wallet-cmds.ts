@@ -1,0 +1,174 @@
+// Wallet-side commands: accounts, balances, transfers, deploys and calls. Every op is signed here
+// (the node never sees a key) and the command waits until the op is delivered, then says how it
+// ended, a rejection's reason included.
+
+import { readFile } from 'node:fs/promises'
+import { fromHex, toHex } from '../../core/crypto/hash.js'
+import { contractAddress } from '../../core/ledger/contracts.js'
+import { GAS_LIMITS } from '../../core/vm/gas.js'
+import { compile } from '../../core/vm/compile.js'
+import { ContractError } from '../../core/vm/errors.js'
+import type { OpBody } from '../../core/ledger/body.js'
+import type { OpStatusView } from '../../client/api-client.js'
+import { api, parseAmount, parseArgs, passphraseFor, say, UsageError, wallet } from '../context.js'
+import type { CliCommand, GlobalArgs } from '../context.js'
+import { sendOp } from '../ops.js'
+import type { Sent } from '../ops.js'
+
+async function unlock (args: GlobalArgs, name: string): Promise<Awaited<ReturnType<ReturnType<typeof wallet>['unlock']>>> {
+  const w = wallet(args)
+  const file = await w.load(name)
+  return await w.unlock(name, file.encrypted === undefined ? undefined : await passphraseFor(args, name))
+}
+
+function outcomeLine (st: OpStatusView): string {
+  if (st.status === 'dropped') return `dropped: ${st.reason ?? 'the account signed another op for this slot'}`
+  const o = st.outcome
+  if (o === undefined) return st.status
+  return o.status === 'applied' ? 'applied' : `rejected (${o.reason}): ${o.detail}`
+}
+
+async function send (args: GlobalArgs, from: string, body: OpBody, ordering: Array<{ account: Uint8Array, seq: number }> = []): Promise<Sent> {
+  const signer = await unlock(args, from)
+  const sent = await sendOp({ api: api(args), wallet: wallet(args), name: from, signer, body, ordering, timeoutMs: args.timeout, say })
+  say(`op ${sent.hash.slice(0, 16)} (${from} #${sent.slot.seq}) delivered: ${outcomeLine(sent.status)}`)
+  if (sent.status.status !== 'delivered' || sent.status.outcome?.status !== 'applied') process.exitCode = 1
+  return sent
+}
+
+export const accountCommand: CliCommand = {
+  command: 'account',
+  describe: 'manage wallet accounts (encrypted key files)',
+  subcommands: [
+    {
+      command: 'new',
+      describe: 'create an account: a new key in an encrypted key file',
+      examples: [['bftnode account new --name alice', 'asks for a passphrase (or reads BFTNODE_PASSPHRASE)'], ['bftnode account new --name bob --insecure', 'clear-text key file, for tests only']],
+      options: {
+        name: { type: 'string', demandOption: true, describe: 'a name for the account in this wallet' },
+        insecure: { type: 'boolean', default: false, describe: 'write the key in clear text (tests and throwaway networks only)' }
+      },
+      handler: async (a: Record<string, unknown> & GlobalArgs) => {
+        const name = String(a.name)
+        const pass = a.insecure === true ? undefined : await passphraseFor(a, name, true)
+        const file = await wallet(a).create(name, pass)
+        say(`created account ${name}: ${file.publicKey}`)
+        say(`key file in ${wallet(a).dir}${pass === undefined ? ' (NOT encrypted)' : ''}`)
+      }
+    },
+    {
+      command: 'list',
+      describe: 'list the accounts in the wallet',
+      handler: async (a: GlobalArgs) => {
+        const files = await wallet(a).list()
+        if (files.length === 0) say(`no accounts in ${wallet(a).dir}; create one with \`bftnode account new --name <name>\``)
+        for (const f of files) say(`${f.name.padEnd(16)} ${f.publicKey}${f.encrypted === undefined ? '  (not encrypted)' : ''}`)
+      }
+    }
+  ]
+}
+
+export const balanceCommand: CliCommand<{ account: string }> = {
+  command: 'balance <account>',
+  describe: 'show an account: spendable balance, pending (uncited) credits, next seq',
+  examples: [['bftnode balance alice', 'by wallet name'], ['bftnode balance 3f1c...e9', 'by key (64 hex digits)']],
+  positionals: { account: { type: 'string', describe: 'wallet name or account key' } },
+  handler: async (a) => {
+    const key = await wallet(a).resolve(a.account)
+    const v = await api(a).account(toHex(key))
+    say(`account   ${v.account}${v.contract ? ' (contract)' : ''}`)
+    say(`balance   ${v.balance}`)
+    say(`pending   ${v.pending} in ${v.credits.length} uncited credit(s); the next op cites them`)
+    say(`next seq  ${v.nextSeq}`)
+  }
+}
+
+export const transferCommand: CliCommand<{ from: string, to: string, amount: string }> = {
+  command: 'transfer',
+  describe: 'send money from a wallet account; waits until the transfer is delivered',
+  examples: [['bftnode transfer --from treasury --to alice --amount 100', 'between wallet accounts'], ['bftnode transfer --from alice --to 3f1c...e9 --amount 5', 'to any account key']],
+  options: {
+    from: { type: 'string', demandOption: true, describe: 'wallet account that pays' },
+    to: { type: 'string', demandOption: true, describe: 'wallet name or account key that receives' },
+    amount: { type: 'string', demandOption: true, describe: 'a whole number' }
+  },
+  handler: async (a) => {
+    const to = await wallet(a).resolve(a.to)
+    await send(a, a.from, { kind: 'transfer', to, amount: parseAmount(a.amount) })
+  }
+}
+
+export const deployCommand: CliCommand<{ file: string, from: string, args?: string, gas: number, sequencer?: string }> = {
+  command: 'deploy <file>',
+  describe: 'deploy a contract; checks the code locally first, then waits for delivery and prints its address',
+  examples: [['bftnode deploy contracts/token.lisp --from alice --args \'["0x<alice key>", 1000000]\'', 'a token owned by alice']],
+  positionals: { file: { type: 'string', describe: 'contract source file' } },
+  options: {
+    from: { type: 'string', demandOption: true, describe: 'wallet account that deploys (and sequences, by default)' },
+    args: { type: 'string', describe: 'JSON list of arguments for init' },
+    gas: { type: 'number', default: GAS_LIMITS.defaultCall, describe: 'gas limit for init' },
+    sequencer: { type: 'string', describe: 'wallet name or key of the sequencer (default: the deployer)' }
+  },
+  handler: async (a) => {
+    let code: string
+    try { code = await readFile(a.file, 'utf8') } catch { throw new UsageError(`cannot read ${a.file}`) }
+    try { compile(code) } catch (err) {
+      if (err instanceof ContractError) throw new UsageError(`${a.file}: ${err.message}`)
+      throw err
+    }
+    const sequencer = a.sequencer === undefined ? null : await wallet(a).resolve(a.sequencer)
+    const sent = await send(a, a.from, { kind: 'deploy', code, args: parseArgs(a.args), sequencer, gasLimit: a.gas })
+    if (sent.status.outcome?.status === 'applied') say(`contract ${toHex(contractAddress(sent.slot.account, sent.slot.seq))}`)
+  }
+}
+
+export const callCommand: CliCommand<{ contract: string, fn: string, from: string, args?: string, value: string, gas: number }> = {
+  command: 'call <contract> <fn>',
+  describe: 'call a contract function; waits until the sequencer executes it and prints the outcome',
+  examples: [['bftnode call <contract> transfer --from alice --args \'["0x<bob key>", 10]\'', 'a token transfer'], ['bftnode call <escrow> deposit --from bob --value 50', 'attach money to the call']],
+  positionals: { contract: { type: 'string', describe: 'contract address (64 hex digits)' }, fn: { type: 'string', describe: 'function name' } },
+  options: {
+    from: { type: 'string', demandOption: true, describe: 'wallet account that calls' },
+    args: { type: 'string', describe: 'JSON list of arguments' },
+    value: { type: 'string', default: '0', describe: 'money attached to the call (refunded if the call fails)' },
+    gas: { type: 'number', default: GAS_LIMITS.defaultCall, describe: 'gas limit for the call' }
+  },
+  handler: async (a) => {
+    if (!/^[0-9a-f]{64}$/.test(a.contract)) throw new UsageError('the contract address is 64 hex digits')
+    const client = api(a)
+    const info = await client.contract(a.contract) as { deployedAt: { account: string, seq: number } }
+    const sent = await send(a, a.from, { kind: 'call', contract: fromHex(a.contract), fn: a.fn, args: parseArgs(a.args), value: parseAmount(a.value, 'value', true), gasLimit: a.gas },
+      [{ account: fromHex(info.deployedAt.account), seq: info.deployedAt.seq }])
+    if (sent.status.outcome?.status !== 'applied') return
+    const deadline = Date.now() + a.timeout
+    for (;;) {
+      const out = await client.call(toHex(sent.slot.account), sent.slot.seq) as { status: string, result?: unknown, error?: string, gasUsed?: number, events?: unknown[] }
+      if (out.status !== 'queued') {
+        if (out.status === 'ok') say(`call executed: ok, result ${JSON.stringify(out.result)}, gas ${out.gasUsed}${out.events !== undefined && out.events.length > 0 ? `, events ${JSON.stringify(out.events)}` : ''}`)
+        else { say(`call executed: failed (${out.error}), gas ${out.gasUsed}; its value was refunded`); process.exitCode = 1 }
+        return
+      }
+      if (Date.now() > deadline) throw new UsageError('the call is queued but its sequencer has not executed it yet; check later with `bftnode status`')
+      await new Promise(resolve => setTimeout(resolve, 200))
+    }
+  }
+}
+
+export const statusCommand: CliCommand = {
+  command: 'status',
+  describe: 'what the node knows: network, peers, validators seen, delivered ops, state hash',
+  handler: async (a) => {
+    const s = await api(a).status()
+    for (const [k, v] of Object.entries(s)) say(`${k.padEnd(20)} ${Array.isArray(v) ? v.join(' ') : String(v)}`)
+  }
+}
+
+export const peersCommand: CliCommand = {
+  command: 'peers',
+  describe: 'the peers the node is connected to (validators marked)',
+  handler: async (a) => {
+    const { peers } = await api(a).peers()
+    if (peers.length === 0) say('no peers connected')
+    for (const p of peers) say(`${p.id}${p.validator ? '  validator' : ''}`)
+  }
+}

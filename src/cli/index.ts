@@ -1,0 +1,84 @@
+// The `bftnode` command line: every command is a CliCommand object; this file turns them into
+// yargs commands, adds the global options and BFTNODE_* environment variables, and prints errors a
+// person caused as one line (stack traces only for internal errors, with --verbose).
+
+import yargs from 'yargs'
+import type { Argv, Options } from 'yargs'
+import { BftError } from '../core/errors.js'
+import { globalOptions } from './context.js'
+import type { CliCommand, GlobalArgs } from './context.js'
+import { startCommand } from './cmds/start.js'
+import { testnetCommand } from './cmds/testnet.js'
+import { demoCommand } from './cmds/demo.js'
+import { accountCommand, balanceCommand, callCommand, deployCommand, peersCommand, statusCommand, transferCommand } from './cmds/wallet-cmds.js'
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command types its own args
+export const COMMANDS: ReadonlyArray<CliCommand<any>> = [startCommand, testnetCommand, accountCommand, transferCommand, balanceCommand, deployCommand, callCommand, statusCommand, peersCommand, demoCommand]
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function register (y: Argv, cmd: CliCommand<any>): Argv {
+  return y.command({
+    command: cmd.command,
+    describe: cmd.describe,
+    builder: (b: Argv) => {
+      for (const [name, opt] of Object.entries(cmd.positionals ?? {})) b = b.positional(name, opt)
+      b = b.options(withEnv(cmd.options ?? {}))
+      for (const [example, what] of cmd.examples ?? []) b = b.example(example, what)
+      for (const sub of cmd.subcommands ?? []) b = register(b, sub)
+      if ((cmd.subcommands ?? []).length > 0) b = b.demandCommand(1, `${cmd.command}: name a subcommand (see --help)`)
+      return b.strict()
+    },
+    handler: async (args: unknown) => { if (cmd.handler !== undefined) await cmd.handler(args as never) }
+  })
+}
+
+export async function main (argv: string[]): Promise<void> {
+  let verbose = argv.includes('--verbose')
+  let y = yargs(argv)
+    .scriptName('bftnode')
+    .usage('$0 <command> [options]\n\nA node of a Byzantine-fault-tolerant payment and contract network.')
+    .options(withEnv(globalOptions))
+    .demandCommand(1, 'name a command (see --help)')
+    .recommendCommands()
+    .strict()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .epilogue('Every option can also be set as BFTNODE_<OPTION> (e.g. BFTNODE_API, BFTNODE_PASSPHRASE). Docs: docs/running.md')
+    .fail((msg, err) => {
+      if (err !== undefined && err !== null) throw err
+      throw new UsageLine(msg)
+    })
+  for (const cmd of COMMANDS) y = register(y, cmd)
+  try {
+    const args = await y.parseAsync() as unknown as GlobalArgs
+    verbose = args.verbose
+  } catch (err) {
+    if (err instanceof UsageLine) {
+      process.stderr.write(`error: ${err.message}\n(run \`bftnode --help\` or \`bftnode <command> --help\`)\n`)
+    } else if (err instanceof BftError) {
+      process.stderr.write(`error: ${err.message}\n`)
+      if (verbose) process.stderr.write(`${err.stack ?? ''}\n`)
+    } else {
+      process.stderr.write(`error: ${(err as Error).message ?? String(err)}\n`)
+      if (verbose) process.stderr.write(`${(err as Error).stack ?? ''}\n`)
+      else process.stderr.write('(internal error; run again with --verbose for details)\n')
+    }
+    process.exitCode = err instanceof UsageLine ? 2 : 1
+  }
+}
+
+class UsageLine extends Error {}
+
+/**
+ * BFTNODE_<OPTION> variables set an option's default (flags still win). Done per declared option
+ * rather than with yargs' env(), so an unrelated BFTNODE_* variable is never an unknown argument.
+ */
+function withEnv (options: Record<string, Options>): Record<string, Options> {
+  const out: Record<string, Options> = {}
+  for (const [name, opt] of Object.entries(options)) {
+    const raw = process.env[`BFTNODE_${name.toUpperCase().replace(/-/g, '_')}`]
+    if (raw === undefined) { out[name] = opt; continue }
+    const value = opt.type === 'number' ? Number(raw) : opt.type === 'boolean' ? !['0', 'false', 'no', ''].includes(raw.toLowerCase()) : opt.type === 'array' ? raw.split(',').map(x => x.trim()).filter(x => x !== '') : raw
+    out[name] = { ...opt, default: value }
+  }
+  return out
+}
