@@ -57,7 +57,8 @@ export class ByzantineValidator {
         out.send(from, encodeMessage({ type: 'nack', digest, voter: this.member.publicKey, conflicts: [this.rng.chance(0.5) ? victim.bytes : this.forgedOpFor(victim.account, victim.seq)], deferred: [] }))
       }
     } else if (m.type === 'certified') {
-      this.lastCert = m
+      // only well-formed ones: another Byzantine node may have sent a mangled copy
+      try { m.ops.forEach(o => decodeOp(o)); this.lastCert = m } catch { /* keep the previous one */ }
     } else if (m.type === 'vote') {
       const g = this.gathering.get(toHex(m.digest))
       if (g === undefined) return
