@@ -1,0 +1,110 @@
+// Four validators on real libp2p over 127.0.0.1 in one process, with LevelDB on disk: transfers
+// from several accounts, a contract deployed and called, and every node ends with the same state.
+
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import '../../src/net/polyfill.js'
+import { toHex } from '../../src/core/crypto/hash.js'
+import { signerFrom } from '../../src/core/crypto/signing.js'
+import type { Signer } from '../../src/core/crypto/signing.js'
+import { makeGenesis } from '../../src/core/ledger/genesis.js'
+import type { Genesis } from '../../src/core/ledger/genesis.js'
+import { signOp } from '../../src/core/ledger/op.js'
+import type { SignedOp, Slot } from '../../src/core/ledger/op.js'
+import type { OpBody } from '../../src/core/ledger/body.js'
+import { contractAddress } from '../../src/core/ledger/contracts.js'
+import { sodiumScheme } from '../../src/native/sodium.js'
+import { BftNode } from '../../src/node/node.js'
+import { defaultConfig } from '../../src/node/config.js'
+import { silentLogger } from '../../src/node/log.js'
+import { peerIdForSeed } from '../../src/net/network.js'
+import { freePorts, waitFor } from '../support/ports.js'
+import { seedOf } from '../support/localnet.js'
+
+const COUNTER = '(defun init () (put "n" 0) true) (defun add (k) (put "n" (+ (get "n") k)) (get "n"))'
+
+describe('four validators on libp2p over TCP', () => {
+  let dir: string
+  let genesis: Genesis
+  const nodes: BftNode[] = []
+  const seeds = [0, 1, 2, 3].map(i => seedOf('it-validator', i))
+  const users: Signer[] = [0, 1, 2].map(i => signerFrom(sodiumScheme, seedOf('it-user', i)))
+  const next = new Map<string, number>()
+
+  const op = (who: Signer, body: OpBody, deps: Slot[] = []): SignedOp => {
+    const id = toHex(who.publicKey)
+    const seq = next.get(id) ?? 1
+    next.set(id, seq + 1)
+    return signOp(who, nodes[0]!.replica.networkId, { account: who.publicKey, seq, deps, body })
+  }
+
+  before(async () => {
+    assert.equal(process.versions.node.split('.')[0], '20', 'these tests prove the node runs on Node 20 (with the Promise.withResolvers polyfill)')
+    dir = await mkdtemp(join(tmpdir(), 'bftnode-it-'))
+    genesis = makeGenesis({
+      network: 'integration',
+      validators: seeds.map(s => sodiumScheme.publicKeyOf(s)),
+      mintAuthority: users[0]!.publicKey,
+      balances: users.map(u => ({ account: u.publicKey, amount: 10_000n }))
+    })
+    const ports = await freePorts(4)
+    const ids = await Promise.all(seeds.map(peerIdForSeed))
+    for (let i = 0; i < 4; i++) {
+      const config = {
+        ...defaultConfig(join(dir, `n${i}`)),
+        listen: [`/ip4/127.0.0.1/tcp/${ports[i]!}`],
+        bootstrap: ports.flatMap((p, j) => j === i ? [] : [`/ip4/127.0.0.1/tcp/${p}/p2p/${ids[j]!}`]),
+        mdns: false
+      }
+      nodes.push(await BftNode.start(config, genesis, seeds[i]!, silentLogger))
+    }
+    await waitFor('a full mesh', 20_000, () => nodes.every(n => n.peers().length === 3))
+  })
+
+  after(async () => {
+    await Promise.all(nodes.map(async n => await n.stop()))
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  test('transfers from several accounts, submitted at different nodes, are delivered everywhere with one state', async () => {
+    const ops = [
+      op(users[0]!, { kind: 'transfer', to: users[1]!.publicKey, amount: 100n }),
+      op(users[1]!, { kind: 'transfer', to: users[2]!.publicKey, amount: 50n }),
+      op(users[2]!, { kind: 'transfer', to: users[0]!.publicKey, amount: 25n }),
+      op(users[0]!, { kind: 'transfer', to: users[2]!.publicKey, amount: 7n }),
+      op(users[0]!, { kind: 'mint', to: users[1]!.publicKey, amount: 1000n })
+    ]
+    ops.forEach((o, i) => assert.equal(nodes[i % 4]!.submit([o.bytes])[0]!.status, 'queued'))
+    await Promise.all(ops.map(async (o, i) => {
+      const st = await nodes[i % 4]!.waitFor(toHex(o.hash), 10_000)
+      assert.equal(st?.status, 'delivered')
+    }))
+    await waitFor('every node to deliver all five', 10_000, () => nodes.every(n => n.replica.status().delivered >= 5))
+    assert.equal(new Set(nodes.map(n => n.replica.status().stateHash)).size, 1)
+    assert.equal(nodes[3]!.replica.ledger.totalHeld(), nodes[3]!.replica.ledger.totalSupply())
+  })
+
+  test('a contract is deployed, called from two accounts, sequenced by the node holding its sequencer key, and ends the same everywhere', async () => {
+    // the deployer names validator 0's key as the sequencer: that node executes the calls
+    const deploy = op(users[1]!, { kind: 'deploy', code: COUNTER, args: [], sequencer: nodes[0]!.signer.publicKey, gasLimit: 10_000 })
+    nodes[1]!.submit([deploy.bytes])
+    assert.equal((await nodes[1]!.waitFor(toHex(deploy.hash), 10_000))?.status, 'delivered')
+    const address = contractAddress(deploy.account, deploy.seq)
+    const at = { account: deploy.account, seq: deploy.seq }
+    const calls = [
+      op(users[0]!, { kind: 'call', contract: address, fn: 'add', args: [5n], value: 0n, gasLimit: 10_000 }, [at]),
+      op(users[2]!, { kind: 'call', contract: address, fn: 'add', args: [7n], value: 3n, gasLimit: 10_000 }, [at])
+    ]
+    nodes[2]!.submit([calls[0]!.bytes])
+    nodes[3]!.submit([calls[1]!.bytes])
+    await waitFor('both calls executed on every node', 15_000, () => nodes.every(n => calls.every(c => n.replica.ledger.callOutcome(c)?.status === 'ok')))
+    const results = calls.map(c => (nodes[3]!.replica.ledger.callOutcome(c) as { result: bigint }).result)
+    // the sequencer chose an order: the second add sees the first (5 then 12, or 7 then 12)
+    assert.ok(results.includes(12n) && (results.includes(5n) || results.includes(7n)), `results ${results.join(', ')}`)
+    assert.equal(nodes.map(n => n.replica.ledger.balance(address)).join(','), '3,3,3,3')
+    await waitFor('one state everywhere', 10_000, () => new Set(nodes.map(n => n.replica.status().stateHash)).size === 1)
+  })
+})
