@@ -7,7 +7,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { toHex } from '../../core/crypto/hash.js'
+import { fromHex, toHex } from '../../core/crypto/hash.js'
 import { contractAddress } from '../../core/ledger/contracts.js'
 import { quorumSize } from '../../core/ledger/genesis.js'
 import { ApiClient } from '../../client/api-client.js'
@@ -95,7 +95,8 @@ export const demoCommand: CliCommand<{ validators: number, keep: boolean }> = {
       await send('bob', { kind: 'transfer', to: alice, amount: 10_000n }, 'bob -> alice 10000 (more than he has)')
       const tokenFile = fileURLToPath(new URL('../../../../contracts/token.lisp', import.meta.url))
       const code = await readFile(tokenFile, 'utf8')
-      const deploy = await send('alice', { kind: 'deploy', code, args: [alice, 1_000_000n], sequencer: null, gasLimit: 100_000 }, 'alice deploys contracts/token.lisp')
+      const node1 = fromHex(String((await api.status()).nodeId))
+      const deploy = await send('alice', { kind: 'deploy', code, args: [alice, 1_000_000n], sequencer: node1, gasLimit: 100_000 }, 'alice deploys contracts/token.lisp (node1 sequences)')
       const token = contractAddress(deploy.slot.account, deploy.slot.seq)
       const call = await send('alice', { kind: 'call', contract: token, fn: 'transfer', args: [bob, 2500n], value: 0n, gasLimit: 100_000 }, 'alice calls token transfer(bob, 2500)', [deploy.slot])
       await waitUntil('the token call to be executed', 30_000, async () => (await api.call(toHex(call.slot.account), call.slot.seq)).status !== 'queued')

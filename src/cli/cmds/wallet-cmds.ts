@@ -104,10 +104,10 @@ export const deployCommand: CliCommand<{ file: string, from: string, args?: stri
   examples: [['bftnode deploy contracts/token.lisp --from alice --args \'["0x<alice key>", 1000000]\'', 'a token owned by alice']],
   positionals: { file: { type: 'string', describe: 'contract source file' } },
   options: {
-    from: { type: 'string', demandOption: true, describe: 'wallet account that deploys (and sequences, by default)' },
+    from: { type: 'string', demandOption: true, describe: 'wallet account that deploys' },
     args: { type: 'string', describe: 'JSON list of arguments for init' },
     gas: { type: 'number', default: GAS_LIMITS.defaultCall, describe: 'gas limit for init' },
-    sequencer: { type: 'string', describe: 'wallet name or key of the sequencer (default: the deployer)' }
+    sequencer: { type: 'string', describe: 'wallet name or key of the sequencer (default: the key of the node the command talks to, which then runs the calls)' }
   },
   handler: async (a) => {
     let code: string
@@ -116,9 +116,14 @@ export const deployCommand: CliCommand<{ file: string, from: string, args?: stri
       if (err instanceof ContractError) throw new UsageError(`${a.file}: ${err.message}`)
       throw err
     }
-    const sequencer = a.sequencer === undefined ? null : await wallet(a).resolve(a.sequencer)
+    // By default the node this command talks to sequences the contract: it holds its own key, so
+    // it can sign the Execute ops that run queued calls. A wallet key would need a wallet online.
+    const sequencer = a.sequencer === undefined ? fromHex(String((await api(a).status()).nodeId)) : await wallet(a).resolve(a.sequencer)
     const sent = await send(a, a.from, { kind: 'deploy', code, args: parseArgs(a.args), sequencer, gasLimit: a.gas })
-    if (sent.status.outcome?.status === 'applied') say(`contract ${toHex(contractAddress(sent.slot.account, sent.slot.seq))}`)
+    if (sent.status.outcome?.status === 'applied') {
+      say(`contract ${toHex(contractAddress(sent.slot.account, sent.slot.seq))}`)
+      say(`sequenced by node ${toHex(sequencer).slice(0, 16)}...`)
+    }
   }
 }
 

@@ -6,7 +6,7 @@ import type { Value } from '../codec/canonical.js'
 import { BUILTIN_TABLE } from './builtins.js'
 import { ContractError } from './errors.js'
 import { GAS_LIMITS } from './gas.js'
-import { CONSTANTS, Context, SPECIAL_FORMS } from './interpreter.js'
+import { CONSTANTS, Context, SPECIAL_FORMS, builtinName } from './interpreter.js'
 import type { FunctionDef, Host, Module } from './interpreter.js'
 import { read } from './reader.js'
 import type { Node, Pos } from './reader.js'
@@ -56,7 +56,7 @@ function check (node: Node, locals: ReadonlySet<string>, top: Arities): void {
     case 'int': case 'str': case 'bytes': return
     case 'sym':
       if (locals.has(node.name) || CONSTANTS.has(node.name) || top.consts.has(node.name) || top.functions.has(node.name)) return
-      if (BUILTIN_TABLE.has(node.name)) fail(`builtin "${node.name}" cannot be used as a value; wrap it in (fn ...)`, node.pos)
+      if (BUILTIN_TABLE.has(builtinName(node.name))) fail(`builtin "${node.name}" cannot be used as a value; wrap it in (fn ...)`, node.pos)
       fail(`unknown name "${node.name}"`, node.pos)
   }
   const [head, ...rest] = node.items
@@ -110,7 +110,7 @@ function check (node: Node, locals: ReadonlySet<string>, top: Arities): void {
         if (rest.length !== defArity) fail(`${name} takes ${defArity} argument(s), got ${rest.length}`, node.pos)
         break
       }
-      const builtin = BUILTIN_TABLE.get(name)
+      const builtin = BUILTIN_TABLE.get(builtinName(name))
       if (builtin === undefined) fail(`unknown function "${name}"`, head.pos)
       const [min, max] = typeof builtin.arity === 'number' ? [builtin.arity, builtin.arity] : builtin.arity
       if (rest.length < min || rest.length > max) {
@@ -132,7 +132,6 @@ export function compile (source: string): Module {
     const head = list.items[0]
     if (head?.t !== 'sym' || (head.name !== 'defun' && head.name !== 'defconst')) fail('only (defun ...) and (defconst ...) may appear at the top level', list.pos)
     const name = asName(list.items[1], `the ${head.name} name`, list.pos)
-    if (BUILTIN_TABLE.has(name)) fail(`"${name}" is a builtin and cannot be redefined`, list.items[1]!.pos)
     if (names.has(name)) fail(`"${name}" is defined twice`, list.items[1]!.pos)
     names.add(name)
     if (head.name === 'defun') {

@@ -47,6 +47,14 @@ export interface Builtin {
   readonly fn: (args: VmValue[], ctx: Context, pos: Pos) => VmValue
 }
 
+/**
+ * A contract's own function may take a builtin's name (a token's `transfer`); the builtin stays
+ * reachable as `%name` (`(%transfer to amount)`), whatever the contract defines.
+ */
+export function builtinName (name: string): string {
+  return name.startsWith('%') ? name.slice(1) : name
+}
+
 export const SPECIAL_FORMS = ['let', 'if', 'cond', 'do', 'enforce', 'fn', 'and', 'or'] as const
 export const CONSTANTS: ReadonlyMap<string, VmValue> = new Map<string, VmValue>([['true', true], ['false', false], ['nil', null]])
 
@@ -176,7 +184,7 @@ export class Context {
     if (this.module.functions.has(head.name) && !this.isLocal(head.name, scope)) return this.callFunction(head.name, args, node.pos)
     const local = this.findLocal(head.name, scope)
     if (local !== undefined) return this.apply(local, args, node.pos)
-    const builtin = this.builtins.get(head.name)
+    const builtin = this.builtins.get(builtinName(head.name))
     if (builtin === undefined) throw new ContractError('runtime', `unknown function "${head.name}"`, head.pos)
     this.charge(builtin.gas, node.pos)
     return builtin.fn(args, this, node.pos)
