@@ -68,7 +68,7 @@ export const demoCommand: CliCommand<{ validators: number, keep: boolean }> = {
     const n = a.validators
     const base = await freeRange(n)
     say(`== a ${n}-validator network in ${dir} (quorum ${quorumSize(n)}), p2p ports ${base}-${base + n - 1}`)
-    await initTestnet({ validators: n, dir, basePort: base, apiPort: base + n, network: 'demo', treasury: '1000000', force: true, walletDir: g.walletDir })
+    await initTestnet({ validators: n, dir, basePort: base, apiPort: base + n, network: 'demo', treasury: '1000000', force: true, walletDir: g.walletDir }, () => {})
     const children = Array.from({ length: n }, (_, i) => startChild(join(dir, `node${i + 1}`, 'config.json'), `node${i + 1}`, { BFTNODE_LOG_LEVEL: 'warn' }))
     const apis = Array.from({ length: n }, (_, i) => new ApiClient(`http://127.0.0.1:${base + n + i}`))
     try {

@@ -19,7 +19,7 @@ import type { CliCommand } from '../context.js'
 
 interface InitArgs { validators: number, dir: string, basePort: number, apiPort: number, network: string, treasury: string, force: boolean }
 
-export async function initTestnet (a: InitArgs & { walletDir: string }): Promise<{ dir: string, nodes: number }> {
+export async function initTestnet (a: InitArgs & { walletDir: string }, out: (line: string) => void = say): Promise<{ dir: string, nodes: number }> {
   if (!Number.isInteger(a.validators) || a.validators < 1 || a.validators > 64) throw new UsageError('--validators must be between 1 and 64')
   const dir = resolve(a.dir)
   if (!a.force && await access(join(dir, 'genesis.json')).then(() => true, () => false)) throw new UsageError(`${dir} already holds a network; pass --force to overwrite it`)
@@ -51,11 +51,11 @@ export async function initTestnet (a: InitArgs & { walletDir: string }): Promise
     }
     await writeFile(join(nodeDir, 'config.json'), JSON.stringify(config, null, 2) + '\n')
   }
-  say(`network "${a.network}" in ${dir}: ${a.validators} validator(s), quorum ${quorumSize(a.validators)}`)
-  say(`  genesis   ${join(dir, 'genesis.json')}`)
-  for (let i = 0; i < a.validators; i++) say(`  node${i + 1}     ${join(dir, `node${i + 1}`, 'config.json')}  (p2p ${a.basePort + i}, API ${a.apiPort + i})`)
-  say(`  treasury  wallet account "treasury" (${treasury.publicKey.slice(0, 16)}...) holds ${a.treasury} and may mint; key file in ${w.dir} (NOT encrypted: a test network)`)
-  say(`start all validators with \`bftnode testnet start --dir ${a.dir}\`; the CLI talks to node1's API (${a.apiPort}) by default`)
+  out(`network "${a.network}" in ${dir}: ${a.validators} validator(s), quorum ${quorumSize(a.validators)}`)
+  out(`  genesis   ${join(dir, 'genesis.json')}`)
+  for (let i = 0; i < a.validators; i++) out(`  node${i + 1}     ${join(dir, `node${i + 1}`, 'config.json')}  (p2p ${a.basePort + i}, API ${a.apiPort + i})`)
+  out(`  treasury  wallet account "treasury" (${treasury.publicKey.slice(0, 16)}...) holds ${a.treasury} and may mint; key file in ${w.dir} (NOT encrypted: a test network)`)
+  out(`start all validators with \`bftnode testnet start --dir ${a.dir}\`; the CLI talks to node1's API (${a.apiPort}) by default`)
   return { dir, nodes: a.validators }
 }
 
