@@ -133,6 +133,23 @@ describe('contracts in the ledger', () => {
     assert.equal(h.ledger.totalHeld(), h.ledger.totalSupply())
   })
 
+  test('init runs only at deploy: a later call to it is rejected, so nobody can re-initialise a contract', () => {
+    const h = new ContractHarness()
+    const c = h.deploy('alice', COUNTER, [5n])
+    const { outcome } = h.call('carol', c, 'init', [0n])
+    rejected(outcome, 'bad-call')
+    assert.equal((h.run('bob', c, 'add', [0n]) as { result: unknown }).result, 5n)
+  })
+
+  test('integer literals outside 64 bits and %-names are refused at deploy; map keys passed in are normalised', () => {
+    const h = new ContractHarness()
+    rejected(h.deploy('alice', '(defun f () 100000000000000000000)').outcome, 'contract-error')
+    rejected(h.deploy('alice', '(defun %transfer (a b) 1)').outcome, 'contract-error')
+    const c = h.deploy('alice', '(defun pick (m) (map-get m 5))')
+    const out = h.run('bob', c, 'pick', [{ 'i:+5': 42n }])
+    assert.equal(out.status === 'ok' ? out.result : out.status, 42n)
+  })
+
   test('contract storage is part of the state hash', () => {
     const a = new ContractHarness()
     const b = new ContractHarness()

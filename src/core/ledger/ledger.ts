@@ -178,6 +178,8 @@ export class Ledger {
       case 'call': {
         const contract = this.contracts.get(toHex(body.contract))
         if (contract === undefined) return reject('unknown-contract', 'no contract at that address (its deploy was rejected)')
+        // init sets a contract up at deploy; calling it again would let anyone re-initialise it
+        if (body.fn === 'init') return reject('bad-call', 'init runs only at deploy')
         if (sender.balance + claimed < body.value) return reject('insufficient-funds', `balance ${sender.balance} + cited ${claimed} < value ${body.value}`)
         this.claim(sender, cited, claimed)
         sender.balance -= body.value

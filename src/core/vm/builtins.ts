@@ -81,7 +81,7 @@ export const BUILTINS: readonly Builtin[] = [
     if (typeof a === 'string' || a instanceof Uint8Array || Array.isArray(a)) return BigInt((a as { length: number }).length)
     return BigInt(map(a!, pos).size)
   } },
-  { name: 'str', arity: 1, gas: 2, doc: '(str v): a readable string of any value', fn: ([a], ctx, pos) => { const s = typeof a === 'string' ? a : show(a!); ctx.charge(words(s.length), pos); return s } },
+  { name: 'str', arity: 1, gas: 2, doc: '(str v): a readable string of any value', fn: ([a], ctx, pos) => { const s = typeof a === 'string' ? a : show(a!); ctx.charge(words(s.length) * GAS.perWord, pos); return s } },
   { name: 'list', arity: [0, Infinity], gas: 1, doc: '(list a ...): a list of its arguments; +1 gas per element', fn: (args, ctx, pos) => { ctx.charge(args.length * GAS.perElement, pos); return checkedList(args, pos) } },
   { name: 'nth', arity: 2, gas: 1, doc: '(nth i xs): element i (from 0); out of range aborts', fn: ([i, xs], _c, pos) => {
     const l = list(xs!, pos); const n = int(i!, pos)

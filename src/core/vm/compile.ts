@@ -37,6 +37,7 @@ function asList (n: Node | undefined, what: string, at: Pos): ListNode {
 function asName (n: Node | undefined, what: string, at: Pos): string {
   if (n === undefined || n.t !== 'sym') fail(`${what} must be a name`, n?.pos ?? at)
   if (RESERVED.has(n.name)) fail(`"${n.name}" is reserved and cannot be ${what}`, n.pos)
+  if (n.name.startsWith('%')) fail(`names starting with % are reserved for builtins ("${n.name}")`, n.pos)
   return n.name
 }
 

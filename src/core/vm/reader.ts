@@ -3,6 +3,10 @@
 
 import { fromHex } from '../crypto/hash.js'
 import { ContractError } from './errors.js'
+import { MAX_UINT64 } from '../codec/canonical.js'
+
+const MAX_INT = MAX_UINT64
+const MIN_INT = -MAX_UINT64 - 1n
 
 export interface Pos { readonly line: number, readonly col: number }
 
@@ -105,7 +109,9 @@ class Reader {
     while (!this.done() && !/[\s()";]/.test(this.src[this.i]!)) text += this.advance()
     if (/^-?[0-9]+$/.test(text)) {
       if (text.replace('-', '').length > READER_LIMITS.maxIntDigits) throw new ContractError('parse', `integer literal too long: ${text.slice(0, 30)}`, pos)
-      return { t: 'int', v: BigInt(text), pos }
+      const v = BigInt(text)
+      if (v > MAX_INT || v < MIN_INT) throw new ContractError('parse', `integer literal ${text} is outside the 64-bit range`, pos)
+      return { t: 'int', v, pos }
     }
     if (/^0x([0-9a-f]{2})*$/.test(text)) {
       if (text.length / 2 - 1 > READER_LIMITS.maxStringBytes) throw new ContractError('parse', 'byte literal too long', pos)

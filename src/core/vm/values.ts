@@ -62,7 +62,7 @@ export function keyFromTag (tag: string): VmValue {
   const body = tag.slice(2)
   if (kind === 's:') return body
   if (kind === 'b:') return fromHex(body)
-  if (kind === 'i:') return BigInt((body[0] === '-' ? '-' : '') + body.slice(1))
+  if (kind === 'i:' && /^[+-][0-9]{1,20}$/.test(body)) return checkInt(BigInt((body[0] === '-' ? '-' : '') + body.slice(1)))
   throw new ContractError('type', `bad key tag ${tag.slice(0, 20)}`)
 }
 
@@ -95,7 +95,11 @@ export function fromCodec (v: Value): VmValue {
   if (typeof v === 'number') return BigInt(v)
   if (Array.isArray(v)) return (v as readonly Value[]).map(fromCodec)
   const entries = new Map<string, readonly [VmValue, VmValue]>()
-  for (const [tag, value] of Object.entries(v as Record<string, Value>)) entries.set(tag, [keyFromTag(tag), fromCodec(value)])
+  for (const [tag, value] of Object.entries(v as Record<string, Value>)) {
+    // re-tag: a map from outside may spell a key loosely ("i:+5"); inside, one key has one tag
+    const key = keyFromTag(tag)
+    entries.set(keyTag(key), [key, fromCodec(value)])
+  }
   return new VmMap(entries)
 }
 
