@@ -207,11 +207,6 @@ export class P2PNetwork {
     return this.node.peerId.toString()
   }
 
-  /** Hangs up on a peer that sent invalid traffic. */
-  async disconnect (peer: string): Promise<void> {
-    await this.node.hangUp(peerOf(peer)).catch(() => {})
-  }
-
   async stop (): Promise<void> {
     this.stopped = true
     await this.node.stop()

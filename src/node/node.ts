@@ -8,7 +8,7 @@ import { signerFrom } from '../core/crypto/signing.js'
 import type { Signer } from '../core/crypto/signing.js'
 import { encodeGenesis, networkId } from '../core/ledger/genesis.js'
 import type { Genesis } from '../core/ledger/genesis.js'
-import { decodeOp, slotKey } from '../core/ledger/op.js'
+import { decodeOp } from '../core/ledger/op.js'
 import type { SignedOp } from '../core/ledger/op.js'
 import type { Outcome } from '../core/ledger/ledger.js'
 import { ContractSequencer } from '../core/ledger/sequencer.js'
@@ -45,7 +45,6 @@ export class BftNode {
   private readonly sequenced = new Map<string, { hash: string, at: number }>()
   private stopping = false
   private lastPeers = ''
-  readonly peersSeen = new Set<string>()
 
   private constructor (
     readonly config: NodeConfig,
@@ -133,7 +132,6 @@ export class BftNode {
     const key = peers.join(',')
     if (key === this.lastPeers) return
     this.lastPeers = key
-    for (const p of peers) this.peersSeen.add(p)
     // validators first, so fetches and anti-entropy favour peers that have everything
     const validators = new Set(this.replica.validators)
     this.replica.setPeers([...peers.filter(p => validators.has(p)), ...peers.filter(p => !validators.has(p))])
@@ -219,10 +217,6 @@ export class BftNode {
     })
   }
 
-  slotStatus (account: Uint8Array, seq: number): 'delivered' | 'pending' {
-    return this.replica.ledger.nextSeq(account) > seq ? 'delivered' : 'pending'
-  }
-
   peers (): string[] {
     return this.net?.connectedPeers() ?? []
   }
@@ -233,10 +227,6 @@ export class BftNode {
 
   get id (): string {
     return this.replica.id
-  }
-
-  slotKey (account: Uint8Array, seq: number): string {
-    return slotKey(account, seq)
   }
 
   async stop (): Promise<void> {

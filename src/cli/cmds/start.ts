@@ -2,13 +2,13 @@
 // in the default data dir (created on first use, with a funded `dev` wallet account), so a person
 // can try everything at once; with --config (see `bftnode testnet init`) it joins a real network.
 
-import { access, mkdir, writeFile } from 'node:fs/promises'
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { randomBytes } from '@noble/ciphers/utils.js'
 import { fromHex, toHex } from '../../core/crypto/hash.js'
 import { nobleScheme } from '../../core/crypto/noble.js'
 import { makeGenesis } from '../../core/ledger/genesis.js'
 import { openKey, parseKeyFile, sealKey } from '../../client/keyfile.js'
-import { readFile } from 'node:fs/promises'
 import { startApi } from '../../api/server.js'
 import { checkConfig, DEFAULT_DATA_DIR, defaultConfig, loadConfigFile } from '../../node/config.js'
 import type { NodeConfig } from '../../node/config.js'
@@ -18,7 +18,6 @@ import { BftNode } from '../../node/node.js'
 import { peerIdForSeed } from '../../net/network.js'
 import { BFTNODE_HOME, passphraseFor, say, UsageError, wallet } from '../context.js'
 import type { CliCommand, GlobalArgs } from '../context.js'
-import { randomBytes } from '@noble/ciphers/utils.js'
 
 interface StartArgs {
   config?: string
