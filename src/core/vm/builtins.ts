@@ -116,7 +116,7 @@ export const BUILTINS: readonly Builtin[] = [
     for (let i = 0; i < args.length; i += 2) m = m.with(args[i]!, args[i + 1]!)
     return m
   } },
-  { name: 'map-get', arity: [2, 3], gas: 1, doc: '(map-get m k [default]): the value at k, else default (or nil)', fn: ([m, k, d], _c, pos) => map(m!, pos).get(k!) ?? d ?? null },
+  { name: 'map-get', arity: [2, 3], gas: 1, doc: '(map-get m k [default]): the value at k, else default (or nil)', fn: ([m, k, d], _c, pos) => { const v = map(m!, pos).get(k!); return v === undefined ? d ?? null : v } },
   { name: 'map-set', arity: 3, gas: 1, doc: '(map-set m k v): a copy of m with k set to v; +1 gas per entry', fn: ([m, k, v], ctx, pos) => {
     const mm = map(m!, pos); ctx.charge(mm.size * GAS.perElement, pos)
     if (mm.size >= VM_LIMITS.maxListLength) throw new ContractError('runtime', `map larger than ${VM_LIMITS.maxListLength}`, pos)
@@ -132,7 +132,7 @@ export const BUILTINS: readonly Builtin[] = [
   { name: 'self', arity: 0, gas: 1, host: true, doc: '(self): this contract\'s address (bytes)', fn: (_a, ctx, pos) => ctx.requireHost(pos).self },
   { name: 'balance', arity: 0, gas: 5, host: true, doc: '(balance): the contract\'s spendable balance', fn: (_a, ctx, pos) => ctx.requireHost(pos).balance() },
   { name: 'now', arity: 0, gas: 1, host: true, doc: '(now): the time (ms) the sequencer put in the Execute op running this call', fn: (_a, ctx, pos) => ctx.requireHost(pos).now },
-  { name: 'get', arity: [1, 2], gas: GAS.storageRead, host: true, doc: '(get k [default]): the contract\'s stored value at k, else default (or nil)', fn: ([k, d], ctx, pos) => { keyTag(k!); return ctx.requireHost(pos).get(k!) ?? d ?? null } },
+  { name: 'get', arity: [1, 2], gas: GAS.storageRead, host: true, doc: '(get k [default]): the contract\'s stored value at k, else default (or nil)', fn: ([k, d], ctx, pos) => { keyTag(k!); const v = ctx.requireHost(pos).get(k!); return v === undefined ? d ?? null : v } },
   { name: 'put', arity: 2, gas: GAS.storageWrite, host: true, doc: `(put k v): stores v at k; +${GAS.storageBytes} gas per byte of key and value`, fn: ([k, v], ctx, pos) => {
     const host = ctx.requireHost(pos)
     ctx.charge((encodedSize(k!) + encodedSize(v!)) * GAS.storageBytes, pos)

@@ -137,12 +137,12 @@ export class Context {
     if (head === undefined || head.t !== 'sym') throw new ContractError('check', 'a form must start with a name', node.pos)
     switch (head.name) {
       case 'let': {
-        const vars = new Map<string, VmValue>()
-        const inner: Scope = { vars, parent: scope }
-        // bindings are sequential: each sees the ones before it
+        // bindings are sequential: each opens a scope of its own, so it sees the ones before it
+        // and a lambda made by one binding never sees a later binding of the same name
+        let inner: Scope = scope
         for (const b of (rest[0] as Extract<Node, { t: 'list' }>).items) {
           const [name, expr] = (b as Extract<Node, { t: 'list' }>).items as [Extract<Node, { t: 'sym' }>, Node]
-          vars.set(name.name, this.eval(expr, inner))
+          inner = { vars: new Map([[name.name, this.eval(expr, inner)]]), parent: inner }
         }
         return this.body(rest.slice(1), inner)
       }
