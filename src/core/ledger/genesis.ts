@@ -74,7 +74,9 @@ function validateGenesis (g: Genesis): Genesis {
   let total = 0n
   for (let i = 0; i < g.balances.length; i++) {
     if (i > 0 && compareBytes(g.balances[i - 1]!.account, g.balances[i]!.account) >= 0) throw new InvalidGenesisError('genesis.balances must be sorted by account and distinct')
-    total += g.balances[i]!.amount
+    const amount = g.balances[i]!.amount
+    if (amount < 1n || amount > MAX_AMOUNT) throw new InvalidGenesisError(`genesis.balances[${i}]: a starting balance is between 1 and 2^64-1`)
+    total += amount
   }
   if (total > MAX_AMOUNT) throw new InvalidGenesisError('genesis balances exceed the supply cap of 2^64-1')
   return g

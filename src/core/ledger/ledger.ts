@@ -117,8 +117,10 @@ export class Ledger {
 
   /** Applies the next op of an account's stream; an invalid op still consumes its slot. */
   apply (op: SignedOp): Outcome {
+    // checked before the account is created, so a refused call leaves no trace in the state
+    const next = this.nextSeq(op.account)
+    if (op.seq !== next) throw new Error(`ledger: op ${slotKey(op.account, op.seq)} applied out of order (next is ${next})`)
     const sender = this.state(op.account)
-    if (op.seq !== sender.nextSeq) throw new Error(`ledger: op ${slotKey(op.account, op.seq)} applied out of order (next is ${sender.nextSeq})`)
     sender.nextSeq++
     const outcome = this.decide(sender, op)
     return outcome
