@@ -8,10 +8,24 @@ import { GAS, VM_LIMITS } from './gas.js'
 import { bytes, checkInt, checkedList, equal, int, list, map, str } from './interpreter.js'
 import type { Builtin, Context } from './interpreter.js'
 import type { Pos } from './reader.js'
-import { VmMap, encodedSize, keyTag, show, typeName } from './values.js'
+import { MAX_VALUE_DEPTH, VmMap, encodedSize, keyTag, measure, show, typeName } from './values.js'
 import type { VmValue } from './values.js'
 
 const words = (n: number): number => Math.ceil(n / 32)
+
+/**
+ * Charges for walking whole values, before walking them (see sizeOf): one gas per node beyond the
+ * first, so comparing or storing a plain integer costs no more than the step itself.
+ */
+function walk (ctx: Context, pos: Pos, ...values: VmValue[]): void {
+  let n = 0
+  for (const v of values) {
+    const m = measure(v)
+    if (m.depth > MAX_VALUE_DEPTH) throw new ContractError('runtime', `value nested deeper than ${MAX_VALUE_DEPTH}`, pos)
+    n += m.size - 1
+  }
+  ctx.charge(n * GAS.perElement, pos)
+}
 
 function compare (a: VmValue, b: VmValue, pos: Pos): number {
   if (typeof a === 'bigint' && typeof b === 'bigint') return a < b ? -1 : a > b ? 1 : 0
@@ -66,8 +80,8 @@ export const BUILTINS: readonly Builtin[] = [
   arith('max', '(max a b): the larger', (a, b) => (a > b ? a : b)),
   { name: 'abs', arity: 1, gas: 1, doc: '(abs a): absolute value', fn: ([a], _c, pos) => checkInt(int(a!, pos) < 0n ? -int(a!, pos) : int(a!, pos), pos) },
   // comparison and logic
-  { name: '=', arity: 2, gas: 1, doc: '(= a b): structural equality of any two values', fn: ([a, b]) => equal(a!, b!) },
-  { name: '!=', arity: 2, gas: 1, doc: '(!= a b): not equal', fn: ([a, b]) => !equal(a!, b!) },
+  { name: '=', arity: 2, gas: 1, doc: '(= a b): structural equality of any two values; +1 gas per node of a and b beyond the first of each', fn: ([a, b], ctx, pos) => { walk(ctx, pos, a!, b!); return equal(a!, b!) } },
+  { name: '!=', arity: 2, gas: 1, doc: '(!= a b): not equal; +1 gas per node of a and b beyond the first of each', fn: ([a, b], ctx, pos) => { walk(ctx, pos, a!, b!); return !equal(a!, b!) } },
   cmp('<', '(< a b): integers or strings', c => c < 0),
   cmp('<=', '(<= a b)', c => c <= 0),
   cmp('>', '(> a b)', c => c > 0),
@@ -81,7 +95,13 @@ export const BUILTINS: readonly Builtin[] = [
     if (typeof a === 'string' || a instanceof Uint8Array || Array.isArray(a)) return BigInt((a as { length: number }).length)
     return BigInt(map(a!, pos).size)
   } },
-  { name: 'str', arity: 1, gas: 2, doc: '(str v): a readable string of any value', fn: ([a], ctx, pos) => { const s = typeof a === 'string' ? a : show(a!); ctx.charge(words(s.length) * GAS.perWord, pos); return s } },
+  { name: 'str', arity: 1, gas: 2, doc: '(str v): a readable string of any value; +1 gas per node beyond the first and per 32 characters', fn: ([a], ctx, pos) => {
+    walk(ctx, pos, a!)
+    const s = typeof a === 'string' ? a : show(a!)
+    if (s.length > VM_LIMITS.maxStringBytes) throw new ContractError('runtime', `string longer than ${VM_LIMITS.maxStringBytes}`, pos)
+    ctx.charge(words(s.length) * GAS.perWord, pos)
+    return s
+  } },
   { name: 'list', arity: [0, Infinity], gas: 1, doc: '(list a ...): a list of its arguments; +1 gas per element', fn: (args, ctx, pos) => { ctx.charge(args.length * GAS.perElement, pos); return checkedList(args, pos) } },
   { name: 'nth', arity: 2, gas: 1, doc: '(nth i xs): element i (from 0); out of range aborts', fn: ([i, xs], _c, pos) => {
     const l = list(xs!, pos); const n = int(i!, pos)
@@ -103,7 +123,7 @@ export const BUILTINS: readonly Builtin[] = [
     ctx.charge(Number(n) * GAS.perElement, pos)
     return Array.from({ length: Number(n) }, (_, i) => lo + BigInt(i))
   } },
-  { name: 'contains', arity: 2, gas: 1, doc: '(contains xs x): true if x is an element of xs; +1 gas per element', fn: ([xs, x], ctx, pos) => { const l = list(xs!, pos); ctx.charge(l.length * GAS.perElement, pos); return l.some(e => equal(e, x!)) } },
+  { name: 'contains', arity: 2, gas: 1, doc: '(contains xs x): true if x is an element of xs; +1 gas per node of xs and x beyond the first of each', fn: ([xs, x], ctx, pos) => { const l = list(xs!, pos); walk(ctx, pos, xs!, x!); return l.some(e => equal(e, x!)) } },
   // higher order: the function runs once per element, each run paying its own gas
   { name: 'map', arity: 2, gas: 1, doc: '(map f xs): f applied to each element', fn: ([f, xs], ctx, pos) => list(xs!, pos).map(x => ctx.apply(f!, [x], pos)) },
   { name: 'filter', arity: 2, gas: 1, doc: '(filter f xs): the elements for which f is true', fn: ([f, xs], ctx, pos) => list(xs!, pos).filter(x => ctx.truthy(ctx.apply(f!, [x], pos), pos)) },
@@ -135,6 +155,7 @@ export const BUILTINS: readonly Builtin[] = [
   { name: 'get', arity: [1, 2], gas: GAS.storageRead, host: true, doc: '(get k [default]): the contract\'s stored value at k, else default (or nil)', fn: ([k, d], ctx, pos) => { keyTag(k!); const v = ctx.requireHost(pos).get(k!); return v === undefined ? d ?? null : v } },
   { name: 'put', arity: 2, gas: GAS.storageWrite, host: true, doc: `(put k v): stores v at k; +${GAS.storageBytes} gas per byte of key and value`, fn: ([k, v], ctx, pos) => {
     const host = ctx.requireHost(pos)
+    walk(ctx, pos, k!, v!)
     ctx.charge((encodedSize(k!) + encodedSize(v!)) * GAS.storageBytes, pos)
     host.put(k!, v!)
     return v!
@@ -151,6 +172,7 @@ export const BUILTINS: readonly Builtin[] = [
     return true
   } },
   { name: 'emit', arity: 2, gas: GAS.emit, host: true, doc: `(emit name data): records an event in the call's outcome; +${GAS.eventBytes} gas per byte of data`, fn: ([name, data], ctx, pos) => {
+    walk(ctx, pos, data!)
     ctx.charge(encodedSize(data!) * GAS.eventBytes, pos)
     ctx.requireHost(pos).emit(str(name!, pos, 'event name'), data!)
     return null

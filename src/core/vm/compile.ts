@@ -5,12 +5,12 @@
 import type { Value } from '../codec/canonical.js'
 import { BUILTIN_TABLE } from './builtins.js'
 import { ContractError } from './errors.js'
-import { GAS_LIMITS } from './gas.js'
+import { GAS, GAS_LIMITS } from './gas.js'
 import { CONSTANTS, Context, SPECIAL_FORMS, builtinName } from './interpreter.js'
 import type { FunctionDef, Host, Module } from './interpreter.js'
 import { read } from './reader.js'
 import type { Node, Pos } from './reader.js'
-import { fromCodec, toCodec } from './values.js'
+import { MAX_VALUE_DEPTH, fromCodec, measure, toCodec } from './values.js'
 import type { VmValue } from './values.js'
 
 export const MODULE_LIMITS = {
@@ -174,7 +174,11 @@ export function invoke (module: Module, fn: string, args: readonly Value[], host
   const ctx = new Context(module, BUILTIN_TABLE, Math.min(gasLimit, GAS_LIMITS.maxCall), host)
   try {
     if (!module.functions.has(fn)) throw new ContractError('runtime', `the contract has no function "${fn}"`)
-    const result = toCodec(ctx.callFunction(fn, args.map(fromCodec), module.functions.get(fn)!.pos))
+    const value = ctx.callFunction(fn, args.map(fromCodec), module.functions.get(fn)!.pos)
+    const m = measure(value)
+    if (m.depth > MAX_VALUE_DEPTH) throw new ContractError('runtime', `result nested deeper than ${MAX_VALUE_DEPTH}`)
+    ctx.charge((m.size - 1) * GAS.perElement) // encoding the result walks all of it
+    const result = toCodec(value)
     return { ok: true, result, gasUsed: ctx.gasUsed }
   } catch (err) {
     if (err instanceof ContractError) return { ok: false, error: err, gasUsed: ctx.gasUsed }

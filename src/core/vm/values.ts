@@ -103,6 +103,47 @@ export function fromCodec (v: Value): VmValue {
   return new VmMap(entries)
 }
 
+const measures = new WeakMap<object, { size: number, depth: number }>()
+
+/** Values nested deeper than this cannot be compared, stored, emitted or returned. */
+export const MAX_VALUE_DEPTH = 32
+
+/**
+ * A value's size in nodes (a string or byte string counts one per 32 bytes) and its nesting
+ * depth. Builtins that walk a whole value (=, contains, str, put, emit, a call's result) charge gas
+ * by size first and refuse values deeper than MAX_VALUE_DEPTH: lists can share parts, so a value
+ * may be exponentially larger than the gas spent building it, and arbitrarily deep. Iterative and
+ * memoised per object, so measuring never overflows the stack and costs no more than building did.
+ */
+export function measure (root: VmValue): { size: number, depth: number } {
+  const leaf = (v: VmValue): { size: number, depth: number } | undefined => {
+    if (typeof v === 'string' || v instanceof Uint8Array) return { size: 1 + (v.length >> 5), depth: 0 }
+    if (v === null || typeof v !== 'object' || !(Array.isArray(v) || v instanceof VmMap)) return { size: 1, depth: 0 }
+    return measures.get(v)
+  }
+  const done = leaf(root)
+  if (done !== undefined) return done
+  const children = (v: object): VmValue[] => Array.isArray(v) ? v as VmValue[] : [...(v as VmMap).entries.values()].flat()
+  const stack: object[] = [root as object]
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!
+    if (measures.has(top)) { stack.pop(); continue }
+    const kids = children(top)
+    const pending = kids.filter(k => leaf(k) === undefined) as object[]
+    if (pending.length > 0) { stack.push(...pending); continue }
+    let size = 1
+    let depth = 0
+    for (const k of kids) { const m = leaf(k)!; size += m.size; depth = Math.max(depth, m.depth) }
+    measures.set(top, { size, depth: depth + 1 })
+    stack.pop()
+  }
+  return measures.get(root as object)!
+}
+
+export function sizeOf (v: VmValue): number {
+  return measure(v).size
+}
+
 /** Encoded size in bytes: what storage and event gas is charged on. */
 export function encodedSize (v: VmValue): number {
   return encode(toCodec(v)).length
