@@ -2,10 +2,10 @@
 // Every option can come from the defaults, a JSON config file, BFTNODE_* environment variables or
 // flags, merged in that order by the CLI. Values from files are untrusted: checked here.
 
-import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { BftError } from '../core/errors.js'
+import { readJsonFile } from './json-file.js'
 
 export interface NodeConfig {
   /** Where LevelDB and the node key live. */
@@ -94,13 +94,6 @@ export function checkConfig (raw: unknown, where: string, base: string): Partial
 }
 
 export async function loadConfigFile (path: string): Promise<Partial<NodeConfig>> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    throw new ConfigError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-  }
-  let raw: unknown
-  try { raw = JSON.parse(text) } catch { throw new ConfigError(`config file ${path} is not valid JSON`) }
+  const raw = await readJsonFile(path, 'config file', m => new ConfigError(m))
   return checkConfig(raw, path, dirname(resolve(path)))
 }

@@ -1,11 +1,11 @@
 // Genesis as a JSON file people can read and share: hex keys, decimal amounts. Parsed as
 // untrusted input into the core's Genesis, which checks the rest.
 
-import { readFile } from 'node:fs/promises'
 import { fromHex, toHex } from '../core/crypto/hash.js'
 import { InvalidGenesisError } from '../core/errors.js'
 import { makeGenesis } from '../core/ledger/genesis.js'
 import type { Genesis } from '../core/ledger/genesis.js'
+import { readJsonFile } from './json-file.js'
 
 export interface GenesisJson {
   network: string
@@ -42,13 +42,5 @@ export function genesisToJson (g: Genesis): GenesisJson {
 }
 
 export async function readGenesisFile (path: string): Promise<Genesis> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    throw new InvalidGenesisError(`cannot read genesis file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-  }
-  let raw: unknown
-  try { raw = JSON.parse(text) } catch { throw new InvalidGenesisError(`genesis file ${path} is not valid JSON`) }
-  return genesisFromJson(raw, path)
+  return genesisFromJson(await readJsonFile(path, 'genesis file', m => new InvalidGenesisError(m)), path)
 }
