@@ -37,7 +37,7 @@ export class ConfigError extends BftError {
   readonly code = 'ERR_CONFIG'
 }
 
-export const DEFAULT_DATA_DIR = join(homedir(), '.bftnode', 'dev')
+export const DEFAULT_DATA_DIR = join(process.env.BFTNODE_HOME ?? join(homedir(), '.bftnode'), 'dev')
 
 export function defaultConfig (dataDir = DEFAULT_DATA_DIR): NodeConfig {
   return {
