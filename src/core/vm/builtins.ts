@@ -34,26 +34,30 @@ function compare (a: VmValue, b: VmValue, pos: Pos): number {
 }
 
 function concat (args: VmValue[], ctx: Context, pos: Pos): VmValue {
+  // lengths are summed, checked and paid for before anything is joined
   const first = args[0]!
   if (typeof first === 'string') {
-    const out = args.map(a => str(a, pos)).join('')
-    ctx.charge(words(out.length) * GAS.perWord, pos)
-    if (out.length > VM_LIMITS.maxStringBytes) throw new ContractError('runtime', `string longer than ${VM_LIMITS.maxStringBytes}`, pos)
-    return out
+    const parts = args.map(a => str(a, pos))
+    const len = parts.reduce((n, p) => n + p.length, 0)
+    if (len > VM_LIMITS.maxStringBytes) throw new ContractError('runtime', `string longer than ${VM_LIMITS.maxStringBytes}`, pos)
+    ctx.charge(words(len) * GAS.perWord, pos)
+    return parts.join('')
   }
   if (first instanceof Uint8Array) {
     const parts = args.map(a => bytes(a, pos))
     const len = parts.reduce((n, p) => n + p.length, 0)
-    ctx.charge(words(len) * GAS.perWord, pos)
     if (len > VM_LIMITS.maxStringBytes) throw new ContractError('runtime', `bytes longer than ${VM_LIMITS.maxStringBytes}`, pos)
+    ctx.charge(words(len) * GAS.perWord, pos)
     const out = new Uint8Array(len)
     let off = 0
     for (const p of parts) { out.set(p, off); off += p.length }
     return out
   }
-  const items = args.flatMap(a => [...list(a, pos)])
-  ctx.charge(items.length * GAS.perElement, pos)
-  return checkedList(items, pos)
+  const lists = args.map(a => list(a, pos))
+  const len = lists.reduce((n, l) => n + l.length, 0)
+  if (len > VM_LIMITS.maxListLength) throw new ContractError('runtime', `list longer than ${VM_LIMITS.maxListLength}`, pos)
+  ctx.charge(len * GAS.perElement, pos)
+  return lists.flatMap(l => [...l])
 }
 
 const arith = (name: string, doc: string, op: (a: bigint, b: bigint, pos: Pos) => bigint): Builtin => ({
@@ -123,7 +127,13 @@ export const BUILTINS: readonly Builtin[] = [
     ctx.charge(Number(n) * GAS.perElement, pos)
     return Array.from({ length: Number(n) }, (_, i) => lo + BigInt(i))
   } },
-  { name: 'contains', arity: 2, gas: 1, doc: '(contains xs x): true if x is an element of xs; +1 gas per node of xs and x beyond the first of each', fn: ([xs, x], ctx, pos) => { const l = list(xs!, pos); walk(ctx, pos, xs!, x!); return l.some(e => equal(e, x!)) } },
+  { name: 'contains', arity: 2, gas: 1, doc: '(contains xs x): true if x is an element of xs; +1 gas per node of xs and x beyond the first of each, and per node of x beyond the first for each element', fn: ([xs, x], ctx, pos) => {
+    const l = list(xs!, pos)
+    walk(ctx, pos, xs!, x!)
+    // each comparison may walk x again: pay for that too
+    ctx.charge(l.length * (measure(x!).size - 1) * GAS.perElement, pos)
+    return l.some(e => equal(e, x!))
+  } },
   // higher order: the function runs once per element, each run paying its own gas
   { name: 'map', arity: 2, gas: 1, doc: '(map f xs): f applied to each element', fn: ([f, xs], ctx, pos) => list(xs!, pos).map(x => ctx.apply(f!, [x], pos)) },
   { name: 'filter', arity: 2, gas: 1, doc: '(filter f xs): the elements for which f is true', fn: ([f, xs], ctx, pos) => list(xs!, pos).filter(x => ctx.truthy(ctx.apply(f!, [x], pos), pos)) },
