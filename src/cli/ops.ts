@@ -58,9 +58,17 @@ export async function sendOp (req: SendRequest): Promise<Sent> {
   if (pending !== undefined) {
     if (pending.seq >= view.nextSeq) {
       req.say(`resubmitting op ${pending.hash.slice(0, 16)} (seq ${pending.seq}) that an earlier command left pending`)
-      await submitOne(api, pending.op).catch(() => {})
-      await waitDelivered(api, pending.hash, req.timeoutMs)
-      view = await api.account(me)
+      const [result] = await api.submit([pending.op])
+      if (result?.status === 'rejected' && ['malformed', 'bad-signature', 'conflict'].includes(result.code)) {
+        // it can never be delivered (signed for another network, or its slot is taken): drop it
+        req.say(`the node refused it for good (${result.reason}); it is dropped`)
+      } else if (result?.status === 'rejected') {
+        // a passing refusal (busy): signing another op for this slot could equivocate, so wait
+        throw new OpRefusedError(`ERR_${result.code.toUpperCase().replace(/-/g, '_')}`, `the wallet's pending op was refused for now (${result.reason}); run the command again later`)
+      } else {
+        await waitDelivered(api, pending.hash, req.timeoutMs)
+        view = await api.account(me)
+      }
     }
     await wallet.clearPending(name)
   }
