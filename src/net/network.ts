@@ -18,7 +18,8 @@ import { mdns } from '@libp2p/mdns'
 import { gossipsub, TopicValidatorResult } from '@libp2p/gossipsub'
 import type { GossipSub } from '@libp2p/gossipsub'
 import { generateKeyPairFromSeed, publicKeyFromRaw } from '@libp2p/crypto/keys'
-import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import type { PeerId, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import type { LengthPrefixedStream } from '@libp2p/utils'
@@ -49,6 +50,9 @@ export interface NetworkHandlers {
   gossip (from: string, bytes: Uint8Array): Verdict
 }
 
+/** How often lost bootstrap peers are dialed again (ms). */
+const REDIAL_MS = 2000
+
 /** What one outbound channel may hold before it drops the oldest frames (the protocol resends). */
 const MAX_QUEUED_FRAMES = 4096
 
@@ -64,6 +68,7 @@ export class P2PNetwork {
   private readonly protocol: string
   private readonly topic: string
   private stopped = false
+  private redial: NodeJS.Timeout | undefined
 
   private constructor (private readonly node: Libp2p<{ pubsub: GossipSub }>, private readonly init: NetworkInit, private readonly handlers: NetworkHandlers) {
     this.protocol = `/bftnode/${init.networkId.slice(0, 16)}/direct/1.0.0`
@@ -122,6 +127,31 @@ export class P2PNetwork {
     })
     pubsub.subscribe(this.topic)
     this.node.addEventListener('peer:connect', evt => this.init.log.debug('peer connected', { peer: keyOf(evt.detail).slice(0, 16) }))
+    // libp2p 3 does not dial what discovery finds (mDNS only reports peers): we do
+    this.node.addEventListener('peer:discovery', evt => {
+      const id = evt.detail.id
+      if (this.stopped || id.equals(this.node.peerId) || this.node.getConnections(id).length > 0) return
+      this.node.dial(id).catch(() => {})
+    })
+    // bootstrap dials its list once; validators come and go, so keep redialing the ones we lost
+    const targets = this.init.bootstrap.flatMap(a => {
+      try {
+        const id = a.split('/p2p/')[1]
+        return [{ addr: multiaddr(a), id: id === undefined ? undefined : peerIdFromString(id) }]
+      } catch {
+        this.init.log.warn('ignoring a bootstrap address that does not parse', { address: a })
+        return []
+      }
+    })
+    if (targets.length > 0) {
+      this.redial = setInterval(() => {
+        if (this.stopped) return
+        for (const t of targets) {
+          if (t.id !== undefined && this.node.getConnections(t.id).length > 0) continue
+          this.node.dial(t.addr).catch(() => {})
+        }
+      }, REDIAL_MS)
+    }
     this.node.addEventListener('peer:disconnect', evt => {
       const key = keyOf(evt.detail)
       const ch = this.channels.get(key)
@@ -209,6 +239,7 @@ export class P2PNetwork {
 
   async stop (): Promise<void> {
     this.stopped = true
+    if (this.redial !== undefined) clearInterval(this.redial)
     await this.node.stop()
   }
 }
