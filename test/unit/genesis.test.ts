@@ -14,18 +14,14 @@ import {
   MAX_VALIDATORS, decodeGenesis, encodeGenesis, faultsTolerated, makeGenesis, networkId, quorumSize, validatorIds
 } from '../../src/core/ledger/genesis.js'
 import type { Genesis } from '../../src/core/ledger/genesis.js'
+import { assertThrowsTyped } from '../support/errors.js'
 
 const key = (i: number): Uint8Array => signerFrom(sodiumScheme, new Uint8Array(32).fill(i)).publicKey
 const keys = Array.from({ length: 12 }, (_, i) => key(i + 1))
 const k = (i: number): Uint8Array => keys[i]!
 
 function assertInvalid (fn: () => unknown, message?: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof InvalidGenesisError, `expected InvalidGenesisError, got ${String(err)}`)
-    assert.equal((err as InvalidGenesisError).code, 'ERR_INVALID_GENESIS')
-    if (message !== undefined) assert.match((err as Error).message, message)
-    return true
-  })
+  assertThrowsTyped(fn, InvalidGenesisError, 'ERR_INVALID_GENESIS', message)
 }
 
 /** Deeply replaces every Buffer (what the decoder may hand back) by a plain Uint8Array, for deepEqual. */

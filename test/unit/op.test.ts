@@ -15,6 +15,7 @@ import { MalformedError } from '../../src/core/errors.js'
 import { OP_LIMITS, compareSlots, decodeOp, signOp, verifyOpSignature } from '../../src/core/ledger/op.js'
 import type { Slot, UnsignedOp } from '../../src/core/ledger/op.js'
 import type { OpBody } from '../../src/core/ledger/body.js'
+import { assertThrowsTyped } from '../support/errors.js'
 
 const seed = (i: number): Uint8Array => new Uint8Array(32).fill(i)
 const keys: Signer[] = Array.from({ length: 8 }, (_, i) => signerFrom(sodiumScheme, seed(i + 1)))
@@ -25,12 +26,7 @@ const NET = sha256(new TextEncoder().encode('op-test-network'))
 const OTHER_NET = sha256(new TextEncoder().encode('another-network'))
 
 function assertMalformed (fn: () => unknown, message?: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof MalformedError, `expected MalformedError, got ${String(err)}`)
-    assert.equal((err as MalformedError).code, 'ERR_MALFORMED')
-    if (message !== undefined) assert.match((err as Error).message, message)
-    return true
-  })
+  assertThrowsTyped(fn, MalformedError, 'ERR_MALFORMED', message)
 }
 
 function transfer (to: Uint8Array, amount: bigint): OpBody {
