@@ -111,7 +111,7 @@ describe('a node under bad input', () => {
       const stream = await attacker.dialProtocol(multiaddr(p2pAddr), protocol)
       const lp = lpStream(stream, { maxDataLength: 16 * 1024 * 1024 })
       await lp.write(new Uint8Array([0xff, 0x00, 0x13]))
-      await lp.write(encodeMessage({ type: 'frontier', entries: [{ account: new Uint8Array(32), seq: 99 }], complete: false }))
+      await lp.write(encodeMessage({ type: 'frontier', entries: [{ account: new Uint8Array(32), seq: 99 }], complete: false, checkpoint: 0 }))
       // a certificate without votes and one claimed by a non-member are rejected
       const op = signOp(bob, node.replica.networkId, { account: bob.publicKey, seq: 1, deps: [], body: { kind: 'transfer', to: alice.publicKey, amount: 1n } })
       await lp.write(encodeMessage({ type: 'certified', ops: [op.bytes], votes: [] }))

@@ -98,7 +98,7 @@ export class ByzantineValidator {
       case 4: out.send(to, encodeMessage({ type: 'propose', ops: [this.otherNetworkOp()] })); break
       case 5: out.send(to, encodeMessage({ type: 'certified', ops: [this.wrongDomainOp()], votes: [{ voter: this.member.publicKey, sig: this.rng.bytes(64) }] })); break
       case 6: out.send(to, encodeMessage({ type: 'fetch', account: this.rng.bytes(32), fromSeq: 1, toSeq: 1000 })); break
-      case 7: out.send(to, encodeMessage({ type: 'frontier', entries: [{ account: this.rng.bytes(32), seq: this.rng.int(1, 1e6) }], complete: this.rng.chance(0.5) })); break
+      case 7: out.send(to, encodeMessage({ type: 'frontier', entries: [{ account: this.rng.bytes(32), seq: this.rng.int(1, 1e6) }], complete: this.rng.chance(0.5), checkpoint: this.rng.int(0, 1e6) })); break
     }
   }
 

@@ -5,6 +5,7 @@
 import type { Hash } from '../crypto/hash.js'
 import type { Outcome } from '../ledger/ledger.js'
 import type { SignedOp, Slot } from '../ledger/op.js'
+import type { CertifiedCheckpoint } from '../checkpoint/keeper.js'
 
 /** A peer is named by the hex of its public key (for a validator: its validator key). */
 export type PeerId = string
@@ -22,6 +23,13 @@ export type Action =
   | { readonly type: 'deliver', readonly op: SignedOp, readonly outcome: Outcome, readonly cert: string }
   /** An op this node was broadcasting can never be certified: its author equivocated. */
   | { readonly type: 'dropped', readonly op: SignedOp, readonly reason: string, readonly evidence: SignedOp }
+  /**
+   * A checkpoint was certified: keep it (with its snapshot, to restart from and to serve) and
+   * prune stored history the replica no longer holds (see Replica.prunedThrough).
+   */
+  | { readonly type: 'checkpoint', readonly checkpoint: CertifiedCheckpoint }
+  /** Peers certified a checkpoint this node cannot reach by delivering ops: fetch a snapshot. */
+  | { readonly type: 'behind', readonly height: number, readonly peers: readonly PeerId[] }
 
 /** How a message from the network was judged (gossip validation: reject penalises the sender). */
 export type Verdict = 'accept' | 'ignore' | 'reject'

@@ -1,7 +1,7 @@
 // The certificate log: every certificate this node accepted, and for each delivered slot the op
 // hash and the certificate that carried it. It answers "what was delivered at this slot" (for
 // binding checks and conflict evidence) and serves certificates to peers that are behind.
-// Checkpoints (a later layer) will let it forget what lies behind a certified cut.
+// Behind a certified checkpoint it forgets slots, and certificates no kept slot refers to.
 
 import { toHex } from '../crypto/hash.js'
 import type { Hash } from '../crypto/hash.js'
@@ -18,6 +18,8 @@ interface DeliveredSlot {
 export class CertificateLog {
   private readonly certs = new Map<string, Uint8Array>()
   private readonly slots = new Map<string, DeliveredSlot>()
+  /** Delivered slots that refer to each certificate. */
+  private readonly refs = new Map<string, number>()
 
   hasCertificate (digest: string): boolean {
     return this.certs.has(digest)
@@ -33,6 +35,23 @@ export class CertificateLog {
 
   recordDelivery (op: SignedOp, cert: string): void {
     this.slots.set(slotKey(op.account, op.seq), { hash: op.hash, cert })
+    this.refs.set(cert, (this.refs.get(cert) ?? 0) + 1)
+  }
+
+  /** Forgets the account's slots fromSeq..toSeq, and certificates left without a slot. */
+  prune (account: Uint8Array, fromSeq: number, toSeq: number): void {
+    for (let seq = fromSeq; seq <= toSeq; seq++) {
+      const key = slotKey(account, seq)
+      const slot = this.slots.get(key)
+      if (slot === undefined) continue
+      this.slots.delete(key)
+      const left = (this.refs.get(slot.cert) ?? 1) - 1
+      if (left > 0) this.refs.set(slot.cert, left)
+      else {
+        this.refs.delete(slot.cert)
+        this.certs.delete(slot.cert)
+      }
+    }
   }
 
   deliveredHash (account: Uint8Array, seq: number): Hash | undefined {

@@ -4,7 +4,7 @@
 import { decode, encode } from '../codec/canonical.js'
 import type { Value } from '../codec/canonical.js'
 import * as read from '../codec/read.js'
-import { sha256 } from '../crypto/hash.js'
+import { sha256, toHex } from '../crypto/hash.js'
 import type { Hash } from '../crypto/hash.js'
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../crypto/signing.js'
 import { MalformedError } from '../errors.js'
@@ -16,7 +16,9 @@ export const MESSAGE_LIMITS = {
   maxBatchOps: 1024,
   maxVotes: 256,
   maxFrontierEntries: 4096,
-  maxFetchSpan: 1024
+  maxFetchSpan: 1024,
+  /** Accounts one checkpoint's cut may move: bounds the checkpoint interval too. */
+  maxCheckpointDelta: 4096
 } as const
 
 export interface Vote { readonly voter: Uint8Array, readonly sig: Uint8Array }
@@ -31,10 +33,30 @@ export interface Nack { readonly type: 'nack', readonly digest: Hash, readonly v
 export interface Certified { readonly type: 'certified', readonly ops: readonly Uint8Array[], readonly votes: readonly Vote[] }
 /** Asks a peer for the certificates of an account's ops in [fromSeq, toSeq]. */
 export interface Fetch { readonly type: 'fetch', readonly account: Uint8Array, readonly fromSeq: number, readonly toSeq: number }
-/** Anti-entropy: the sender's next seq for some accounts (all of them when `complete`). */
-export interface Frontier { readonly type: 'frontier', readonly entries: readonly Slot[], readonly complete: boolean }
+/**
+ * Anti-entropy: the sender's next seq for some accounts (all of them when `complete`), and the
+ * height of its latest certified checkpoint (a peer with newer ones sends them).
+ */
+export interface Frontier { readonly type: 'frontier', readonly entries: readonly Slot[], readonly complete: boolean, readonly checkpoint: number }
 
-export type Message = Propose | VoteMsg | Nack | Certified | Fetch | Frontier
+export interface CheckpointSig { readonly signer: Uint8Array, readonly sig: Uint8Array }
+
+/**
+ * Signatures on the state at a cut: validators sign (height, root). The cut is sent as its
+ * difference from an earlier certified checkpoint (`base`): the last seq of every account that
+ * moved. With a quorum of signatures it is a certified checkpoint.
+ */
+export interface CheckpointMsg {
+  readonly type: 'checkpoint'
+  readonly height: number
+  readonly root: Hash
+  readonly baseHeight: number
+  readonly base: Hash
+  readonly delta: readonly Slot[]
+  readonly sigs: readonly CheckpointSig[]
+}
+
+export type Message = Propose | VoteMsg | Nack | Certified | Fetch | Frontier | CheckpointMsg
 
 const slotValue = (s: Slot): Value => [s.account, s.seq]
 
@@ -45,7 +67,8 @@ export function encodeMessage (m: Message): Uint8Array {
     case 'nack': return encode({ type: m.type, digest: m.digest, voter: m.voter, conflicts: [...m.conflicts], deferred: m.deferred.map(slotValue) })
     case 'certified': return encode({ type: m.type, ops: [...m.ops], votes: m.votes.map(v => [v.voter, v.sig]) })
     case 'fetch': return encode({ type: m.type, account: m.account, fromSeq: m.fromSeq, toSeq: m.toSeq })
-    case 'frontier': return encode({ type: m.type, entries: m.entries.map(slotValue), complete: m.complete })
+    case 'frontier': return encode({ type: m.type, entries: m.entries.map(slotValue), complete: m.complete, checkpoint: m.checkpoint })
+    case 'checkpoint': return encode({ type: m.type, height: m.height, root: m.root, baseHeight: m.baseHeight, base: m.base, delta: m.delta.map(slotValue), sigs: m.sigs.map(s => [s.signer, s.sig]) })
   }
 }
 
@@ -64,7 +87,7 @@ function readSlot (v: Value, what: string): Slot {
 /** Decodes untrusted bytes into a message; throws MalformedError. Ops inside are decoded later. */
 export function decodeMessage (bytes: Uint8Array): Message {
   const value = decode(bytes, { maxBytes: MESSAGE_LIMITS.maxMessageBytes, maxDepth: 4, maxItems: MESSAGE_LIMITS.maxFrontierEntries })
-  const type = read.text(read.map(value, 'message', ['type', 'ops', 'digest', 'voter', 'sig', 'conflicts', 'deferred', 'votes', 'account', 'fromSeq', 'toSeq', 'entries', 'complete']).type, 'message.type', 16)
+  const type = read.text(read.map(value, 'message', ['type', 'ops', 'digest', 'voter', 'sig', 'conflicts', 'deferred', 'votes', 'account', 'fromSeq', 'toSeq', 'entries', 'complete', 'checkpoint', 'height', 'root', 'baseHeight', 'base', 'delta', 'sigs']).type, 'message.type', 16)
   switch (type) {
     case 'propose': {
       const m = read.map(value, type, ['type', 'ops'])
@@ -101,12 +124,47 @@ export function decodeMessage (bytes: Uint8Array): Message {
       return { type, account: read.bytes(m.account, 'fetch.account', PUBLIC_KEY_BYTES), fromSeq, toSeq }
     }
     case 'frontier': {
-      const m = read.map(value, type, ['type', 'entries', 'complete'])
-      return { type, entries: read.list(m.entries, 'frontier.entries', MESSAGE_LIMITS.maxFrontierEntries).map((s, i) => readSlot(s, `frontier.entries[${i}]`)), complete: read.bool(m.complete, 'frontier.complete') }
+      const m = read.map(value, type, ['type', 'entries', 'complete', 'checkpoint'])
+      return {
+        type,
+        entries: read.list(m.entries, 'frontier.entries', MESSAGE_LIMITS.maxFrontierEntries).map((s, i) => readSlot(s, `frontier.entries[${i}]`)),
+        complete: read.bool(m.complete, 'frontier.complete'),
+        checkpoint: read.uint(m.checkpoint, 'frontier.checkpoint')
+      }
+    }
+    case 'checkpoint': {
+      const m = read.map(value, type, ['type', 'height', 'root', 'baseHeight', 'base', 'delta', 'sigs'])
+      const sigs = read.list(m.sigs, 'checkpoint.sigs', MESSAGE_LIMITS.maxVotes).map((v, i) => {
+        const pair = read.list(v, `checkpoint.sigs[${i}]`, 2)
+        if (pair.length !== 2) throw new MalformedError(`checkpoint.sigs[${i}]: expected [signer, sig]`)
+        return { signer: read.bytes(pair[0], `checkpoint.sigs[${i}].signer`, PUBLIC_KEY_BYTES), sig: read.bytes(pair[1], `checkpoint.sigs[${i}].sig`, SIGNATURE_BYTES) }
+      })
+      const height = read.uint(m.height, 'checkpoint.height')
+      const baseHeight = read.uint(m.baseHeight, 'checkpoint.baseHeight')
+      if (baseHeight >= height) throw new MalformedError('checkpoint: height must be above its base')
+      return {
+        type,
+        height,
+        root: read.bytes(m.root, 'checkpoint.root', 32),
+        baseHeight,
+        base: read.bytes(m.base, 'checkpoint.base', 32),
+        delta: read.list(m.delta, 'checkpoint.delta', MESSAGE_LIMITS.maxCheckpointDelta).map((s, i) => readSlot(s, `checkpoint.delta[${i}]`)),
+        sigs
+      }
     }
     default:
       throw new MalformedError(`unknown message type ${JSON.stringify(type)}`)
   }
+}
+
+/** What validators sign for a checkpoint: the state root at a cut of this height. */
+export function checkpointStatement (height: number, root: Hash): Uint8Array {
+  return encode(['checkpoint', height, root])
+}
+
+/** A checkpoint's identity, whatever signatures travel with it. */
+export function checkpointId (m: Pick<CheckpointMsg, 'height' | 'root' | 'base' | 'delta'>): string {
+  return toHex(sha256(encode(['cut', m.height, m.root, m.base, m.delta.map(slotValue)])))
 }
 
 /** What validators sign for a batch: the hash of its op hashes, in order. */

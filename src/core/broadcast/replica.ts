@@ -26,6 +26,8 @@ import { DeliveryBuffer } from './delivery.js'
 import { MESSAGE_LIMITS, batchDigest, decodeMessage, encodeMessage } from './messages.js'
 import type { Certified, Fetch, Frontier, Message, Nack, Propose, VoteMsg } from './messages.js'
 import { Proposer } from './proposer.js'
+import { CheckpointKeeper, DEFAULT_CHECKPOINTS } from '../checkpoint/keeper.js'
+import type { CertifiedCheckpoint, CheckpointOptions } from '../checkpoint/keeper.js'
 
 export interface ReplicaTiming {
   /** Longest an op waits in the queue before its batch closes (ms). */
@@ -85,6 +87,7 @@ export interface ReplicaOptions {
   readonly limits?: Partial<ReplicaLimits>
   /** Peers to exchange anti-entropy with and fetch from; default: the other validators. */
   readonly peers?: readonly PeerId[]
+  readonly checkpoints?: Partial<CheckpointOptions>
 }
 
 export interface ReplicaStatus {
@@ -97,12 +100,14 @@ export interface ReplicaStatus {
   readonly bindings: number
   readonly certificates: number
   readonly stateHash: string
+  /** Height of the latest certified checkpoint (0: none yet), and ops delivered since. */
+  readonly checkpoint: number
+  readonly sinceCheckpoint: number
 }
 
 export class Replica {
   readonly id: PeerId
   readonly networkId: Hash
-  readonly ledger: Ledger
   readonly isValidator: boolean
   readonly validators: readonly PeerId[]
   readonly quorum: number
@@ -110,12 +115,15 @@ export class Replica {
   private readonly timing: ReplicaTiming
   private readonly limits: ReplicaLimits
   private readonly scheme: SignatureScheme
+  private readonly genesis: Genesis
   private readonly signer: Signer
   private peers: PeerId[]
 
   private readonly bindings = new SlotBindings()
   private readonly buffer: DeliveryBuffer
   private readonly log = new CertificateLog()
+  private readonly checkpoints: CheckpointKeeper
+  private ledgerNow: Ledger
   private readonly proposer: Proposer
   private readonly verifiedOps: BoundedSet
   /** Recently decoded ops by hash: a validator meets each op twice (proposal, certificate). */
@@ -138,10 +146,11 @@ export class Replica {
     this.timing = { ...DEFAULT_TIMING, ...opts.timing }
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits }
     this.scheme = opts.scheme
+    this.genesis = opts.genesis
     this.signer = opts.signer
     this.id = toHex(opts.signer.publicKey)
     this.networkId = networkId(opts.genesis)
-    this.ledger = new Ledger(opts.genesis)
+    this.ledgerNow = new Ledger(opts.genesis)
     this.validators = opts.genesis.validators.map(toHex)
     this.validatorSet = new Set(this.validators)
     this.isValidator = this.validatorSet.has(this.id)
@@ -151,6 +160,28 @@ export class Replica {
     this.proposer = new Proposer(this.timing, this.limits.maxBatchOps, this.limits.maxQueuedOps)
     this.verifiedOps = new BoundedSet(this.limits.verifiedCache)
     this.verifiedVotes = new BoundedSet(this.limits.verifiedCache)
+    const validators = { networkId: this.networkId, scheme: this.scheme, validators: this.validatorSet, quorum: this.quorum }
+    this.checkpoints = new CheckpointKeeper({ ...DEFAULT_CHECKPOINTS, ...opts.checkpoints }, opts.genesis, validators, this.validators, this.isValidator ? this.signer : undefined, {
+      nextSeq: account => this.ledgerNow.nextSeq(account),
+      broadcast: bytes => this.out.push({ type: 'broadcast', bytes, kind: 'checkpoint' }),
+      send: (to, bytes) => this.out.push({ type: 'send', to, bytes, kind: 'checkpoint' }),
+      certified: checkpoint => this.out.push({ type: 'checkpoint', checkpoint }),
+      prune: (account, fromSeq, toSeq) => {
+        this.log.prune(account, fromSeq, toSeq)
+        this.ledgerNow.forgetOutcomes(account, fromSeq, toSeq)
+      },
+      behind: (height, peers) => this.out.push({ type: 'behind', height, peers })
+    })
+  }
+
+  /** The ledger: the state after every op delivered here. */
+  get ledger (): Ledger {
+    return this.ledgerNow
+  }
+
+  /** The latest certified checkpoint this replica holds (undefined before the first). */
+  latestCheckpoint (): CertifiedCheckpoint | undefined {
+    return this.checkpoints.latest()
   }
 
   get faultsTolerated (): number {
@@ -169,11 +200,20 @@ export class Replica {
    * Both were verified before they were written, so they are not verified again. Returns the
    * deliveries the replay produced (the host may already know them).
    */
-  restore (records: Iterable<PersistRecord>, now: number): Action[] {
+  restore (records: Iterable<PersistRecord>, now: number, checkpoint?: { cp: CertifiedCheckpoint, ledger: Ledger }): Action[] {
     this.out = []
+    if (checkpoint !== undefined) {
+      // a fresh replica starts at the checkpoint; its ops behind the cut are history, not replayed
+      if (this.deliveredCount > 0) throw new Error('replica: a checkpoint is installed only before anything is delivered')
+      this.ledgerNow = checkpoint.ledger
+      this.checkpoints.install(checkpoint.cp, Ledger.fromState(this.genesis, checkpoint.ledger.exportState()))
+    }
     for (const r of records) {
       if (r.kind === 'bindings') {
-        for (const bytes of r.ops) this.bindings.bind(decodeOp(bytes), now)
+        for (const bytes of r.ops) {
+          const op = decodeOp(bytes)
+          if (!this.isDelivered(op)) this.bindings.bind(op, now)
+        }
       } else {
         const m = decodeMessage(r.bytes)
         if (m.type === 'certified') this.acceptCertificate(m, r.bytes, 'disk')
@@ -224,6 +264,7 @@ export class Replica {
     this.resendDue(now)
     if (this.isValidator) this.reproposeStale(now)
     this.fetchMissing(now)
+    this.checkpoints.tick(now)
     if (now >= this.nextAntiEntropyAt) {
       this.nextAntiEntropyAt = now + this.timing.antiEntropy
       this.sendFrontier()
@@ -242,7 +283,9 @@ export class Replica {
       pendingBatches: this.proposer.pendingBatches,
       bindings: this.bindings.size,
       certificates: this.log.certificateCount,
-      stateHash: toHex(this.ledger.stateHash())
+      stateHash: toHex(this.ledger.stateHash()),
+      checkpoint: this.checkpoints.height,
+      sinceCheckpoint: this.checkpoints.tailLength
     }
   }
 
@@ -254,6 +297,11 @@ export class Replica {
   /** Something is queued or waiting for votes here. */
   get busy (): boolean {
     return this.proposer.queued > 0 || this.proposer.pendingBatches > 0
+  }
+
+  /** The last seq of an account whose history this replica no longer holds (0: all held). */
+  prunedThrough (account: Uint8Array): number {
+    return this.checkpoints.prunedThrough(toHex(account))
   }
 
   isDelivered (slot: Slot): boolean {
@@ -276,6 +324,7 @@ export class Replica {
     if (op.seq < next) {
       const delivered = this.log.deliveredHash(op.account, op.seq)
       if (delivered !== undefined && bytesEqual(delivered, op.hash)) return { status: 'delivered', hash: op.hash }
+      if (delivered === undefined) return { status: 'rejected', code: 'conflict', reason: `slot ${op.seq} of this account was delivered before this node's history begins (a checkpoint); its op is not kept here` }
       return { status: 'rejected', code: 'conflict', reason: `slot ${op.seq} of this account already holds another op` }
     }
     if (op.seq >= next + this.limits.bindWindow) {
@@ -299,6 +348,7 @@ export class Replica {
       case 'certified': return this.onCertified(m, bytes)
       case 'fetch': return this.onFetch(from, m)
       case 'frontier': return this.onFrontier(from, m)
+      case 'checkpoint': return this.checkpoints.receive(from, m, now)
     }
   }
 
@@ -438,6 +488,7 @@ export class Replica {
       this.log.recordDelivery(op, cert)
       this.bindings.release(op.account, op.seq)
       this.proposer.forget(op.hash)
+      this.checkpoints.delivered(op)
       this.out.push({ type: 'deliver', op, outcome, cert })
       this.buffer.delivered(op.account, op.seq, this.ledger)
     }
@@ -475,6 +526,7 @@ export class Replica {
     if (m.complete) {
       for (const s of this.ledger.streams()) if (!theirs.has(toHex(s.account))) serve(s.account, 1)
     }
+    this.checkpoints.peerAt(from, m.checkpoint)
     return ['accept']
   }
 
@@ -534,7 +586,7 @@ export class Replica {
     if (complete || this.frontierCursor >= streams.length) this.frontierCursor = 0
     const page = complete ? streams : streams.slice(this.frontierCursor, this.frontierCursor + max)
     this.frontierCursor += page.length
-    this.send(this.nextPeer(), { type: 'frontier', entries: page.map(s => ({ account: s.account, seq: s.nextSeq })), complete })
+    this.send(this.nextPeer(), { type: 'frontier', entries: page.map(s => ({ account: s.account, seq: s.nextSeq })), complete, checkpoint: this.checkpoints.height })
   }
 
   /** Peers in turn: the core has no randomness, and rotation reaches every peer. */

@@ -3,16 +3,19 @@
 // so every honest node reaches the same outcome whatever order the network delivered things in.
 // Ops arrive already ordered by the delivery buffer: seq == nextSeq(account), deps delivered.
 
-import { compareBytes, encode } from '../codec/canonical.js'
+import { compareBytes } from '../codec/canonical.js'
 import type { Value } from '../codec/canonical.js'
 import { bytesEqual } from '../codec/canonical.js'
-import { sha256, toHex, fromHex } from '../crypto/hash.js'
+import { toHex, fromHex } from '../crypto/hash.js'
 import type { Hash } from '../crypto/hash.js'
 import { MAX_AMOUNT } from './body.js'
 import type { DeployBody, ExecuteBody } from './body.js'
 import { CallSandbox, canonicalContract, contractAddress } from './contracts.js'
 import type { CallOutcome, ContractState, QueuedCall } from './contracts.js'
 import { compile, invoke } from '../vm/compile.js'
+import { keyFromTag } from '../vm/values.js'
+import type { VmValue } from '../vm/values.js'
+import { buildSnapshot } from '../checkpoint/snapshot.js'
 import { ContractError } from '../vm/errors.js'
 import type { Genesis } from './genesis.js'
 import { slotKey } from './op.js'
@@ -47,14 +50,51 @@ interface AccountState {
   readonly credits: Map<string, Credit>
 }
 
+/** One account as a snapshot carries it. */
+export interface AccountEntry {
+  readonly id: AccountId
+  readonly balance: bigint
+  readonly nextSeq: number
+  /** Sorted by source (account, then seq). */
+  readonly credits: readonly Credit[]
+}
+
+/** A contract as a snapshot carries it: enough to rebuild it exactly (the module is recompiled). */
+export interface ContractEntry {
+  readonly address: AccountId
+  readonly code: string
+  readonly sequencer: AccountId
+  readonly deployedAt: Slot
+  readonly lastTime: number
+  /** Storage entries by key tag, sorted by tag. */
+  readonly storage: ReadonlyArray<readonly [string, VmValue]>
+  /** Queued calls, sorted by caller slot. */
+  readonly queue: readonly QueuedCall[]
+}
+
+/** The whole state, in canonical order: what a checkpoint's root commits to. */
+export interface LedgerState {
+  readonly supply: bigint
+  /** Sorted by id. */
+  readonly accounts: readonly AccountEntry[]
+  /** Sorted by address. */
+  readonly contracts: readonly ContractEntry[]
+}
+
 export class Ledger {
   private readonly accounts = new Map<string, AccountState>()
   private readonly contracts = new Map<string, ContractState>()
   /** Outcomes of calls (and of deploys that ran init), by the slot of the op that made them. */
   private readonly outcomes = new Map<string, CallOutcome>()
   private supply = 0n
+  /** The root of the current state, until the next apply changes it. */
+  private root: Hash | undefined
 
-  constructor (private readonly genesis: Genesis) {
+  constructor (private readonly genesis: Genesis, from?: LedgerState) {
+    if (from !== undefined) {
+      this.load(from)
+      return
+    }
     for (const { account, amount } of genesis.balances) {
       this.state(account).balance = amount
       this.supply += amount
@@ -94,6 +134,12 @@ export class Ledger {
     return this.outcomes.get(slotKey(call.account, call.seq))
   }
 
+  /** Drops the outcomes of the account's calls fromSeq..toSeq: history behind a checkpoint. */
+  forgetOutcomes (account: AccountId, fromSeq: number, toSeq: number): void {
+    if (this.outcomes.size === 0) return
+    for (let seq = fromSeq; seq <= toSeq; seq++) this.outcomes.delete(slotKey(account, seq))
+  }
+
   totalSupply (): bigint {
     return this.supply
   }
@@ -121,6 +167,7 @@ export class Ledger {
     const next = this.nextSeq(op.account)
     if (op.seq !== next) throw new Error(`ledger: op ${slotKey(op.account, op.seq)} applied out of order (next is ${next})`)
     const sender = this.state(op.account)
+    this.root = undefined
     sender.nextSeq++
     const outcome = this.decide(sender, op)
     return outcome
@@ -295,8 +342,63 @@ export class Ledger {
     }
   }
 
+  /** The state root: the hash of the state's snapshot manifest (see checkpoint/snapshot.ts). */
   stateHash (): Hash {
-    return sha256(encode(this.canonicalState()))
+    this.root ??= buildSnapshot(this.exportState()).root
+    return this.root
+  }
+
+  /** Total ops delivered: the height of the cut this state is at. */
+  height (): number {
+    let n = 0
+    for (const a of this.accounts.values()) n += a.nextSeq - 1
+    return n
+  }
+
+  /** The state as plain data in canonical order: what snapshots are made of. */
+  exportState (): LedgerState {
+    const accounts = [...this.accounts.keys()].sort().map(id => {
+      const a = this.accounts.get(id)!
+      return { id: a.id, balance: a.balance, nextSeq: a.nextSeq, credits: this.uncitedCredits(a.id) }
+    })
+    const contracts = [...this.contracts.keys()].sort().map(id => {
+      const c = this.contracts.get(id)!
+      return {
+        address: c.address,
+        code: c.code,
+        sequencer: c.sequencer,
+        deployedAt: c.deployedAt,
+        lastTime: c.lastTime,
+        storage: [...c.storage.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([tag, [, v]]) => [tag, v] as const),
+        queue: [...c.queue.values()].sort((x, y) => compareBytes(x.id.account, y.id.account) || x.id.seq - y.id.seq)
+      }
+    })
+    return { supply: this.supply, accounts, contracts }
+  }
+
+  /** Rebuilds a ledger from a snapshot's state (call outcomes before it are history, not state). */
+  static fromState (genesis: Genesis, state: LedgerState): Ledger {
+    return new Ledger(genesis, state)
+  }
+
+  private load (from: LedgerState): void {
+    this.supply = from.supply
+    for (const a of from.accounts) {
+      const credits = new Map(a.credits.map(c => [slotKey(c.source.account, c.source.seq), c] as const))
+      this.accounts.set(toHex(a.id), { id: a.id, balance: a.balance, nextSeq: a.nextSeq, credits })
+    }
+    for (const c of from.contracts) {
+      this.contracts.set(toHex(c.address), {
+        address: c.address,
+        code: c.code,
+        module: compile(c.code),
+        sequencer: c.sequencer,
+        deployedAt: c.deployedAt,
+        storage: new Map(c.storage.map(([tag, v]) => [tag, [keyFromTag(tag), v]] as const)),
+        queue: new Map(c.queue.map(q => [slotKey(q.id.account, q.id.seq), q] as const)),
+        lastTime: c.lastTime
+      })
+    }
   }
 }
 
