@@ -1,8 +1,10 @@
 // The node's LevelDB (classic-level) in its data dir. One key prefix per kind of record, each
 // behind a small repository; writes the protocol depends on (bindings, certificates) are synced
-// before the call returns, because the replica sends votes only after they are on disk.
+// before the call returns, because the replica sends votes only after they are on disk. Certified
+// checkpoints (a certificate, a manifest and the snapshot's chunks) are kept for the newest few.
 
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import type { PersistRecord } from '../core/broadcast/actions.js'
 import { decodeOp, slotKey } from '../core/ledger/op.js'
@@ -14,11 +16,45 @@ const PREFIX = {
   binding: 'b/',
   certificate: 'c/',
   sequencer: 's/',
-  meta: 'm/'
+  meta: 'm/',
+  checkpoint: 'k/'
 } as const
 
 /** Keys sort as strings: a fixed-width counter keeps certificates in the order they were accepted. */
 const counterKey = (n: number): string => n.toString().padStart(12, '0')
+
+/** Every key that starts with `prefix` (keys are ASCII: '\xff' sorts after all of them). */
+const under = (prefix: string): { gte: string, lt: string } => ({ gte: prefix, lt: prefix + '\xff' })
+
+/**
+ * A checkpoint's keys: `k/<height, 16 digits>/` then `c` (certificate), `d/<chunk, 6 digits>` and
+ * `m` (manifest), in that key order.
+ */
+const checkpointBase = (height: number): string => PREFIX.checkpoint + height.toString().padStart(16, '0') + '/'
+const chunkKey = (height: number, index: number): string => checkpointBase(height) + 'd/' + index.toString().padStart(6, '0')
+const heightOf = (key: string): number => Number(key.slice(PREFIX.checkpoint.length, PREFIX.checkpoint.length + 16))
+const MAX_CHUNKS = 1_000_000
+
+/** Deletions per batch when pruning: bounds the memory one batch holds. */
+const PRUNE_BATCH = 1000
+
+/** A certified checkpoint as stored: what a joining node needs to check and rebuild the state. */
+export interface StoredCheckpoint {
+  /** Total ops in the cut (below 2^53). */
+  readonly height: number
+  /** The encoded certified checkpoint. */
+  readonly certificate: Uint8Array
+  readonly manifest: Uint8Array
+  readonly chunks: readonly Uint8Array[]
+}
+
+/** What `checkpoints()` lists: a stored checkpoint without its chunks. */
+export type CheckpointSummary = Omit<StoredCheckpoint, 'chunks'>
+
+/** Heights fit the 16-digit keys and chunk indexes the 6-digit ones; anything else is a bug. */
+function checkIndex (what: string, n: number, below: number): void {
+  if (!Number.isSafeInteger(n) || n < 0 || n >= below) throw new RangeError(`${what} ${n} is not an integer in [0, ${below})`)
+}
 
 export class NodeDatabase {
   private certificateCount = 0
@@ -75,6 +111,134 @@ export class NodeDatabase {
     const out: Uint8Array[] = []
     for await (const value of this.db.values({ gte: PREFIX.sequencer, lt: PREFIX.sequencer + '\xff' })) out.push(value)
     return out
+  }
+
+  /**
+   * Stores a checkpoint and drops all but the newest `keep` (by height), in one synced batch: a
+   * crash leaves either the old set or the new one. Saving a height again replaces it. Two saves
+   * at once can at worst leave an extra checkpoint, which the next save drops.
+   */
+  async saveCheckpoint (cp: StoredCheckpoint, keep = 2): Promise<void> {
+    checkIndex('checkpoint height', cp.height, Number.MAX_SAFE_INTEGER + 1)
+    checkIndex('chunk count', cp.chunks.length, MAX_CHUNKS + 1)
+    if (!Number.isSafeInteger(keep) || keep < 1) throw new RangeError(`cannot keep ${keep} checkpoints`)
+    const heights = new Set(await this.checkpointHeights())
+    heights.add(cp.height)
+    const doomed = [...heights].sort((a, b) => b - a).slice(keep)
+    if (doomed.includes(cp.height)) return // older than every checkpoint we keep
+    // a replaced checkpoint may have had more chunks: clear it first (a batch applies in order)
+    const stale: string[] = []
+    for (const height of [cp.height, ...doomed]) {
+      for await (const key of this.db.keys(under(checkpointBase(height)))) stale.push(key)
+    }
+    const batch = this.db.batch()
+    for (const key of stale) batch.del(key)
+    const base = checkpointBase(cp.height)
+    batch.put(base + 'c', cp.certificate)
+    batch.put(base + 'm', cp.manifest)
+    cp.chunks.forEach((chunk, i) => batch.put(chunkKey(cp.height, i), chunk))
+    await batch.write({ sync: true })
+  }
+
+  /**
+   * The stored checkpoint with the highest height, chunks included. One backwards iterator reads
+   * it all from one snapshot, so a checkpoint saved meanwhile cannot mix into it.
+   */
+  async latestCheckpoint (): Promise<StoredCheckpoint | undefined> {
+    let base: string | undefined
+    let certificate: Uint8Array | undefined
+    let manifest: Uint8Array | undefined
+    const chunks: Uint8Array[] = []
+    for await (const [key, value] of this.db.iterator({ ...under(PREFIX.checkpoint), reverse: true })) {
+      base ??= key.slice(0, checkpointBase(0).length)
+      if (!key.startsWith(base)) break
+      const part = key.slice(base.length)
+      if (part === 'c') certificate = value
+      else if (part === 'm') manifest = value
+      else chunks.push(value)
+    }
+    if (base === undefined || certificate === undefined || manifest === undefined) return undefined
+    return { height: heightOf(base), certificate, manifest, chunks: chunks.reverse() }
+  }
+
+  /** Every stored checkpoint, newest first, without chunks. */
+  async checkpoints (): Promise<CheckpointSummary[]> {
+    const out: CheckpointSummary[] = []
+    for (const height of await this.checkpointHeights()) {
+      const summary = await this.checkpointSummary(height)
+      if (summary !== undefined) out.push(summary)
+    }
+    return out
+  }
+
+  async checkpointChunk (height: number, index: number): Promise<Uint8Array | undefined> {
+    checkIndex('checkpoint height', height, Number.MAX_SAFE_INTEGER + 1)
+    checkIndex('chunk index', index, MAX_CHUNKS)
+    return await this.db.get(chunkKey(height, index))
+  }
+
+  /** Deletes the stored certificates `prunable` picks; returns how many. */
+  async pruneCertificates (prunable: (bytes: Uint8Array) => boolean): Promise<number> {
+    return await this.prune(PREFIX.certificate, prunable)
+  }
+
+  /** Deletes the stored bindings (signed op bytes) `prunable` picks; returns how many. */
+  async pruneBindings (prunable: (opBytes: Uint8Array) => boolean): Promise<number> {
+    return await this.prune(PREFIX.binding, prunable)
+  }
+
+  /** Total bytes of the files in the data dir (LevelDB keeps them flat there). */
+  async sizeOnDisk (): Promise<number> {
+    let total = 0
+    for (const name of await readdir(this.dir)) {
+      // compaction deletes files as we go: one that vanished no longer counts
+      const info = await stat(join(this.dir, name)).catch(() => undefined)
+      if (info?.isFile() === true) total += info.size
+    }
+    return total
+  }
+
+  /**
+   * Pruning is not synced: a deletion lost in a crash only keeps extra history. The iterator
+   * reads a snapshot, so deleting behind it is safe.
+   */
+  private async prune (prefix: string, prunable: (bytes: Uint8Array) => boolean): Promise<number> {
+    let deleted = 0
+    let keys: string[] = []
+    const flush = async (): Promise<void> => {
+      await this.db.batch(keys.map(key => ({ type: 'del' as const, key })))
+      deleted += keys.length
+      keys = []
+    }
+    for await (const [key, value] of this.db.iterator(under(prefix))) {
+      if (!prunable(value)) continue
+      keys.push(key)
+      if (keys.length === PRUNE_BATCH) await flush()
+    }
+    await flush()
+    return deleted
+  }
+
+  /** Stored checkpoint heights, highest first: one backwards step per checkpoint, not a scan of its chunks. */
+  private async checkpointHeights (): Promise<number[]> {
+    const heights: number[] = []
+    let below = under(PREFIX.checkpoint).lt
+    while (true) {
+      let found: string | undefined
+      for await (const key of this.db.keys({ gte: PREFIX.checkpoint, lt: below, reverse: true, limit: 1 })) found = key
+      if (found === undefined) break
+      const height = heightOf(found)
+      heights.push(height)
+      below = checkpointBase(height)
+    }
+    return heights
+  }
+
+  private async checkpointSummary (height: number): Promise<CheckpointSummary | undefined> {
+    const base = checkpointBase(height)
+    const [certificate, manifest] = await this.db.getMany([base + 'c', base + 'm'])
+    if (certificate === undefined || manifest === undefined) return undefined
+    return { height, certificate, manifest }
   }
 
   async getMeta (name: string): Promise<Uint8Array | undefined> {
