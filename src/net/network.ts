@@ -1,9 +1,10 @@
 // The node's libp2p host: TCP + noise + yamux + identify, bootstrap and mDNS discovery, gossipsub
-// for certificates, and one direct protocol for everything addressed to one peer (proposals,
-// votes, nacks, fetches, frontiers and their answers). A peer is known by the hex of its ed25519
-// key, the same key that signs its votes. Nothing here interprets protocol messages: every inbound
-// frame goes to the handlers, which return a verdict (gossip validation uses it so invalid
-// traffic is never forwarded).
+// for certificates, one direct protocol for everything addressed to one peer (proposals,
+// votes, nacks, fetches, frontiers and their answers), and a sync protocol for requests that want
+// an answer from a chosen peer (checkpoints, snapshot chunks; see sync.ts). A peer is known by the
+// hex of its ed25519 key, the same key that signs its votes. Nothing here interprets protocol
+// messages: every inbound frame goes to the handlers, which return a verdict (gossip validation
+// uses it so invalid traffic is never forwarded).
 
 import './polyfill.js'
 import { createLibp2p } from 'libp2p'
@@ -20,6 +21,7 @@ import type { GossipSub } from '@libp2p/gossipsub'
 import { generateKeyPairFromSeed, publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { PeerId, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import type { LengthPrefixedStream } from '@libp2p/utils'
@@ -28,6 +30,7 @@ import type { Verdict } from '../core/broadcast/actions.js'
 import { MESSAGE_LIMITS } from '../core/broadcast/messages.js'
 import type { Logger } from '../node/log.js'
 import { RateLimiter } from './rate-limit.js'
+import { SYNC_LIMITS, SyncRequestError, exchange, serve } from './sync.js'
 
 export interface NetworkInit {
   /** The node's ed25519 seed: its libp2p identity is this key. */
@@ -48,6 +51,18 @@ export interface NetworkHandlers {
   direct (from: string, bytes: Uint8Array): Verdict
   /** A gossiped certificate, before it is forwarded: accept forwards it, reject penalises the sender. */
   gossip (from: string, bytes: Uint8Array): Verdict
+  /**
+   * A sync request: the answer to send back, or undefined to refuse (the client sees 'refused', as
+   * it does for an empty answer). Not set: every request is refused.
+   */
+  sync? (from: string, request: Uint8Array): Promise<Uint8Array | undefined>
+}
+
+export interface SyncRequestOptions {
+  /** Bound on the whole exchange, dial included (ms); SYNC_LIMITS.timeoutMs by default. */
+  timeoutMs?: number
+  /** The largest answer accepted, at most SYNC_LIMITS.maxResponseBytes. */
+  maxResponseBytes?: number
 }
 
 /** How often lost bootstrap peers are dialed again (ms). */
@@ -66,12 +81,14 @@ export class P2PNetwork {
   private readonly channels = new Map<string, Channel>()
   private readonly limiter: RateLimiter
   private readonly protocol: string
+  private readonly syncProtocol: string
   private readonly topic: string
   private stopped = false
   private redial: NodeJS.Timeout | undefined
 
   private constructor (private readonly node: Libp2p<{ pubsub: GossipSub }>, private readonly init: NetworkInit, private readonly handlers: NetworkHandlers) {
     this.protocol = `/bftnode/${init.networkId.slice(0, 16)}/direct/1.0.0`
+    this.syncProtocol = `/bftnode/${init.networkId.slice(0, 16)}/sync/1.0.0`
     this.topic = `/bftnode/${init.networkId.slice(0, 16)}/certified/1`
     this.limiter = new RateLimiter(init.inboundRate, init.inboundRate * 2)
   }
@@ -115,6 +132,11 @@ export class P2PNetwork {
     await this.node.handle(this.protocol, (stream, connection) => {
       void this.readFrom(stream, keyOf(connection.remotePeer))
     }, { maxInboundStreams: 4, maxOutboundStreams: 4 })
+    // registered even without a handler, so a client gets a clear refusal rather than a failed dial
+    await this.node.handle(this.syncProtocol, (stream, connection) => {
+      const from = keyOf(connection.remotePeer)
+      void serve(stream, from, async request => await this.answerSync(from, request), this.init.log)
+    }, { maxInboundStreams: SYNC_LIMITS.maxStreams, maxOutboundStreams: SYNC_LIMITS.maxStreams })
     const pubsub = this.node.services.pubsub
     pubsub.topicValidators.set(this.topic, (peer, message) => {
       const from = keyOf(peer)
@@ -213,6 +235,48 @@ export class P2PNetwork {
       this.init.log.debug('send failed', { peer: to.slice(0, 16), error: (err as Error).message })
     } finally {
       ch.pumping = false
+    }
+  }
+
+  /** What the sync handler answers, if it is set and the peer is within its rate. */
+  private async answerSync (from: string, request: Uint8Array): Promise<Uint8Array | undefined> {
+    if (this.handlers.sync === undefined || !this.limiter.take(from)) return undefined
+    return await this.handlers.sync(from, request)
+  }
+
+  /**
+   * Sends one sync request to a peer (hex key, as for send) and returns its answer. Throws
+   * SyncRequestError: the peer could not be reached, refused (or the request is over
+   * SYNC_LIMITS.maxRequestBytes), broke the stream, answered too much, or did not answer in time.
+   */
+  async request (peer: string, bytes: Uint8Array, opts: SyncRequestOptions = {}): Promise<Uint8Array> {
+    if (this.stopped) throw new SyncRequestError(peer, 'closed')
+    // the server refuses these unread; checking here spares the dial and a reset mid-write
+    if (bytes.byteLength > SYNC_LIMITS.maxRequestBytes) throw new SyncRequestError(peer, 'refused')
+    const signal = AbortSignal.timeout(opts.timeoutMs ?? SYNC_LIMITS.timeoutMs)
+    const maxResponseBytes = Math.min(opts.maxResponseBytes ?? SYNC_LIMITS.maxResponseBytes, SYNC_LIMITS.maxResponseBytes)
+    let stream: Stream
+    try {
+      stream = await this.node.dialProtocol(peerOf(peer), this.syncProtocol, { signal })
+    } catch (err) {
+      throw new SyncRequestError(peer, signal.aborted ? 'timeout' : 'unreachable', err)
+    }
+    return await exchange(stream, peer, bytes, maxResponseBytes, signal)
+  }
+
+  /** Connects to a multiaddr (with or without /p2p/<id>) and returns the peer's hex key. */
+  async dial (address: string): Promise<string> {
+    let target: Multiaddr
+    try {
+      target = multiaddr(address)
+    } catch (err) {
+      throw new Error(`not a peer address: ${JSON.stringify(address)} (${(err as Error).message})`)
+    }
+    try {
+      const connection = await this.node.dial(target, { signal: AbortSignal.timeout(SYNC_LIMITS.timeoutMs) })
+      return keyOf(connection.remotePeer)
+    } catch (err) {
+      throw new Error(`cannot connect to ${address}: ${(err as Error).message}`)
     }
   }
 
