@@ -17,7 +17,8 @@ const PREFIX = {
   certificate: 'c/',
   sequencer: 's/',
   meta: 'm/',
-  checkpoint: 'k/'
+  checkpoint: 'k/',
+  checkpointSig: 'v/'
 } as const
 
 /** Keys sort as strings: a fixed-width counter keeps certificates in the order they were accepted. */
@@ -87,17 +88,25 @@ export class NodeDatabase {
         batch.put(PREFIX.binding + slotKey(op.account, op.seq), bytes)
       }
       await batch.write({ sync: true })
-    } else {
+    } else if (record.kind === 'certificate') {
       await this.db.put(PREFIX.certificate + counterKey(this.certificateCount++), record.bytes, { sync: true })
+    } else {
+      await this.db.put(PREFIX.checkpointSig + record.height.toString().padStart(16, '0'), record.root, { sync: true })
     }
   }
 
-  /** Everything the replica persisted, for Replica.restore: bindings first, then certificates in order. */
+  /** Drops checkpoint-signature promises at or below a certified height: nothing can be signed there. */
+  async pruneCheckpointSigs (height: number): Promise<void> {
+    await this.db.clear({ gte: PREFIX.checkpointSig, lte: PREFIX.checkpointSig + height.toString().padStart(16, '0') })
+  }
+
+  /** Everything the replica persisted, for Replica.restore: bindings, checkpoint signatures, then certificates in order. */
   async replicaRecords (): Promise<PersistRecord[]> {
     const records: PersistRecord[] = []
     const ops: Uint8Array[] = []
     for await (const value of this.db.values({ gte: PREFIX.binding, lt: PREFIX.binding + '\xff' })) ops.push(value)
     if (ops.length > 0) records.push({ kind: 'bindings', ops })
+    for await (const [key, root] of this.db.iterator(under(PREFIX.checkpointSig))) records.push({ kind: 'checkpoint-sig', height: Number(key.slice(PREFIX.checkpointSig.length)), root })
     for await (const value of this.db.values({ gte: PREFIX.certificate, lt: PREFIX.certificate + '\xff' })) records.push({ kind: 'certificate', bytes: value })
     return records
   }

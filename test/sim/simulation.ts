@@ -15,6 +15,10 @@ import type { SignedOp } from '../../src/core/ledger/op.js'
 import { Replica } from '../../src/core/broadcast/replica.js'
 import type { Action, PeerId, PersistRecord } from '../../src/core/broadcast/actions.js'
 import { sodiumScheme } from '../../src/native/sodium.js'
+import type { CertifiedCheckpoint } from '../../src/core/checkpoint/keeper.js'
+import { Joiner, rebuildCheckpoint } from '../../src/core/checkpoint/joiner.js'
+import { decodeMessage } from '../../src/core/broadcast/messages.js'
+import { decodeOp } from '../../src/core/ledger/op.js'
 import { ByzantineValidator } from './byzantine.js'
 import { EventQueue } from './events.js'
 import { Rng } from './rng.js'
@@ -45,6 +49,9 @@ export interface Scenario {
   readonly maxBatchOps: number
   /** Deploy a pool contract, call it from every wallet, and sequence it while the network runs. */
   readonly contracts: boolean
+  /** Ops between checkpoints (0: none), and certified checkpoints of history kept behind the latest. */
+  readonly checkpointInterval: number
+  readonly checkpointRetain: number
 }
 
 /** Every knob of a run derived from one seed, so a seed alone replays it. */
@@ -80,6 +87,8 @@ export function scenarioFor (seed: number, overrides: Partial<Scenario> = {}): S
     opsPerAccount: rng.int(2, 10),
     maxBatchOps: rng.pick([1, 4, 64]),
     contracts: rng.chance(0.3),
+    checkpointInterval: rng.pick([0, 3, 5, 8]),
+    checkpointRetain: rng.int(0, 2),
     ...overrides
   }
 }
@@ -100,6 +109,9 @@ export interface SimReport {
   readonly rejected: number
   readonly crashes: number
   readonly delivered: number
+  /** Checkpoints certified (counted at every node that certified one), and snapshot re-joins. */
+  readonly checkpoints: number
+  readonly rejoins: number
   readonly stateHash: string
   readonly referenceHash: string
   readonly equivocationsDelivered: number
@@ -128,7 +140,9 @@ interface HonestNode {
   readonly index: number
   readonly id: PeerId
   replica: Replica | undefined
-  readonly disk: PersistRecord[]
+  disk: PersistRecord[]
+  /** The latest certified checkpoint it stored, with its snapshot. */
+  checkpoint?: CertifiedCheckpoint
 }
 
 export class Simulation {
@@ -140,10 +154,12 @@ export class Simulation {
   private readonly byzantine = new Map<number, ByzantineValidator>()
   /** Every slot delivered anywhere, with the op hash: two different hashes is a safety violation. */
   private readonly deliveredSlots = new Map<string, string>()
+  /** Every height certified anywhere, with its root. */
+  private readonly certifiedRoots = new Map<number, string>()
   private readonly wallets: AccountScript[]
   private now = 0
   private healed = false
-  private stats = { messages: 0, dropped: 0, rejected: 0, crashes: 0, delivered: 0 }
+  private stats = { messages: 0, dropped: 0, rejected: 0, crashes: 0, delivered: 0, checkpoints: 0, rejoins: 0 }
   private readonly trace: ((line: string) => void) | undefined
   private readonly sequencer: ContractSequencer | undefined
 
@@ -269,12 +285,63 @@ export class Simulation {
       genesis: this.workload.genesis,
       scheme: sodiumScheme,
       signer: this.workload.validatorSigners[node.index]!,
-      limits: { maxBatchOps: this.scenario.maxBatchOps }
+      limits: { maxBatchOps: this.scenario.maxBatchOps },
+      checkpoints: { interval: this.scenario.checkpointInterval, retain: this.scenario.checkpointRetain, behindAfter: 2000 }
     })
     node.replica = replica
-    // replay what survived on disk; its deliveries are re-checked against every other node's
-    this.execute(node, replica.restore(node.disk, this.now), false)
-    this.log(`t=${this.now} boot node ${node.index} (${node.disk.length} records)`)
+    // start from the stored checkpoint, then replay what survived on disk; deliveries are
+    // re-checked against every other node's
+    const cp = node.checkpoint
+    const from = cp === undefined ? undefined : rebuildCheckpoint(this.workload.genesis, cp.bytes, cp.snapshot.manifestBytes, cp.snapshot.chunks)
+    this.execute(node, replica.restore(node.disk, this.now, from), false)
+    this.log(`t=${this.now} boot node ${node.index} (${node.disk.length} records${cp === undefined ? '' : `, checkpoint at ${cp.msg.height}`})`)
+  }
+
+  /** Keeps a certified checkpoint (one root per height anywhere) and prunes the disk behind it. */
+  private onCheckpoint (node: HonestNode, cp: CertifiedCheckpoint): void {
+    const root = toHex(cp.msg.root)
+    const prior = this.certifiedRoots.get(cp.msg.height)
+    if (prior === undefined) this.certifiedRoots.set(cp.msg.height, root)
+    else if (prior !== root) throw new SafetyViolation(`two different roots certified at height ${cp.msg.height} (${prior.slice(0, 16)} and ${root.slice(0, 16)}), the second at node ${node.index}`)
+    this.stats.checkpoints++
+    node.checkpoint = cp
+    const r = node.replica!
+    const pruned = (account: Uint8Array, seq: number): boolean => seq <= r.prunedThrough(account)
+    node.disk = node.disk.filter(rec => {
+      if (rec.kind === 'bindings') return rec.ops.some(b => { const op = decodeOp(b); return !pruned(op.account, op.seq) })
+      if (rec.kind === 'certificate') {
+        const m = decodeMessage(rec.bytes)
+        return m.type !== 'certified' || m.ops.some(b => { const op = decodeOp(b); return !pruned(op.account, op.seq) })
+      }
+      return rec.height > cp.msg.height
+    })
+  }
+
+  /**
+   * Peers certified checkpoints this node cannot reach: it joins again from a snapshot, as a
+   * node does, fetched with the real Joiner from the up honest nodes.
+   */
+  private catchUp (node: HonestNode): void {
+    const servers = new Map([...this.honest.values()].filter(n => n !== node && n.replica?.latestCheckpoint() !== undefined).map(n => [n.id, n.replica!.latestCheckpoint()!]))
+    if (servers.size === 0) return
+    const joiner = new Joiner(this.workload.genesis, { networkId: this.workload.networkId, scheme: sodiumScheme, validators: new Set(this.ids), quorum: quorumSize(this.scenario.validators) }, { offersWanted: servers.size })
+    let requests = joiner.addPeers([...servers.keys()], this.now)
+    while (requests.length > 0) {
+      const next = []
+      for (const req of requests) {
+        const cp = servers.get(req.peer)!
+        next.push(...(req.kind === 'latest' ? joiner.onOffer(req.peer, cp.bytes, cp.snapshot.manifestBytes, this.now) : joiner.onChunk(req.peer, req.index, cp.snapshot.chunks[req.index]!, this.now)))
+      }
+      requests = next
+    }
+    const result = joiner.result()
+    if (result === undefined) throw new SafetyViolation(`node ${node.index} could not join from honest peers: ${joiner.failure ?? 'no result'} ${JSON.stringify(joiner.misbehaved)}`)
+    if (node.checkpoint !== undefined && result.cp.msg.height <= node.checkpoint.msg.height) return
+    this.log(`t=${this.now} node ${node.index} joins again from checkpoint ${result.cp.msg.height}`)
+    this.stats.rejoins++
+    node.checkpoint = result.cp
+    node.replica = undefined
+    this.boot(node)
   }
 
   private crash (node: HonestNode): void {
@@ -325,6 +392,8 @@ export class Simulation {
           break
         case 'deliver': this.onDeliver(node, a.op); break
         case 'dropped': break
+        case 'checkpoint': this.onCheckpoint(node, a.checkpoint); break
+        case 'behind': this.catchUp(node); return
       }
     }
     if (crashing) this.crash(node)

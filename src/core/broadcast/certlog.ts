@@ -18,15 +18,18 @@ interface DeliveredSlot {
 export class CertificateLog {
   private readonly certs = new Map<string, Uint8Array>()
   private readonly slots = new Map<string, DeliveredSlot>()
-  /** Delivered slots that refer to each certificate. */
-  private readonly refs = new Map<string, number>()
+  /** The slots each certificate carries: it may go once all of them are pruned. */
+  private readonly carries = new Map<string, ReadonlyArray<readonly [string, number]>>()
+  /** Per account (hex), the last seq pruned. */
+  private readonly floor = new Map<string, number>()
 
   hasCertificate (digest: string): boolean {
     return this.certs.has(digest)
   }
 
-  addCertificate (digest: string, bytes: Uint8Array): void {
+  addCertificate (digest: string, bytes: Uint8Array, ops: readonly SignedOp[]): void {
     this.certs.set(digest, bytes)
+    this.carries.set(digest, ops.map(op => [toHex(op.account), op.seq] as const))
   }
 
   certificate (digest: string): Uint8Array | undefined {
@@ -35,20 +38,21 @@ export class CertificateLog {
 
   recordDelivery (op: SignedOp, cert: string): void {
     this.slots.set(slotKey(op.account, op.seq), { hash: op.hash, cert })
-    this.refs.set(cert, (this.refs.get(cert) ?? 0) + 1)
   }
 
   /** Forgets the account's slots fromSeq..toSeq, and certificates left without a slot. */
   prune (account: Uint8Array, fromSeq: number, toSeq: number): void {
+    const id = toHex(account)
+    this.floor.set(id, Math.max(toSeq, this.floor.get(id) ?? 0))
     for (let seq = fromSeq; seq <= toSeq; seq++) {
       const key = slotKey(account, seq)
       const slot = this.slots.get(key)
       if (slot === undefined) continue
       this.slots.delete(key)
-      const left = (this.refs.get(slot.cert) ?? 1) - 1
-      if (left > 0) this.refs.set(slot.cert, left)
-      else {
-        this.refs.delete(slot.cert)
+      // a certificate may also carry ops still waiting or kept: it goes with its last one
+      const carried = this.carries.get(slot.cert)
+      if (carried === undefined || carried.every(([a, s]) => s <= (this.floor.get(a) ?? 0))) {
+        this.carries.delete(slot.cert)
         this.certs.delete(slot.cert)
       }
     }

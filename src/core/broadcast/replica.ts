@@ -166,6 +166,7 @@ export class Replica {
       broadcast: bytes => this.out.push({ type: 'broadcast', bytes, kind: 'checkpoint' }),
       send: (to, bytes) => this.out.push({ type: 'send', to, bytes, kind: 'checkpoint' }),
       certified: checkpoint => this.out.push({ type: 'checkpoint', checkpoint }),
+      signed: (height, root) => this.out.push({ type: 'persist', record: { kind: 'checkpoint-sig', height, root } }),
       prune: (account, fromSeq, toSeq) => {
         this.log.prune(account, fromSeq, toSeq)
         this.ledgerNow.forgetOutcomes(account, fromSeq, toSeq)
@@ -214,6 +215,8 @@ export class Replica {
           const op = decodeOp(bytes)
           if (!this.isDelivered(op)) this.bindings.bind(op, now)
         }
+      } else if (r.kind === 'checkpoint-sig') {
+        this.checkpoints.restoreSigned(r.height, r.root)
       } else {
         const m = decodeMessage(r.bytes)
         if (m.type === 'certified') this.acceptCertificate(m, r.bytes, 'disk')
@@ -464,7 +467,7 @@ export class Replica {
         const problem = this.checkVotes(digest, m)
         if (problem !== undefined) return ['reject', problem]
       }
-      this.log.addCertificate(id, bytes)
+      this.log.addCertificate(id, bytes, ops)
       if (source !== 'disk') this.out.push({ type: 'persist', record: { kind: 'certificate', bytes } })
     }
     for (const op of ops) {

@@ -50,6 +50,8 @@ export interface KeeperHost {
   broadcast (bytes: Uint8Array): void
   send (to: PeerId, bytes: Uint8Array): void
   certified (cp: CertifiedCheckpoint): void
+  /** Persists this validator's signature promise before the signature leaves. */
+  signed (height: number, root: Hash): void
   /** History of this account up to and including `toSeq` may be forgotten. */
   prune (account: Uint8Array, fromSeq: number, toSeq: number): void
   behind (height: number, peers: readonly PeerId[]): void
@@ -139,6 +141,11 @@ export class CheckpointKeeper {
     this.proposed.clear()
     // nothing older is held here: everything at or behind this cut counts as pruned
     for (const a of ledger.exportState().accounts) if (a.nextSeq > 1) this.prunedTo.set(toHex(a.id), a.nextSeq - 1)
+  }
+
+  /** A signature promise from disk: never sign another root at that height. */
+  restoreSigned (height: number, root: Hash): void {
+    if (height > this.base.height) this.signed.set(height, toHex(root))
   }
 
   delivered (op: SignedOp): void {
@@ -234,6 +241,7 @@ export class CheckpointKeeper {
     if (!c.computed.ok) return
     if (this.signer !== undefined && !this.signed.has(c.msg.height)) {
       this.signed.set(c.msg.height, c.id)
+      this.host.signed(c.msg.height, c.msg.root)
       const mine = signCheckpoint(this.signer, this.set.networkId, c.msg.height, c.msg.root)
       c.sigs.set(toHex(mine.signer), mine)
       this.host.broadcast(encodeMessage({ ...c.msg, sigs: sortedSigs(c.sigs) }))
