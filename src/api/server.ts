@@ -100,6 +100,8 @@ async function handle (node: BftNode, req: IncomingMessage, res: ServerResponse)
         peers: peers.length,
         validatorsConnected: peers.filter(p => validators.has(p)).length,
         delivered: st.delivered,
+        checkpoint: st.checkpoint,
+        sinceCheckpoint: st.sinceCheckpoint,
         buffered: st.buffered,
         queued: st.queued,
         pendingBatches: st.pendingBatches,

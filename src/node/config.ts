@@ -31,6 +31,14 @@ export interface NodeConfig {
   tickMs: number
   logLevel: 'debug' | 'info' | 'warn' | 'error'
   logFormat: 'text' | 'json'
+  /** Delivered ops between checkpoints this validator proposes (0: never proposes). */
+  checkpointInterval: number
+  /** Certified checkpoints of history (certificates) kept behind the latest, for lagging peers. */
+  checkpointRetain: number
+  /** With no state yet, download the latest certified checkpoint from peers instead of replaying history. */
+  join: boolean
+  /** Hex root of a checkpoint to accept without checking its signatures (you vouch for it). */
+  trustedRoot?: string
 }
 
 export class ConfigError extends BftError {
@@ -53,7 +61,10 @@ export function defaultConfig (dataDir = DEFAULT_DATA_DIR): NodeConfig {
     inboundRate: 5000,
     tickMs: 5,
     logLevel: 'info',
-    logFormat: 'text'
+    logFormat: 'text',
+    checkpointInterval: 1000,
+    checkpointRetain: 2,
+    join: false
   }
 }
 
@@ -71,7 +82,11 @@ const KEYS: Record<keyof NodeConfig, 'string' | 'number' | 'boolean' | 'string[]
   inboundRate: 'number',
   tickMs: 'number',
   logLevel: 'string',
-  logFormat: 'string'
+  logFormat: 'string',
+  checkpointInterval: 'number',
+  checkpointRetain: 'number',
+  join: 'boolean',
+  trustedRoot: 'string'
 }
 
 /** Checks a partial config from a file or the environment; paths are resolved against `base`. */
@@ -89,6 +104,9 @@ export function checkConfig (raw: unknown, where: string, base: string): Partial
   if (c.apiPort !== undefined && (!Number.isInteger(c.apiPort) || c.apiPort < 0 || c.apiPort > 65535)) throw new ConfigError(`${where}: apiPort must be a port number`)
   if (c.tickMs !== undefined && (c.tickMs < 1 || c.tickMs > 1000)) throw new ConfigError(`${where}: tickMs must be between 1 and 1000`)
   if (c.logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(c.logLevel)) throw new ConfigError(`${where}: logLevel must be debug, info, warn or error`)
+  if (c.checkpointInterval !== undefined && (!Number.isInteger(c.checkpointInterval) || c.checkpointInterval < 0 || c.checkpointInterval > 1_000_000)) throw new ConfigError(`${where}: checkpointInterval must be a whole number of ops from 0 (never propose) to 1000000`)
+  if (c.checkpointRetain !== undefined && (!Number.isInteger(c.checkpointRetain) || c.checkpointRetain < 0 || c.checkpointRetain > 1000)) throw new ConfigError(`${where}: checkpointRetain must be a whole number from 0 to 1000`)
+  if (c.trustedRoot !== undefined && !/^[0-9a-f]{64}$/.test(c.trustedRoot)) throw new ConfigError(`${where}: trustedRoot must be 64 lowercase hex characters (a checkpoint's state root)`)
   if (c.logFormat !== undefined && !['text', 'json'].includes(c.logFormat)) throw new ConfigError(`${where}: logFormat must be text or json`)
   return c
 }

@@ -21,6 +21,14 @@ import { NodeDatabase } from '../store/database.js'
 import { StorageError } from '../store/errors.js'
 import type { NodeConfig } from './config.js'
 import type { Logger } from './log.js'
+import { joinNetwork } from './join.js'
+import type { CertifiedCheckpoint } from '../core/checkpoint/keeper.js'
+import { rebuildCheckpoint } from '../core/checkpoint/joiner.js'
+import type { ValidatorSet } from '../core/checkpoint/certificate.js'
+import { decodeSyncRequest, encodeSyncResponse } from '../core/checkpoint/sync-messages.js'
+import { decodeMessage } from '../core/broadcast/messages.js'
+import type { Ledger } from '../core/ledger/ledger.js'
+import { fromHex } from '../core/crypto/hash.js'
 
 /** What became of an op this node has seen, for clients waiting on it. */
 export type OpStatus =
@@ -33,7 +41,7 @@ const MAX_TRACKED_OPS = 200_000
 const RESEQUENCE_MS = 1000
 
 export class BftNode {
-  readonly replica: Replica
+  private current: Replica
   readonly networkIdHex: string
   readonly startedAt = Date.now()
   private net: P2PNetwork | undefined
@@ -45,6 +53,9 @@ export class BftNode {
   private readonly sequenced = new Map<string, { hash: string, at: number }>()
   private stopping = false
   private lastPeers = ''
+  /** Certified checkpoints this node serves snapshots of, by root (the latest few). */
+  private readonly serving = new Map<string, CertifiedCheckpoint>()
+  private rejoining = false
 
   private constructor (
     readonly config: NodeConfig,
@@ -53,9 +64,27 @@ export class BftNode {
     private readonly db: NodeDatabase,
     private readonly log: Logger
   ) {
-    this.replica = new Replica({ genesis, scheme: sodiumScheme, signer })
+    this.current = this.newReplica()
     this.networkIdHex = toHex(networkId(genesis))
     this.sequencer = new ContractSequencer(signer, networkId(genesis))
+  }
+
+  /** The replica: replaced only when the node re-joins from a snapshot. */
+  get replica (): Replica {
+    return this.current
+  }
+
+  private newReplica (): Replica {
+    return new Replica({
+      genesis: this.genesis,
+      scheme: sodiumScheme,
+      signer: this.signer,
+      checkpoints: { interval: this.config.checkpointInterval, retain: this.config.checkpointRetain }
+    })
+  }
+
+  private get validatorSet (): ValidatorSet {
+    return { networkId: networkId(this.genesis), scheme: sodiumScheme, validators: new Set(this.current.validators), quorum: this.current.quorum }
   }
 
   /** Opens the data dir, replays what was persisted, joins the network and starts the clock. */
@@ -79,8 +108,18 @@ export class BftNode {
         log
       }, {
         direct: (from, bytes) => node.receive(from, bytes),
-        gossip: (from, bytes) => node.receive(from, bytes)
+        gossip: (from, bytes) => node.receive(from, bytes),
+        sync: async (from, bytes) => node.answerSync(from, bytes)
       })
+      // a node with no state joins from a verified snapshot rather than replaying all history
+      // (observers by default; a validator only when asked, as it could not vote on a snapshot's past)
+      const fresh = node.current.status().delivered === 0 && node.current.latestCheckpoint() === undefined
+      if (fresh && (config.join || !node.current.isValidator)) {
+        await node.join().catch(err => {
+          if (config.join) throw err
+          log.warn('could not join from a snapshot; starting from genesis', { error: (err as Error).message })
+        })
+      }
       node.timer = setInterval(() => node.tick(), config.tickMs)
       return node
     } catch (err) {
@@ -90,20 +129,102 @@ export class BftNode {
   }
 
   private async restore (): Promise<void> {
+    const stored = await this.db.latestCheckpoint()
+    let from: { cp: CertifiedCheckpoint, ledger: Ledger } | undefined
+    if (stored !== undefined) {
+      from = rebuildCheckpoint(this.genesis, stored.certificate, stored.manifest, stored.chunks)
+      this.serve(from.cp)
+    }
     const records = await this.db.replicaRecords()
     const started = performance.now()
-    const actions = this.replica.restore(records, Date.now())
+    const actions = this.current.restore(records, Date.now(), from)
     for (const a of actions) if (a.type === 'deliver') this.track(a.op, { status: 'delivered', account: toHex(a.op.account), seq: a.op.seq, outcome: a.outcome })
     this.sequencer.restore((await this.db.sequencerOps()).map(b => decodeOp(b)))
-    const st = this.replica.status()
-    this.log.info('state restored from disk', { certificates: st.certificates, delivered: st.delivered, bindings: st.bindings, ms: Math.round(performance.now() - started) })
+    const st = this.current.status()
+    this.log.info('state restored from disk', { checkpoint: st.checkpoint, certificates: st.certificates, delivered: st.delivered, bindings: st.bindings, ms: Math.round(performance.now() - started) })
+  }
+
+  /** Downloads the latest certified checkpoint from peers, stores it and starts the replica from it. */
+  private async join (prefer: readonly string[] = []): Promise<void> {
+    const got = await joinNetwork({ genesis: this.genesis, set: this.validatorSet, net: this.net!, log: this.log, prefer, ...(this.config.trustedRoot === undefined ? {} : { options: { trustedRoot: fromHex(this.config.trustedRoot) } }) })
+    if (got === undefined) return
+    await this.install(got.cp)
+  }
+
+  /** Keeps a checkpoint on disk (and prunes behind it) then restarts the replica from it. */
+  private async install (cp: CertifiedCheckpoint): Promise<void> {
+    await this.chain
+    await this.storeCheckpoint(cp)
+    const from = rebuildCheckpoint(this.genesis, cp.bytes, cp.snapshot.manifestBytes, cp.snapshot.chunks)
+    const replica = this.newReplica()
+    replica.restore(await this.db.replicaRecords(), Date.now(), from)
+    this.current = replica
+    this.lastPeers = ''
+    const st = replica.status()
+    this.log.info('started from a certified checkpoint', { height: cp.msg.height, root: toHex(cp.msg.root).slice(0, 16), delivered: st.delivered })
+  }
+
+  private async storeCheckpoint (cp: CertifiedCheckpoint): Promise<void> {
+    await this.db.saveCheckpoint({ height: cp.msg.height, certificate: cp.bytes, manifest: cp.snapshot.manifestBytes, chunks: cp.snapshot.chunks }, this.config.checkpointRetain + 1)
+    this.serve(cp)
+  }
+
+  private serve (cp: CertifiedCheckpoint): void {
+    this.serving.set(toHex(cp.msg.root), cp)
+    while (this.serving.size > 2) this.serving.delete(this.serving.keys().next().value!)
+  }
+
+  /** After a certified checkpoint: store it, then drop stored history the replica has pruned. */
+  private async onCheckpoint (cp: CertifiedCheckpoint): Promise<void> {
+    const started = performance.now()
+    await this.storeCheckpoint(cp)
+    const r = this.current
+    const pruned = (opBytes: Uint8Array): boolean => {
+      const op = decodeOp(opBytes)
+      return op.seq <= r.prunedThrough(op.account)
+    }
+    const certs = await this.db.pruneCertificates(bytes => {
+      const m = decodeMessage(bytes)
+      return m.type === 'certified' && m.ops.every(pruned)
+    })
+    const bindings = await this.db.pruneBindings(pruned)
+    await this.db.pruneCheckpointSigs(cp.msg.height)
+    this.log.info('checkpoint certified', { height: cp.msg.height, root: toHex(cp.msg.root).slice(0, 16), chunks: cp.snapshot.chunks.length, prunedCertificates: certs, prunedBindings: bindings, ms: Math.round(performance.now() - started) })
+  }
+
+  /** A peer asks for our latest checkpoint or a chunk of a snapshot we serve. */
+  private answerSync (from: string, bytes: Uint8Array): Uint8Array | undefined {
+    let req
+    try {
+      req = decodeSyncRequest(bytes)
+    } catch (err) {
+      this.log.debug('bad sync request', { peer: from.slice(0, 16), error: (err as Error).message })
+      return undefined
+    }
+    if (req.type === 'latest') {
+      const cp = this.current.latestCheckpoint()
+      if (cp === undefined) return encodeSyncResponse({ type: 'none', reason: 'no certified checkpoint yet' })
+      return encodeSyncResponse({ type: 'offer', checkpoint: cp.bytes, manifest: cp.snapshot.manifestBytes })
+    }
+    const cp = this.serving.get(toHex(req.root))
+    const chunk = cp?.snapshot.chunks[req.index]
+    if (chunk === undefined) return encodeSyncResponse({ type: 'none', reason: 'not serving that snapshot chunk (pruned or unknown)' })
+    return encodeSyncResponse({ type: 'chunk', index: req.index, bytes: chunk })
+  }
+
+  /** Peers certified checkpoints we cannot reach by fetching ops: join again from a snapshot. */
+  private rejoin (peers: readonly string[]): void {
+    if (this.rejoining || this.stopping) return
+    this.rejoining = true
+    this.log.warn('peers certified checkpoints this node cannot reach (its history was pruned there): joining again from a snapshot')
+    void this.join(peers).catch(err => this.log.warn('re-join failed; will retry', { error: (err as Error).message })).finally(() => { this.rejoining = false })
   }
 
   // -------------------------------------------------------------------------------------------
 
   private receive (from: string, bytes: Uint8Array): Verdict {
     if (this.stopping) return 'ignore'
-    const res = this.replica.receive(from, bytes, Date.now())
+    const res = this.current.receive(from, bytes, Date.now())
     this.execute(res.actions)
     if (res.verdict === 'reject') this.log.debug('rejected message', { peer: from.slice(0, 16), reason: res.reason })
     return res.verdict
@@ -111,7 +232,7 @@ export class BftNode {
 
   /** Ops from the API: checked by the replica and queued for the next batch. */
   submit (opBytes: readonly Uint8Array[]): SubmitStatus[] {
-    const res = this.replica.submit(opBytes, Date.now())
+    const res = this.current.submit(opBytes, Date.now())
     res.results.forEach((r, i) => {
       if (r.status === 'queued' && !this.ops.has(toHex(r.hash))) this.track(decodeOp(opBytes[i]!), { status: 'queued' })
     })
@@ -124,7 +245,7 @@ export class BftNode {
     const now = Date.now()
     this.refreshPeers()
     this.sequenceContracts(now)
-    this.execute(this.replica.tick(now))
+    this.execute(this.current.tick(now))
   }
 
   private refreshPeers (): void {
@@ -133,16 +254,16 @@ export class BftNode {
     if (key === this.lastPeers) return
     this.lastPeers = key
     // validators first, so fetches and anti-entropy favour peers that have everything
-    const validators = new Set(this.replica.validators)
-    this.replica.setPeers([...peers.filter(p => validators.has(p)), ...peers.filter(p => !validators.has(p))])
+    const validators = new Set(this.current.validators)
+    this.current.setPeers([...peers.filter(p => validators.has(p)), ...peers.filter(p => !validators.has(p))])
     this.log.info('peers changed', { connected: peers.length, validators: peers.filter(p => validators.has(p)).length })
   }
 
   /** Turns calls queued for contracts this node sequences into Execute ops, one per slot. */
   private sequenceContracts (now: number): void {
-    for (const c of this.replica.ledger.allContracts()) {
+    for (const c of this.current.ledger.allContracts()) {
       if (c.queue.size === 0 || !bytesEqual(c.sequencer, this.signer.publicKey)) continue
-      const op = this.sequencer.next(this.replica.ledger, c.address, now)
+      const op = this.sequencer.next(this.current.ledger, c.address, now)
       if (op === undefined) continue
       const id = toHex(c.address)
       const hash = toHex(op.hash)
@@ -170,6 +291,8 @@ export class BftNode {
             this.track(a.op, { status: 'dropped', reason: `${a.reason} (evidence: op ${toHex(a.evidence.hash).slice(0, 16)})` })
             this.log.warn('dropped an op: its account equivocated', { account: toHex(a.op.account).slice(0, 16), seq: a.op.seq })
             break
+          case 'checkpoint': await this.onCheckpoint(a.checkpoint); break
+          case 'behind': this.rejoin(a.peers); break
         }
       }
     }).catch(err => this.fatal(err))
@@ -226,7 +349,7 @@ export class BftNode {
   }
 
   get id (): string {
-    return this.replica.id
+    return this.current.id
   }
 
   async stop (): Promise<void> {

@@ -31,6 +31,10 @@ interface StartArgs {
   apiPort?: number
   logLevel?: string
   logFormat?: string
+  checkpointInterval?: number
+  checkpointRetain?: number
+  trustedRoot?: string
+  join?: boolean
 }
 
 const exists = async (p: string): Promise<boolean> => await access(p).then(() => true, () => false)
@@ -41,7 +45,8 @@ async function resolveConfig (a: StartArgs): Promise<{ config: NodeConfig, dev: 
   const dataDir = a.dataDir ?? fromFile.dataDir ?? DEFAULT_DATA_DIR
   const flags = checkConfig(Object.fromEntries(Object.entries({
     genesisFile: a.genesis, keyFile: a.key, listen: a.listen, bootstrap: a.bootstrap, mdns: a.mdns,
-    apiHost: a.apiHost, apiPort: a.apiPort, logLevel: a.logLevel, logFormat: a.logFormat
+    apiHost: a.apiHost, apiPort: a.apiPort, logLevel: a.logLevel, logFormat: a.logFormat,
+    checkpointInterval: a.checkpointInterval, checkpointRetain: a.checkpointRetain, trustedRoot: a.trustedRoot, join: a.join
   }).filter(([, v]) => v !== undefined)), 'flags', process.cwd())
   const config = { ...defaultConfig(dataDir), ...fromFile, ...flags, dataDir }
   const dev = a.config === undefined && a.genesis === undefined
@@ -86,43 +91,85 @@ export const startCommand: CliCommand<StartArgs> = {
     'api-host': { type: 'string', describe: 'address of the local API (default 127.0.0.1)' },
     'api-port': { type: 'number', describe: 'port of the local API (default 7200)' },
     'log-level': { type: 'string', choices: ['debug', 'info', 'warn', 'error'], describe: 'default info' },
+    'log-format': { type: 'string', choices: ['text', 'json'], describe: 'default text' },
+    'checkpoint-interval': { type: 'number', describe: 'delivered ops between the checkpoints a validator proposes (default 1000; 0: never)' },
+    'checkpoint-retain': { type: 'number', describe: 'certified checkpoints of history kept behind the latest for lagging peers (default 2)' },
+    join: { type: 'boolean', describe: 'with no state yet, download and verify the latest certified checkpoint from peers (observers do by default)' },
+    'trusted-root': { type: 'string', describe: 'hex state root of a checkpoint to accept without checking its signatures' }
+  },
+  handler: async (a) => { await runNode(a) }
+}
+
+/** Runs a node until a signal: `start` and `join` both end here. */
+export async function runNode (a: StartArgs & GlobalArgs): Promise<void> {
+  const { config, dev } = await resolveConfig(a)
+  if (dev) await ensureDevNetwork(config, a)
+  else if (a.join === true) await ensureNodeKey(config)
+  const log = createLogger({ level: config.logLevel, format: config.logFormat })
+  const started = performance.now()
+  const genesis = await readGenesisFile(config.genesisFile)
+  let keyText: string
+  try { keyText = await readFile(config.keyFile, 'utf8') } catch { throw new UsageError(`cannot read the node key file ${config.keyFile}`) }
+  const keyFile = parseKeyFile(keyText)
+  const seed = await openKey(keyFile, keyFile.encrypted === undefined ? undefined : config.passphrase ?? await passphraseFor(a, 'the node key'))
+  const node = await BftNode.start(config, genesis, seed, log).catch(err => { throw portError(err, 'libp2p', config.listen.join(', ')) })
+  let apiServer
+  try {
+    apiServer = await startApi(node, config.apiHost, config.apiPort)
+  } catch (err) {
+    await node.stop()
+    throw portError(err, 'API', `${config.apiHost}:${config.apiPort}`)
+  }
+  const peerId = await peerIdForSeed(seed)
+  log.info('ready', { ms: Math.round(performance.now() - started), role: node.replica.isValidator ? 'validator' : 'observer', network: genesis.network })
+  say(`bftnode ready in ${Math.round(performance.now() - started)} ms: ${node.replica.isValidator ? 'validator' : 'observer'} of network "${genesis.network}" (${node.replica.validators.length} validator(s), quorum ${node.replica.quorum})`)
+  say(`  data dir  ${config.dataDir}`)
+  say(`  API       http://${config.apiHost}:${apiServer.port}`)
+  for (const addr of node.addresses()) say(`  p2p       ${addr.includes('/p2p/') ? addr : `${addr}/p2p/${peerId}`}`)
+  if (dev) say('  add peers: start another node with --bootstrap <p2p address above> and the same genesis; a real network: `bftnode testnet init --help`')
+  const stop = async (signal: string): Promise<void> => {
+    log.info('stopping', { signal })
+    await apiServer.close()
+    await node.stop()
+    log.info('stopped')
+    process.exit(0)
+  }
+  process.once('SIGINT', () => { void stop('SIGINT') })
+  process.once('SIGTERM', () => { void stop('SIGTERM') })
+  await new Promise(() => {}) // run until a signal
+}
+
+/** A joining observer needs a key of its own (not a validator's): made on first use. */
+async function ensureNodeKey (config: NodeConfig): Promise<void> {
+  if (await exists(config.keyFile)) return
+  await mkdir(config.dataDir, { recursive: true })
+  await writeFile(config.keyFile, JSON.stringify(await sealKey('node', randomBytes(32), undefined), null, 2) + '\n', { mode: 0o600 })
+  say(`created an observer key in ${config.keyFile}`)
+}
+
+export const joinCommand: CliCommand<StartArgs> = {
+  command: 'join',
+  describe: 'start an observer node with no state: it downloads and verifies the latest certified checkpoint from peers, then follows the network',
+  examples: [
+    ['bftnode join --genesis net/genesis.json --bootstrap /ip4/127.0.0.1/tcp/7101/p2p/12D3... --data-dir ./observer', 'join a running network'],
+    ['bftnode join --genesis net/genesis.json --bootstrap <addr> --trusted-root 3fa1...', 'trust this checkpoint root rather than checking signatures']
+  ],
+  options: {
+    genesis: { type: 'string', demandOption: true, describe: 'genesis file of the network (its validators are who you trust)' },
+    bootstrap: { type: 'array', string: true, demandOption: true, describe: 'multiaddr(s) of peers to dial' },
+    'data-dir': { type: 'string', describe: `data dir (default ${join(BFTNODE_HOME, 'observer')})` },
+    key: { type: 'string', describe: 'node key file (default: <data-dir>/node-key.json, made if missing)' },
+    listen: { type: 'array', string: true, describe: 'libp2p listen multiaddrs (default /ip4/127.0.0.1/tcp/0: any free port)' },
+    mdns: { type: 'boolean', describe: 'find peers on the LAN (default on)' },
+    'api-host': { type: 'string', describe: 'address of the local API (default 127.0.0.1)' },
+    'api-port': { type: 'number', describe: 'port of the local API (default 7300)' },
+    'trusted-root': { type: 'string', describe: 'hex state root of a checkpoint to accept without checking its signatures' },
+    'checkpoint-retain': { type: 'number', describe: 'certified checkpoints of history kept behind the latest (default 2)' },
+    'log-level': { type: 'string', choices: ['debug', 'info', 'warn', 'error'], describe: 'default info' },
     'log-format': { type: 'string', choices: ['text', 'json'], describe: 'default text' }
   },
   handler: async (a) => {
-    const { config, dev } = await resolveConfig(a)
-    if (dev) await ensureDevNetwork(config, a)
-    const log = createLogger({ level: config.logLevel, format: config.logFormat })
-    const started = performance.now()
-    const genesis = await readGenesisFile(config.genesisFile)
-    let keyText: string
-    try { keyText = await readFile(config.keyFile, 'utf8') } catch { throw new UsageError(`cannot read the node key file ${config.keyFile}`) }
-    const keyFile = parseKeyFile(keyText)
-    const seed = await openKey(keyFile, keyFile.encrypted === undefined ? undefined : config.passphrase ?? await passphraseFor(a, 'the node key'))
-    const node = await BftNode.start(config, genesis, seed, log).catch(err => { throw portError(err, 'libp2p', config.listen.join(', ')) })
-    let apiServer
-    try {
-      apiServer = await startApi(node, config.apiHost, config.apiPort)
-    } catch (err) {
-      await node.stop()
-      throw portError(err, 'API', `${config.apiHost}:${config.apiPort}`)
-    }
-    const peerId = await peerIdForSeed(seed)
-    log.info('ready', { ms: Math.round(performance.now() - started), role: node.replica.isValidator ? 'validator' : 'observer', network: genesis.network })
-    say(`bftnode ready in ${Math.round(performance.now() - started)} ms: ${node.replica.isValidator ? 'validator' : 'observer'} of network "${genesis.network}" (${node.replica.validators.length} validator(s), quorum ${node.replica.quorum})`)
-    say(`  data dir  ${config.dataDir}`)
-    say(`  API       http://${config.apiHost}:${apiServer.port}`)
-    for (const addr of node.addresses()) say(`  p2p       ${addr.includes('/p2p/') ? addr : `${addr}/p2p/${peerId}`}`)
-    if (dev) say('  add peers: start another node with --bootstrap <p2p address above> and the same genesis; a real network: `bftnode testnet init --help`')
-    const stop = async (signal: string): Promise<void> => {
-      log.info('stopping', { signal })
-      await apiServer.close()
-      await node.stop()
-      log.info('stopped')
-      process.exit(0)
-    }
-    process.once('SIGINT', () => { void stop('SIGINT') })
-    process.once('SIGTERM', () => { void stop('SIGTERM') })
-    await new Promise(() => {}) // run until a signal
+    await runNode({ ...a, dataDir: a.dataDir ?? join(BFTNODE_HOME, 'observer'), listen: a.listen ?? ['/ip4/127.0.0.1/tcp/0'], apiPort: a.apiPort ?? 7300, join: true })
   }
 }
 

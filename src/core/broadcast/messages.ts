@@ -157,9 +157,12 @@ export function decodeMessage (bytes: Uint8Array): Message {
   }
 }
 
-/** What validators sign for a checkpoint: the state root at a cut of this height. */
-export function checkpointStatement (height: number, root: Hash): Uint8Array {
-  return encode(['checkpoint', height, root])
+/**
+ * What validators sign for a checkpoint: the state root at a cut of this height, and the cut as
+ * they checked it (base and delta), so a signature cannot be replayed onto a made-up cut.
+ */
+export function checkpointStatement (m: Pick<CheckpointMsg, 'height' | 'root' | 'base' | 'delta'>): Uint8Array {
+  return encode(['checkpoint', m.height, m.root, m.base, sha256(encode(m.delta.map(slotValue)))])
 }
 
 /** A checkpoint's identity, whatever signatures travel with it. */

@@ -16,12 +16,14 @@ export interface ValidatorSet {
   readonly quorum: number
 }
 
-export function signCheckpoint (signer: Signer, networkId: Hash, height: number, root: Hash): CheckpointSig {
-  return { signer: signer.publicKey, sig: signFor(signer, Domain.checkpoint, networkId, checkpointStatement(height, root)) }
+type Statement = Pick<CheckpointMsg, 'height' | 'root' | 'base' | 'delta'>
+
+export function signCheckpoint (signer: Signer, networkId: Hash, m: Statement): CheckpointSig {
+  return { signer: signer.publicKey, sig: signFor(signer, Domain.checkpoint, networkId, checkpointStatement(m)) }
 }
 
-export function verifyCheckpointSig (set: ValidatorSet, height: number, root: Hash, s: CheckpointSig): boolean {
-  return verifyFor(set.scheme, s.signer, Domain.checkpoint, set.networkId, checkpointStatement(height, root), s.sig)
+export function verifyCheckpointSig (set: ValidatorSet, m: Statement, s: CheckpointSig): boolean {
+  return verifyFor(set.scheme, s.signer, Domain.checkpoint, set.networkId, checkpointStatement(m), s.sig)
 }
 
 /** Why the signers are unacceptable (a non-validator, one counted twice), or undefined. */
@@ -42,7 +44,7 @@ export function checkCertified (set: ValidatorSet, m: CheckpointMsg): string | u
   if (who !== undefined) return who
   if (m.sigs.length < set.quorum) return `checkpoint has ${m.sigs.length} signatures, needs ${set.quorum}`
   for (const s of m.sigs) {
-    if (!verifyCheckpointSig(set, m.height, m.root, s)) return `checkpoint signature of ${toHex(s.signer).slice(0, 16)} does not verify`
+    if (!verifyCheckpointSig(set, m, s)) return `checkpoint signature of ${toHex(s.signer).slice(0, 16)} does not verify`
   }
   return undefined
 }

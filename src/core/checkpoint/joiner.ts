@@ -90,6 +90,18 @@ export class Joiner {
     return out
   }
 
+  /** A peer has no certified checkpoint to offer (a young network, or a node that just joined). */
+  onNone (peer: PeerId, now: number): JoinRequest[] {
+    if (this.asked.get(peer) === undefined || this.asked.get(peer) === -1) return []
+    this.asked.set(peer, -1)
+    return this.maybeChoose(now)
+  }
+
+  /** Every peer asked has answered or failed, and none offered a usable checkpoint. */
+  get exhausted (): boolean {
+    return this.chosen === undefined && this.offers.length === 0 && [...this.asked.values()].every(at => at === -1)
+  }
+
   /** A peer's latest certified checkpoint and its manifest. */
   onOffer (peer: PeerId, checkpointBytes: Uint8Array, manifestBytes: Uint8Array, now: number): JoinRequest[] {
     if (!this.asked.has(peer) || this.chosen !== undefined) return []
@@ -203,7 +215,8 @@ export class Joiner {
       else if (o.msg.height < best.msg.height) this.misbehaved.push({ peer: o.peer, reason: `served a stale checkpoint (height ${o.msg.height}; ${best.msg.height} is certified)` })
     }
     this.wanted = best.manifest.chunks.map((_, i) => i)
-    this.chunks.length = best.manifest.chunks.length
+    // dense, so every() and forEach() see the chunks still missing
+    this.chunks.push(...best.manifest.chunks.map(() => undefined))
     return this.assign(now)
   }
 

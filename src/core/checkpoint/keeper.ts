@@ -70,6 +70,8 @@ type Computed =
 
 interface Candidate {
   readonly id: string
+  /** Who signed it first, as far as this node saw. */
+  readonly proposer: string
   readonly msg: Omit<CheckpointMsg, 'sigs'>
   readonly sigs: Map<string, CheckpointSig>
   readonly from: Set<PeerId>
@@ -77,8 +79,8 @@ interface Candidate {
   computed?: Computed
 }
 
-/** Candidates kept at once: bounds what a flood of made-up cuts can cost. */
-const MAX_CANDIDATES = 64
+/** Open cuts kept per first signer: bounds what a flood of made-up cuts can cost. */
+const MAX_CANDIDATES_PER_PROPOSER = 4
 
 export class CheckpointKeeper {
   private base: Base
@@ -167,8 +169,12 @@ export class CheckpointKeeper {
     const id = checkpointId(m)
     let c = this.candidates.get(id)
     if (c === undefined) {
-      if (this.candidates.size >= MAX_CANDIDATES) return ['ignore', 'too many checkpoints under way']
-      c = { id, msg: { type: 'checkpoint', height: m.height, root: m.root, baseHeight: m.baseHeight, base: m.base, delta: m.delta }, sigs: new Map(), from: new Set(), seen: now }
+      // each proposer gets a few open cuts: one validator cannot crowd out the others'
+      const proposer = toHex(m.sigs[0]!.signer)
+      let open = 0
+      for (const other of this.candidates.values()) if (other.proposer === proposer) open++
+      if (open >= MAX_CANDIDATES_PER_PROPOSER) return ['ignore', 'too many checkpoints under way from this proposer']
+      c = { id, proposer, msg: { type: 'checkpoint', height: m.height, root: m.root, baseHeight: m.baseHeight, base: m.base, delta: m.delta }, sigs: new Map(), from: new Set(), seen: now }
     }
     let added = false
     for (const s of m.sigs) {
@@ -176,7 +182,7 @@ export class CheckpointKeeper {
       if (c.sigs.has(signer)) continue
       const key = id + signer
       if (!this.verified.has(key)) {
-        if (!verifyCheckpointSig(this.set, m.height, m.root, s)) return ['reject', `bad checkpoint signature from ${signer.slice(0, 16)}`]
+        if (!verifyCheckpointSig(this.set, m, s)) return ['reject', `bad checkpoint signature from ${signer.slice(0, 16)}`]
         this.verified.add(key)
       }
       c.sigs.set(signer, s)
@@ -220,7 +226,7 @@ export class CheckpointKeeper {
     const msg = { type: 'checkpoint' as const, height, baseHeight: this.base.height, base: this.base.root, delta }
     const computed = this.compute(msg)
     if (!computed.ok) return
-    const c: Candidate = { id: checkpointId({ ...msg, root: computed.snapshot.root }), msg: { ...msg, root: computed.snapshot.root }, sigs: new Map(), from: new Set(), seen: 0, computed }
+    const c: Candidate = { id: checkpointId({ ...msg, root: computed.snapshot.root }), proposer: toHex(this.signer.publicKey), msg: { ...msg, root: computed.snapshot.root }, sigs: new Map(), from: new Set(), seen: 0, computed }
     this.candidates.set(c.id, c)
     this.evaluate(c)
   }
@@ -242,7 +248,7 @@ export class CheckpointKeeper {
     if (this.signer !== undefined && !this.signed.has(c.msg.height)) {
       this.signed.set(c.msg.height, c.id)
       this.host.signed(c.msg.height, c.msg.root)
-      const mine = signCheckpoint(this.signer, this.set.networkId, c.msg.height, c.msg.root)
+      const mine = signCheckpoint(this.signer, this.set.networkId, c.msg)
       c.sigs.set(toHex(mine.signer), mine)
       this.host.broadcast(encodeMessage({ ...c.msg, sigs: sortedSigs(c.sigs) }))
     }
@@ -319,9 +325,9 @@ export class CheckpointKeeper {
     for (const c of this.candidates.values()) {
       if (c.sigs.size >= this.set.quorum && c.msg.height > this.base.height && (ahead === undefined || c.msg.height > ahead.msg.height)) ahead = c
     }
-    const progress = this.base.height + this.tail.length
-    if (ahead === undefined || progress !== this.progress) {
-      this.progress = progress
+    // live ops may still arrive for other accounts: only a new base counts as catching up
+    if (ahead === undefined || this.base.height !== this.progress) {
+      this.progress = this.base.height
       this.behindSince = ahead === undefined ? undefined : now
       return
     }

@@ -2,8 +2,8 @@
 // the state root that checkpoints sign. A joiner checks each chunk against the manifest as it
 // arrives, so any peer can serve any chunk and a bad one costs one retry, not the whole download.
 //
-// The state is a sequence of items in canonical order (accounts by id, then each contract followed
-// by its storage entries and queued calls); chunks are cut from it by size, deterministically, so
+// The state is a sequence of items in canonical order (accounts by id, each followed by its uncited
+// credits, then each contract followed by its storage entries and queued calls); chunks are cut from it by size, deterministically, so
 // every honest node derives byte-identical chunks and the same root from the same state.
 
 import { decode, encode, compareBytes } from '../codec/canonical.js'
@@ -53,7 +53,9 @@ const slotValue = (s: Slot): Value => [s.account, s.seq]
 
 function* items (state: LedgerState): Generator<Value> {
   for (const a of state.accounts) {
-    yield ['a', a.id, a.balance, a.nextSeq, a.credits.map(c => [c.source.account, c.source.seq, c.amount])]
+    yield ['a', a.id, a.balance, a.nextSeq]
+    // one item per credit: an account may hold any number, a chunk holds a bounded item
+    for (const c of a.credits) yield ['r', a.id, c.source.account, c.source.seq, c.amount]
   }
   for (const c of state.contracts) {
     yield ['c', c.address, c.code, c.sequencer, slotValue(c.deployedAt), c.lastTime]
@@ -130,7 +132,8 @@ const CHUNK_DECODE = { maxBytes: SNAPSHOT_LIMITS.maxChunkBytes, maxDepth: MAX_VA
  */
 export function readSnapshot (manifest: Manifest, chunks: readonly Uint8Array[]): LedgerState {
   if (chunks.length !== manifest.chunks.length) throw new MalformedError(`snapshot: ${chunks.length} chunks for a manifest of ${manifest.chunks.length}`)
-  const accounts: AccountEntry[] = []
+  for (let i = 0; i < chunks.length; i++) if (chunks[i] === undefined) throw new MalformedError(`snapshot: chunk ${i} is missing`)
+  const accounts: Array<AccountEntry & { credits: Credit[] }> = []
   const contracts: Array<ContractEntry & { storage: Array<readonly [string, ReturnType<typeof fromCodec>]>, queue: QueuedCall[] }> = []
   chunks.forEach((bytes, ci) => {
     if (!chunkMatches(manifest, ci, bytes)) throw new MalformedError(`snapshot: chunk ${ci} does not match the manifest`)
@@ -146,11 +149,16 @@ export function readSnapshot (manifest: Manifest, chunks: readonly Uint8Array[])
           const id = read.bytes(f[1], `${what}.id`, PUBLIC_KEY_BYTES)
           const prev = accounts[accounts.length - 1]
           if (prev !== undefined && compareBytes(prev.id, id) >= 0) throw new MalformedError(`${what}: accounts out of order`)
-          const credits: Credit[] = read.list(f[4], `${what}.credits`, 1 << 20).map((c, k) => {
-            const t = read.list(c, `${what}.credits[${k}]`, 3)
-            return { source: { account: read.bytes(t[0], `${what}.credit.account`, PUBLIC_KEY_BYTES), seq: read.uint(t[1], `${what}.credit.seq`) }, amount: read.bigint(t[2], `${what}.credit.amount`, 1n, MAX_AMOUNT) }
-          })
-          accounts.push({ id, balance: read.bigint(f[2], `${what}.balance`, 0n, MAX_AMOUNT), nextSeq: read.uint(f[3], `${what}.nextSeq`), credits })
+          accounts.push({ id, balance: read.bigint(f[2], `${what}.balance`, 0n, MAX_AMOUNT), nextSeq: read.uint(f[3], `${what}.nextSeq`), credits: [] })
+          break
+        }
+        case 'r': {
+          const owner = accounts[accounts.length - 1]
+          if (contracts.length > 0 || owner === undefined || compareBytes(owner.id, read.bytes(f[1], `${what}.account`, PUBLIC_KEY_BYTES)) !== 0) throw new MalformedError(`${what}: credit outside its account`)
+          const credit = { source: { account: read.bytes(f[2], `${what}.source`, PUBLIC_KEY_BYTES), seq: read.uint(f[3], `${what}.seq`) }, amount: read.bigint(f[4], `${what}.amount`, 1n, MAX_AMOUNT) }
+          const last = owner.credits[owner.credits.length - 1]
+          if (last !== undefined && (compareBytes(last.source.account, credit.source.account) || last.source.seq - credit.source.seq) >= 0) throw new MalformedError(`${what}: credits out of order`)
+          owner.credits.push(credit)
           break
         }
         case 'c': {
