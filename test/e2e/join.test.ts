@@ -1,0 +1,193 @@
+// End to end: four validator processes carry a few thousand transfers and a contract's calls,
+// certify checkpoints and prune behind them; a fresh `bftnode join` with only the genesis file and
+// bootstrap addresses downloads and verifies the latest checkpoint while two lying peers (real
+// libp2p hosts) serve it a forged checkpoint and a manifest that is not the signed one. It names
+// both, reaches the validators' state root, follows new transfers live, and a wallet submitting
+// through it gets its transfer delivered.
+
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFile, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ApiClient } from '../../src/client/api-client.js'
+import { openKey, parseKeyFile } from '../../src/client/keyfile.js'
+import { fromHex, toHex } from '../../src/core/crypto/hash.js'
+import { signerFrom } from '../../src/core/crypto/signing.js'
+import type { Signer } from '../../src/core/crypto/signing.js'
+import { signOp } from '../../src/core/ledger/op.js'
+import { decodeMessage, encodeMessage } from '../../src/core/broadcast/messages.js'
+import { decodeSyncResponse, encodeSyncRequest, encodeSyncResponse } from '../../src/core/checkpoint/sync-messages.js'
+import { P2PNetwork } from '../../src/net/network.js'
+import { silentLogger } from '../../src/node/log.js'
+import { nobleScheme } from '../../src/core/crypto/noble.js'
+import { freePort, waitFor } from '../support/ports.js'
+import { seedOf } from '../support/localnet.js'
+
+const BIN = fileURLToPath(new URL('../../../bin/bftnode.js', import.meta.url))
+const TOKEN = fileURLToPath(new URL('../../../contracts/token.lisp', import.meta.url))
+const INTERVAL = 250
+
+/** Waits for `get` to return something, and returns it. */
+async function until<T> (what: string, ms: number, get: () => Promise<T | undefined>): Promise<T> {
+  let value: T | undefined
+  await waitFor(what, ms, async () => { value = await get(); return value !== undefined })
+  return value!
+}
+
+describe('a new node joins a running network from a certified checkpoint', () => {
+  let dir: string
+  let env: NodeJS.ProcessEnv
+  const procs: ChildProcess[] = []
+  const liars: P2PNetwork[] = []
+  const apis: ApiClient[] = []
+  let observer: ApiClient
+  let observerLog = ''
+  let treasury: Signer
+  let networkIdHex: string
+  let seq = 1
+
+  const cli = async (...args: string[]): Promise<{ code: number, out: string, err: string }> => await new Promise(resolve => {
+    execFile(process.execPath, [BIN, ...args], { env, cwd: dir, timeout: 60_000 }, (err, out, errOut) => {
+      resolve({ code: err === null ? 0 : (typeof err.code === 'number' ? err.code : 1), out, err: errOut })
+    })
+  })
+
+  /** Signs `n` transfers from the treasury and submits them through validator `via`, in windows. */
+  const transfers = async (n: number, via: ApiClient): Promise<void> => {
+    const to = signerFrom(nobleScheme, seedOf('e2e-user', 0)).publicKey
+    for (let done = 0; done < n;) {
+      const slice = Math.min(200, n - done)
+      const ops = Array.from({ length: slice }, () => signOp(treasury, fromHex(networkIdHex), { account: treasury.publicKey, seq: seq++, deps: [], body: { kind: 'transfer', to, amount: 1n } }))
+      const results = await via.submit(ops.map(o => toHex(o.bytes)))
+      assert.ok(results.every(r => r.status !== 'rejected'), JSON.stringify(results.find(r => r.status === 'rejected')))
+      done += slice
+      await waitFor('the window to be delivered', 60_000, async () => (await via.account(toHex(treasury.publicKey))).nextSeq >= seq)
+    }
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bftnode-join-'))
+    env = { ...process.env, BFTNODE_HOME: join(dir, 'home') }
+    const ports = await Promise.all(Array.from({ length: 4 }, async () => await freePort()))
+    const apiPorts = await Promise.all(Array.from({ length: 5 }, async () => await freePort()))
+    // validator ports need not be consecutive: write the configs' listen and bootstrap ourselves
+    const init = await cli('testnet', 'init', '--validators', '4', '--dir', join(dir, 'net'), '--base-port', String(ports[0]), '--api-port', String(apiPorts[0]))
+    assert.equal(init.code, 0, init.err)
+    const configs = await Promise.all([1, 2, 3, 4].map(async i => JSON.parse(await readFile(join(dir, 'net', `node${i}`, 'config.json'), 'utf8')) as Record<string, unknown>))
+    const idOf = (c: Record<string, unknown>, i: number): string => {
+      // each config bootstraps from the others: node i's peer id appears in node (i+1)'s list
+      const other = configs[(i + 1) % 4]!.bootstrap as string[]
+      return other.find(a => a.includes(`/tcp/${ports[0]! + i}/`))!.split('/p2p/')[1]!
+    }
+    const ids = configs.map(idOf)
+    for (let i = 0; i < 4; i++) {
+      const c = configs[i]!
+      c.listen = [`/ip4/127.0.0.1/tcp/${ports[i]}`]
+      c.bootstrap = [0, 1, 2, 3].filter(j => j !== i).map(j => `/ip4/127.0.0.1/tcp/${ports[j]}/p2p/${ids[j]}`)
+      c.apiPort = apiPorts[i]
+      c.mdns = false
+      c.checkpointInterval = INTERVAL
+      c.checkpointRetain = 1
+      await writeFile(join(dir, 'net', `node${i + 1}`, 'config.json'), JSON.stringify(c, null, 2))
+      const p = spawn(process.execPath, [BIN, 'start', '--config', join(dir, 'net', `node${i + 1}`, 'config.json'), '--log-level', 'warn'], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+      p.stderr?.on('data', (b: Buffer) => { if (process.env.E2E_LOGS !== undefined) process.stderr.write(`[node${i + 1}] ${b.toString()}`) })
+      procs.push(p)
+      apis.push(new ApiClient(`http://127.0.0.1:${apiPorts[i]}`))
+    }
+    observer = new ApiClient(`http://127.0.0.1:${apiPorts[4]}`)
+    env.BFTNODE_API = `http://127.0.0.1:${apiPorts[0]}`
+    const keyText = await readFile(join(dir, 'home', 'wallet', 'treasury.key.json'), 'utf8')
+    treasury = signerFrom(nobleScheme, await openKey(parseKeyFile(keyText), undefined))
+    networkIdHex = String((await until('the validators to connect', 60_000, async () => {
+      const st = await Promise.all(apis.map(async a => await a.status()))
+      return st.every(s => Number(s.validatorsConnected) >= 2) ? st[0] : undefined
+    })).networkId)
+  })
+
+  after(async () => {
+    for (const p of procs) p.kill('SIGKILL')
+    await Promise.all(liars.map(async l => await l.stop().catch(() => {})))
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  test('validators carry thousands of transfers and contract calls, certify checkpoints and prune', async () => {
+    await transfers(1500, apis[0]!)
+    const me = toHex(treasury.publicKey)
+    const d = await cli('deploy', TOKEN, '--from', 'treasury', '--args', JSON.stringify([`0x${me}`, 1_000_000]))
+    assert.equal(d.code, 0, d.out + d.err)
+    seq++
+    const address = d.out.match(/contract ([0-9a-f]{64})/)![1]!
+    for (let i = 0; i < 3; i++) {
+      const c = await cli('call', address, 'transfer', '--from', 'treasury', '--args', JSON.stringify([`0x${toHex(signerFrom(nobleScheme, seedOf('e2e-user', 1)).publicKey)}`, 10]))
+      assert.equal(c.code, 0, c.out + c.err)
+      seq++
+    }
+    await transfers(1000, apis[1]!)
+    const st = await until('every validator to certify a checkpoint past 2000 ops', 60_000, async () => {
+      const all = await Promise.all(apis.map(async a => await a.status()))
+      return all.every(s => Number(s.checkpoint) >= 2000) ? all : undefined
+    })
+    for (const s of st) assert.ok(Number(s.certificates) < 1500, `pruned: ${String(s.certificates)} certificates kept after 2500 ops`)
+  })
+
+  test('bftnode join reaches the validators\' root despite two lying peers, names them, follows live, and relays a wallet\'s transfer', async () => {
+    const v1 = JSON.parse(await readFile(join(dir, 'net', 'node1', 'config.json'), 'utf8')) as { listen: string[] }
+    const v2 = JSON.parse(await readFile(join(dir, 'net', 'node2', 'config.json'), 'utf8')) as { bootstrap: string[] }
+    const bootstrap = v2.bootstrap.find(a => a.startsWith(v1.listen[0]!))!
+    // two liars on the same network: one forges the checkpoint's signatures, one serves a manifest of its own
+    for (const [k, mode] of (['forged', 'manifest'] as const).entries()) {
+      const liar: P2PNetwork = await P2PNetwork.start({
+        seed: seedOf('liar', k), networkId: networkIdHex, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false, maxConnections: 16, inboundRate: 1000, log: silentLogger
+      }, {
+        direct: () => 'ignore',
+        gossip: () => 'ignore',
+        sync: async () => {
+          const real = decodeSyncResponse(await liar.request(validator, encodeSyncRequest({ type: 'latest' })))
+          if (real.type !== 'offer') return encodeSyncResponse({ type: 'none', reason: 'nothing yet' })
+          const cp = decodeMessage(real.checkpoint)
+          if (cp.type !== 'checkpoint') return undefined
+          if (mode === 'forged') return encodeSyncResponse({ type: 'offer', checkpoint: encodeMessage({ ...cp, sigs: cp.sigs.map(s => ({ ...s, sig: s.sig.map((b, i) => i === 5 ? b ^ 0xff : b) })) }), manifest: real.manifest })
+          const manifest = real.manifest.slice()
+          manifest[manifest.length - 1]! ^= 1
+          return encodeSyncResponse({ type: 'offer', checkpoint: real.checkpoint, manifest })
+        }
+      })
+      const validator = await liar.dial(bootstrap)
+      liars.push(liar)
+    }
+    const addrs = liars.map(l => l.addresses()[0]! + '/p2p/' + l.peerId)
+    const p = spawn(process.execPath, [BIN, 'join', '--genesis', join(dir, 'net', 'genesis.json'), '--bootstrap', bootstrap, ...addrs, '--data-dir', join(dir, 'observer'), '--api-port', String(new URL(observer.base).port), '--no-mdns', '--log-format', 'json'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    procs.push(p)
+    p.stderr?.on('data', (b: Buffer) => { observerLog += b.toString(); if (process.env.E2E_LOGS !== undefined) process.stderr.write(`[observer] ${b.toString()}`) })
+    p.stdout?.on('data', (b: Buffer) => { observerLog += b.toString() })
+    const joined = await until('the observer to reach the validators\' root', 90_000, async () => {
+      const [o, v] = await Promise.all([observer.status(), apis[0]!.status()])
+      return o.stateHash === v.stateHash ? o : undefined
+    })
+    assert.equal(joined.validator, false)
+    assert.ok(Number(joined.checkpoint) >= 2000, 'it started from a checkpoint, not from genesis')
+    assert.match(observerLog, /joined: snapshot verified and rebuilt/)
+    const misbehaved = observerLog.split('\n').filter(l => l.includes('peer misbehaved'))
+    for (const liar of liars) {
+      const key = toHex(signerFrom(nobleScheme, seedOf('liar', liars.indexOf(liar))).publicKey).slice(0, 16)
+      assert.ok(misbehaved.some(l => l.includes(key)), `liar ${key} named in:\n${misbehaved.join('\n')}`)
+    }
+    assert.ok(misbehaved.some(l => /forged checkpoint/.test(l)))
+    assert.ok(misbehaved.some(l => /manifest that does not hash/.test(l)))
+    // live: new transfers through a validator reach the observer
+    await transfers(50, apis[2]!)
+    await waitFor('the observer to follow live', 60_000, async () => (await observer.status()).stateHash === (await apis[2]!.status()).stateHash)
+    // a wallet submits through the observer
+    const t = await cli('transfer', '--from', 'treasury', '--to', toHex(signerFrom(nobleScheme, seedOf('e2e-user', 2)).publicKey), '--amount', '7', '--api', observer.base)
+    assert.equal(t.code, 0, t.out + t.err)
+    assert.match(t.out, /delivered: applied/)
+    await waitFor('the validators to agree with the observer', 30_000, async () => {
+      const all = await Promise.all([observer, ...apis].map(async a => (await a.status()).stateHash))
+      return new Set(all).size === 1
+    })
+  })
+})
