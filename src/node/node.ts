@@ -151,7 +151,7 @@ export class BftNode {
     await this.install(got.cp)
   }
 
-  /** Keeps a checkpoint on disk (and prunes behind it) then restarts the replica from it. */
+  /** Keeps a checkpoint on disk, then restarts the replica from it (and what the disk holds after it). */
   private async install (cp: CertifiedCheckpoint): Promise<void> {
     await this.chain
     await this.storeCheckpoint(cp)
