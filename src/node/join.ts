@@ -94,8 +94,8 @@ export async function joinNetwork (run: JoinRun): Promise<{ cp: CertifiedCheckpo
     }
     if (joiner.failure !== undefined) throw new JoinError(`join failed: ${joiner.failure}`)
     const p = joiner.progress()
+    carry(joiner.addPeers(peers(), now))
     if (p.phase === 'offers') {
-      carry(joiner.addPeers(peers(), now))
       // every peer answered and none has a checkpoint to offer: nothing to download
       if (inFlight === 0 && joiner.exhausted) {
         log.info('no peer offers a certified checkpoint: starting from genesis', { misbehaved: joiner.misbehaved.length })

@@ -78,9 +78,9 @@ export class Joiner {
     this.opts = { ...DEFAULT_JOIN, ...opts }
   }
 
-  /** Peers to ask: new ones get a 'latest' request while offers are still being gathered. */
+  /** Peers to ask: new ones get a 'latest' request (late ones may become sources or be named). */
   addPeers (peers: readonly PeerId[], now: number): JoinRequest[] {
-    if (this.chosen !== undefined) return []
+    if (this.outcome !== undefined || this.failed !== undefined) return []
     const out: JoinRequest[] = []
     for (const peer of peers) {
       if (this.asked.has(peer)) continue
@@ -104,7 +104,7 @@ export class Joiner {
 
   /** A peer's latest certified checkpoint and its manifest. */
   onOffer (peer: PeerId, checkpointBytes: Uint8Array, manifestBytes: Uint8Array, now: number): JoinRequest[] {
-    if (!this.asked.has(peer) || this.chosen !== undefined) return []
+    if (!this.asked.has(peer) || this.asked.get(peer) === -1) return []
     this.asked.set(peer, -1) // answered
     let msg
     try {
@@ -126,6 +126,16 @@ export class Joiner {
       return this.blame(peer, `served a malformed manifest: ${(err as Error).message}`, now)
     }
     if (manifest.height !== msg.height) return this.blame(peer, 'served a manifest whose height differs from the checkpoint', now)
+    const chosen = this.chosen
+    if (chosen !== undefined) {
+      // a late offer: another source for the chosen snapshot, or a stale one to name
+      if (bytesEqual(msg.root, chosen.msg.root)) {
+        this.sources.add(peer)
+        return this.assign(now)
+      }
+      if (msg.height < chosen.msg.height) this.misbehaved.push({ peer, reason: `served a stale checkpoint (height ${msg.height}; ${chosen.msg.height} is certified)` })
+      return []
+    }
     this.offers.push({ peer, msg, bytes: checkpointBytes, manifest, manifestBytes })
     this.firstOfferAt ??= now
     return this.maybeChoose(now)
@@ -167,9 +177,8 @@ export class Joiner {
   /** Time passes: requests out too long fail; offers stop being awaited. */
   tick (now: number): { requests: JoinRequest[], expired: JoinRequest[] } {
     const expired: JoinRequest[] = []
-    if (this.chosen === undefined) {
-      for (const [peer, at] of this.asked) if (at >= 0 && now - at >= this.opts.requestTimeout) expired.push({ peer, kind: 'latest' })
-    } else {
+    for (const [peer, at] of this.asked) if (at >= 0 && now - at >= this.opts.requestTimeout) expired.push({ peer, kind: 'latest' })
+    if (this.chosen !== undefined) {
       for (const f of this.inFlight.values()) if (now - f.since >= this.opts.requestTimeout) expired.push({ peer: f.peer, kind: 'chunk', root: this.chosen.msg.root, index: f.index })
     }
     const requests: JoinRequest[] = []
