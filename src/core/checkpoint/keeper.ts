@@ -79,6 +79,9 @@ interface Candidate {
   computed?: Computed
 }
 
+/** Intervals of ops held in the tail without a certified checkpoint before it is let go. */
+const MAX_TAIL_INTERVALS = 64
+
 /** Open cuts kept per first signer: bounds what a flood of made-up cuts can cost. */
 const MAX_CANDIDATES_PER_PROPOSER = 4
 
@@ -97,6 +100,8 @@ export class CheckpointKeeper {
   /** Per account, the last seq whose history was pruned. */
   private readonly prunedTo = new Map<string, number>()
   private prunedHeight = 0
+  /** The tail grew past its bound and was dropped: cuts can no longer be computed here. */
+  private tailLost = false
   private behindSince: number | undefined
   private progress = -1
 
@@ -136,6 +141,7 @@ export class CheckpointKeeper {
   install (cp: CertifiedCheckpoint, ledger: Ledger): void {
     this.base = { height: cp.msg.height, root: cp.msg.root, ledger, cert: cp }
     this.tail = []
+    this.tailLost = false
     this.history = [cp]
     this.prunedHeight = cp.msg.height
     this.candidates.clear()
@@ -151,7 +157,14 @@ export class CheckpointKeeper {
   }
 
   delivered (op: SignedOp): void {
+    if (this.tailLost) return
     this.tail.push(op)
+    // no checkpoint for this long (none in the network, or we cannot reach them): stop holding
+    // the tail; this node can no longer compute cuts, and catches up by snapshot if others do
+    if (this.tail.length > MAX_TAIL_INTERVALS * Math.max(this.opts.interval, DEFAULT_CHECKPOINTS.interval)) {
+      this.tail = []
+      this.tailLost = true
+    }
   }
 
   tick (now: number): void {
@@ -204,7 +217,7 @@ export class CheckpointKeeper {
 
   /** Proposes a cut when it is this validator's turn (or the turn's proposer stayed silent). */
   private propose (): void {
-    if (this.signer === undefined || this.opts.interval <= 0) return
+    if (this.signer === undefined || this.opts.interval <= 0 || this.tailLost) return
     const phase = Math.floor(this.tail.length / this.opts.interval)
     if (phase < 1) return
     const turn = (this.base.root[0]! + phase - 1) % this.validators.length
@@ -233,6 +246,7 @@ export class CheckpointKeeper {
 
   /** Computes a candidate rooted on our base once its ops are here; signs it; certifies it. */
   private evaluate (c: Candidate): void {
+    if (this.tailLost) return
     if (!bytesEqual(c.msg.base, this.base.root) || c.msg.baseHeight !== this.base.height) return
     if (c.computed === undefined) {
       if (!this.hasDelivered(c.msg.delta)) return
