@@ -190,6 +190,19 @@ describe('a new node joins a running network from a certified checkpoint', () =>
     })
   })
 
+  test('with nothing but the genesis file and one bootstrap address, a second observer joins too', async () => {
+    const v2 = JSON.parse(await readFile(join(dir, 'net', 'node2', 'config.json'), 'utf8')) as { bootstrap: string[] }
+    const api = new ApiClient(`http://127.0.0.1:${await freePort()}`)
+    const p = spawn(process.execPath, [BIN, 'join', '--genesis', join(dir, 'net', 'genesis.json'), '--bootstrap', v2.bootstrap[0]!, '--data-dir', join(dir, 'observer2'), '--api-port', new URL(api.base).port, '--no-mdns', '--log-level', 'warn'], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+    procs.push(p)
+    const st = await until('the second observer to reach the validators\' root', 60_000, async () => {
+      const [o, v] = await Promise.all([api.status(), apis[0]!.status()])
+      return o.stateHash === v.stateHash ? o : undefined
+    })
+    assert.equal(st.validator, false)
+    assert.ok(Number(st.checkpoint) >= 2000)
+  })
+
   test('a validator offline for longer than the kept history catches up from a snapshot the same way', async () => {
     const before = await apis[0]!.status()
     const p = spawn(process.execPath, [BIN, 'start', '--config', join(dir, 'net', 'node4', 'config.json'), '--log-level', 'info', '--log-format', 'json'], { env, stdio: ['ignore', 'ignore', 'pipe'] })
