@@ -28,7 +28,12 @@ export interface JoinRun {
   readonly connectTimeout?: number
   /** Peers to ask first (e.g. those that reported checkpoints we cannot reach). */
   readonly prefer?: readonly string[]
+  /** Peers worth waiting for (e.g. the bootstrap list): ask several, never trust the first alone. */
+  readonly expectPeers?: number
 }
+
+/** How long to wait for more peers once one is connected, before asking. */
+const GATHER_MS = 3000
 
 const TICK_MS = 250
 const PROGRESS_MS = 2000
@@ -44,6 +49,8 @@ export async function joinNetwork (run: JoinRun): Promise<{ cp: CertifiedCheckpo
     if (Date.now() - started > (run.connectTimeout ?? 30_000)) throw new JoinError('no peer reachable: check --bootstrap and that the network is up')
     await sleep(100)
   }
+  const gatherUntil = Date.now() + GATHER_MS
+  while (net.connectedPeers().length < Math.min(run.expectPeers ?? 1, run.options?.offersWanted ?? 3) && Date.now() < gatherUntil) await sleep(100)
   const joiner = new Joiner(run.genesis, run.set, run.options)
   let inFlight = 0
   let lastProgress = 0

@@ -146,7 +146,7 @@ export class BftNode {
 
   /** Downloads the latest certified checkpoint from peers, stores it and starts the replica from it. */
   private async join (prefer: readonly string[] = []): Promise<void> {
-    const got = await joinNetwork({ genesis: this.genesis, set: this.validatorSet, net: this.net!, log: this.log, prefer, ...(this.config.trustedRoot === undefined ? {} : { options: { trustedRoot: fromHex(this.config.trustedRoot) } }) })
+    const got = await joinNetwork({ genesis: this.genesis, set: this.validatorSet, net: this.net!, log: this.log, prefer, expectPeers: this.config.bootstrap.length, ...(this.config.trustedRoot === undefined ? {} : { options: { trustedRoot: fromHex(this.config.trustedRoot) } }) })
     if (got === undefined) return
     await this.install(got.cp)
   }
