@@ -8,11 +8,12 @@
 // A transfer leaves an uncited credit in the receiver's state until the receiver cites it in the
 // deps of a later op. By default every op cites one credit, so the state keeps its size and only
 // history grows: what pruning is for. With --keep-credits no op cites any, the state grows by one
-// credit per op, and every checkpoint copies and hashes all of it (slower and slower, see below).
+// credit per op, and every checkpoint copies and hashes all of it (slower and slower).
 //
 // Run: npm run build && node dist/bench/prune.js [--ops N] [--only on|off] [--keep-credits]
+//      [--log info] (the node's log on stderr; info shows each checkpoint's pruning and its ms)
 // (the child, started by the parent: node --expose-gc dist/bench/prune.js --child --interval N
-//  --retain R --ops M --dir D [--keep-credits], prints one JSON line per sample and one result)
+//  --retain R --ops M --dir D [--keep-credits] [--log L], prints one JSON line per sample and one result)
 
 import '../src/net/polyfill.js'
 import { spawn } from 'node:child_process'
@@ -30,6 +31,7 @@ import { sodiumScheme } from '../src/native/sodium.js'
 import { BftNode } from '../src/node/node.js'
 import { defaultConfig } from '../src/node/config.js'
 import { createLogger } from '../src/node/log.js'
+import type { LogLevel } from '../src/node/log.js'
 
 const ACCOUNTS = 1000
 const BALANCE = 10n ** 12n
@@ -110,6 +112,12 @@ async function dirSize (dir: string, into: DirSize = { total: 0, log: 0, table: 
   return into
 }
 
+function logLevel (): LogLevel {
+  const level = arg('log') ?? 'warn'
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new Error('--log takes debug, info, warn or error')
+  return level as LogLevel
+}
+
 const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 
 function seed (tag: number, i: number): Uint8Array {
@@ -140,7 +148,7 @@ async function child (): Promise<void> {
     balances: accounts.map(a => ({ account: a.publicKey, amount: BALANCE }))
   })
   const config = { ...defaultConfig(dir), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false, checkpointInterval: interval, checkpointRetain: retain }
-  const log = createLogger({ level: 'warn', format: 'text', prefix: `[interval ${interval}] `, write: line => process.stderr.write(line + '\n') })
+  const log = createLogger({ level: logLevel(), format: 'text', prefix: `[interval ${interval}] `, write: line => process.stderr.write(line + '\n') })
   const node = await BftNode.start(config, genesis, nodeSeed, log)
   await sleep(1000)
   gc?.()
@@ -279,11 +287,14 @@ async function child (): Promise<void> {
 
 interface Run { name: string, interval: number, retain: number }
 
-async function runChild (run: Run, ops: number, keepCredits: boolean): Promise<{ samples: Figures[], result: Result }> {
+/** A run's samples, and its result or why there is none (a child that ran out of memory still has its samples). */
+interface Done { run: Run, samples: Figures[], result?: Result, failure?: string }
+
+async function runChild (run: Run, ops: number, keepCredits: boolean): Promise<Done> {
   const dir = await mkdtemp(join(tmpdir(), `bftnode-prune-${run.name}-`))
   const self = fileURLToPath(import.meta.url)
   try {
-    const proc = spawn(process.execPath, ['--expose-gc', self, '--child', '--interval', String(run.interval), '--retain', String(run.retain), '--ops', String(ops), '--dir', dir, ...(keepCredits ? ['--keep-credits'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const proc = spawn(process.execPath, ['--expose-gc', self, '--child', '--interval', String(run.interval), '--retain', String(run.retain), '--ops', String(ops), '--dir', dir, ...(keepCredits ? ['--keep-credits'] : []), '--log', logLevel()], { stdio: ['ignore', 'pipe', 'inherit'] })
     const samples: Figures[] = []
     let result: Result | undefined
     const lines = createInterface({ input: proc.stdout })
@@ -292,11 +303,14 @@ async function runChild (run: Run, ops: number, keepCredits: boolean): Promise<{
       if (f.at === 'sample') {
         samples.push(f)
         process.stderr.write(`[${run.name}] at ${f.delivered} ops: disk ${f.diskMB.toFixed(1)} MB, rss ${f.rssMB.toFixed(0)} MB, heap ${f.heapUsedMB.toFixed(0)} MB\n`)
-      } else result = f as Result
+      } else {
+        result = f as Result
+        process.stderr.write(`[${run.name}] done: ${line}\n`)
+      }
     })
-    const code = await new Promise<number | null>(resolve => proc.on('exit', resolve))
-    if (code !== 0 || result === undefined) throw new Error(`the ${run.name} run failed (exit ${String(code)})`)
-    return { samples, result }
+    const [code, signal] = await new Promise<[number | null, string | null]>(resolve => proc.on('exit', (c, sig) => resolve([c, sig])))
+    if (code !== 0 || result === undefined) return { run, samples, failure: `the child failed (${signal ?? `exit ${String(code)}`}) before ${ops} ops were delivered` }
+    return { run, samples, result }
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
@@ -311,29 +325,32 @@ async function parent (): Promise<void> {
     { name: 'off', interval: 0, retain: 2 }
   ].filter(r => only === undefined || r.name === only)
   if (runs.length === 0) throw new Error('--only takes on or off')
-  const done: Array<{ run: Run, samples: Figures[], result: Result }> = []
+  const done: Done[] = []
   for (const run of runs) {
     process.stderr.write(`[${run.name}] checkpointInterval ${run.interval}, checkpointRetain ${run.retain}: ${ops} ops...\n`)
-    done.push({ run, ...await runChild(run, ops, keepCredits) })
+    done.push(await runChild(run, ops, keepCredits))
   }
 
   const credits = keepCredits ? 'citing no credits (every transfer leaves one more uncited credit in the state)' : `each citing the credit it received ${CLAIM_LAG} rounds back (the state stays the same size)`
   console.log(`\n${ops} transfers from ${ACCOUNTS} accounts, ${credits}, to one validator (quorum 1), submitted ${SLICE} at a time with at most ${MAX_OUTSTANDING} outstanding; figures after a full GC\n`)
   console.log('| pruning | delivered | data dir MB | of it: logs / tables MB | RSS MB | heap used MB | external MB | checkpoint | certificates | writes trail by (ops) | s |')
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
-  for (const { run, samples, result } of done) {
+  for (const { run, samples, result, failure } of done) {
     const label = `${run.name} (interval ${run.interval}${run.interval > 0 ? `, retain ${run.retain}` : ''})`
-    for (const f of [...samples, result]) {
+    for (const f of result === undefined ? samples : [...samples, result]) {
       console.log(`| ${label} | ${f.delivered} | ${f.diskMB.toFixed(1)} | ${f.logMB.toFixed(1)} / ${f.tableMB.toFixed(1)} | ${f.rssMB.toFixed(0)} | ${f.heapUsedMB.toFixed(0)} | ${f.externalMB.toFixed(0)} | ${f.checkpoint} | ${f.certificates} | ${f.backlog} | ${f.seconds.toFixed(0)} |`)
     }
+    if (failure !== undefined) console.log(`| ${label} | ${failure} | | | | | | | | | |`)
   }
   console.log('')
   console.log('| pruning | ops/s (signing included) | signing s | node trailed replica at the end (s) | idle RSS MB | data dir MB after close | rejected |')
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |')
   for (const { run, result } of done) {
+    if (result === undefined) continue
     console.log(`| ${run.name} | ${result.opsPerSecond.toFixed(0)} | ${result.signSeconds.toFixed(1)} | ${result.trailSeconds.toFixed(1)} | ${result.idleRssMB.toFixed(0)} | ${result.diskAfterCloseMB.toFixed(1)} | ${JSON.stringify(result.rejected)} |`)
   }
-  console.log(JSON.stringify(done.map(d => ({ name: d.run.name, samples: d.samples, result: d.result }))))
+  console.log(JSON.stringify(done.map(d => ({ name: d.run.name, samples: d.samples, result: d.result, failure: d.failure }))))
+  if (done.some(d => d.failure !== undefined)) process.exitCode = 1
 }
 
 if (process.argv.includes('--child')) {
