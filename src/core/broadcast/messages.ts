@@ -10,6 +10,7 @@ import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../crypto/signing.js'
 import { MalformedError } from '../errors.js'
 import { OP_LIMITS } from '../ledger/op.js'
 import type { Slot } from '../ledger/op.js'
+import { readSlot, slotValue } from '../ledger/slot.js'
 
 export const MESSAGE_LIMITS = {
   maxMessageBytes: 4 * 1024 * 1024,
@@ -58,7 +59,6 @@ export interface CheckpointMsg {
 
 export type Message = Propose | VoteMsg | Nack | Certified | Fetch | Frontier | CheckpointMsg
 
-const slotValue = (s: Slot): Value => [s.account, s.seq]
 
 export function encodeMessage (m: Message): Uint8Array {
   switch (m.type) {
@@ -76,12 +76,6 @@ function readOps (v: Value | undefined, what: string): Uint8Array[] {
   const ops = read.list(v, what, MESSAGE_LIMITS.maxBatchOps).map((o, i) => read.bytes(o, `${what}[${i}]`, undefined, OP_LIMITS.maxOpBytes))
   if (ops.length === 0) throw new MalformedError(`${what}: empty batch`)
   return ops
-}
-
-function readSlot (v: Value, what: string): Slot {
-  const pair = read.list(v, what, 2)
-  if (pair.length !== 2) throw new MalformedError(`${what}: expected [account, seq]`)
-  return { account: read.bytes(pair[0], `${what}.account`, PUBLIC_KEY_BYTES), seq: read.uint(pair[1], `${what}.seq`) }
 }
 
 /** Decodes untrusted bytes into a message; throws MalformedError. Ops inside are decoded later. */

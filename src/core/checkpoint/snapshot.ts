@@ -16,7 +16,7 @@ import { MalformedError } from '../errors.js'
 import { MAX_AMOUNT } from '../ledger/body.js'
 import type { AccountEntry, ContractEntry, Credit, LedgerState } from '../ledger/ledger.js'
 import type { QueuedCall } from '../ledger/contracts.js'
-import type { Slot } from '../ledger/op.js'
+import { readSlot, slotValue } from '../ledger/slot.js'
 import { MAX_VALUE_DEPTH, fromCodec, keyFromTag, keyTag, toCodec } from '../vm/values.js'
 import { ContractError } from '../vm/errors.js'
 
@@ -48,8 +48,6 @@ export interface Snapshot {
 
 // ---------------------------------------------------------------------------------------------
 // Building
-
-const slotValue = (s: Slot): Value => [s.account, s.seq]
 
 function* items (state: LedgerState): Generator<Value> {
   for (const a of state.accounts) {
@@ -207,10 +205,4 @@ export function readSnapshot (manifest: Manifest, chunks: readonly Uint8Array[])
     })
   })
   return { supply: manifest.supply, accounts, contracts }
-}
-
-function readSlot (v: Value | undefined, what: string): Slot {
-  const pair = read.list(v, what, 2)
-  if (pair.length !== 2) throw new MalformedError(`${what}: expected [account, seq]`)
-  return { account: read.bytes(pair[0], `${what}.account`, PUBLIC_KEY_BYTES), seq: read.uint(pair[1], `${what}.seq`) }
 }

@@ -7,6 +7,7 @@ import * as read from '../codec/read.js'
 import { PUBLIC_KEY_BYTES } from '../crypto/signing.js'
 import { MalformedError } from '../errors.js'
 import { GAS_LIMITS } from '../vm/gas.js'
+import { readSlot } from './slot.js'
 import { READER_LIMITS } from '../vm/reader.js'
 
 export interface TransferBody { readonly kind: 'transfer', readonly to: Uint8Array, readonly amount: bigint }
@@ -81,11 +82,7 @@ export function decodeBody (v: Value | undefined): OpBody {
     }
     case 'execute': {
       const m = read.map(v, kind, ['kind', 'calls', 'time'])
-      const calls = read.list(m.calls, 'execute.calls', BODY_LIMITS.maxCallsPerExecute).map((c, i) => {
-        const pair = read.list(c, `execute.calls[${i}]`, 2)
-        if (pair.length !== 2) throw new MalformedError(`execute.calls[${i}]: expected [account, seq]`)
-        return { account: read.bytes(pair[0], `execute.calls[${i}].account`, PUBLIC_KEY_BYTES), seq: read.uint(pair[1], `execute.calls[${i}].seq`) }
-      })
+      const calls = read.list(m.calls, 'execute.calls', BODY_LIMITS.maxCallsPerExecute).map((c, i) => readSlot(c, `execute.calls[${i}]`))
       if (calls.length === 0) throw new MalformedError('execute.calls must not be empty')
       return { kind, calls, time: read.uint(m.time, 'execute.time') }
     }

@@ -13,6 +13,7 @@ import type { SignatureScheme, Signer } from '../crypto/signing.js'
 import { MalformedError } from '../errors.js'
 import { decodeBody, encodeBody } from './body.js'
 import type { OpBody } from './body.js'
+import { readSlot, slotValue } from './slot.js'
 
 export type AccountId = Uint8Array
 
@@ -56,7 +57,7 @@ function encodePayload (op: UnsignedOp): Uint8Array {
   const value: Value = {
     account: op.account,
     seq: op.seq,
-    deps: op.deps.map(d => [d.account, d.seq]),
+    deps: op.deps.map(slotValue),
     body: encodeBody(op.body)
   }
   return encode(value)
@@ -68,9 +69,7 @@ function decodePayload (payload: Uint8Array): UnsignedOp {
   const seq = read.uint(m.seq, 'op.seq', OP_LIMITS.maxSeq)
   if (seq < 1) throw new MalformedError('op.seq starts at 1')
   const deps = read.list(m.deps, 'op.deps', OP_LIMITS.maxDeps).map((d, i) => {
-    const pair = read.list(d, `op.deps[${i}]`, 2)
-    if (pair.length !== 2) throw new MalformedError(`op.deps[${i}]: expected [account, seq]`)
-    const dep = { account: read.bytes(pair[0], `op.deps[${i}].account`, PUBLIC_KEY_BYTES), seq: read.uint(pair[1], `op.deps[${i}].seq`, OP_LIMITS.maxSeq) }
+    const dep = readSlot(d, `op.deps[${i}]`, OP_LIMITS.maxSeq)
     if (dep.seq < 1) throw new MalformedError(`op.deps[${i}].seq starts at 1`)
     return dep
   })
