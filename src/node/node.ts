@@ -26,7 +26,6 @@ import type { CertifiedCheckpoint } from '../core/checkpoint/keeper.js'
 import { rebuildCheckpoint } from '../core/checkpoint/joiner.js'
 import type { ValidatorSet } from '../core/checkpoint/certificate.js'
 import { decodeSyncRequest, encodeSyncResponse } from '../core/checkpoint/sync-messages.js'
-import { decodeMessage } from '../core/broadcast/messages.js'
 import type { Ledger } from '../core/ledger/ledger.js'
 import { fromHex } from '../core/crypto/hash.js'
 
@@ -148,14 +147,14 @@ export class BftNode {
   private async join (prefer: readonly string[] = []): Promise<void> {
     const got = await joinNetwork({ genesis: this.genesis, set: this.validatorSet, net: this.net!, log: this.log, prefer, expectPeers: this.config.bootstrap.length, ...(this.config.trustedRoot === undefined ? {} : { options: { trustedRoot: fromHex(this.config.trustedRoot) } }) })
     if (got === undefined) return
-    await this.install(got.cp)
+    await this.install(got)
   }
 
   /** Keeps a checkpoint on disk, then restarts the replica from it (and what the disk holds after it). */
-  private async install (cp: CertifiedCheckpoint): Promise<void> {
+  private async install (from: { cp: CertifiedCheckpoint, ledger: Ledger }): Promise<void> {
+    const cp = from.cp
     await this.chain
     await this.storeCheckpoint(cp)
-    const from = rebuildCheckpoint(this.genesis, cp.bytes, cp.snapshot.manifestBytes, cp.snapshot.chunks)
     const replica = this.newReplica()
     replica.restore(await this.db.replicaRecords(), Date.now(), from)
     this.current = replica
@@ -179,15 +178,8 @@ export class BftNode {
     const started = performance.now()
     await this.storeCheckpoint(cp)
     const r = this.current
-    const pruned = (opBytes: Uint8Array): boolean => {
-      const op = decodeOp(opBytes)
-      return op.seq <= r.prunedThrough(op.account)
-    }
-    const certs = await this.db.pruneCertificates(bytes => {
-      const m = decodeMessage(bytes)
-      return m.type === 'certified' && m.ops.every(pruned)
-    })
-    const bindings = await this.db.pruneBindings(pruned)
+    const certs = await this.db.pruneCertificates(bytes => r.prunable({ kind: 'certificate', bytes }))
+    const bindings = await this.db.pruneBindings(opBytes => r.prunable({ kind: 'bindings', ops: [opBytes] }))
     await this.db.pruneCheckpointSigs(cp.msg.height)
     this.log.info('checkpoint certified', { height: cp.msg.height, root: toHex(cp.msg.root).slice(0, 16), chunks: cp.snapshot.chunks.length, prunedCertificates: certs, prunedBindings: bindings, ms: Math.round(performance.now() - started) })
   }

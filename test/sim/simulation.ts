@@ -17,8 +17,6 @@ import type { Action, PeerId, PersistRecord } from '../../src/core/broadcast/act
 import { sodiumScheme } from '../../src/native/sodium.js'
 import type { CertifiedCheckpoint } from '../../src/core/checkpoint/keeper.js'
 import { Joiner, rebuildCheckpoint } from '../../src/core/checkpoint/joiner.js'
-import { decodeMessage } from '../../src/core/broadcast/messages.js'
-import { decodeOp } from '../../src/core/ledger/op.js'
 import { ByzantineValidator } from './byzantine.js'
 import { EventQueue } from './events.js'
 import { Rng } from './rng.js'
@@ -306,15 +304,7 @@ export class Simulation {
     this.stats.checkpoints++
     node.checkpoint = cp
     const r = node.replica!
-    const pruned = (account: Uint8Array, seq: number): boolean => seq <= r.prunedThrough(account)
-    node.disk = node.disk.filter(rec => {
-      if (rec.kind === 'bindings') return rec.ops.some(b => { const op = decodeOp(b); return !pruned(op.account, op.seq) })
-      if (rec.kind === 'certificate') {
-        const m = decodeMessage(rec.bytes)
-        return m.type !== 'certified' || m.ops.some(b => { const op = decodeOp(b); return !pruned(op.account, op.seq) })
-      }
-      return rec.height > cp.msg.height
-    })
+    node.disk = node.disk.filter(rec => !r.prunable(rec))
   }
 
   /**

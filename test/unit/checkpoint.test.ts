@@ -69,6 +69,9 @@ describe('checkpoints among four validators', () => {
     for (let i = 0; i < 4; i++) assert.ok(kept[i]! < all[i]!, `node ${i}: ${kept[i]} certificates kept with pruning, ${all[i]} without`)
     assert.ok(net.replicas[0]!.prunedThrough(net.accounts[0]!.publicKey) > 0)
     assert.equal(unpruned.replicas[0]!.latestCheckpoint(), undefined)
+    // what the host may delete from disk: certificates behind the pruned line; nothing without checkpoints
+    assert.ok(net.disks[0]!.some(r => r.kind === 'certificate' && net.replicas[0]!.prunable(r)))
+    assert.ok(unpruned.disks[0]!.every(r => !unpruned.replicas[0]!.prunable(r)))
   })
 
   test('a signature moved onto another cut does not verify: the message is rejected and changes nothing', () => {

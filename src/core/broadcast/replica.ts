@@ -307,6 +307,22 @@ export class Replica {
     return this.checkpoints.prunedThrough(toHex(account))
   }
 
+  /** A persisted record that only holds history behind the kept checkpoints: the host may delete it. */
+  prunable (record: PersistRecord): boolean {
+    const behind = (bytes: Uint8Array): boolean => {
+      const op = decodeOp(bytes)
+      return op.seq <= this.prunedThrough(op.account)
+    }
+    switch (record.kind) {
+      case 'bindings': return record.ops.every(behind)
+      case 'certificate': {
+        const m = decodeMessage(record.bytes)
+        return m.type === 'certified' && m.ops.every(behind)
+      }
+      case 'checkpoint-sig': return record.height <= this.checkpoints.height
+    }
+  }
+
   isDelivered (slot: Slot): boolean {
     return this.ledger.nextSeq(slot.account) > slot.seq
   }
@@ -351,7 +367,7 @@ export class Replica {
       case 'certified': return this.onCertified(m, bytes)
       case 'fetch': return this.onFetch(from, m)
       case 'frontier': return this.onFrontier(from, m)
-      case 'checkpoint': return this.checkpoints.receive(from, m, now)
+      case 'checkpoint': return this.checkpoints.receive(from, m)
     }
   }
 

@@ -75,7 +75,6 @@ interface Candidate {
   readonly msg: Omit<CheckpointMsg, 'sigs'>
   readonly sigs: Map<string, CheckpointSig>
   readonly from: Set<PeerId>
-  readonly seen: number
   computed?: Computed
 }
 
@@ -148,7 +147,7 @@ export class CheckpointKeeper {
     this.signed.clear()
     this.proposed.clear()
     // nothing older is held here: everything at or behind this cut counts as pruned
-    for (const a of ledger.exportState().accounts) if (a.nextSeq > 1) this.prunedTo.set(toHex(a.id), a.nextSeq - 1)
+    for (const s of ledger.streams()) this.prunedTo.set(toHex(s.account), s.nextSeq - 1)
   }
 
   /** A signature promise from disk: never sign another root at that height. */
@@ -174,7 +173,7 @@ export class CheckpointKeeper {
   }
 
   /** A checkpoint message from a peer (or a validator's own). */
-  receive (from: PeerId, m: CheckpointMsg, now: number): [Verdict, string?] {
+  receive (from: PeerId, m: CheckpointMsg): [Verdict, string?] {
     const bad = checkSigners(this.set, m.sigs)
     if (bad !== undefined) return ['reject', bad]
     if (m.sigs.length === 0) return ['reject', 'checkpoint without signatures']
@@ -187,7 +186,7 @@ export class CheckpointKeeper {
       let open = 0
       for (const other of this.candidates.values()) if (other.proposer === proposer) open++
       if (open >= MAX_CANDIDATES_PER_PROPOSER) return ['ignore', 'too many checkpoints under way from this proposer']
-      c = { id, proposer, msg: { type: 'checkpoint', height: m.height, root: m.root, baseHeight: m.baseHeight, base: m.base, delta: m.delta }, sigs: new Map(), from: new Set(), seen: now }
+      c = { id, proposer, msg: { type: 'checkpoint', height: m.height, root: m.root, baseHeight: m.baseHeight, base: m.base, delta: m.delta }, sigs: new Map(), from: new Set() }
     }
     let added = false
     for (const s of m.sigs) {
@@ -239,7 +238,7 @@ export class CheckpointKeeper {
     const msg = { type: 'checkpoint' as const, height, baseHeight: this.base.height, base: this.base.root, delta }
     const computed = this.compute(msg)
     if (!computed.ok) return
-    const c: Candidate = { id: checkpointId({ ...msg, root: computed.snapshot.root }), proposer: toHex(this.signer.publicKey), msg: { ...msg, root: computed.snapshot.root }, sigs: new Map(), from: new Set(), seen: 0, computed }
+    const c: Candidate = { id: checkpointId({ ...msg, root: computed.snapshot.root }), proposer: toHex(this.signer.publicKey), msg: { ...msg, root: computed.snapshot.root }, sigs: new Map(), from: new Set(), computed }
     this.candidates.set(c.id, c)
     this.evaluate(c)
   }
