@@ -302,10 +302,10 @@ console.log(`Ledger.fromState ${ms(loadMs)}; buildSnapshot ${ms(buildMs)} (cpu $
 console.log(`snapshot: height ${snap.manifest.height}, ${snap.chunks.length} chunks, manifest ${snap.manifestBytes.byteLength} bytes, chunks ${chunkBytes} bytes (${mb(chunkBytes)}), largest chunk ${Math.max(...snap.chunks.map(c => c.byteLength))} bytes, root ${toHex(snap.root).slice(0, 16)}`)
 
 // certified by a quorum of the 4 validators, sorted by key as a replica certifies
-const statement = { height: snap.manifest.height, root: snap.root, base: new Uint8Array(32).fill(0xbb), delta: [] }
+const statement = { height: snap.manifest.height, root: snap.root, baseHeight: 0, base: new Uint8Array(32).fill(0xbb), proposer: validators[0]!.publicKey, delta: [] }
 const sigs = validators.map(v => signCheckpoint(v, set.networkId, statement))
   .sort((a, b) => compareBytes(a.signer, b.signer)).slice(0, set.quorum)
-const msg: CheckpointMsg = { type: 'checkpoint', ...statement, baseHeight: 0, sigs }
+const msg: CheckpointMsg = { type: 'checkpoint', ...statement, sigs }
 const checkpoint = encodeMessage(msg)
 console.log(`checkpoint message: ${checkpoint.byteLength} bytes with ${sigs.length} of ${validators.length} signatures`)
 

@@ -180,7 +180,7 @@ export class BftNode {
     const r = this.current
     const certs = await this.db.pruneCertificates(bytes => r.prunable({ kind: 'certificate', bytes }))
     const bindings = await this.db.pruneBindings(opBytes => r.prunable({ kind: 'bindings', ops: [opBytes] }))
-    await this.db.pruneCheckpointSigs(cp.msg.height)
+    await this.db.pruneCheckpointSigs(record => r.prunable(record))
     this.log.info('checkpoint certified', { height: cp.msg.height, root: toHex(cp.msg.root).slice(0, 16), chunks: cp.snapshot.chunks.length, prunedCertificates: certs, prunedBindings: bindings, ms: Math.round(performance.now() - started) })
   }
 

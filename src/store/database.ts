@@ -8,6 +8,10 @@ import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import type { PersistRecord } from '../core/broadcast/actions.js'
 import { decodeOp, slotKey } from '../core/ledger/op.js'
+import { decode, encode } from '../core/codec/canonical.js'
+import * as read from '../core/codec/read.js'
+import { MESSAGE_LIMITS } from '../core/broadcast/messages.js'
+import { readSlot, slotValue } from '../core/ledger/slot.js'
 import { DataDirLockedError, StorageError } from './errors.js'
 
 type Db = ClassicLevel<string, Uint8Array>
@@ -52,6 +56,13 @@ export interface StoredCheckpoint {
 /** What `checkpoints()` lists: a stored checkpoint without its chunks. */
 export type CheckpointSummary = Omit<StoredCheckpoint, 'chunks'>
 
+/** A stored checkpoint signature: `v/<height>` holding `[root, delta]`. */
+function checkpointSigRecord (key: string, value: Uint8Array): PersistRecord {
+  const pair = read.list(decode(value, { maxBytes: MESSAGE_LIMITS.maxMessageBytes, maxDepth: 4, maxItems: MESSAGE_LIMITS.maxCheckpointDelta }), 'stored checkpoint signature', 2)
+  const delta = read.list(pair[1], 'stored checkpoint signature delta', MESSAGE_LIMITS.maxCheckpointDelta).map((s, i) => readSlot(s, `delta[${i}]`))
+  return { kind: 'checkpoint-sig', height: Number(key.slice(PREFIX.checkpointSig.length)), root: read.bytes(pair[0], 'stored checkpoint signature root', 32), delta }
+}
+
 /** Heights fit the 16-digit keys and chunk indexes the 6-digit ones; anything else is a bug. */
 function checkIndex (what: string, n: number, below: number): void {
   if (!Number.isSafeInteger(n) || n < 0 || n >= below) throw new RangeError(`${what} ${n} is not an integer in [0, ${below})`)
@@ -91,13 +102,13 @@ export class NodeDatabase {
     } else if (record.kind === 'certificate') {
       await this.db.put(PREFIX.certificate + counterKey(this.certificateCount++), record.bytes, { sync: true })
     } else {
-      await this.db.put(PREFIX.checkpointSig + record.height.toString().padStart(16, '0'), record.root, { sync: true })
+      await this.db.put(PREFIX.checkpointSig + record.height.toString().padStart(16, '0'), encode([record.root, record.delta.map(slotValue)]), { sync: true })
     }
   }
 
-  /** Drops checkpoint-signature promises at or below a certified height: nothing can be signed there. */
-  async pruneCheckpointSigs (height: number): Promise<void> {
-    await this.db.clear({ gte: PREFIX.checkpointSig, lte: PREFIX.checkpointSig + height.toString().padStart(16, '0') })
+  /** Drops the checkpoint-signature records `prunable` picks (the base contains their cuts). */
+  async pruneCheckpointSigs (prunable: (record: PersistRecord) => boolean): Promise<number> {
+    return await this.prune(PREFIX.checkpointSig, (value, key) => prunable(checkpointSigRecord(key, value)))
   }
 
   /** Everything the replica persisted, for Replica.restore: bindings, checkpoint signatures, then certificates in order. */
@@ -106,7 +117,7 @@ export class NodeDatabase {
     const ops: Uint8Array[] = []
     for await (const value of this.db.values({ gte: PREFIX.binding, lt: PREFIX.binding + '\xff' })) ops.push(value)
     if (ops.length > 0) records.push({ kind: 'bindings', ops })
-    for await (const [key, root] of this.db.iterator(under(PREFIX.checkpointSig))) records.push({ kind: 'checkpoint-sig', height: Number(key.slice(PREFIX.checkpointSig.length)), root })
+    for await (const [key, value] of this.db.iterator(under(PREFIX.checkpointSig))) records.push(checkpointSigRecord(key, value))
     for await (const value of this.db.values({ gte: PREFIX.certificate, lt: PREFIX.certificate + '\xff' })) records.push({ kind: 'certificate', bytes: value })
     return records
   }
@@ -211,7 +222,7 @@ export class NodeDatabase {
    * Pruning is not synced: a deletion lost in a crash only keeps extra history. The iterator
    * reads a snapshot, so deleting behind it is safe.
    */
-  private async prune (prefix: string, prunable: (bytes: Uint8Array) => boolean): Promise<number> {
+  private async prune (prefix: string, prunable: (bytes: Uint8Array, key: string) => boolean): Promise<number> {
     let deleted = 0
     let keys: string[] = []
     const flush = async (): Promise<void> => {
@@ -220,7 +231,7 @@ export class NodeDatabase {
       keys = []
     }
     for await (const [key, value] of this.db.iterator(under(prefix))) {
-      if (!prunable(value)) continue
+      if (!prunable(value, key)) continue
       keys.push(key)
       if (keys.length === PRUNE_BATCH) await flush()
     }

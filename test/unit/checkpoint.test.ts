@@ -146,8 +146,8 @@ describe('joining among liars', () => {
   const set = validatorSet(net)
   const keys = net.validatorKeys
   const certify = (snap: Snapshot, signers = keys.slice(0, 3)): Uint8Array => {
-    const statement = { height: snap.manifest.height, root: snap.root, base: new Uint8Array(32), delta: [] }
-    return encodeMessage({ type: 'checkpoint', baseHeight: 0, ...statement, sigs: signers.map(k => signCheckpoint(k, net.networkId, statement)) })
+    const statement = { height: snap.manifest.height, root: snap.root, baseHeight: 0, base: new Uint8Array(32), proposer: keys[0]!.publicKey, delta: [] }
+    return encodeMessage({ type: 'checkpoint', ...statement, sigs: signers.map(k => signCheckpoint(k, net.networkId, statement)) })
   }
   const latest = buildSnapshot(bigState(30_000, 2))
   const older = buildSnapshot(bigState(3000, 3))
@@ -209,7 +209,7 @@ describe('joining among liars', () => {
   })
 
   test('a trusted root stands in for signatures; without it the same unsigned offer is refused', () => {
-    const unsigned = encodeMessage({ type: 'checkpoint', height: latest.manifest.height, root: latest.root, baseHeight: 0, base: new Uint8Array(32), delta: [], sigs: [] })
+    const unsigned = encodeMessage({ type: 'checkpoint', height: latest.manifest.height, root: latest.root, baseHeight: 0, base: new Uint8Array(32), proposer: keys[0]!.publicKey, delta: [], sigs: [] })
     for (const trustedRoot of [latest.root, undefined]) {
       const joiner = new Joiner(net.genesis, set, { offersWanted: 1, ...(trustedRoot === undefined ? {} : { trustedRoot }) })
       joiner.addPeers(['p'], 0)

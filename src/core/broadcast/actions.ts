@@ -15,8 +15,8 @@ export type PersistRecord =
   | { readonly kind: 'bindings', readonly ops: readonly Uint8Array[] }
   /** A verified certificate (the encoded Certified message). */
   | { readonly kind: 'certificate', readonly bytes: Uint8Array }
-  /** This validator signed the checkpoint root at this height: it never signs another there. */
-  | { readonly kind: 'checkpoint-sig', readonly height: number, readonly root: Uint8Array }
+  /** This validator signed the cut (height, root, delta): it never signs a cut that does not contain it. */
+  | { readonly kind: 'checkpoint-sig', readonly height: number, readonly root: Uint8Array, readonly delta: readonly Slot[] }
 
 export type Action =
   | { readonly type: 'send', readonly to: PeerId, readonly bytes: Uint8Array, readonly kind: string }

@@ -43,9 +43,10 @@ export interface Frontier { readonly type: 'frontier', readonly entries: readonl
 export interface CheckpointSig { readonly signer: Uint8Array, readonly sig: Uint8Array }
 
 /**
- * Signatures on the state at a cut: validators sign (height, root). The cut is sent as its
- * difference from an earlier certified checkpoint (`base`): the last seq of every account that
- * moved. With a quorum of signatures it is a certified checkpoint.
+ * Signatures on the state at a cut. The cut is sent as its difference from an earlier certified
+ * checkpoint (`base`, at `baseHeight`): the last seq of every account that moved. `proposer` is
+ * the validator whose turn made the cut. Validators sign all of it but the signatures; with a
+ * quorum of signatures it is a certified checkpoint.
  */
 export interface CheckpointMsg {
   readonly type: 'checkpoint'
@@ -53,9 +54,13 @@ export interface CheckpointMsg {
   readonly root: Hash
   readonly baseHeight: number
   readonly base: Hash
+  readonly proposer: Uint8Array
   readonly delta: readonly Slot[]
   readonly sigs: readonly CheckpointSig[]
 }
+
+/** What a checkpoint's signatures cover: the message without them. */
+export type CheckpointStatement = Omit<CheckpointMsg, 'type' | 'sigs'>
 
 export type Message = Propose | VoteMsg | Nack | Certified | Fetch | Frontier | CheckpointMsg
 
@@ -68,7 +73,7 @@ export function encodeMessage (m: Message): Uint8Array {
     case 'certified': return encode({ type: m.type, ops: [...m.ops], votes: m.votes.map(v => [v.voter, v.sig]) })
     case 'fetch': return encode({ type: m.type, account: m.account, fromSeq: m.fromSeq, toSeq: m.toSeq })
     case 'frontier': return encode({ type: m.type, entries: m.entries.map(slotValue), complete: m.complete, checkpoint: m.checkpoint })
-    case 'checkpoint': return encode({ type: m.type, height: m.height, root: m.root, baseHeight: m.baseHeight, base: m.base, delta: m.delta.map(slotValue), sigs: m.sigs.map(s => [s.signer, s.sig]) })
+    case 'checkpoint': return encode({ type: m.type, height: m.height, root: m.root, baseHeight: m.baseHeight, base: m.base, proposer: m.proposer, delta: m.delta.map(slotValue), sigs: m.sigs.map(s => [s.signer, s.sig]) })
   }
 }
 
@@ -81,7 +86,7 @@ function readOps (v: Value | undefined, what: string): Uint8Array[] {
 /** Decodes untrusted bytes into a message; throws MalformedError. Ops inside are decoded later. */
 export function decodeMessage (bytes: Uint8Array): Message {
   const value = decode(bytes, { maxBytes: MESSAGE_LIMITS.maxMessageBytes, maxDepth: 4, maxItems: MESSAGE_LIMITS.maxFrontierEntries })
-  const type = read.text(read.map(value, 'message', ['type', 'ops', 'digest', 'voter', 'sig', 'conflicts', 'deferred', 'votes', 'account', 'fromSeq', 'toSeq', 'entries', 'complete', 'checkpoint', 'height', 'root', 'baseHeight', 'base', 'delta', 'sigs']).type, 'message.type', 16)
+  const type = read.text(read.map(value, 'message', ['type', 'ops', 'digest', 'voter', 'sig', 'conflicts', 'deferred', 'votes', 'account', 'fromSeq', 'toSeq', 'entries', 'complete', 'checkpoint', 'height', 'root', 'baseHeight', 'base', 'proposer', 'delta', 'sigs']).type, 'message.type', 16)
   switch (type) {
     case 'propose': {
       const m = read.map(value, type, ['type', 'ops'])
@@ -127,7 +132,7 @@ export function decodeMessage (bytes: Uint8Array): Message {
       }
     }
     case 'checkpoint': {
-      const m = read.map(value, type, ['type', 'height', 'root', 'baseHeight', 'base', 'delta', 'sigs'])
+      const m = read.map(value, type, ['type', 'height', 'root', 'baseHeight', 'base', 'proposer', 'delta', 'sigs'])
       const sigs = read.list(m.sigs, 'checkpoint.sigs', MESSAGE_LIMITS.maxVotes).map((v, i) => {
         const pair = read.list(v, `checkpoint.sigs[${i}]`, 2)
         if (pair.length !== 2) throw new MalformedError(`checkpoint.sigs[${i}]: expected [signer, sig]`)
@@ -142,6 +147,7 @@ export function decodeMessage (bytes: Uint8Array): Message {
         root: read.bytes(m.root, 'checkpoint.root', 32),
         baseHeight,
         base: read.bytes(m.base, 'checkpoint.base', 32),
+        proposer: read.bytes(m.proposer, 'checkpoint.proposer', PUBLIC_KEY_BYTES),
         delta: read.list(m.delta, 'checkpoint.delta', MESSAGE_LIMITS.maxCheckpointDelta).map((s, i) => readSlot(s, `checkpoint.delta[${i}]`)),
         sigs
       }
@@ -152,16 +158,17 @@ export function decodeMessage (bytes: Uint8Array): Message {
 }
 
 /**
- * What validators sign for a checkpoint: the state root at a cut of this height, and the cut as
- * they checked it (base and delta), so a signature cannot be replayed onto a made-up cut.
+ * What validators sign for a checkpoint: every field a node keys or compares (height, root, the
+ * base and its height, the proposer and the cut), so no relay can pair a real signature with
+ * anything the signer did not check.
  */
-export function checkpointStatement (m: Pick<CheckpointMsg, 'height' | 'root' | 'base' | 'delta'>): Uint8Array {
-  return encode(['checkpoint', m.height, m.root, m.base, sha256(encode(m.delta.map(slotValue)))])
+export function checkpointStatement (m: CheckpointStatement): Uint8Array {
+  return encode(['checkpoint/v2', m.height, m.root, m.baseHeight, m.base, m.proposer, sha256(encode(m.delta.map(slotValue)))])
 }
 
-/** A checkpoint's identity, whatever signatures travel with it. */
-export function checkpointId (m: Pick<CheckpointMsg, 'height' | 'root' | 'base' | 'delta'>): string {
-  return toHex(sha256(encode(['cut', m.height, m.root, m.base, m.delta.map(slotValue)])))
+/** A checkpoint's identity, whatever signatures travel with it: the hash of its statement. */
+export function checkpointId (m: CheckpointStatement): string {
+  return toHex(sha256(checkpointStatement(m)))
 }
 
 /** What validators sign for a batch: the hash of its op hashes, in order. */

@@ -166,7 +166,7 @@ export class Replica {
       broadcast: bytes => this.out.push({ type: 'broadcast', bytes, kind: 'checkpoint' }),
       send: (to, bytes) => this.out.push({ type: 'send', to, bytes, kind: 'checkpoint' }),
       certified: checkpoint => this.out.push({ type: 'checkpoint', checkpoint }),
-      signed: (height, root) => this.out.push({ type: 'persist', record: { kind: 'checkpoint-sig', height, root } }),
+      signed: (height, root, delta) => this.out.push({ type: 'persist', record: { kind: 'checkpoint-sig', height, root, delta } }),
       prune: (account, fromSeq, toSeq) => {
         this.log.prune(account, fromSeq, toSeq)
         this.ledgerNow.forgetOutcomes(account, fromSeq, toSeq)
@@ -216,7 +216,7 @@ export class Replica {
           if (!this.isDelivered(op)) this.bindings.bind(op, now)
         }
       } else if (r.kind === 'checkpoint-sig') {
-        this.checkpoints.restoreSigned(r.height, r.root)
+        this.checkpoints.restoreSigned(r.delta)
       } else {
         const m = decodeMessage(r.bytes)
         if (m.type === 'certified') this.acceptCertificate(m, r.bytes, 'disk')
@@ -319,7 +319,7 @@ export class Replica {
         const m = decodeMessage(record.bytes)
         return m.type === 'certified' && m.ops.every(behind)
       }
-      case 'checkpoint-sig': return record.height <= this.checkpoints.height
+      case 'checkpoint-sig': return this.checkpoints.signedRecordSpent(record.delta)
     }
   }
 

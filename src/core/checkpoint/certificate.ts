@@ -6,7 +6,7 @@ import type { Hash } from '../crypto/hash.js'
 import { Domain, signFor, verifyFor } from '../crypto/signing.js'
 import type { SignatureScheme, Signer } from '../crypto/signing.js'
 import { checkpointStatement } from '../broadcast/messages.js'
-import type { CheckpointMsg, CheckpointSig } from '../broadcast/messages.js'
+import type { CheckpointMsg, CheckpointSig, CheckpointStatement } from '../broadcast/messages.js'
 
 export interface ValidatorSet {
   readonly networkId: Hash
@@ -16,7 +16,7 @@ export interface ValidatorSet {
   readonly quorum: number
 }
 
-type Statement = Pick<CheckpointMsg, 'height' | 'root' | 'base' | 'delta'>
+type Statement = CheckpointStatement
 
 export function signCheckpoint (signer: Signer, networkId: Hash, m: Statement): CheckpointSig {
   return { signer: signer.publicKey, sig: signFor(signer, Domain.checkpoint, networkId, checkpointStatement(m)) }

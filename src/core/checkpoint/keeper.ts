@@ -2,12 +2,17 @@
 // checkpoint (the base) and the ops it delivered since (the tail, in delivery order). A cut is
 // described by its difference from the base; any node that delivered every op of the cut rebuilds
 // the state there by replaying those ops of its tail on a copy of the base, whatever it delivered
-// after, and gets the same root as every honest node. Validators sign (height, root), at most one
-// cut per height; 2f+1 signatures certify it, it becomes the new base and history behind the
-// `retain`-th certified checkpoint back may be pruned.
+// after, and gets the same root as every honest node. 2f+1 signatures certify a cut; it becomes
+// the new base and history behind the `retain`-th certified checkpoint back may be pruned.
 //
-// Proposers take turns (by the base root) so one cut per height is usual; if the turn's proposer
-// is silent, the next validator proposes a longer cut after every further `interval` ops.
+// Certified cuts form one chain: a validator signs a cut only if it contains every cut it signed
+// before (its signed floor, persisted before the signature leaves). Any two certified cuts share
+// an honest signer, so one contains the other, and a node at the lower extends to the higher.
+// Proposers take turns (by the base root); a turn's proposer proposes the first ops of its tail
+// together with every cut it has seen signed from this base, so a proposer that showed different
+// cuts to different validators delays the next checkpoint by a turn, never for good.
+//
+// Inputs from peers are bounded: a few open cuts per proposer, one computation per proposer's turn.
 
 import { bytesEqual } from '../codec/canonical.js'
 import { toHex } from '../crypto/hash.js'
@@ -50,8 +55,8 @@ export interface KeeperHost {
   broadcast (bytes: Uint8Array): void
   send (to: PeerId, bytes: Uint8Array): void
   certified (cp: CertifiedCheckpoint): void
-  /** Persists this validator's signature promise before the signature leaves. */
-  signed (height: number, root: Hash): void
+  /** Persists this validator's signature on a cut (its new signed floor) before the signature leaves. */
+  signed (height: number, root: Hash, delta: readonly Slot[]): void
   /** History of this account up to and including `toSeq` may be forgotten. */
   prune (account: Uint8Array, fromSeq: number, toSeq: number): void
   behind (height: number, peers: readonly PeerId[]): void
@@ -68,11 +73,12 @@ type Computed =
   | { readonly ok: true, readonly ledger: Ledger, readonly snapshot: Snapshot }
   | { readonly ok: false, readonly reason: string }
 
+type Statement = Omit<CheckpointMsg, 'type' | 'sigs'>
+
 interface Candidate {
   readonly id: string
-  /** Who signed it first, as far as this node saw. */
   readonly proposer: string
-  readonly msg: Omit<CheckpointMsg, 'sigs'>
+  readonly msg: Statement
   readonly sigs: Map<string, CheckpointSig>
   readonly from: Set<PeerId>
   computed?: Computed
@@ -81,16 +87,19 @@ interface Candidate {
 /** Intervals of ops held in the tail without a certified checkpoint before it is let go. */
 const MAX_TAIL_INTERVALS = 64
 
-/** Open cuts kept per first signer: bounds what a flood of made-up cuts can cost. */
+/** Open cuts kept per proposer: bounds what a flood of made-up cuts can hold here. */
 const MAX_CANDIDATES_PER_PROPOSER = 4
 
 export class CheckpointKeeper {
   private base: Base
   private tail: SignedOp[] = []
   private readonly candidates = new Map<string, Candidate>()
-  /** Heights this validator signed, with the root: never two roots for one height. */
-  private readonly signed = new Map<number, string>()
-  /** Heights and first signers whose cuts were computed: one computation each. */
+  /**
+   * The signed floor: per account (hex), the highest seq of any cut this validator signed, where
+   * it is above the base. A cut is signed only if it reaches every entry.
+   */
+  private readonly signedFloor = new Map<string, Slot>()
+  /** Proposers' turns whose cuts were computed: one computation each. */
   private readonly tried = new Set<string>()
   private readonly proposed = new Set<number>()
   private readonly verified: BoundedSet
@@ -131,9 +140,31 @@ export class CheckpointKeeper {
     return this.tail.length
   }
 
+  /** Open cuts held (for status and bounds). */
+  get openCuts (): number {
+    return this.candidates.size
+  }
+
   /** The last seq of an account whose history was pruned here (0: none). */
   prunedThrough (accountHex: string): number {
     return this.prunedTo.get(accountHex) ?? 0
+  }
+
+  /** The last seq of the account at the base (the latest certified cut). */
+  baseSeq (account: Uint8Array): number {
+    return this.base.ledger.nextSeq(account) - 1
+  }
+
+  /**
+   * Why the base cannot move to this certified state, or undefined: the state must contain the
+   * base (no account behind it), or a validator would forget slots it bound and delivered.
+   */
+  cannotInstall (height: number, ledger: Ledger): string | undefined {
+    if (height <= this.base.height && this.base.height > 0) return `checkpoint ${height} is not above the base (${this.base.height})`
+    for (const s of this.base.ledger.streams()) {
+      if (ledger.nextSeq(s.account) < s.nextSeq) return `checkpoint ${height} holds account ${toHex(s.account).slice(0, 16)} at seq ${ledger.nextSeq(s.account) - 1}, behind the base's ${s.nextSeq - 1}`
+    }
+    return undefined
   }
 
   /** Starts from a certified checkpoint (from disk, or downloaded by a joiner); `ledger` is its state. */
@@ -144,15 +175,21 @@ export class CheckpointKeeper {
     this.history = [cp]
     this.prunedHeight = cp.msg.height
     this.candidates.clear()
-    this.signed.clear()
     this.proposed.clear()
+    this.tried.clear()
+    this.dropFloorBelowBase()
     // nothing older is held here: everything at or behind this cut counts as pruned
     for (const s of ledger.streams()) this.prunedTo.set(toHex(s.account), s.nextSeq - 1)
   }
 
-  /** A signature promise from disk: never sign another root at that height. */
-  restoreSigned (height: number, root: Hash): void {
-    if (height > this.base.height) this.signed.set(height, toHex(root))
+  /** A signed cut from disk: never sign a cut that does not contain it. */
+  restoreSigned (delta: readonly Slot[]): void {
+    this.raiseFloor(delta)
+  }
+
+  /** A persisted signature record holds nothing the base does not already contain. */
+  signedRecordSpent (delta: readonly Slot[]): boolean {
+    return delta.every(s => s.seq <= this.baseSeq(s.account))
   }
 
   delivered (op: SignedOp): void {
@@ -168,7 +205,7 @@ export class CheckpointKeeper {
 
   tick (now: number): void {
     this.propose()
-    for (const c of this.candidates.values()) this.evaluate(c)
+    for (const c of [...this.candidates.values()]) this.evaluate(c)
     this.watchLag(now)
   }
 
@@ -177,16 +214,13 @@ export class CheckpointKeeper {
     const bad = checkSigners(this.set, m.sigs)
     if (bad !== undefined) return ['reject', bad]
     if (m.sigs.length === 0) return ['reject', 'checkpoint without signatures']
+    const proposer = toHex(m.proposer)
+    if (!this.set.validators.has(proposer)) return ['reject', `checkpoint proposed by ${proposer.slice(0, 16)}, which is not a validator`]
     if (m.height <= this.base.height) return ['ignore', 'checkpoint at or behind the latest certified one']
     const id = checkpointId(m)
     let c = this.candidates.get(id)
     if (c === undefined) {
-      // each proposer gets a few open cuts: one validator cannot crowd out the others'
-      const proposer = toHex(m.sigs[0]!.signer)
-      let open = 0
-      for (const other of this.candidates.values()) if (other.proposer === proposer) open++
-      if (open >= MAX_CANDIDATES_PER_PROPOSER) return ['ignore', 'too many checkpoints under way from this proposer']
-      c = { id, proposer, msg: { type: 'checkpoint', height: m.height, root: m.root, baseHeight: m.baseHeight, base: m.base, delta: m.delta }, sigs: new Map(), from: new Set() }
+      c = { id, proposer, msg: statementOf(m), sigs: new Map(), from: new Set() }
     }
     let added = false
     for (const s of m.sigs) {
@@ -200,7 +234,7 @@ export class CheckpointKeeper {
       c.sigs.set(signer, s)
       added = true
     }
-    this.candidates.set(id, c)
+    if (!this.candidates.has(id)) this.admit(c)
     c.from.add(from)
     if (!added) return ['ignore', 'no new signatures']
     this.evaluate(c)
@@ -214,58 +248,140 @@ export class CheckpointKeeper {
 
   // -------------------------------------------------------------------------------------------
 
-  /** Proposes a cut when it is this validator's turn (or the turn's proposer stayed silent). */
+  /** Each proposer keeps its few highest open cuts: a new one pushes out its lowest. */
+  private admit (c: Candidate): void {
+    const mine = [...this.candidates.values()].filter(o => o.proposer === c.proposer)
+    if (mine.length >= MAX_CANDIDATES_PER_PROPOSER) {
+      const lowest = mine.reduce((a, b) => (b.msg.height < a.msg.height ? b : a))
+      this.candidates.delete(lowest.id)
+    }
+    this.candidates.set(c.id, c)
+  }
+
+  /** The phase this node's tail has reached: turn `phase` is open for proposals. */
+  private get phase (): number {
+    return this.opts.interval <= 0 ? 0 : Math.floor(this.tail.length / this.opts.interval)
+  }
+
+  /** The validator whose turn `turn` (1, 2, ...) is, from this base. */
+  private proposerOf (turn: number): PeerId {
+    return this.validators[(this.base.root[0]! + turn - 1) % this.validators.length]!
+  }
+
+  /** The latest turn up to the next open one that is `proposer`'s (0: none yet). */
+  private latestTurnOf (proposer: PeerId): number {
+    const n = this.validators.length
+    for (let t = this.phase + 1; t >= 1 && t > this.phase + 1 - n; t--) if (this.proposerOf(t) === proposer) return t
+    return 0
+  }
+
+  /**
+   * Proposes a cut when it is this validator's turn: the first ops of its tail, with every cut
+   * it signed or saw signed from this base (so validators that signed different cuts can all
+   * sign this one).
+   */
   private propose (): void {
     if (this.signer === undefined || this.opts.interval <= 0 || this.tailLost) return
-    const phase = Math.floor(this.tail.length / this.opts.interval)
-    if (phase < 1) return
-    const turn = (this.base.root[0]! + phase - 1) % this.validators.length
-    if (this.validators[turn] !== toHex(this.signer.publicKey)) return
-    // the cut: the first ops of the tail, as many as the phase allows and the delta can carry
-    const moved = new Map<string, Slot>()
+    const phase = this.phase
+    if (phase < 1 || this.proposerOf(phase) !== toHex(this.signer.publicKey)) return
+    const cut = new Map<string, Slot>()
+    const reach = (s: Slot): void => {
+      const id = toHex(s.account)
+      if ((cut.get(id)?.seq ?? 0) < s.seq) cut.set(id, s)
+    }
+    for (const s of this.signedFloor.values()) reach(s)
+    for (const c of this.candidates.values()) {
+      if (c.computed?.ok === true && this.onBase(c.msg)) for (const s of c.msg.delta) reach(s)
+    }
+    if (cut.size > MESSAGE_LIMITS.maxCheckpointDelta) return
     let count = 0
     for (const op of this.tail) {
       if (count >= phase * this.opts.interval) break
       const id = toHex(op.account)
-      if (!moved.has(id) && moved.size >= MESSAGE_LIMITS.maxCheckpointDelta) break
-      moved.set(id, { account: op.account, seq: op.seq })
+      if (!cut.has(id) && cut.size >= MESSAGE_LIMITS.maxCheckpointDelta) break
+      reach(op)
       count++
     }
-    const height = this.base.height + count
-    if (this.proposed.has(height) || this.signed.has(height)) return
+    const delta = [...cut.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, s]) => ({ account: s.account, seq: s.seq }))
+    const height = this.base.height + this.tail.filter(op => op.seq <= (cut.get(toHex(op.account))?.seq ?? 0)).length
+    if (height === this.base.height || this.proposed.has(height)) return
     this.proposed.add(height)
-    const delta = [...moved.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, s]) => s)
-    const msg = { type: 'checkpoint' as const, height, baseHeight: this.base.height, base: this.base.root, delta }
-    const computed = this.compute(msg)
+    const draft = { height, baseHeight: this.base.height, base: this.base.root, proposer: this.signer.publicKey, delta }
+    const computed = this.compute(draft, this.base)
     if (!computed.ok) return
-    const c: Candidate = { id: checkpointId({ ...msg, root: computed.snapshot.root }), proposer: toHex(this.signer.publicKey), msg: { ...msg, root: computed.snapshot.root }, sigs: new Map(), from: new Set(), computed }
-    this.candidates.set(c.id, c)
+    const msg = { ...draft, root: computed.snapshot.root }
+    const c: Candidate = { id: checkpointId(msg), proposer: toHex(this.signer.publicKey), msg, sigs: new Map(), from: new Set(), computed }
+    this.admit(c)
     this.evaluate(c)
   }
 
-  /** Computes a candidate rooted on our base once its ops are here; signs it; certifies it. */
+  private onBase (m: Statement): boolean {
+    return m.baseHeight === this.base.height && bytesEqual(m.base, this.base.root)
+  }
+
+  /**
+   * The base a certified cut was made from, if this node can reach the cut from its own base: the
+   * base itself, or an earlier certified checkpoint when the cut contains everything since it.
+   */
+  private reachable (m: Statement): boolean {
+    if (this.onBase(m)) return true
+    const at = this.history.findIndex(cp => cp.msg.height === m.baseHeight && bytesEqual(cp.msg.root, m.base))
+    if (at < 0) return false
+    const cut = new Map(m.delta.map(s => [toHex(s.account), s.seq]))
+    for (const cp of this.history.slice(at + 1)) {
+      for (const s of cp.msg.delta) if ((cut.get(toHex(s.account)) ?? 0) < this.baseSeq(s.account)) return false
+    }
+    return true
+  }
+
+  /** Computes a cut once its ops are here; signs it if it is on our base; certifies it at a quorum. */
   private evaluate (c: Candidate): void {
-    if (this.tailLost) return
-    if (!bytesEqual(c.msg.base, this.base.root) || c.msg.baseHeight !== this.base.height) return
+    if (this.tailLost || c.msg.height <= this.base.height) return
+    const certified = c.sigs.size >= this.set.quorum
+    // a validator signs cuts from its own base; any node follows a certified cut it can reach
+    const signable = this.signer !== undefined && this.onBase(c.msg) && !c.sigs.has(toHex(this.signer.publicKey))
+    if (!certified && !signable) return
+    if (!certified && !this.reachable(c.msg)) return
     if (c.computed === undefined) {
       if (!this.hasDelivered(c.msg.delta)) return
-      // one computation per height and first signer: a validator flooding cuts pays, we do not
-      const first = [...c.sigs.keys()][0] ?? 'self'
-      const key = `${c.msg.height}/${first}`
-      if (this.tried.has(key)) return
-      this.tried.add(key)
-      c.computed = this.compute(c.msg)
+      // one computation per proposer's turn (certified cuts carry honest signatures: always)
+      if (!certified) {
+        const turn = this.latestTurnOf(c.proposer)
+        if (turn === 0) return
+        const key = `${this.base.height}/${c.proposer}/${turn}`
+        if (this.tried.has(key)) return
+        this.tried.add(key)
+      }
+      c.computed = this.compute(c.msg, this.base)
       if (c.computed.ok && !bytesEqual(c.computed.snapshot.root, c.msg.root)) c.computed = { ok: false, reason: 'root differs from ours' }
     }
     if (!c.computed.ok) return
-    if (this.signer !== undefined && !this.signed.has(c.msg.height)) {
-      this.signed.set(c.msg.height, c.id)
-      this.host.signed(c.msg.height, c.msg.root)
-      const mine = signCheckpoint(this.signer, this.set.networkId, c.msg)
+    if (signable && this.containsFloor(c.msg)) {
+      this.raiseFloor(c.msg.delta)
+      this.host.signed(c.msg.height, c.msg.root, c.msg.delta)
+      const mine = signCheckpoint(this.signer!, this.set.networkId, c.msg)
       c.sigs.set(toHex(mine.signer), mine)
-      this.host.broadcast(encodeMessage({ ...c.msg, sigs: sortedSigs(c.sigs) }))
+      this.host.broadcast(encodeMessage({ type: 'checkpoint', ...c.msg, sigs: sortedSigs(c.sigs) }))
     }
     if (c.sigs.size >= this.set.quorum) this.certify(c, c.computed)
+  }
+
+  /** The cut reaches every entry of the signed floor. */
+  private containsFloor (m: Statement): boolean {
+    const cut = new Map(m.delta.map(s => [toHex(s.account), s.seq]))
+    for (const [id, s] of this.signedFloor) if ((cut.get(id) ?? this.baseSeq(s.account)) < s.seq) return false
+    return true
+  }
+
+  private raiseFloor (delta: readonly Slot[]): void {
+    for (const s of delta) {
+      const id = toHex(s.account)
+      if (s.seq > this.baseSeq(s.account) && (this.signedFloor.get(id)?.seq ?? 0) < s.seq) this.signedFloor.set(id, { account: s.account, seq: s.seq })
+    }
+  }
+
+  private dropFloorBelowBase (): void {
+    for (const [id, s] of this.signedFloor) if (s.seq <= this.baseSeq(s.account)) this.signedFloor.delete(id)
   }
 
   private hasDelivered (delta: readonly Slot[]): boolean {
@@ -273,21 +389,21 @@ export class CheckpointKeeper {
   }
 
   /** The state at a cut: our base, plus the ops of our tail inside the cut, in delivery order. */
-  private compute (m: Omit<CheckpointMsg, 'sigs' | 'root'>): Computed {
+  private compute (m: Omit<Statement, 'root'>, from: Base): Computed {
     const cut = new Map<string, number>()
     for (const s of m.delta) {
       const id = toHex(s.account)
       if (cut.has(id)) return { ok: false, reason: 'an account appears twice in the cut' }
-      if (s.seq < this.base.ledger.nextSeq(s.account)) return { ok: false, reason: 'the cut moves an account back' }
+      if (s.seq < from.ledger.nextSeq(s.account) - 1) return { ok: false, reason: 'the cut moves an account back' }
       cut.set(id, s.seq)
     }
-    const inCut = (account: Uint8Array, seq: number): boolean => seq <= (cut.get(toHex(account)) ?? this.base.ledger.nextSeq(account) - 1)
+    const inCut = (account: Uint8Array, seq: number): boolean => seq <= (cut.get(toHex(account)) ?? from.ledger.nextSeq(account) - 1)
     const ops = this.tail.filter(op => inCut(op.account, op.seq))
-    if (ops.length !== m.height - m.baseHeight) return { ok: false, reason: `the cut holds ${ops.length} ops, not ${m.height - m.baseHeight}` }
+    if (ops.length !== m.height - from.height) return { ok: false, reason: `the cut holds ${ops.length} ops beyond our base, not ${m.height - from.height}` }
     for (const op of ops) {
       for (const d of op.deps) if (!inCut(d.account, d.seq)) return { ok: false, reason: 'the cut is not closed under deps' }
     }
-    const ledger = Ledger.fromState(this.genesis, this.base.ledger.exportState())
+    const ledger = Ledger.fromState(this.genesis, from.ledger.exportState())
     for (const op of ops) ledger.apply(op)
     const snapshot = buildSnapshot(ledger.exportState())
     return { ok: true, ledger, snapshot }
@@ -295,15 +411,14 @@ export class CheckpointKeeper {
 
   private certify (c: Candidate, computed: Computed & { ok: true }): void {
     const sigs = sortedSigs(c.sigs).slice(0, this.set.quorum)
-    const msg: CheckpointMsg = { ...c.msg, sigs }
+    const msg: CheckpointMsg = { type: 'checkpoint', ...c.msg, sigs }
     const cp: CertifiedCheckpoint = { msg, bytes: encodeMessage(msg), snapshot: computed.snapshot }
-    const cut = new Map(msg.delta.map(s => [toHex(s.account), s.seq]))
-    this.tail = this.tail.filter(op => op.seq > (cut.get(toHex(op.account)) ?? 0))
     this.base = { height: msg.height, root: msg.root, ledger: computed.ledger, cert: cp }
+    this.tail = this.tail.filter(op => op.seq > this.baseSeq(op.account))
     for (const [id, other] of this.candidates) if (other.msg.height <= msg.height) this.candidates.delete(id)
-    for (const h of this.signed.keys()) if (h <= msg.height) this.signed.delete(h)
     for (const h of this.proposed) if (h <= msg.height) this.proposed.delete(h)
-    for (const k of this.tried) if (Number(k.split('/')[0]) <= msg.height) this.tried.delete(k)
+    this.tried.clear()
+    this.dropFloorBelowBase()
     this.behindSince = undefined
     this.history.push(cp)
     this.host.certified(cp)
@@ -349,6 +464,10 @@ export class CheckpointKeeper {
     this.behindSince = now // ask again later if this does not help
     this.host.behind(ahead.msg.height, [...ahead.from])
   }
+}
+
+function statementOf (m: CheckpointMsg): Statement {
+  return { height: m.height, root: m.root, baseHeight: m.baseHeight, base: m.base, proposer: m.proposer, delta: m.delta }
 }
 
 function sortedSigs (sigs: Map<string, CheckpointSig>): CheckpointSig[] {
