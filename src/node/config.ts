@@ -39,6 +39,11 @@ export interface NodeConfig {
   join: boolean
   /** Hex root of a checkpoint to accept without checking its signatures (you vouch for it). */
   trustedRoot?: string
+  /**
+   * A validator that joined a running network with a new data dir does not vote (it cannot know
+   * what it voted for before); set this once if its key never voted on this network.
+   */
+  resumeVoting: boolean
 }
 
 export class ConfigError extends BftError {
@@ -64,7 +69,8 @@ export function defaultConfig (dataDir = DEFAULT_DATA_DIR): NodeConfig {
     logFormat: 'text',
     checkpointInterval: 1000,
     checkpointRetain: 2,
-    join: false
+    join: false,
+    resumeVoting: false
   }
 }
 
@@ -86,7 +92,8 @@ const KEYS: Record<keyof NodeConfig, 'string' | 'number' | 'boolean' | 'string[]
   checkpointInterval: 'number',
   checkpointRetain: 'number',
   join: 'boolean',
-  trustedRoot: 'string'
+  trustedRoot: 'string',
+  resumeVoting: 'boolean'
 }
 
 /** Checks a partial config from a file or the environment; paths are resolved against `base`. */

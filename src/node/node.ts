@@ -55,14 +55,20 @@ export class BftNode {
   /** Certified checkpoints this node serves snapshots of, by root (the latest few). */
   private readonly serving = new Map<string, CertifiedCheckpoint>()
   private rejoining = false
+  /** A snapshot is being installed: inputs wait (are ignored) until the new replica takes over. */
+  private installing = false
+  /** Why this validator does not vote (its data dir was new when it joined a running network). */
+  private abstain: string | undefined
 
   private constructor (
     readonly config: NodeConfig,
     readonly genesis: Genesis,
     readonly signer: Signer,
     private readonly db: NodeDatabase,
-    private readonly log: Logger
+    private readonly log: Logger,
+    abstain: string | undefined
   ) {
+    this.abstain = abstain
     this.current = this.newReplica()
     this.networkIdHex = toHex(networkId(genesis))
     this.sequencer = new ContractSequencer(signer, networkId(genesis))
@@ -78,7 +84,8 @@ export class BftNode {
       genesis: this.genesis,
       scheme: sodiumScheme,
       signer: this.signer,
-      checkpoints: { interval: this.config.checkpointInterval, retain: this.config.checkpointRetain }
+      checkpoints: { interval: this.config.checkpointInterval, retain: this.config.checkpointRetain },
+      ...(this.abstain === undefined ? {} : { abstain: this.abstain })
     })
   }
 
@@ -94,7 +101,9 @@ export class BftNode {
       const mine = encodeGenesis(genesis)
       if (stored === undefined) await db.putMeta('genesis', mine)
       else if (!bytesEqual(stored, mine)) throw new StorageError(`data dir ${config.dataDir} belongs to another network (its genesis differs); use another --data-dir`)
-      const node = new BftNode(config, genesis, signerFrom(sodiumScheme, seed), db, log)
+      const abstain = await db.getMeta('abstain')
+      if (abstain !== undefined && config.resumeVoting) await db.deleteMeta('abstain')
+      const node = new BftNode(config, genesis, signerFrom(sodiumScheme, seed), db, log, abstain === undefined || config.resumeVoting ? undefined : new TextDecoder().decode(abstain))
       await node.restore()
       node.net = await P2PNetwork.start({
         seed,
@@ -118,7 +127,14 @@ export class BftNode {
           if (config.join) throw err
           log.warn('could not join from a snapshot; starting from genesis', { error: (err as Error).message })
         })
+        // A validator whose data dir is new, in a network that already certified checkpoints,
+        // may be one whose disk was lost: it cannot know which slots it bound before, and voting
+        // again could certify a second op for one of them. It follows without voting.
+        if (node.current.isValidator && stored === undefined && node.current.latestCheckpoint() !== undefined && !config.resumeVoting) {
+          await node.abstainFromVoting('its data dir was new when it joined a network that already has certified checkpoints, so it cannot know which slots it bound before (start it once with --resume-voting if this key never voted on this network)')
+        }
       }
+      if (node.abstain !== undefined) log.warn('this validator does not vote', { why: node.abstain })
       node.timer = setInterval(() => node.tick(), config.tickMs)
       return node
     } catch (err) {
@@ -143,24 +159,61 @@ export class BftNode {
     this.log.info('state restored from disk', { checkpoint: st.checkpoint, certificates: st.certificates, delivered: st.delivered, bindings: st.bindings, ms: Math.round(performance.now() - started) })
   }
 
-  /** Downloads the latest certified checkpoint from peers, stores it and starts the replica from it. */
+  /** Persists the decision not to vote (it survives restarts) and restarts the replica without a vote. */
+  private async abstainFromVoting (why: string): Promise<void> {
+    await this.db.putMeta('abstain', new TextEncoder().encode(why))
+    this.abstain = why
+    const cp = this.current.latestCheckpoint()
+    const from = cp === undefined ? undefined : rebuildCheckpoint(this.genesis, cp.bytes, cp.snapshot.manifestBytes, cp.snapshot.chunks)
+    await this.swapReplica(async replica => { replica.restore(await this.db.replicaRecords(), Date.now(), from) })
+  }
+
+  /** Downloads a certified checkpoint above the one held from peers, stores it and starts the replica from it. */
   private async join (prefer: readonly string[] = []): Promise<void> {
-    const got = await joinNetwork({ genesis: this.genesis, set: this.validatorSet, net: this.net!, log: this.log, prefer, expectPeers: this.config.bootstrap.length, ...(this.config.trustedRoot === undefined ? {} : { options: { trustedRoot: fromHex(this.config.trustedRoot) } }) })
+    const above = this.current.latestCheckpoint()?.msg.height ?? 0
+    const options = { above, ...(this.config.trustedRoot === undefined ? {} : { trustedRoot: fromHex(this.config.trustedRoot) }) }
+    const got = await joinNetwork({ genesis: this.genesis, set: this.validatorSet, net: this.net!, log: this.log, prefer, expectPeers: this.config.bootstrap.length, options })
     if (got === undefined) return
     await this.install(got)
   }
 
-  /** Keeps a checkpoint on disk, then restarts the replica from it (and what the disk holds after it). */
+  /**
+   * Keeps a checkpoint on disk, then restarts the replica from it (and what the disk holds after
+   * it). Never to a state behind the one held: the new replica would forget slots the old one
+   * delivered and bound (their records behind the base are pruned) and could vote for them again.
+   */
   private async install (from: { cp: CertifiedCheckpoint, ledger: Ledger }): Promise<void> {
     const cp = from.cp
-    await this.chain
-    await this.storeCheckpoint(cp)
-    const replica = this.newReplica()
-    replica.restore(await this.db.replicaRecords(), Date.now(), from)
-    this.current = replica
-    this.lastPeers = ''
-    const st = replica.status()
+    const refusal = this.current.cannotInstall(cp.msg.height, from.ledger)
+    if (refusal !== undefined) {
+      this.log.warn('not installing a checkpoint behind the state held here', { height: cp.msg.height, why: refusal })
+      return
+    }
+    await this.swapReplica(async replica => {
+      await this.storeCheckpoint(cp)
+      replica.restore(await this.db.replicaRecords(), Date.now(), from)
+    })
+    const st = this.current.status()
     this.log.info('started from a certified checkpoint', { height: cp.msg.height, root: toHex(cp.msg.root).slice(0, 16), delivered: st.delivered })
+  }
+
+  /**
+   * Replaces the replica atomically with respect to inputs: from the first line, messages,
+   * submissions and ticks are refused, so the old replica acts on nothing after the swap begins;
+   * its actions already queued (persists before sends) finish before the new one reads the disk.
+   */
+  private async swapReplica (prepare: (replica: Replica) => Promise<void>): Promise<void> {
+    if (this.installing) throw new Error('node: a replica swap is already under way')
+    this.installing = true
+    try {
+      await this.chain
+      const replica = this.newReplica()
+      await prepare(replica)
+      this.current = replica
+      this.lastPeers = ''
+    } finally {
+      this.installing = false
+    }
   }
 
   private async storeCheckpoint (cp: CertifiedCheckpoint): Promise<void> {
@@ -215,7 +268,7 @@ export class BftNode {
   // -------------------------------------------------------------------------------------------
 
   private receive (from: string, bytes: Uint8Array): Verdict {
-    if (this.stopping) return 'ignore'
+    if (this.stopping || this.installing) return 'ignore'
     const res = this.current.receive(from, bytes, Date.now())
     this.execute(res.actions)
     if (res.verdict === 'reject') this.log.debug('rejected message', { peer: from.slice(0, 16), reason: res.reason })
@@ -224,6 +277,7 @@ export class BftNode {
 
   /** Ops from the API: checked by the replica and queued for the next batch. */
   submit (opBytes: readonly Uint8Array[]): SubmitStatus[] {
+    if (this.installing) return opBytes.map(() => ({ status: 'rejected', code: 'busy', reason: 'the node is installing a snapshot; retry shortly' }))
     const res = this.current.submit(opBytes, Date.now())
     res.results.forEach((r, i) => {
       if (r.status === 'queued' && !this.ops.has(toHex(r.hash))) this.track(decodeOp(opBytes[i]!), { status: 'queued' })
@@ -233,7 +287,7 @@ export class BftNode {
   }
 
   private tick (): void {
-    if (this.stopping) return
+    if (this.stopping || this.installing) return
     const now = Date.now()
     this.refreshPeers()
     this.sequenceContracts(now)

@@ -269,6 +269,10 @@ export class NodeDatabase {
     await this.db.put(PREFIX.meta + name, value, { sync: true })
   }
 
+  async deleteMeta (name: string): Promise<void> {
+    await this.db.del(PREFIX.meta + name, { sync: true })
+  }
+
   async close (): Promise<void> {
     await this.db.close()
   }

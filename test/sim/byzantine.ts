@@ -9,7 +9,8 @@ import { Domain, signFor } from '../../src/core/crypto/signing.js'
 import type { Signer } from '../../src/core/crypto/signing.js'
 import { fromHex, toHex } from '../../src/core/crypto/hash.js'
 import { batchDigest, decodeMessage, encodeMessage } from '../../src/core/broadcast/messages.js'
-import type { Certified, Message } from '../../src/core/broadcast/messages.js'
+import type { Certified, CheckpointMsg, Message } from '../../src/core/broadcast/messages.js'
+import { signCheckpoint } from '../../src/core/checkpoint/certificate.js'
 import { decodeOp, signOp } from '../../src/core/ledger/op.js'
 import type { PeerId } from '../../src/core/broadcast/actions.js'
 import type { Rng } from './rng.js'
@@ -23,6 +24,8 @@ export class ByzantineValidator {
   /** Votes gathered for batches this node re-proposed: with a quorum it certifies them itself. */
   private readonly gathering = new Map<string, { ops: Uint8Array[], votes: Map<string, Uint8Array> }>()
   private lastCert: Certified | undefined
+  /** Checkpoint cuts seen (real ones, with real roots): material for split and re-based attacks. */
+  private readonly cuts: CheckpointMsg[] = []
   sentAttacks = 0
 
   constructor (
@@ -59,6 +62,14 @@ export class ByzantineValidator {
     } else if (m.type === 'certified') {
       // only well-formed ones: another Byzantine node may have sent a mangled copy
       try { m.ops.forEach(o => decodeOp(o)); this.lastCert = m } catch { /* keep the previous one */ }
+    } else if (m.type === 'checkpoint') {
+      if (!this.cuts.some(c => c.height === m.height && c.proposer.every((b, i) => b === m.proposer[i]) && c.root.every((b, i) => b === m.root[i]))) {
+        if (this.cuts.length >= 8) this.cuts.shift()
+        this.cuts.push(m)
+      }
+      // signs every cut it sees, whatever it signed before: its signature must never be enough
+      const mine = signCheckpoint(this.member, this.networkId, m)
+      if (!m.sigs.some(s => toHex(s.signer) === this.id)) out.send(from, encodeMessage({ ...m, sigs: [...m.sigs, mine] }))
     } else if (m.type === 'vote') {
       const g = this.gathering.get(toHex(m.digest))
       if (g === undefined) return
@@ -89,7 +100,10 @@ export class ByzantineValidator {
     if (!this.rng.chance(0.3)) return
     const to = this.rng.pick(this.peers)
     this.sentAttacks++
-    switch (this.rng.int(0, 8)) {
+    switch (this.rng.int(0, 11)) {
+      case 9: this.splitCheckpoint(out); break
+      case 10: this.rebasedCheckpoint(out); break
+      case 11: this.forgedCheckpoint(out); break
       case 8: this.replayProposal(out); break
       case 0: out.send(to, this.rng.bytes(this.rng.int(0, 300))); break
       case 1: out.send(to, this.mutated()); break
@@ -100,6 +114,43 @@ export class ByzantineValidator {
       case 6: out.send(to, encodeMessage({ type: 'fetch', account: this.rng.bytes(32), fromSeq: 1, toSeq: 1000 })); break
       case 7: out.send(to, encodeMessage({ type: 'frontier', entries: [{ account: this.rng.bytes(32), seq: this.rng.int(1, 1e6) }], complete: this.rng.chance(0.5), checkpoint: this.rng.int(0, 1e6) })); break
     }
+  }
+
+  /**
+   * Proposes two different real cuts from one base as its own, each to a different part of the
+   * validators: a split that must cost at most a turn.
+   */
+  private splitCheckpoint (out: Outbox): void {
+    const a = this.rng.pick(this.cuts.length > 0 ? this.cuts : [undefined])
+    if (a === undefined) return
+    const b = this.cuts.find(c => c !== a && c.baseHeight === a.baseHeight && c.height !== a.height) ?? a
+    const peers = this.rng.shuffle([...this.peers])
+    const half = this.rng.int(1, peers.length - 1)
+    for (const [cut, to] of [[a, peers.slice(0, half)], [b, peers.slice(half)]] as const) {
+      const stmt = { ...cut, proposer: this.member.publicKey }
+      const bytes = encodeMessage({ ...stmt, sigs: [signCheckpoint(this.member, this.networkId, stmt)] })
+      for (const p of to) out.send(p, bytes)
+    }
+  }
+
+  /** Relays a genuine checkpoint with another base height: signatures must not carry over. */
+  private rebasedCheckpoint (out: Outbox): void {
+    if (this.cuts.length === 0) return
+    const cut = this.rng.pick(this.cuts)
+    const baseHeight = cut.baseHeight === 0 ? 1 : cut.baseHeight - 1
+    if (baseHeight >= cut.height) return
+    out.send(this.rng.pick(this.peers), encodeMessage({ ...cut, baseHeight }))
+  }
+
+  /** A real cut with a made-up signature from another validator, or claiming another proposer. */
+  private forgedCheckpoint (out: Outbox): void {
+    if (this.cuts.length === 0) return
+    const cut = this.rng.pick(this.cuts)
+    const victim = fromHex(this.rng.pick(this.peers))
+    const forged = this.rng.chance(0.5)
+      ? { ...cut, sigs: [{ signer: victim, sig: this.rng.bytes(64) }] }
+      : { ...cut, proposer: victim }
+    out.send(this.rng.pick(this.peers), encodeMessage(forged))
   }
 
   private mutated (): Uint8Array {

@@ -9,7 +9,7 @@ import { encode } from '../../src/core/codec/canonical.js'
 import { toHex } from '../../src/core/crypto/hash.js'
 import { signerFrom } from '../../src/core/crypto/signing.js'
 import { faultsTolerated, quorumSize } from '../../src/core/ledger/genesis.js'
-import { slotKey } from '../../src/core/ledger/op.js'
+import { decodeOp, slotKey } from '../../src/core/ledger/op.js'
 import { ContractSequencer } from '../../src/core/ledger/sequencer.js'
 import type { SignedOp } from '../../src/core/ledger/op.js'
 import { Replica } from '../../src/core/broadcast/replica.js'
@@ -154,6 +154,10 @@ export class Simulation {
   private readonly deliveredSlots = new Map<string, string>()
   /** Every height certified anywhere, with its root. */
   private readonly certifiedRoots = new Map<number, string>()
+  /** Per honest validator, over its whole life (restarts and re-joins too): every slot it bound or delivered, with the op. */
+  private readonly promised = new Map<number, Map<string, { bound?: string, delivered?: string }>>()
+  /** The first certified checkpoint seen: what a sybil peer offers a re-joining node as stale bait. */
+  private oldestCertified: CertifiedCheckpoint | undefined
   private readonly wallets: AccountScript[]
   private now = 0
   private healed = false
@@ -302,6 +306,7 @@ export class Simulation {
     if (prior === undefined) this.certifiedRoots.set(cp.msg.height, root)
     else if (prior !== root) throw new SafetyViolation(`two different roots certified at height ${cp.msg.height} (${prior.slice(0, 16)} and ${root.slice(0, 16)}), the second at node ${node.index}`)
     this.stats.checkpoints++
+    this.oldestCertified ??= cp
     node.checkpoint = cp
     const r = node.replica!
     node.disk = node.disk.filter(rec => !r.prunable(rec))
@@ -309,24 +314,37 @@ export class Simulation {
 
   /**
    * Peers certified checkpoints this node cannot reach: it joins again from a snapshot, as a
-   * node does, fetched with the real Joiner from the up honest nodes.
+   * node does, with the real Joiner, from the up honest nodes and two sybil peers: one offers the
+   * oldest certified checkpoint (genuine, stale), one offers the latest but serves corrupt chunks.
+   * The node installs only what its replica accepts (never behind its own base).
    */
   private catchUp (node: HonestNode): void {
     const servers = new Map([...this.honest.values()].filter(n => n !== node && n.replica?.latestCheckpoint() !== undefined).map(n => [n.id, n.replica!.latestCheckpoint()!]))
     if (servers.size === 0) return
-    const joiner = new Joiner(this.workload.genesis, { networkId: this.workload.networkId, scheme: sodiumScheme, validators: new Set(this.ids), quorum: quorumSize(this.scenario.validators) }, { offersWanted: servers.size })
-    let requests = joiner.addPeers([...servers.keys()], this.now)
+    const latest = [...servers.values()].reduce((a, b) => (b.msg.height > a.msg.height ? b : a))
+    const sybils = new Map<string, CertifiedCheckpoint>([['sybil-stale', this.oldestCertified ?? latest], ['sybil-corrupt', latest]])
+    const above = node.replica?.latestCheckpoint()?.msg.height ?? 0
+    const joiner = new Joiner(this.workload.genesis, { networkId: this.workload.networkId, scheme: sodiumScheme, validators: new Set(this.ids), quorum: quorumSize(this.scenario.validators) }, { offersWanted: servers.size + sybils.size, above })
+    let requests = joiner.addPeers(this.rng.shuffle([...sybils.keys(), ...servers.keys()]), this.now)
     while (requests.length > 0) {
       const next = []
       for (const req of requests) {
-        const cp = servers.get(req.peer)!
-        next.push(...(req.kind === 'latest' ? joiner.onOffer(req.peer, cp.bytes, cp.snapshot.manifestBytes, this.now) : joiner.onChunk(req.peer, req.index, cp.snapshot.chunks[req.index]!, this.now)))
+        const cp = servers.get(req.peer) ?? sybils.get(req.peer)!
+        if (req.kind === 'latest') next.push(...joiner.onOffer(req.peer, cp.bytes, cp.snapshot.manifestBytes, this.now))
+        else if (req.peer === 'sybil-corrupt') next.push(...joiner.onChunk(req.peer, req.index, this.rng.bytes(64), this.now))
+        else next.push(...joiner.onChunk(req.peer, req.index, cp.snapshot.chunks[req.index]!, this.now))
       }
       requests = next
     }
     const result = joiner.result()
-    if (result === undefined) throw new SafetyViolation(`node ${node.index} could not join from honest peers: ${joiner.failure ?? 'no result'} ${JSON.stringify(joiner.misbehaved)}`)
-    if (node.checkpoint !== undefined && result.cp.msg.height <= node.checkpoint.msg.height) return
+    if (result === undefined) {
+      if (latest.msg.height <= above) return // nothing above what it holds
+      throw new SafetyViolation(`node ${node.index} could not join from honest peers: ${joiner.failure ?? 'no result'} ${JSON.stringify(joiner.misbehaved)}`)
+    }
+    // an honest peer may lag (named as stale); anything else said of one is a false accusation
+    if (joiner.misbehaved.some(m => !m.peer.startsWith('sybil') && !m.reason.startsWith('served a stale checkpoint'))) throw new SafetyViolation(`node ${node.index}'s joiner blamed an honest peer: ${JSON.stringify(joiner.misbehaved)}`)
+    const refusal = node.replica?.cannotInstall(result.cp.msg.height, result.ledger)
+    if (refusal !== undefined) return
     this.log(`t=${this.now} node ${node.index} joins again from checkpoint ${result.cp.msg.height}`)
     this.stats.rejoins++
     node.checkpoint = result.cp
@@ -375,7 +393,10 @@ export class Simulation {
     for (let i = 0; i < upTo; i++) {
       const a = actions[i]!
       switch (a.type) {
-        case 'persist': node.disk.push(a.record); break
+        case 'persist':
+          if (a.record.kind === 'bindings') for (const bytes of a.record.ops) this.promise(node, decodeOp(bytes), 'bound')
+          node.disk.push(a.record)
+          break
         case 'send': this.transmit(node.index, this.ids.indexOf(a.to), a.bytes); break
         case 'broadcast':
           for (let j = 0; j < this.scenario.validators; j++) if (j !== node.index) this.transmit(node.index, j, a.bytes)
@@ -389,7 +410,26 @@ export class Simulation {
     if (crashing) this.crash(node)
   }
 
+  /**
+   * An honest validator binds (and votes for) an op, or delivers one: over its whole life it never
+   * binds a second op for a slot it bound, nor another op than the one it delivered there.
+   */
+  private promise (node: HonestNode, op: SignedOp, how: 'bound' | 'delivered'): void {
+    let mine = this.promised.get(node.index)
+    if (mine === undefined) this.promised.set(node.index, mine = new Map())
+    const key = slotKey(op.account, op.seq)
+    const hash = toHex(op.hash)
+    const slot = mine.get(key) ?? {}
+    mine.set(key, slot)
+    if (how === 'delivered') { slot.delivered = hash; return }
+    for (const prior of [slot.bound, slot.delivered]) {
+      if (prior !== undefined && prior !== hash) throw new SafetyViolation(`honest validator ${node.index} bound slot ${key} to ${hash.slice(0, 16)} after binding or delivering ${prior.slice(0, 16)} there`)
+    }
+    slot.bound = hash
+  }
+
   private onDeliver (node: HonestNode, op: SignedOp): void {
+    this.promise(node, op, 'delivered')
     this.stats.delivered++
     const key = slotKey(op.account, op.seq)
     const hash = toHex(op.hash)
@@ -490,6 +530,13 @@ export class Simulation {
         if (paid > 1) throw new SafetyViolation(`the pool paid out ${paid} times at node ${r.id.slice(0, 8)}`)
       }
     }
+    // checkpoints keep being certified with at most f Byzantine validators: every honest node's
+    // base is within a few turns of everything delivered (a Byzantine turn may pass unused)
+    const k = this.scenario.checkpointInterval
+    if (k > 0) {
+      const turns = faultsTolerated(this.scenario.validators) + 2
+      for (const r of nodes) if (r.ledger.height() - r.status().checkpoint > turns * k) return false
+    }
     // equivocators' fates may lag on some node: wait until every node agrees on the state
     const hashes = new Set(nodes.map(r => toHex(r.ledger.stateHash())))
     if (hashes.size !== 1) return false
@@ -547,7 +594,7 @@ export class Simulation {
       if (n.replica === undefined) return `node ${n.index}: down`
       const st = n.replica.status()
       const lag = this.workload.honest.map(s => `${n.replica!.ledger.nextSeq(s.signer.publicKey) - 1}/${s.ops.length}`).join(' ')
-      return `node ${n.index}: delivered ${st.delivered}, buffered ${st.buffered}, queued ${st.queued}, pending ${st.pendingBatches}, streams ${lag}`
+      return `node ${n.index}: delivered ${st.delivered}, buffered ${st.buffered}, queued ${st.queued}, pending ${st.pendingBatches}, checkpoint ${st.checkpoint} (+${st.sinceCheckpoint}), streams ${lag}`
     }).join('\n')
   }
 

@@ -35,6 +35,7 @@ interface StartArgs {
   checkpointRetain?: number
   trustedRoot?: string
   join?: boolean
+  resumeVoting?: boolean
 }
 
 const exists = async (p: string): Promise<boolean> => await access(p).then(() => true, () => false)
@@ -46,7 +47,7 @@ async function resolveConfig (a: StartArgs): Promise<{ config: NodeConfig, dev: 
   const flags = checkConfig(Object.fromEntries(Object.entries({
     genesisFile: a.genesis, keyFile: a.key, listen: a.listen, bootstrap: a.bootstrap, mdns: a.mdns,
     apiHost: a.apiHost, apiPort: a.apiPort, logLevel: a.logLevel, logFormat: a.logFormat,
-    checkpointInterval: a.checkpointInterval, checkpointRetain: a.checkpointRetain, trustedRoot: a.trustedRoot, join: a.join
+    checkpointInterval: a.checkpointInterval, checkpointRetain: a.checkpointRetain, trustedRoot: a.trustedRoot, join: a.join, resumeVoting: a.resumeVoting
   }).filter(([, v]) => v !== undefined)), 'flags', process.cwd())
   const config = { ...defaultConfig(dataDir), ...fromFile, ...flags, dataDir }
   const dev = a.config === undefined && a.genesis === undefined
@@ -95,7 +96,8 @@ export const startCommand: CliCommand<StartArgs> = {
     'checkpoint-interval': { type: 'number', describe: 'delivered ops between the checkpoints a validator proposes (default 1000; 0: never)' },
     'checkpoint-retain': { type: 'number', describe: 'certified checkpoints of history kept behind the latest for lagging peers (default 2)' },
     join: { type: 'boolean', describe: 'with no state yet, download and verify the latest certified checkpoint from peers (observers do by default)' },
-    'trusted-root': { type: 'string', describe: 'hex state root of a checkpoint to accept without checking its signatures' }
+    'trusted-root': { type: 'string', describe: 'hex state root of a checkpoint to accept without checking its signatures' },
+    'resume-voting': { type: 'boolean', describe: 'let a validator vote that joined a running network with a new data dir (only if its key never voted on this network: see docs/protocol.md)' }
   },
   handler: async (a) => { await runNode(a) }
 }

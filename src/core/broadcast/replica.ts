@@ -88,6 +88,11 @@ export interface ReplicaOptions {
   /** Peers to exchange anti-entropy with and fetch from; default: the other validators. */
   readonly peers?: readonly PeerId[]
   readonly checkpoints?: Partial<CheckpointOptions>
+  /**
+   * A validator that must not vote (it cannot know what it voted for before: its data dir was
+   * lost), with the reason: it binds nothing and signs no checkpoint, and follows like an observer.
+   */
+  readonly abstain?: string
 }
 
 export interface ReplicaStatus {
@@ -109,6 +114,8 @@ export class Replica {
   readonly id: PeerId
   readonly networkId: Hash
   readonly isValidator: boolean
+  /** Why this validator does not vote (undefined: it votes if it is a validator). */
+  readonly abstain: string | undefined
   readonly validators: readonly PeerId[]
   readonly quorum: number
   private readonly validatorSet: Set<PeerId>
@@ -154,6 +161,7 @@ export class Replica {
     this.validators = opts.genesis.validators.map(toHex)
     this.validatorSet = new Set(this.validators)
     this.isValidator = this.validatorSet.has(this.id)
+    this.abstain = this.isValidator ? opts.abstain : undefined
     this.quorum = quorumSize(this.validators.length)
     this.peers = [...(opts.peers ?? this.validators)].filter(p => p !== this.id)
     this.buffer = new DeliveryBuffer(this.limits.maxBufferedOps)
@@ -161,7 +169,7 @@ export class Replica {
     this.verifiedOps = new BoundedSet(this.limits.verifiedCache)
     this.verifiedVotes = new BoundedSet(this.limits.verifiedCache)
     const validators = { networkId: this.networkId, scheme: this.scheme, validators: this.validatorSet, quorum: this.quorum }
-    this.checkpoints = new CheckpointKeeper({ ...DEFAULT_CHECKPOINTS, ...opts.checkpoints }, opts.genesis, validators, this.validators, this.isValidator ? this.signer : undefined, {
+    this.checkpoints = new CheckpointKeeper({ ...DEFAULT_CHECKPOINTS, ...opts.checkpoints }, opts.genesis, validators, this.validators, this.votes ? this.signer : undefined, {
       nextSeq: account => this.ledgerNow.nextSeq(account),
       broadcast: bytes => this.out.push({ type: 'broadcast', bytes, kind: 'checkpoint' }),
       send: (to, bytes) => this.out.push({ type: 'send', to, bytes, kind: 'checkpoint' }),
@@ -173,6 +181,19 @@ export class Replica {
       },
       behind: (height, peers) => this.out.push({ type: 'behind', height, peers })
     })
+  }
+
+  /** A validator that binds slots, votes and signs checkpoints. */
+  get votes (): boolean {
+    return this.isValidator && this.abstain === undefined
+  }
+
+  /**
+   * Why this replica must not be replaced by one started from this certified state, or undefined.
+   * A replica never goes back: below its base it would forget slots it delivered and bound.
+   */
+  cannotInstall (height: number, ledger: Ledger): string | undefined {
+    return this.checkpoints.cannotInstall(height, ledger)
   }
 
   /** The ledger: the state after every op delivered here. */
@@ -265,7 +286,7 @@ export class Replica {
     this.out = []
     for (const batch of this.proposer.closeBatches(now)) this.propose(batch.ops.map(o => o.bytes))
     this.resendDue(now)
-    if (this.isValidator) this.reproposeStale(now)
+    if (this.votes) this.reproposeStale(now)
     this.fetchMissing(now)
     this.checkpoints.tick(now)
     if (now >= this.nextAntiEntropyAt) {
@@ -373,7 +394,7 @@ export class Replica {
 
   /** Validator: bind every op of the batch (persisted first), then vote; or refuse with proof. */
   private onPropose (from: PeerId, m: Propose, now: number): [Verdict, string?] {
-    if (!this.isValidator) return ['ignore', 'not a validator']
+    if (!this.votes) return ['ignore', this.isValidator ? `not voting: ${this.abstain!}` : 'not a validator']
     const ops = this.decodeBatch(m.ops)
     for (const op of ops) {
       if (this.awaitsContract(op)) continue // deferred below: its signer is not known here yet

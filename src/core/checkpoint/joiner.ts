@@ -34,9 +34,14 @@ export interface JoinOptions {
   perPeer: number
   /** Failures (timeouts, refusals) after which a peer gets no more requests. */
   maxFailures: number
+  /**
+   * Only checkpoints above this height are wanted (a node that holds state never goes back to an
+   * older one); offers at or below it count as 'none'.
+   */
+  above: number
 }
 
-export const DEFAULT_JOIN: JoinOptions = { offersWanted: 3, offerWait: 2000, requestTimeout: 10_000, perPeer: 2, maxFailures: 2 }
+export const DEFAULT_JOIN: JoinOptions = { offersWanted: 3, offerWait: 2000, requestTimeout: 10_000, perPeer: 2, maxFailures: 2, above: 0 }
 
 export type JoinRequest =
   | { readonly peer: PeerId, readonly kind: 'latest' }
@@ -63,6 +68,8 @@ export class Joiner {
   private readonly offers: Offer[] = []
   private firstOfferAt: number | undefined
   private chosen: Offer | undefined
+  /** Roots whose every source failed: the join falls back to the next certified one. */
+  private readonly abandoned = new Set<string>()
   private readonly sources = new Set<PeerId>()
   private readonly failures = new Map<PeerId, number>()
   private readonly chunks: Array<Uint8Array | undefined> = []
@@ -126,6 +133,7 @@ export class Joiner {
       return this.blame(peer, `served a malformed manifest: ${(err as Error).message}`, now)
     }
     if (manifest.height !== msg.height) return this.blame(peer, 'served a manifest whose height differs from the checkpoint', now)
+    if (msg.height <= this.opts.above) return this.maybeChoose(now) // genuine, but not above what we hold
     const chosen = this.chosen
     if (chosen !== undefined) {
       // a late offer: another source for the chosen snapshot, or a stale one to name
@@ -134,6 +142,7 @@ export class Joiner {
         return this.assign(now)
       }
       if (msg.height < chosen.msg.height) this.misbehaved.push({ peer, reason: `served a stale checkpoint (height ${msg.height}; ${chosen.msg.height} is certified)` })
+      this.offers.push({ peer, msg, bytes: checkpointBytes, manifest, manifestBytes }) // a fallback
       return []
     }
     this.offers.push({ peer, msg, bytes: checkpointBytes, manifest, manifestBytes })
@@ -149,6 +158,7 @@ export class Joiner {
     if (this.chunks[index] !== undefined) return this.assign(now)
     if (!chunkMatches(chosen.manifest, index, bytes)) {
       this.sources.delete(peer)
+      this.failures.set(peer, this.opts.maxFailures)
       this.wanted.unshift(index)
       this.misbehaved.push({ peer, reason: `served chunk ${index} that does not match the manifest (${bytes.length} bytes)` })
       return this.assign(now)
@@ -217,15 +227,30 @@ export class Joiner {
     const waiting = [...this.asked.values()].some(at => at >= 0)
     const enough = this.offers.length >= this.opts.offersWanted || !waiting || now - this.firstOfferAt! >= this.opts.offerWait
     if (!enough) return []
-    const best = this.offers.reduce((a, b) => (b.msg.height > a.msg.height ? b : a))
+    return this.choose(now, true)
+  }
+
+  /** Takes the highest offer not abandoned yet, with every peer that offered its root as a source. */
+  private choose (now: number, first: boolean): JoinRequest[] {
+    const usable = this.offers.filter(o => !this.abandoned.has(toHex(o.msg.root)))
+    if (usable.length === 0) {
+      this.failed = 'no peer that offered a certified checkpoint is left to serve its chunks'
+      return []
+    }
+    const best = usable.reduce((a, b) => (b.msg.height > a.msg.height ? b : a))
     this.chosen = best
-    for (const o of this.offers) {
-      if (bytesEqual(o.msg.root, best.msg.root)) this.sources.add(o.peer)
-      else if (o.msg.height < best.msg.height) this.misbehaved.push({ peer: o.peer, reason: `served a stale checkpoint (height ${o.msg.height}; ${best.msg.height} is certified)` })
+    this.sources.clear()
+    this.inFlight.clear()
+    for (const o of usable) {
+      // a peer that lied or stopped answering serves nothing more
+      if (bytesEqual(o.msg.root, best.msg.root) && (this.failures.get(o.peer) ?? 0) < this.opts.maxFailures) this.sources.add(o.peer)
+      else if (first && o.msg.height < best.msg.height) this.misbehaved.push({ peer: o.peer, reason: `served a stale checkpoint (height ${o.msg.height}; ${best.msg.height} is certified)` })
     }
     this.wanted = best.manifest.chunks.map((_, i) => i)
     // dense, so every() and forEach() see the chunks still missing
+    this.chunks.length = 0
     this.chunks.push(...best.manifest.chunks.map(() => undefined))
+    this.bytes = 0
     return this.assign(now)
   }
 
@@ -234,8 +259,9 @@ export class Joiner {
     const chosen = this.chosen
     if (chosen === undefined || this.outcome !== undefined || this.failed !== undefined) return []
     if (this.sources.size === 0) {
-      this.failed = 'no peer that offered the checkpoint is left to serve its chunks'
-      return []
+      // every source of this root failed: a lower certified root served by others still helps
+      this.abandoned.add(toHex(chosen.msg.root))
+      return this.choose(now, false)
     }
     const load = new Map<PeerId, number>()
     for (const f of this.inFlight.values()) load.set(f.peer, (load.get(f.peer) ?? 0) + 1)

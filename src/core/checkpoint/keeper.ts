@@ -87,6 +87,9 @@ interface Candidate {
 /** Intervals of ops held in the tail without a certified checkpoint before it is let go. */
 const MAX_TAIL_INTERVALS = 64
 
+/** Cuts computed per proposer's turn: bounds the work a Byzantine proposer can ask for. */
+const MAX_COMPUTATIONS_PER_TURN = 3
+
 /** Open cuts kept per proposer: bounds what a flood of made-up cuts can hold here. */
 const MAX_CANDIDATES_PER_PROPOSER = 4
 
@@ -99,8 +102,8 @@ export class CheckpointKeeper {
    * it is above the base. A cut is signed only if it reaches every entry.
    */
   private readonly signedFloor = new Map<string, Slot>()
-  /** Proposers' turns whose cuts were computed: one computation each. */
-  private readonly tried = new Set<string>()
+  /** Cuts computed per proposer's turn (`base/proposer/turn`): how many, and the highest. */
+  private readonly tried = new Map<string, { count: number, height: number }>()
   private readonly proposed = new Set<number>()
   private readonly verified: BoundedSet
   /** Certified checkpoints, oldest first: the base is the last. */
@@ -112,6 +115,7 @@ export class CheckpointKeeper {
   private tailLost = false
   private behindSince: number | undefined
   private progress = -1
+  private nextResendAt = 0
 
   constructor (
     private readonly opts: CheckpointOptions,
@@ -189,6 +193,10 @@ export class CheckpointKeeper {
 
   /** A persisted signature record holds nothing the base does not already contain. */
   signedRecordSpent (delta: readonly Slot[]): boolean {
+    return this.contained(delta)
+  }
+
+  private contained (delta: readonly Slot[]): boolean {
     return delta.every(s => s.seq <= this.baseSeq(s.account))
   }
 
@@ -206,7 +214,19 @@ export class CheckpointKeeper {
   tick (now: number): void {
     this.propose()
     for (const c of [...this.candidates.values()]) this.evaluate(c)
+    this.resendSigned(now)
     this.watchLag(now)
+  }
+
+  /**
+   * Signatures travel once and the network may lose them: every few seconds a validator sends
+   * its signed cuts not certified yet again, so every proposer learns the floors it must reach.
+   */
+  private resendSigned (now: number): void {
+    if (this.signer === undefined || now < this.nextResendAt) return
+    this.nextResendAt = now + this.opts.behindAfter / 4
+    const me = toHex(this.signer.publicKey)
+    for (const c of this.candidates.values()) if (c.sigs.has(me)) this.host.broadcast(encodeMessage({ type: 'checkpoint', ...c.msg, sigs: sortedSigs(c.sigs) }))
   }
 
   /** A checkpoint message from a peer (or a validator's own). */
@@ -216,7 +236,7 @@ export class CheckpointKeeper {
     if (m.sigs.length === 0) return ['reject', 'checkpoint without signatures']
     const proposer = toHex(m.proposer)
     if (!this.set.validators.has(proposer)) return ['reject', `checkpoint proposed by ${proposer.slice(0, 16)}, which is not a validator`]
-    if (m.height <= this.base.height) return ['ignore', 'checkpoint at or behind the latest certified one']
+    if (this.contained(m.delta)) return ['ignore', 'the latest certified checkpoint contains this cut']
     const id = checkpointId(m)
     let c = this.candidates.get(id)
     if (c === undefined) {
@@ -268,10 +288,10 @@ export class CheckpointKeeper {
     return this.validators[(this.base.root[0]! + turn - 1) % this.validators.length]!
   }
 
-  /** The latest turn up to the next open one that is `proposer`'s (0: none yet). */
-  private latestTurnOf (proposer: PeerId): number {
+  /** The latest of the n turns up to `upTo` (default: the next to open) that is `proposer`'s (0: none). */
+  private latestTurnOf (proposer: PeerId, upTo = this.phase + 1): number {
     const n = this.validators.length
-    for (let t = this.phase + 1; t >= 1 && t > this.phase + 1 - n; t--) if (this.proposerOf(t) === proposer) return t
+    for (let t = upTo; t >= 1 && t > upTo - n; t--) if (this.proposerOf(t) === proposer) return t
     return 0
   }
 
@@ -282,16 +302,18 @@ export class CheckpointKeeper {
    */
   private propose (): void {
     if (this.signer === undefined || this.opts.interval <= 0 || this.tailLost) return
+    // ops may arrive in bursts that skip phases: a proposer's turn stays open until n turns later
     const phase = this.phase
-    if (phase < 1 || this.proposerOf(phase) !== toHex(this.signer.publicKey)) return
+    if (phase < 1 || this.latestTurnOf(toHex(this.signer.publicKey), phase) === 0) return
     const cut = new Map<string, Slot>()
     const reach = (s: Slot): void => {
       const id = toHex(s.account)
       if ((cut.get(id)?.seq ?? 0) < s.seq) cut.set(id, s)
     }
     for (const s of this.signedFloor.values()) reach(s)
+    // any signed cut above the base may be in some validator's floor, whatever base it came from
     for (const c of this.candidates.values()) {
-      if (c.computed?.ok === true && this.onBase(c.msg)) for (const s of c.msg.delta) reach(s)
+      if (c.computed?.ok === true || this.closedOverBase(c.msg.delta)) for (const s of c.msg.delta) reach(s)
     }
     if (cut.size > MESSAGE_LIMITS.maxCheckpointDelta) return
     let count = 0
@@ -344,13 +366,15 @@ export class CheckpointKeeper {
     if (!certified && !this.reachable(c.msg)) return
     if (c.computed === undefined) {
       if (!this.hasDelivered(c.msg.delta)) return
-      // one computation per proposer's turn (certified cuts carry honest signatures: always)
+      // a few computations per proposer's turn, each higher than the last (a proposer learns
+      // floors it must reach); certified cuts carry honest signatures: always
       if (!certified) {
         const turn = this.latestTurnOf(c.proposer)
         if (turn === 0) return
         const key = `${this.base.height}/${c.proposer}/${turn}`
-        if (this.tried.has(key)) return
-        this.tried.add(key)
+        const done = this.tried.get(key)
+        if (done !== undefined && (done.count >= MAX_COMPUTATIONS_PER_TURN || c.msg.height <= done.height)) return
+        this.tried.set(key, { count: (done?.count ?? 0) + 1, height: c.msg.height })
       }
       c.computed = this.compute(c.msg, this.base)
       if (c.computed.ok && !bytesEqual(c.computed.snapshot.root, c.msg.root)) c.computed = { ok: false, reason: 'root differs from ours' }
@@ -384,6 +408,14 @@ export class CheckpointKeeper {
     for (const [id, s] of this.signedFloor) if (s.seq <= this.baseSeq(s.account)) this.signedFloor.delete(id)
   }
 
+  /** Every op of the cut is delivered here, and the cut with the base is closed under deps. */
+  private closedOverBase (delta: readonly Slot[]): boolean {
+    if (!this.hasDelivered(delta)) return false
+    const cut = new Map(delta.map(s => [toHex(s.account), s.seq]))
+    const inCut = (account: Uint8Array, seq: number): boolean => seq <= Math.max(cut.get(toHex(account)) ?? 0, this.baseSeq(account))
+    return this.tail.every(op => !inCut(op.account, op.seq) || op.deps.every(d => inCut(d.account, d.seq)))
+  }
+
   private hasDelivered (delta: readonly Slot[]): boolean {
     return delta.every(s => this.host.nextSeq(s.account) > s.seq)
   }
@@ -415,7 +447,8 @@ export class CheckpointKeeper {
     const cp: CertifiedCheckpoint = { msg, bytes: encodeMessage(msg), snapshot: computed.snapshot }
     this.base = { height: msg.height, root: msg.root, ledger: computed.ledger, cert: cp }
     this.tail = this.tail.filter(op => op.seq > this.baseSeq(op.account))
-    for (const [id, other] of this.candidates) if (other.msg.height <= msg.height) this.candidates.delete(id)
+    // a cut the base does not contain stays: a validator that signed it needs it in every next one
+    for (const [id, other] of this.candidates) if (this.contained(other.msg.delta)) this.candidates.delete(id)
     for (const h of this.proposed) if (h <= msg.height) this.proposed.delete(h)
     this.tried.clear()
     this.dropFloorBelowBase()
