@@ -30,7 +30,7 @@ import type { Verdict } from '../core/broadcast/actions.js'
 import { MESSAGE_LIMITS } from '../core/broadcast/messages.js'
 import type { Logger } from '../node/log.js'
 import { RateLimiter } from './rate-limit.js'
-import { SYNC_LIMITS, SyncRequestError, exchange, serve } from './sync.js'
+import { PREFIX_ROOM, SYNC_LIMITS, SyncRequestError, exchange, isOverLimit, serve } from './sync.js'
 
 export interface NetworkInit {
   /** The node's ed25519 seed: its libp2p identity is this key. */
@@ -71,6 +71,19 @@ const REDIAL_MS = 2000
 /** What one outbound channel may hold before it drops the oldest frames (the protocol resends). */
 const MAX_QUEUED_FRAMES = 4096
 
+/**
+ * The most one yamux stream lets a peer send ahead of our reader. Yamux grants window as data
+ * arrives, not as it is read, so this is also the most that can land on a reader at once.
+ */
+const STREAM_WINDOW = 4 * 1024 * 1024
+
+/**
+ * What a direct stream's reader may buffer: the unfinished rest of one maximal frame plus one
+ * window arriving on top of it. Any less and an honest peer writing large frames back to back
+ * has its stream aborted (lpStream's default is 4 MiB, the message limit itself).
+ */
+const READ_BUFFER = MESSAGE_LIMITS.maxMessageBytes + PREFIX_ROOM + STREAM_WINDOW
+
 interface Channel {
   queue: Uint8Array[]
   stream?: LengthPrefixedStream<Stream>
@@ -103,7 +116,7 @@ export class P2PNetwork {
       addresses: { listen: [...init.listen] },
       transports: [tcp()],
       connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
+      streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: STREAM_WINDOW, maxReadBufferLength: READ_BUFFER } })],
       peerDiscovery,
       connectionManager: { maxConnections: init.maxConnections },
       services: {
@@ -182,32 +195,49 @@ export class P2PNetwork {
     })
   }
 
-  /** Reads frames from one inbound stream until it ends; a flooding peer is cut off. */
+  /**
+   * Reads frames from one inbound stream until it ends. A peer over its rate has frames dropped
+   * unread (the protocol resends); one that keeps on, or sends a frame over the message limit,
+   * is named in the log and its stream closed.
+   */
   private async readFrom (stream: Stream, from: string): Promise<void> {
-    const lp = lpStream(stream, { maxDataLength: MESSAGE_LIMITS.maxMessageBytes })
+    const lp = lpStream(stream, directFrames())
+    const peer = from.slice(0, 16)
     let dropped = 0
     try {
       while (!this.stopped) {
         const frame = (await lp.read()).subarray()
         if (!this.limiter.take(from)) {
-          if (++dropped > this.init.inboundRate * 4) throw new Error('inbound rate exceeded')
+          if (++dropped > this.init.inboundRate * 4) {
+            this.init.log.warn('peer flooded the direct protocol; closing its stream', { peer, dropped, rate: this.init.inboundRate })
+            stream.abort(new Error(`peer ${peer} exceeded the inbound rate`))
+            return
+          }
           continue
         }
         const verdict = this.handlers.direct(from, frame)
-        if (verdict === 'reject') this.init.log.debug('rejected a message', { peer: from.slice(0, 16) })
+        if (verdict === 'reject') this.init.log.debug('rejected a message', { peer })
       }
     } catch (err) {
-      if (!this.stopped && (err as Error).message === 'inbound rate exceeded') {
-        this.init.log.warn('peer exceeded the inbound rate; closing its stream', { peer: from.slice(0, 16) })
+      if (this.stopped) return
+      if (isOverLimit(err)) {
+        this.init.log.warn('peer sent more than the message limit allows; closing its stream', { peer, limit: MESSAGE_LIMITS.maxMessageBytes, error: (err as Error).message })
         stream.abort(err as Error)
+        return
       }
-      // otherwise the stream ended or broke; the peer opens another when it has more to say
+      // the stream ended or broke; the peer opens another when it has more to say
+      this.init.log.debug('direct stream ended', { peer, error: (err as Error).message })
     }
   }
 
   /** Queues a frame for a peer; best effort, in order. Lost frames are the protocol's to resend. */
   send (to: string, bytes: Uint8Array): void {
     if (this.stopped) return
+    if (bytes.byteLength > MESSAGE_LIMITS.maxMessageBytes) {
+      // the peer would close the stream on it, and on every frame queued behind it
+      this.init.log.warn('not sending a frame over the message limit', { peer: to.slice(0, 16), bytes: bytes.byteLength })
+      return
+    }
     let ch = this.channels.get(to)
     if (ch === undefined) {
       ch = { queue: [], pumping: false }
@@ -224,7 +254,7 @@ export class P2PNetwork {
       while (ch.queue.length > 0 && !this.stopped) {
         if (ch.stream === undefined) {
           const stream = await this.node.dialProtocol(peerOf(to), this.protocol, { signal: AbortSignal.timeout(5000) })
-          ch.stream = lpStream(stream, { maxDataLength: MESSAGE_LIMITS.maxMessageBytes })
+          ch.stream = lpStream(stream, directFrames())
         }
         const frames = ch.queue.splice(0, 64)
         await ch.stream.writeV(frames)
@@ -283,6 +313,10 @@ export class P2PNetwork {
   /** Gossips a certificate to every node of the network. */
   publish (bytes: Uint8Array): void {
     if (this.stopped) return
+    if (bytes.byteLength > MESSAGE_LIMITS.maxMessageBytes) {
+      this.init.log.warn('not gossiping a message over the message limit', { bytes: bytes.byteLength })
+      return
+    }
     this.node.services.pubsub.publish(this.topic, bytes).catch(err => {
       this.init.log.debug('publish failed', { error: (err as Error).message })
     })
@@ -306,6 +340,11 @@ export class P2PNetwork {
     if (this.redial !== undefined) clearInterval(this.redial)
     await this.node.stop()
   }
+}
+
+/** lpStream options for the direct protocol (fresh each time: lpStream writes into them). */
+function directFrames (): { maxDataLength: number, maxBufferSize: number } {
+  return { maxDataLength: MESSAGE_LIMITS.maxMessageBytes, maxBufferSize: READ_BUFFER }
 }
 
 /** The hex ed25519 key behind a libp2p peer id (ours are always ed25519). */
