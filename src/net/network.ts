@@ -4,7 +4,7 @@
 // an answer from a chosen peer (checkpoints, snapshot chunks; see sync.ts). A peer is known by the
 // hex of its ed25519 key, the same key that signs its votes. Nothing here interprets protocol
 // messages: every inbound frame goes to the handlers, which return a verdict (gossip validation
-// uses it so invalid traffic is never forwarded).
+// uses it so invalid traffic is never forwarded, and its sender's gossipsub score drops).
 
 import './polyfill.js'
 import { createLibp2p } from 'libp2p'
@@ -23,6 +23,7 @@ import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { PeerId, Stream } from '@libp2p/interface'
+import type { PeerScoreParams, PeerScoreThresholds } from '@libp2p/gossipsub/score'
 import { lpStream } from '@libp2p/utils'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import { fromHex, toHex } from '../core/crypto/hash.js'
@@ -41,7 +42,10 @@ export interface NetworkInit {
   readonly bootstrap: readonly string[]
   readonly mdns: boolean
   readonly maxConnections: number
-  /** Inbound frames one peer may send per second (bursts of twice that). */
+  /**
+   * Direct frames and sync requests one peer may send per second (bursts of twice that). Gossip
+   * is not counted: gossipsub has marked a message seen before we could drop it.
+   */
   readonly inboundRate: number
   readonly log: Logger
 }
@@ -84,6 +88,9 @@ const STREAM_WINDOW = 4 * 1024 * 1024
  */
 const READ_BUFFER = MESSAGE_LIMITS.maxMessageBytes + PREFIX_ROOM + STREAM_WINDOW
 
+/** Gossipsub's router scores peers, but its public interface does not declare it. */
+interface ScoredPubSub { getScore (peerId: string): number }
+
 interface Channel {
   queue: Uint8Array[]
   stream?: LengthPrefixedStream<Stream>
@@ -102,7 +109,7 @@ export class P2PNetwork {
   private constructor (private readonly node: Libp2p<{ pubsub: GossipSub }>, private readonly init: NetworkInit, private readonly handlers: NetworkHandlers) {
     this.protocol = `/bftnode/${init.networkId.slice(0, 16)}/direct/1.0.0`
     this.syncProtocol = `/bftnode/${init.networkId.slice(0, 16)}/sync/1.0.0`
-    this.topic = `/bftnode/${init.networkId.slice(0, 16)}/certified/1`
+    this.topic = topicOf(init.networkId)
     this.limiter = new RateLimiter(init.inboundRate, init.inboundRate * 2)
   }
 
@@ -111,6 +118,7 @@ export class P2PNetwork {
     const peerDiscovery = []
     if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: [...init.bootstrap] }))
     if (init.mdns) peerDiscovery.push(mdns())
+    const topic = topicOf(init.networkId)
     const node = await createLibp2p({
       privateKey,
       addresses: { listen: [...init.listen] },
@@ -132,7 +140,11 @@ export class P2PNetwork {
           Dlo: 2,
           Dhi: 6,
           Dout: 1,
-          maxInboundDataLength: MESSAGE_LIMITS.maxMessageBytes + 1024
+          maxInboundDataLength: MESSAGE_LIMITS.maxMessageBytes + 1024,
+          // nothing else is ours to carry: other topics are dropped before they cost anything
+          allowedTopics: [topic],
+          scoreParams: scoreParams(topic),
+          scoreThresholds: GOSSIP_SCORE_THRESHOLDS
         })
       }
     })
@@ -151,10 +163,11 @@ export class P2PNetwork {
       void serve(stream, from, async request => await this.answerSync(from, request), this.init.log)
     }, { maxInboundStreams: SYNC_LIMITS.maxStreams, maxOutboundStreams: SYNC_LIMITS.maxStreams })
     const pubsub = this.node.services.pubsub
+    // No rate limit here: gossipsub marks a message seen before this runs, so dropping it for its
+    // forwarder's rate would lose it for good (a peer that forwards first could suppress it).
+    // A reject lowers the forwarder's score instead (see scoreParams).
     pubsub.topicValidators.set(this.topic, (peer, message) => {
-      const from = keyOf(peer)
-      if (!this.limiter.take(from)) return TopicValidatorResult.Ignore
-      switch (this.handlers.gossip(from, message.data)) {
+      switch (this.handlers.gossip(keyOf(peer), message.data)) {
         case 'accept': return TopicValidatorResult.Accept
         case 'ignore': return TopicValidatorResult.Ignore
         case 'reject': return TopicValidatorResult.Reject
@@ -322,6 +335,20 @@ export class P2PNetwork {
     })
   }
 
+  /** Keys of the peers we know to be subscribed to the certificates topic. */
+  gossipPeers (): string[] {
+    return this.node.services.pubsub.getSubscribers(this.topic).map(keyOf)
+  }
+
+  /**
+   * A peer's gossipsub score: 0 for a peer in good standing, negative once it has forwarded
+   * certificates we rejected; below GOSSIP_SCORE_THRESHOLDS.graylistThreshold its gossip is
+   * dropped unread.
+   */
+  peerScore (key: string): number {
+    return (this.node.services.pubsub as unknown as ScoredPubSub).getScore(peerOf(key).toString())
+  }
+
   /** Keys of the peers we are connected to. */
   connectedPeers (): string[] {
     return [...new Set(this.node.getPeers().map(keyOf))]
@@ -342,9 +369,59 @@ export class P2PNetwork {
   }
 }
 
+function topicOf (networkId: string): string {
+  return `/bftnode/${networkId.slice(0, 16)}/certified/1`
+}
+
 /** lpStream options for the direct protocol (fresh each time: lpStream writes into them). */
 function directFrames (): { maxDataLength: number, maxBufferSize: number } {
   return { maxDataLength: MESSAGE_LIMITS.maxMessageBytes, maxBufferSize: READ_BUFFER }
+}
+
+/**
+ * Gossipsub score thresholds (its defaults, stated): below gossipThreshold a peer gets no gossip
+ * from us, below publishThreshold none of our certificates, below graylistThreshold its RPCs are
+ * dropped unread.
+ */
+export const GOSSIP_SCORE_THRESHOLDS: Pick<PeerScoreThresholds, 'gossipThreshold' | 'publishThreshold' | 'graylistThreshold'> = {
+  gossipThreshold: -10,
+  publishThreshold: -50,
+  graylistThreshold: -80
+}
+
+/**
+ * Gossipsub scoring for the certificates topic: only rejected certificates count. Each costs its
+ * forwarder 10 x the square of its recent rejections, so three in quick succession put it below
+ * the graylist, and the count decays by 1% a second (a half-life near 70 s). Rewards for mesh
+ * time and first deliveries are off, so good behaviour banks no credit against rejections; the
+ * delivery-rate and same-IP penalties are off too: certificates are rare under light load, and
+ * small networks run several validators on one host.
+ */
+function scoreParams (topic: string): Partial<PeerScoreParams> {
+  return {
+    IPColocationFactorWeight: 0,
+    topics: {
+      [topic]: {
+        topicWeight: 1,
+        timeInMeshWeight: 0,
+        timeInMeshQuantum: 1000,
+        timeInMeshCap: 1,
+        firstMessageDeliveriesWeight: 0,
+        firstMessageDeliveriesDecay: 0.5,
+        firstMessageDeliveriesCap: 1,
+        meshMessageDeliveriesWeight: 0,
+        meshMessageDeliveriesDecay: 0.5,
+        meshMessageDeliveriesCap: 1,
+        meshMessageDeliveriesThreshold: 1,
+        meshMessageDeliveriesWindow: 0,
+        meshMessageDeliveriesActivation: 1000,
+        meshFailurePenaltyWeight: 0,
+        meshFailurePenaltyDecay: 0.5,
+        invalidMessageDeliveriesWeight: -10,
+        invalidMessageDeliveriesDecay: 0.99
+      }
+    }
+  }
 }
 
 /** The hex ed25519 key behind a libp2p peer id (ours are always ed25519). */

@@ -1,7 +1,7 @@
 // Four validators on real libp2p over 127.0.0.1 in one process, with LevelDB on disk: transfers
 // from several accounts, a contract deployed and called, and every node ends with the same state.
 // Then the network layer alone, between P2PNetwork hosts: what the message limits allow is
-// carried, and a peer past them is named and cut off.
+// carried, a peer past them is named and cut off, and gossip is judged by score, not by rate.
 
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -30,11 +30,11 @@ import { BftNode } from '../../src/node/node.js'
 import { defaultConfig } from '../../src/node/config.js'
 import { silentLogger } from '../../src/node/log.js'
 import { MESSAGE_LIMITS } from '../../src/core/broadcast/messages.js'
-import { peerIdForSeed } from '../../src/net/network.js'
-import type { NetworkHandlers } from '../../src/net/network.js'
+import { GOSSIP_SCORE_THRESHOLDS, peerIdForSeed } from '../../src/net/network.js'
+import type { NetworkHandlers, P2PNetwork } from '../../src/net/network.js'
 import { freePorts, waitFor } from '../support/ports.js'
 import { seedOf } from '../support/localnet.js'
-import { TEST_NETWORK_ID, startHosts } from '../support/hosts.js'
+import { TEST_NETWORK_ID, startHosts, waitForGossipMesh } from '../support/hosts.js'
 import type { LogLine } from '../support/hosts.js'
 
 const COUNTER = '(defun init () (put "n" 0) true) (defun add (k) (put "n" (+ (get "n") k)) (get "n"))'
@@ -124,6 +124,7 @@ describe('four validators on libp2p over TCP', () => {
 
 const accepting = (): NetworkHandlers => ({ direct: () => 'accept', gossip: () => 'accept' })
 const warnings = (lines: LogLine[]): LogLine[] => lines.filter(l => l.level === 'warn' || l.level === 'error')
+const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 
 describe('the network layer between P2PNetwork hosts', () => {
   test('direct frames up to the message limit, written back to back on one stream, all reach the handler', async () => {
@@ -163,6 +164,57 @@ describe('the network layer between P2PNetwork hosts', () => {
       assert.deepEqual(got.map(f => f.byteLength), [8])
     } finally {
       await raw.stop()
+      await hosts.stop()
+    }
+  })
+
+  test('gossip from a peer over its inbound rate is still delivered: the rate never drops what gossipsub has marked seen', async () => {
+    const got: number[] = []
+    const hosts = await startHosts('it-net-rate', [accepting(), { ...accepting(), gossip: (_from, bytes) => { got.push(bytes[0]!); return 'accept' } }], { inboundRate: 1 })
+    try {
+      await waitForGossipMesh(hosts, [[0, 1]])
+      // eight distinct certificate-sized messages at once: four times the burst of 2
+      for (let i = 1; i <= 8; i++) hosts.nets[0]!.publish(new Uint8Array(256 * 1024).fill(i))
+      await waitFor('all eight messages', 10_000, () => got.length === 8)
+      assert.deepEqual([...got].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8])
+    } finally {
+      await hosts.stop()
+    }
+  })
+
+  test('gossip the handler rejects lowers its sender\'s score, and past the graylist its gossip is dropped unread', async () => {
+    // host 0 judges (a first byte of 0 is invalid); 1 lies, 2 is honest; each is connected only to 0
+    const got: Array<{ from: string, tag: number }> = []
+    const hosts = await startHosts('it-net-score', [{
+      ...accepting(),
+      gossip: (from, bytes) => {
+        got.push({ from, tag: bytes[1]! })
+        return bytes[0] === 0 ? 'reject' : 'accept'
+      }
+    }, accepting(), accepting()])
+    const [judge, liar, honest] = hosts.nets as [P2PNetwork, P2PNetwork, P2PNetwork]
+    const [, liarKey, honestKey] = hosts.keys as [string, string, string]
+    const saw = (from: string, tag: number): boolean => got.some(g => g.from === from && g.tag === tag)
+    try {
+      await waitForGossipMesh(hosts, [[0, 1], [0, 2]])
+      assert.equal(judge.peerScore(liarKey), 0)
+      liar.publish(Uint8Array.of(0, 1))
+      await waitFor('the liar\'s score to drop', 5000, () => judge.peerScore(liarKey) < 0)
+      honest.publish(Uint8Array.of(1, 1))
+      await waitFor('the honest certificate', 5000, () => saw(honestKey, 1))
+      assert.equal(judge.peerScore(honestKey), 0)
+
+      for (let tag = 2; tag <= 5; tag++) liar.publish(Uint8Array.of(0, tag))
+      await waitFor('the liar graylisted', 5000, () => judge.peerScore(liarKey) < GOSSIP_SCORE_THRESHOLDS.graylistThreshold)
+      // gossipsub goes on reading a peer it last scored >= 0 for up to a second
+      await sleep(1100)
+      liar.publish(Uint8Array.of(1, 100))
+      honest.publish(Uint8Array.of(1, 101))
+      await waitFor('the honest peer\'s next certificate', 5000, () => saw(honestKey, 101))
+      await sleep(500)
+      assert.equal(saw(liarKey, 100), false, 'a graylisted peer\'s gossip reached the handler')
+      assert.deepEqual(got.filter(g => g.from === liarKey).map(g => g.tag), [1, 2, 3, 4, 5])
+    } finally {
       await hosts.stop()
     }
   })

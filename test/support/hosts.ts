@@ -64,3 +64,9 @@ export async function startHosts (label: string, handlers: NetworkHandlers[], in
   }
   return { nets, keys, logs, stop }
 }
+
+/** Waits until every pair of connected hosts knows the other is on the certificates topic. */
+export async function waitForGossipMesh (hosts: Hosts, pairs: Array<[number, number]>): Promise<void> {
+  await waitFor('peers on the certificates topic', 10_000, () => pairs.every(([a, b]) =>
+    hosts.nets[a]!.gossipPeers().includes(hosts.keys[b]!) && hosts.nets[b]!.gossipPeers().includes(hosts.keys[a]!)))
+}
