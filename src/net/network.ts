@@ -88,6 +88,12 @@ const STREAM_WINDOW = 4 * 1024 * 1024
  */
 const READ_BUFFER = MESSAGE_LIMITS.maxMessageBytes + PREFIX_ROOM + STREAM_WINDOW
 
+/** Connections one peer may hold to us: two is a simultaneous dial, one more a redial racing a close. */
+const MAX_PEER_CONNECTIONS = 3
+
+/** Connections one host may open to us per second (libp2p's default, stated so it is seen). */
+const INBOUND_CONNECTIONS_PER_SECOND = 5
+
 /** Gossipsub's router scores peers, but its public interface does not declare it. */
 interface ScoredPubSub { getScore (peerId: string): number }
 
@@ -119,6 +125,8 @@ export class P2PNetwork {
     if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: [...init.bootstrap] }))
     if (init.mdns) peerDiscovery.push(mdns())
     const topic = topicOf(init.networkId)
+    // set once createLibp2p returns; a connection that arrives before then is the first anyway
+    let started: Libp2p | undefined
     const node = await createLibp2p({
       privateKey,
       addresses: { listen: [...init.listen] },
@@ -126,7 +134,16 @@ export class P2PNetwork {
       connectionEncrypters: [noise()],
       streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: STREAM_WINDOW, maxReadBufferLength: READ_BUFFER } })],
       peerDiscovery,
-      connectionManager: { maxConnections: init.maxConnections },
+      connectionManager: { maxConnections: init.maxConnections, inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_SECOND },
+      connectionGater: {
+        // checked once the peer has proven its key, before the muxer is set up
+        denyInboundEncryptedConnection: peer => {
+          const open = started?.getConnections(peer).length ?? 0
+          if (open < MAX_PEER_CONNECTIONS) return false
+          init.log.warn('peer opened too many connections; refusing another', { peer: keyOf(peer).slice(0, 16), open })
+          return true
+        }
+      },
       services: {
         identify: identify(),
         ping: ping(),
@@ -148,6 +165,7 @@ export class P2PNetwork {
         })
       }
     })
+    started = node
     const net = new P2PNetwork(node, init, handlers)
     await net.wire()
     return net

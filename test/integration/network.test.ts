@@ -168,6 +168,32 @@ describe('the network layer between P2PNetwork hosts', () => {
     }
   })
 
+  test('a peer gets at most three connections to a host, and one that opens more is named', async () => {
+    const hosts = await startHosts('it-net-conns', [accepting()])
+    const rawSeed = seedOf('it-net-conns-raw', 0)
+    const rawKey = toHex(sodiumScheme.publicKeyOf(rawSeed))
+    const raw = await createLibp2p({
+      privateKey: await generateKeyPairFromSeed('Ed25519', rawSeed),
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()]
+    })
+    try {
+      const target = multiaddr(hosts.nets[0]!.addresses()[0]!)
+      const open = (): number => raw.getConnections().filter(c => c.status === 'open').length
+      // five within a second: under libp2p's per-host rate, so only the per-peer cap stops them.
+      // The dialer finishes its side before the host refuses, so a refused dial closes just after.
+      for (let i = 0; i < 5; i++) await raw.dial(target, { force: true }).catch(() => {})
+      await waitFor('the connections over the cap closed', 5000, () => open() === 3)
+      await sleep(200)
+      assert.equal(open(), 3)
+      assert.equal(warnings(hosts.logs[0]!).filter(l => l.fields.peer === rawKey.slice(0, 16)).length, 2)
+    } finally {
+      await raw.stop()
+      await hosts.stop()
+    }
+  })
+
   test('gossip from a peer over its inbound rate is still delivered: the rate never drops what gossipsub has marked seen', async () => {
     const got: number[] = []
     const hosts = await startHosts('it-net-rate', [accepting(), { ...accepting(), gossip: (_from, bytes) => { got.push(bytes[0]!); return 'accept' } }], { inboundRate: 1 })
