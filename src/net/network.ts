@@ -4,7 +4,7 @@
 // an answer from a chosen peer (checkpoints, snapshot chunks; see sync.ts). A peer is known by the
 // hex of its ed25519 key, the same key that signs its votes. Nothing here interprets protocol
 // messages: every inbound frame goes to the handlers, which return a verdict (gossip validation
-// uses it so invalid traffic is never forwarded).
+// uses it so invalid traffic is never forwarded, and its sender's gossipsub score drops).
 
 import './polyfill.js'
 import { createLibp2p } from 'libp2p'
@@ -23,6 +23,7 @@ import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { PeerId, Stream } from '@libp2p/interface'
+import type { PeerScoreParams, PeerScoreThresholds } from '@libp2p/gossipsub/score'
 import { lpStream } from '@libp2p/utils'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import { fromHex, toHex } from '../core/crypto/hash.js'
@@ -30,7 +31,7 @@ import type { Verdict } from '../core/broadcast/actions.js'
 import { MESSAGE_LIMITS } from '../core/broadcast/messages.js'
 import type { Logger } from '../node/log.js'
 import { RateLimiter } from './rate-limit.js'
-import { SYNC_LIMITS, SyncRequestError, exchange, serve } from './sync.js'
+import { PREFIX_ROOM, SYNC_LIMITS, SyncRequestError, exchange, isOverLimit, serve } from './sync.js'
 
 export interface NetworkInit {
   /** The node's ed25519 seed: its libp2p identity is this key. */
@@ -41,7 +42,10 @@ export interface NetworkInit {
   readonly bootstrap: readonly string[]
   readonly mdns: boolean
   readonly maxConnections: number
-  /** Inbound frames one peer may send per second (bursts of twice that). */
+  /**
+   * Direct frames and sync requests one peer may send per second (bursts of twice that). Gossip
+   * is not counted: gossipsub has marked a message seen before we could drop it.
+   */
   readonly inboundRate: number
   readonly log: Logger
 }
@@ -71,6 +75,28 @@ const REDIAL_MS = 2000
 /** What one outbound channel may hold before it drops the oldest frames (the protocol resends). */
 const MAX_QUEUED_FRAMES = 4096
 
+/**
+ * The most one yamux stream lets a peer send ahead of our reader. Yamux grants window as data
+ * arrives, not as it is read, so this is also the most that can land on a reader at once.
+ */
+const STREAM_WINDOW = 4 * 1024 * 1024
+
+/**
+ * What a direct stream's reader may buffer: the unfinished rest of one maximal frame plus one
+ * window arriving on top of it. Any less and an honest peer writing large frames back to back
+ * has its stream aborted (lpStream's default is 4 MiB, the message limit itself).
+ */
+const READ_BUFFER = MESSAGE_LIMITS.maxMessageBytes + PREFIX_ROOM + STREAM_WINDOW
+
+/** Connections one peer may hold to us: two is a simultaneous dial, one more a redial racing a close. */
+const MAX_PEER_CONNECTIONS = 3
+
+/** Connections one host may open to us per second (libp2p's default, stated so it is seen). */
+const INBOUND_CONNECTIONS_PER_SECOND = 5
+
+/** Gossipsub's router scores peers, but its public interface does not declare it. */
+interface ScoredPubSub { getScore (peerId: string): number }
+
 interface Channel {
   queue: Uint8Array[]
   stream?: LengthPrefixedStream<Stream>
@@ -89,7 +115,7 @@ export class P2PNetwork {
   private constructor (private readonly node: Libp2p<{ pubsub: GossipSub }>, private readonly init: NetworkInit, private readonly handlers: NetworkHandlers) {
     this.protocol = `/bftnode/${init.networkId.slice(0, 16)}/direct/1.0.0`
     this.syncProtocol = `/bftnode/${init.networkId.slice(0, 16)}/sync/1.0.0`
-    this.topic = `/bftnode/${init.networkId.slice(0, 16)}/certified/1`
+    this.topic = topicOf(init.networkId)
     this.limiter = new RateLimiter(init.inboundRate, init.inboundRate * 2)
   }
 
@@ -98,14 +124,26 @@ export class P2PNetwork {
     const peerDiscovery = []
     if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: [...init.bootstrap] }))
     if (init.mdns) peerDiscovery.push(mdns())
+    const topic = topicOf(init.networkId)
+    // set once createLibp2p returns; a connection that arrives before then is the first anyway
+    let started: Libp2p | undefined
     const node = await createLibp2p({
       privateKey,
       addresses: { listen: [...init.listen] },
       transports: [tcp()],
       connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
+      streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: STREAM_WINDOW, maxReadBufferLength: READ_BUFFER } })],
       peerDiscovery,
-      connectionManager: { maxConnections: init.maxConnections },
+      connectionManager: { maxConnections: init.maxConnections, inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_SECOND },
+      connectionGater: {
+        // checked once the peer has proven its key, before the muxer is set up
+        denyInboundEncryptedConnection: peer => {
+          const open = started?.getConnections(peer).length ?? 0
+          if (open < MAX_PEER_CONNECTIONS) return false
+          init.log.warn('peer opened too many connections; refusing another', { peer: keyOf(peer).slice(0, 16), open })
+          return true
+        }
+      },
       services: {
         identify: identify(),
         ping: ping(),
@@ -119,10 +157,15 @@ export class P2PNetwork {
           Dlo: 2,
           Dhi: 6,
           Dout: 1,
-          maxInboundDataLength: MESSAGE_LIMITS.maxMessageBytes + 1024
+          maxInboundDataLength: MESSAGE_LIMITS.maxMessageBytes + 1024,
+          // nothing else is ours to carry: other topics are dropped before they cost anything
+          allowedTopics: [topic],
+          scoreParams: scoreParams(topic),
+          scoreThresholds: GOSSIP_SCORE_THRESHOLDS
         })
       }
     })
+    started = node
     const net = new P2PNetwork(node, init, handlers)
     await net.wire()
     return net
@@ -138,10 +181,11 @@ export class P2PNetwork {
       void serve(stream, from, async request => await this.answerSync(from, request), this.init.log)
     }, { maxInboundStreams: SYNC_LIMITS.maxStreams, maxOutboundStreams: SYNC_LIMITS.maxStreams })
     const pubsub = this.node.services.pubsub
+    // No rate limit here: gossipsub marks a message seen before this runs, so dropping it for its
+    // forwarder's rate would lose it for good (a peer that forwards first could suppress it).
+    // A reject lowers the forwarder's score instead (see scoreParams).
     pubsub.topicValidators.set(this.topic, (peer, message) => {
-      const from = keyOf(peer)
-      if (!this.limiter.take(from)) return TopicValidatorResult.Ignore
-      switch (this.handlers.gossip(from, message.data)) {
+      switch (this.handlers.gossip(keyOf(peer), message.data)) {
         case 'accept': return TopicValidatorResult.Accept
         case 'ignore': return TopicValidatorResult.Ignore
         case 'reject': return TopicValidatorResult.Reject
@@ -182,32 +226,49 @@ export class P2PNetwork {
     })
   }
 
-  /** Reads frames from one inbound stream until it ends; a flooding peer is cut off. */
+  /**
+   * Reads frames from one inbound stream until it ends. A peer over its rate has frames dropped
+   * unread (the protocol resends); one that keeps on, or sends a frame over the message limit,
+   * is named in the log and its stream closed.
+   */
   private async readFrom (stream: Stream, from: string): Promise<void> {
-    const lp = lpStream(stream, { maxDataLength: MESSAGE_LIMITS.maxMessageBytes })
+    const lp = lpStream(stream, directFrames())
+    const peer = from.slice(0, 16)
     let dropped = 0
     try {
       while (!this.stopped) {
         const frame = (await lp.read()).subarray()
         if (!this.limiter.take(from)) {
-          if (++dropped > this.init.inboundRate * 4) throw new Error('inbound rate exceeded')
+          if (++dropped > this.init.inboundRate * 4) {
+            this.init.log.warn('peer flooded the direct protocol; closing its stream', { peer, dropped, rate: this.init.inboundRate })
+            stream.abort(new Error(`peer ${peer} exceeded the inbound rate`))
+            return
+          }
           continue
         }
         const verdict = this.handlers.direct(from, frame)
-        if (verdict === 'reject') this.init.log.debug('rejected a message', { peer: from.slice(0, 16) })
+        if (verdict === 'reject') this.init.log.debug('rejected a message', { peer })
       }
     } catch (err) {
-      if (!this.stopped && (err as Error).message === 'inbound rate exceeded') {
-        this.init.log.warn('peer exceeded the inbound rate; closing its stream', { peer: from.slice(0, 16) })
+      if (this.stopped) return
+      if (isOverLimit(err)) {
+        this.init.log.warn('peer sent more than the message limit allows; closing its stream', { peer, limit: MESSAGE_LIMITS.maxMessageBytes, error: (err as Error).message })
         stream.abort(err as Error)
+        return
       }
-      // otherwise the stream ended or broke; the peer opens another when it has more to say
+      // the stream ended or broke; the peer opens another when it has more to say
+      this.init.log.debug('direct stream ended', { peer, error: (err as Error).message })
     }
   }
 
   /** Queues a frame for a peer; best effort, in order. Lost frames are the protocol's to resend. */
   send (to: string, bytes: Uint8Array): void {
     if (this.stopped) return
+    if (bytes.byteLength > MESSAGE_LIMITS.maxMessageBytes) {
+      // the peer would close the stream on it, and on every frame queued behind it
+      this.init.log.warn('not sending a frame over the message limit', { peer: to.slice(0, 16), bytes: bytes.byteLength })
+      return
+    }
     let ch = this.channels.get(to)
     if (ch === undefined) {
       ch = { queue: [], pumping: false }
@@ -224,7 +285,7 @@ export class P2PNetwork {
       while (ch.queue.length > 0 && !this.stopped) {
         if (ch.stream === undefined) {
           const stream = await this.node.dialProtocol(peerOf(to), this.protocol, { signal: AbortSignal.timeout(5000) })
-          ch.stream = lpStream(stream, { maxDataLength: MESSAGE_LIMITS.maxMessageBytes })
+          ch.stream = lpStream(stream, directFrames())
         }
         const frames = ch.queue.splice(0, 64)
         await ch.stream.writeV(frames)
@@ -283,9 +344,27 @@ export class P2PNetwork {
   /** Gossips a certificate to every node of the network. */
   publish (bytes: Uint8Array): void {
     if (this.stopped) return
+    if (bytes.byteLength > MESSAGE_LIMITS.maxMessageBytes) {
+      this.init.log.warn('not gossiping a message over the message limit', { bytes: bytes.byteLength })
+      return
+    }
     this.node.services.pubsub.publish(this.topic, bytes).catch(err => {
       this.init.log.debug('publish failed', { error: (err as Error).message })
     })
+  }
+
+  /** Keys of the peers we know to be subscribed to the certificates topic. */
+  gossipPeers (): string[] {
+    return this.node.services.pubsub.getSubscribers(this.topic).map(keyOf)
+  }
+
+  /**
+   * A peer's gossipsub score: 0 for a peer in good standing, negative once it has forwarded
+   * certificates we rejected; below GOSSIP_SCORE_THRESHOLDS.graylistThreshold its gossip is
+   * dropped unread.
+   */
+  peerScore (key: string): number {
+    return (this.node.services.pubsub as unknown as ScoredPubSub).getScore(peerOf(key).toString())
   }
 
   /** Keys of the peers we are connected to. */
@@ -305,6 +384,61 @@ export class P2PNetwork {
     this.stopped = true
     if (this.redial !== undefined) clearInterval(this.redial)
     await this.node.stop()
+  }
+}
+
+function topicOf (networkId: string): string {
+  return `/bftnode/${networkId.slice(0, 16)}/certified/1`
+}
+
+/** lpStream options for the direct protocol (fresh each time: lpStream writes into them). */
+function directFrames (): { maxDataLength: number, maxBufferSize: number } {
+  return { maxDataLength: MESSAGE_LIMITS.maxMessageBytes, maxBufferSize: READ_BUFFER }
+}
+
+/**
+ * Gossipsub score thresholds (its defaults, stated): below gossipThreshold a peer gets no gossip
+ * from us, below publishThreshold none of our certificates, below graylistThreshold its RPCs are
+ * dropped unread.
+ */
+export const GOSSIP_SCORE_THRESHOLDS: Pick<PeerScoreThresholds, 'gossipThreshold' | 'publishThreshold' | 'graylistThreshold'> = {
+  gossipThreshold: -10,
+  publishThreshold: -50,
+  graylistThreshold: -80
+}
+
+/**
+ * Gossipsub scoring for the certificates topic: only rejected certificates count. Each costs its
+ * forwarder 10 x the square of its recent rejections, so three in quick succession put it below
+ * the graylist, and the count decays by 1% a second (a half-life near 70 s). Rewards for mesh
+ * time and first deliveries are off, so good behaviour banks no credit against rejections; the
+ * delivery-rate and same-IP penalties are off too: certificates are rare under light load, and
+ * small networks run several validators on one host.
+ */
+function scoreParams (topic: string): Partial<PeerScoreParams> {
+  return {
+    IPColocationFactorWeight: 0,
+    topics: {
+      [topic]: {
+        topicWeight: 1,
+        timeInMeshWeight: 0,
+        timeInMeshQuantum: 1000,
+        timeInMeshCap: 1,
+        firstMessageDeliveriesWeight: 0,
+        firstMessageDeliveriesDecay: 0.5,
+        firstMessageDeliveriesCap: 1,
+        meshMessageDeliveriesWeight: 0,
+        meshMessageDeliveriesDecay: 0.5,
+        meshMessageDeliveriesCap: 1,
+        meshMessageDeliveriesThreshold: 1,
+        meshMessageDeliveriesWindow: 0,
+        meshMessageDeliveriesActivation: 1000,
+        meshFailurePenaltyWeight: 0,
+        meshFailurePenaltyDecay: 0.5,
+        invalidMessageDeliveriesWeight: -10,
+        invalidMessageDeliveriesDecay: 0.99
+      }
+    }
   }
 }
 

@@ -20,7 +20,7 @@ export const SYNC_LIMITS = {
 } as const
 
 /** Room for the varint length prefix on top of a frame's data in a read buffer. */
-const PREFIX_ROOM = 16
+export const PREFIX_ROOM = 16
 
 /** How long a server waits for a request to arrive, and for its answer to be taken (ms). */
 const SERVE_IO_MS = 10_000
@@ -43,7 +43,7 @@ export class SyncRequestError extends BftError {
 }
 
 /** True for the errors lpStream throws when a frame is over its limits. */
-function isOverLimit (err: unknown): boolean {
+export function isOverLimit (err: unknown): boolean {
   const name = (err as Error | undefined)?.name
   return name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError' || name === 'StreamBufferError'
 }
