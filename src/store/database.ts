@@ -8,10 +8,6 @@ import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import type { PersistRecord } from '../core/broadcast/actions.js'
 import { decodeOp, slotKey } from '../core/ledger/op.js'
-import { decode, encode } from '../core/codec/canonical.js'
-import * as read from '../core/codec/read.js'
-import { MESSAGE_LIMITS } from '../core/broadcast/messages.js'
-import { readSlot, slotValue } from '../core/ledger/slot.js'
 import { DataDirLockedError, StorageError } from './errors.js'
 
 type Db = ClassicLevel<string, Uint8Array>
@@ -56,11 +52,9 @@ export interface StoredCheckpoint {
 /** What `checkpoints()` lists: a stored checkpoint without its chunks. */
 export type CheckpointSummary = Omit<StoredCheckpoint, 'chunks'>
 
-/** A stored checkpoint signature: `v/<height>` holding `[root, delta]`. */
+/** A stored checkpoint signature: `v/<height>` holding the signed checkpoint message. */
 function checkpointSigRecord (key: string, value: Uint8Array): PersistRecord {
-  const pair = read.list(decode(value, { maxBytes: MESSAGE_LIMITS.maxMessageBytes, maxDepth: 4, maxItems: MESSAGE_LIMITS.maxCheckpointDelta }), 'stored checkpoint signature', 2)
-  const delta = read.list(pair[1], 'stored checkpoint signature delta', MESSAGE_LIMITS.maxCheckpointDelta).map((s, i) => readSlot(s, `delta[${i}]`))
-  return { kind: 'checkpoint-sig', height: Number(key.slice(PREFIX.checkpointSig.length)), root: read.bytes(pair[0], 'stored checkpoint signature root', 32), delta }
+  return { kind: 'checkpoint-sig', height: Number(key.slice(PREFIX.checkpointSig.length)), bytes: value }
 }
 
 /** Heights fit the 16-digit keys and chunk indexes the 6-digit ones; anything else is a bug. */
@@ -102,7 +96,7 @@ export class NodeDatabase {
     } else if (record.kind === 'certificate') {
       await this.db.put(PREFIX.certificate + counterKey(this.certificateCount++), record.bytes, { sync: true })
     } else {
-      await this.db.put(PREFIX.checkpointSig + record.height.toString().padStart(16, '0'), encode([record.root, record.delta.map(slotValue)]), { sync: true })
+      await this.db.put(PREFIX.checkpointSig + record.height.toString().padStart(16, '0'), record.bytes, { sync: true })
     }
   }
 

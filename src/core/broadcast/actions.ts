@@ -15,8 +15,11 @@ export type PersistRecord =
   | { readonly kind: 'bindings', readonly ops: readonly Uint8Array[] }
   /** A verified certificate (the encoded Certified message). */
   | { readonly kind: 'certificate', readonly bytes: Uint8Array }
-  /** This validator signed the cut (height, root, delta): it never signs a cut that does not contain it. */
-  | { readonly kind: 'checkpoint-sig', readonly height: number, readonly root: Uint8Array, readonly delta: readonly Slot[] }
+  /**
+   * This validator signed this cut (the encoded checkpoint message, with its signature): it never
+   * signs a cut that does not contain it, and re-sends it until a base does.
+   */
+  | { readonly kind: 'checkpoint-sig', readonly height: number, readonly bytes: Uint8Array }
 
 export type Action =
   | { readonly type: 'send', readonly to: PeerId, readonly bytes: Uint8Array, readonly kind: string }

@@ -174,7 +174,7 @@ export class Replica {
       broadcast: bytes => this.out.push({ type: 'broadcast', bytes, kind: 'checkpoint' }),
       send: (to, bytes) => this.out.push({ type: 'send', to, bytes, kind: 'checkpoint' }),
       certified: checkpoint => this.out.push({ type: 'checkpoint', checkpoint }),
-      signed: (height, root, delta) => this.out.push({ type: 'persist', record: { kind: 'checkpoint-sig', height, root, delta } }),
+      signed: (height, bytes) => this.out.push({ type: 'persist', record: { kind: 'checkpoint-sig', height, bytes } }),
       prune: (account, fromSeq, toSeq) => {
         this.log.prune(account, fromSeq, toSeq)
         this.ledgerNow.forgetOutcomes(account, fromSeq, toSeq)
@@ -237,7 +237,8 @@ export class Replica {
           if (!this.isDelivered(op)) this.bindings.bind(op, now)
         }
       } else if (r.kind === 'checkpoint-sig') {
-        this.checkpoints.restoreSigned(r.delta)
+        const m = decodeMessage(r.bytes)
+        if (m.type === 'checkpoint') this.checkpoints.restoreSigned(m)
       } else {
         const m = decodeMessage(r.bytes)
         if (m.type === 'certified') this.acceptCertificate(m, r.bytes, 'disk')
@@ -340,7 +341,10 @@ export class Replica {
         const m = decodeMessage(record.bytes)
         return m.type === 'certified' && m.ops.every(behind)
       }
-      case 'checkpoint-sig': return this.checkpoints.signedRecordSpent(record.delta)
+      case 'checkpoint-sig': {
+        const m = decodeMessage(record.bytes)
+        return m.type !== 'checkpoint' || this.checkpoints.signedRecordSpent(m.delta)
+      }
     }
   }
 

@@ -56,7 +56,7 @@ export interface KeeperHost {
   send (to: PeerId, bytes: Uint8Array): void
   certified (cp: CertifiedCheckpoint): void
   /** Persists this validator's signature on a cut (its new signed floor) before the signature leaves. */
-  signed (height: number, root: Hash, delta: readonly Slot[]): void
+  signed (height: number, bytes: Uint8Array): void
   /** History of this account up to and including `toSeq` may be forgotten. */
   prune (account: Uint8Array, fromSeq: number, toSeq: number): void
   behind (height: number, peers: readonly PeerId[]): void
@@ -90,6 +90,9 @@ const MAX_TAIL_INTERVALS = 64
 /** Cuts computed per proposer's turn: bounds the work a Byzantine proposer can ask for. */
 const MAX_COMPUTATIONS_PER_TURN = 3
 
+/** Computed cut states kept (each holds a ledger copy): the few latest. */
+const MAX_COMPUTED_CUTS = 8
+
 /** Open cuts kept per proposer: bounds what a flood of made-up cuts can hold here. */
 const MAX_CANDIDATES_PER_PROPOSER = 4
 
@@ -104,6 +107,8 @@ export class CheckpointKeeper {
   private readonly signedFloor = new Map<string, Slot>()
   /** Cuts computed per proposer's turn (`base/proposer/turn`): how many, and the highest. */
   private readonly tried = new Map<string, { count: number, height: number }>()
+  /** States computed at cuts from the base, by cut: proposers that reach the same cut share one. */
+  private readonly computedCuts = new Map<string, Computed>()
   private readonly proposed = new Set<number>()
   private readonly verified: BoundedSet
   /** Certified checkpoints, oldest first: the base is the last. */
@@ -116,6 +121,8 @@ export class CheckpointKeeper {
   private behindSince: number | undefined
   private progress = -1
   private nextResendAt = 0
+  /** The cut this validator signed last: it contains every cut it signed before. */
+  private lastSigned: string | undefined
 
   constructor (
     private readonly opts: CheckpointOptions,
@@ -181,14 +188,20 @@ export class CheckpointKeeper {
     this.candidates.clear()
     this.proposed.clear()
     this.tried.clear()
+    this.computedCuts.clear()
     this.dropFloorBelowBase()
     // nothing older is held here: everything at or behind this cut counts as pruned
     for (const s of ledger.streams()) this.prunedTo.set(toHex(s.account), s.nextSeq - 1)
   }
 
   /** A signed cut from disk: never sign a cut that does not contain it. */
-  restoreSigned (delta: readonly Slot[]): void {
-    this.raiseFloor(delta)
+  restoreSigned (m: CheckpointMsg): void {
+    if (this.contained(m.delta)) return
+    this.raiseFloor(m.delta)
+    const c: Candidate = { id: checkpointId(m), proposer: toHex(m.proposer), msg: statementOf(m), sigs: new Map(m.sigs.map(s => [toHex(s.signer), s])), from: new Set() }
+    this.candidates.set(c.id, c)
+    const last = this.lastSigned === undefined ? undefined : this.candidates.get(this.lastSigned)
+    if (last === undefined || last.msg.height <= c.msg.height) this.lastSigned = c.id
   }
 
   /** A persisted signature record holds nothing the base does not already contain. */
@@ -220,13 +233,14 @@ export class CheckpointKeeper {
 
   /**
    * Signatures travel once and the network may lose them: every few seconds a validator sends
-   * its signed cuts not certified yet again, so every proposer learns the floors it must reach.
+   * the last cut it signed again, if no base contains it yet, so every proposer learns the floor
+   * it must reach.
    */
   private resendSigned (now: number): void {
     if (this.signer === undefined || now < this.nextResendAt) return
     this.nextResendAt = now + this.opts.behindAfter / 4
-    const me = toHex(this.signer.publicKey)
-    for (const c of this.candidates.values()) if (c.sigs.has(me)) this.host.broadcast(encodeMessage({ type: 'checkpoint', ...c.msg, sigs: sortedSigs(c.sigs) }))
+    const c = this.lastSigned === undefined ? undefined : this.candidates.get(this.lastSigned)
+    if (c !== undefined) this.host.broadcast(encodeMessage({ type: 'checkpoint', ...c.msg, sigs: sortedSigs(c.sigs) }))
   }
 
   /** A checkpoint message from a peer (or a validator's own). */
@@ -268,11 +282,15 @@ export class CheckpointKeeper {
 
   // -------------------------------------------------------------------------------------------
 
-  /** Each proposer keeps its few highest open cuts: a new one pushes out its lowest. */
+  /**
+   * Each proposer keeps its few highest open cuts: a new one pushes out its lowest. The cut this
+   * validator signed last is never pushed out: it contains all it signed before, and proposers
+   * learn the floor they must reach from it.
+   */
   private admit (c: Candidate): void {
-    const mine = [...this.candidates.values()].filter(o => o.proposer === c.proposer)
-    if (mine.length >= MAX_CANDIDATES_PER_PROPOSER) {
-      const lowest = mine.reduce((a, b) => (b.msg.height < a.msg.height ? b : a))
+    const theirs = [...this.candidates.values()].filter(o => o.proposer === c.proposer && o.id !== this.lastSigned)
+    if (theirs.length >= MAX_CANDIDATES_PER_PROPOSER) {
+      const lowest = theirs.reduce((a, b) => (b.msg.height < a.msg.height ? b : a))
       this.candidates.delete(lowest.id)
     }
     this.candidates.set(c.id, c)
@@ -368,7 +386,10 @@ export class CheckpointKeeper {
       if (!this.hasDelivered(c.msg.delta)) return
       // a few computations per proposer's turn, each higher than the last (a proposer learns
       // floors it must reach); certified cuts carry honest signatures: always
-      if (!certified) {
+      // the same cut from another proposer costs nothing: computed states are kept by cut
+      const cutKey = `${this.base.height}/${checkpointId({ ...c.msg, root: new Uint8Array(32), proposer: new Uint8Array(32) })}`
+      const known = this.computedCuts.get(cutKey)
+      if (known === undefined && !certified) {
         const turn = this.latestTurnOf(c.proposer)
         if (turn === 0) return
         const key = `${this.base.height}/${c.proposer}/${turn}`
@@ -376,14 +397,19 @@ export class CheckpointKeeper {
         if (done !== undefined && (done.count >= MAX_COMPUTATIONS_PER_TURN || c.msg.height <= done.height)) return
         this.tried.set(key, { count: (done?.count ?? 0) + 1, height: c.msg.height })
       }
-      c.computed = this.compute(c.msg, this.base)
+      c.computed = known ?? this.compute(c.msg, this.base)
+      if (known === undefined) {
+        this.computedCuts.set(cutKey, c.computed)
+        if (this.computedCuts.size > MAX_COMPUTED_CUTS) this.computedCuts.delete(this.computedCuts.keys().next().value!)
+      }
       if (c.computed.ok && !bytesEqual(c.computed.snapshot.root, c.msg.root)) c.computed = { ok: false, reason: 'root differs from ours' }
     }
     if (!c.computed.ok) return
     if (signable && this.containsFloor(c.msg)) {
       this.raiseFloor(c.msg.delta)
-      this.host.signed(c.msg.height, c.msg.root, c.msg.delta)
+      this.lastSigned = c.id
       const mine = signCheckpoint(this.signer!, this.set.networkId, c.msg)
+      this.host.signed(c.msg.height, encodeMessage({ type: 'checkpoint', ...c.msg, sigs: [mine] }))
       c.sigs.set(toHex(mine.signer), mine)
       this.host.broadcast(encodeMessage({ type: 'checkpoint', ...c.msg, sigs: sortedSigs(c.sigs) }))
     }
@@ -451,6 +477,7 @@ export class CheckpointKeeper {
     for (const [id, other] of this.candidates) if (this.contained(other.msg.delta)) this.candidates.delete(id)
     for (const h of this.proposed) if (h <= msg.height) this.proposed.delete(h)
     this.tried.clear()
+    this.computedCuts.clear()
     this.dropFloorBelowBase()
     this.behindSince = undefined
     this.history.push(cp)
