@@ -165,7 +165,7 @@ export class BftNode {
     this.abstain = why
     const cp = this.current.latestCheckpoint()
     const from = cp === undefined ? undefined : rebuildCheckpoint(this.genesis, cp.bytes, cp.snapshot.manifestBytes, cp.snapshot.chunks)
-    await this.swapReplica(async replica => { replica.restore(await this.db.replicaRecords(), Date.now(), from) })
+    await this.swapReplica(async replica => { replica.restore(await this.db.replicaRecords(), Date.now(), from); return true })
   }
 
   /** Downloads a certified checkpoint above the one held from peers, stores it and starts the replica from it. */
@@ -184,15 +184,18 @@ export class BftNode {
    */
   private async install (from: { cp: CertifiedCheckpoint, ledger: Ledger }): Promise<void> {
     const cp = from.cp
-    const refusal = this.current.cannotInstall(cp.msg.height, from.ledger)
-    if (refusal !== undefined) {
-      this.log.warn('not installing a checkpoint behind the state held here', { height: cp.msg.height, why: refusal })
-      return
-    }
-    await this.swapReplica(async replica => {
+    const swapped = await this.swapReplica(async replica => {
+      // checked once the old replica has stopped: its base cannot move any more
+      const refusal = this.current.cannotInstall(cp.msg.height, from.ledger)
+      if (refusal !== undefined) {
+        this.log.warn('not installing a checkpoint behind the state held here', { height: cp.msg.height, why: refusal })
+        return false
+      }
       await this.storeCheckpoint(cp)
       replica.restore(await this.db.replicaRecords(), Date.now(), from)
+      return true
     })
+    if (!swapped) return
     const st = this.current.status()
     this.log.info('started from a certified checkpoint', { height: cp.msg.height, root: toHex(cp.msg.root).slice(0, 16), delivered: st.delivered })
   }
@@ -202,15 +205,16 @@ export class BftNode {
    * submissions and ticks are refused, so the old replica acts on nothing after the swap begins;
    * its actions already queued (persists before sends) finish before the new one reads the disk.
    */
-  private async swapReplica (prepare: (replica: Replica) => Promise<void>): Promise<void> {
+  private async swapReplica (prepare: (replica: Replica) => Promise<boolean>): Promise<boolean> {
     if (this.installing) throw new Error('node: a replica swap is already under way')
     this.installing = true
     try {
       await this.chain
       const replica = this.newReplica()
-      await prepare(replica)
+      if (!await prepare(replica)) return false
       this.current = replica
       this.lastPeers = ''
+      return true
     } finally {
       this.installing = false
     }

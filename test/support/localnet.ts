@@ -12,6 +12,7 @@ import type { ReplicaOptions } from '../../src/core/broadcast/replica.js'
 import type { Action, PersistRecord } from '../../src/core/broadcast/actions.js'
 import type { SignedOp } from '../../src/core/ledger/op.js'
 import { sodiumScheme } from '../../src/native/sodium.js'
+import type { CertifiedCheckpoint } from '../../src/core/checkpoint/keeper.js'
 
 export function seedOf (label: string, i: number): Uint8Array {
   const seed = new Uint8Array(32)
@@ -37,6 +38,8 @@ export class LocalNet {
   readonly disks: PersistRecord[][]
   readonly delivered: Array<Array<Extract<Action, { type: 'deliver' }>>>
   readonly rejected: string[] = []
+  /** Every checkpoint each node certified, in order. */
+  readonly certified: CertifiedCheckpoint[][]
   private wire: Array<{ from: number, to: number, bytes: Uint8Array }> = []
   readonly scheme: SignatureScheme
   now = 0
@@ -56,6 +59,7 @@ export class LocalNet {
     this.replicas = this.validatorKeys.map(signer => new Replica({ genesis: this.genesis, scheme: this.scheme, signer, ...opts.replica }))
     this.disks = this.replicas.map(() => [])
     this.delivered = this.replicas.map(() => [])
+    this.certified = this.replicas.map(() => [])
   }
 
   get networkId (): Uint8Array {
@@ -93,6 +97,8 @@ export class LocalNet {
           break
         case 'deliver': this.delivered[node]!.push(a); break
         case 'dropped': break
+        case 'checkpoint': this.certified[node]!.push(a.checkpoint); break
+        case 'behind': break
       }
     }
   }

@@ -53,6 +53,10 @@ export interface ReplicaLimits {
   maxBufferedOps: number
   /** Verified op and vote signatures remembered, so none is verified twice. */
   verifiedCache: number
+  /** Bytes of checked ops kept decoded between proposal and certificate. */
+  decodedCacheBytes: number
+  /** Proofs of equivocation kept (oldest go first). */
+  maxEquivocations: number
   /** Certificates sent in answer to one fetch or frontier. */
   maxCertsPerReply: number
   /** Fetch requests sent per tick. */
@@ -74,6 +78,8 @@ export const DEFAULT_LIMITS: ReplicaLimits = {
   bindWindow: 1024,
   maxBufferedOps: 200_000,
   verifiedCache: 200_000,
+  decodedCacheBytes: 32 * 1024 * 1024,
+  maxEquivocations: 10_000,
   maxCertsPerReply: 64,
   maxFetchesPerTick: 32
 }
@@ -108,6 +114,9 @@ export interface ReplicaStatus {
   /** Height of the latest certified checkpoint (0: none yet), and ops delivered since. */
   readonly checkpoint: number
   readonly sinceCheckpoint: number
+  /** Bytes of checked ops kept decoded, and proofs of equivocation held (both bounded). */
+  readonly decodedBytes: number
+  readonly equivocations: number
 }
 
 export class Replica {
@@ -133,8 +142,13 @@ export class Replica {
   private ledgerNow: Ledger
   private readonly proposer: Proposer
   private readonly verifiedOps: BoundedSet
-  /** Recently decoded ops by hash: a validator meets each op twice (proposal, certificate). */
+  /**
+   * Recently checked ops by hash: a validator meets each op twice (proposal, certificate). Only
+   * ops that passed their checks (signature, or a certificate's votes) get in, and the cache is
+   * bounded in bytes: a peer cannot fill it with ops nobody signed or certified.
+   */
   private readonly decoded = new Map<string, SignedOp>()
+  private decodedBytes = 0
   private readonly verifiedVotes: BoundedSet
   /** Slots where the author signed two ops, with the proof; such slots are never re-proposed. */
   private readonly equivocations = new Map<string, readonly [SignedOp, SignedOp]>()
@@ -310,7 +324,9 @@ export class Replica {
       certificates: this.log.certificateCount,
       stateHash: toHex(this.ledger.stateHash()),
       checkpoint: this.checkpoints.height,
-      sinceCheckpoint: this.checkpoints.tailLength
+      sinceCheckpoint: this.checkpoints.tailLength,
+      decodedBytes: this.decodedBytes,
+      equivocations: this.equivocations.size
     }
   }
 
@@ -404,6 +420,7 @@ export class Replica {
       if (this.awaitsContract(op)) continue // deferred below: its signer is not known here yet
       if (!this.checkOpSignature(op)) return ['reject', `bad signature on op ${slotKey(op.account, op.seq)}`]
     }
+    this.remember(ops.filter(op => !this.awaitsContract(op)))
     const digest = batchDigest(ops.map(o => o.hash))
     const fresh: SignedOp[] = []
     const conflicts: SignedOp[] = []
@@ -511,6 +528,7 @@ export class Replica {
       this.log.addCertificate(id, bytes, ops)
       if (source !== 'disk') this.out.push({ type: 'persist', record: { kind: 'certificate', bytes } })
     }
+    this.remember(ops)
     for (const op of ops) {
       this.bindings.markCertified(op)
       this.proposer.forget(op.hash)
@@ -677,14 +695,23 @@ export class Replica {
       const id = toHex(hash)
       if (hashes.has(id)) throw new MalformedError('batch lists the same op twice')
       hashes.add(id)
-      let op = this.decoded.get(id)
-      if (op === undefined) {
-        op = decodeOp(bytes, hash)
-        this.decoded.set(id, op)
-        if (this.decoded.size > this.limits.verifiedCache) this.decoded.delete(this.decoded.keys().next().value!)
-      }
-      return op
+      return this.decoded.get(id) ?? decodeOp(bytes, hash)
     })
+  }
+
+  /** Keeps checked ops decoded for their next appearance, within the cache's byte budget. */
+  private remember (ops: readonly SignedOp[]): void {
+    for (const op of ops) {
+      const id = toHex(op.hash)
+      if (this.decoded.has(id)) continue
+      this.decoded.set(id, op)
+      this.decodedBytes += op.bytes.length
+    }
+    while (this.decodedBytes > this.limits.decodedCacheBytes || this.decoded.size > this.limits.verifiedCache) {
+      const [id, oldest] = this.decoded.entries().next().value!
+      this.decoded.delete(id)
+      this.decodedBytes -= oldest.bytes.length
+    }
   }
 
   /** An execute op for a contract this node has not delivered: its signer is unknown here. */
@@ -731,7 +758,10 @@ export class Replica {
    */
   private recordEquivocation (ours: SignedOp, other: SignedOp, report: boolean): void {
     const key = slotKey(ours.account, ours.seq)
-    if (!this.equivocations.has(key)) this.equivocations.set(key, [ours, other])
+    if (!this.equivocations.has(key)) {
+      this.equivocations.set(key, [ours, other])
+      if (this.equivocations.size > this.limits.maxEquivocations) this.equivocations.delete(this.equivocations.keys().next().value!)
+    }
     if (report) this.out.push({ type: 'dropped', op: ours, reason: 'the account signed another op for the same slot', evidence: other })
   }
 }
