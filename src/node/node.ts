@@ -123,16 +123,10 @@ export class BftNode {
       // (observers by default; a validator only when asked, as it could not vote on a snapshot's past)
       const fresh = node.current.status().delivered === 0 && node.current.latestCheckpoint() === undefined
       if (fresh && (config.join || !node.current.isValidator)) {
-        await node.join().catch(err => {
+        await node.join([], stored === undefined).catch(err => {
           if (config.join) throw err
           log.warn('could not join from a snapshot; starting from genesis', { error: (err as Error).message })
         })
-        // A validator whose data dir is new, in a network that already certified checkpoints,
-        // may be one whose disk was lost: it cannot know which slots it bound before, and voting
-        // again could certify a second op for one of them. It follows without voting.
-        if (node.current.isValidator && stored === undefined && node.current.latestCheckpoint() !== undefined && !config.resumeVoting) {
-          await node.abstainFromVoting('its data dir was new when it joined a network that already has certified checkpoints, so it cannot know which slots it bound before (start it once with --resume-voting if this key never voted on this network)')
-        }
       }
       if (node.abstain !== undefined) log.warn('this validator does not vote', { why: node.abstain })
       node.timer = setInterval(() => node.tick(), config.tickMs)
@@ -159,21 +153,22 @@ export class BftNode {
     this.log.info('state restored from disk', { checkpoint: st.checkpoint, certificates: st.certificates, delivered: st.delivered, bindings: st.bindings, ms: Math.round(performance.now() - started) })
   }
 
-  /** Persists the decision not to vote (it survives restarts) and restarts the replica without a vote. */
-  private async abstainFromVoting (why: string): Promise<void> {
-    await this.db.putMeta('abstain', new TextEncoder().encode(why))
-    this.abstain = why
-    const cp = this.current.latestCheckpoint()
-    const from = cp === undefined ? undefined : rebuildCheckpoint(this.genesis, cp.bytes, cp.snapshot.manifestBytes, cp.snapshot.chunks)
-    await this.swapReplica(async replica => { replica.restore(await this.db.replicaRecords(), Date.now(), from); return true })
-  }
-
-  /** Downloads a certified checkpoint above the one held from peers, stores it and starts the replica from it. */
-  private async join (prefer: readonly string[] = []): Promise<void> {
+  /**
+   * Downloads a certified checkpoint above the one held from peers, stores it and starts the
+   * replica from it. `newDataDir`: this node's data dir was created by this start.
+   */
+  private async join (prefer: readonly string[] = [], newDataDir = false): Promise<void> {
     const above = this.current.latestCheckpoint()?.msg.height ?? 0
     const options = { above, ...(this.config.trustedRoot === undefined ? {} : { trustedRoot: fromHex(this.config.trustedRoot) }) }
     const got = await joinNetwork({ genesis: this.genesis, set: this.validatorSet, net: this.net!, log: this.log, prefer, expectPeers: this.config.bootstrap.length, options })
     if (got === undefined) return
+    // A validator whose data dir is new, in a network that already certified checkpoints, may
+    // be one whose disk was lost: it cannot know which slots it bound before, and voting again
+    // could certify a second op for one of them. It follows without voting; the decision is kept.
+    if (newDataDir && this.current.isValidator && !this.config.resumeVoting) {
+      this.abstain = 'its data dir was new when it joined a network that already has certified checkpoints, so it cannot know which slots it bound before (start it once with --resume-voting if this key never voted on this network)'
+      await this.db.putMeta('abstain', new TextEncoder().encode(this.abstain))
+    }
     await this.install(got)
   }
 

@@ -359,7 +359,7 @@ export class Replica {
       }
       case 'checkpoint-sig': {
         const m = decodeMessage(record.bytes)
-        return m.type !== 'checkpoint' || this.checkpoints.signedRecordSpent(m.delta)
+        return m.type !== 'checkpoint' || this.checkpoints.baseContains(m.delta)
       }
     }
   }

@@ -9,18 +9,19 @@
 // before (its signed floor, persisted before the signature leaves). Any two certified cuts share
 // an honest signer, so one contains the other, and a node at the lower extends to the higher.
 // Proposers take turns (by the base root); a turn's proposer proposes the first ops of its tail
-// together with every cut it has seen signed from this base, so a proposer that showed different
-// cuts to different validators delays the next checkpoint by a turn, never for good.
+// together with every signed cut it holds that the base does not contain, so a proposer that
+// showed different cuts to different validators delays the next checkpoint by a turn.
 //
-// Inputs from peers are bounded: a few open cuts per proposer, one computation per proposer's turn.
+// Inputs from peers are bounded: a few open cuts per proposer, a few computations per turn.
 
-import { bytesEqual } from '../codec/canonical.js'
-import { toHex } from '../crypto/hash.js'
+import { bytesEqual, encode } from '../codec/canonical.js'
+import { sha256, toHex } from '../crypto/hash.js'
 import type { Hash } from '../crypto/hash.js'
 import type { Signer } from '../crypto/signing.js'
 import type { Genesis } from '../ledger/genesis.js'
 import { Ledger } from '../ledger/ledger.js'
 import type { SignedOp, Slot } from '../ledger/op.js'
+import { slotValue } from '../ledger/slot.js'
 import { MESSAGE_LIMITS, checkpointId, encodeMessage } from '../broadcast/messages.js'
 import type { CheckpointMsg, CheckpointSig } from '../broadcast/messages.js'
 import type { PeerId, Verdict } from '../broadcast/actions.js'
@@ -151,11 +152,6 @@ export class CheckpointKeeper {
     return this.tail.length
   }
 
-  /** Open cuts held (for status and bounds). */
-  get openCuts (): number {
-    return this.candidates.size
-  }
-
   /** The last seq of an account whose history was pruned here (0: none). */
   prunedThrough (accountHex: string): number {
     return this.prunedTo.get(accountHex) ?? 0
@@ -196,7 +192,7 @@ export class CheckpointKeeper {
 
   /** A signed cut from disk: never sign a cut that does not contain it. */
   restoreSigned (m: CheckpointMsg): void {
-    if (this.contained(m.delta)) return
+    if (this.baseContains(m.delta)) return
     this.raiseFloor(m.delta)
     const c: Candidate = { id: checkpointId(m), proposer: toHex(m.proposer), msg: statementOf(m), sigs: new Map(m.sigs.map(s => [toHex(s.signer), s])), from: new Set() }
     this.candidates.set(c.id, c)
@@ -204,12 +200,8 @@ export class CheckpointKeeper {
     if (last === undefined || last.msg.height <= c.msg.height) this.lastSigned = c.id
   }
 
-  /** A persisted signature record holds nothing the base does not already contain. */
-  signedRecordSpent (delta: readonly Slot[]): boolean {
-    return this.contained(delta)
-  }
-
-  private contained (delta: readonly Slot[]): boolean {
+  /** The base (the latest certified cut) contains this cut: a signature on it binds nothing more. */
+  baseContains (delta: readonly Slot[]): boolean {
     return delta.every(s => s.seq <= this.baseSeq(s.account))
   }
 
@@ -250,7 +242,7 @@ export class CheckpointKeeper {
     if (m.sigs.length === 0) return ['reject', 'checkpoint without signatures']
     const proposer = toHex(m.proposer)
     if (!this.set.validators.has(proposer)) return ['reject', `checkpoint proposed by ${proposer.slice(0, 16)}, which is not a validator`]
-    if (this.contained(m.delta)) return ['ignore', 'the latest certified checkpoint contains this cut']
+    if (this.baseContains(m.delta)) return ['ignore', 'the latest certified checkpoint contains this cut']
     const id = checkpointId(m)
     let c = this.candidates.get(id)
     if (c === undefined) {
@@ -314,9 +306,9 @@ export class CheckpointKeeper {
   }
 
   /**
-   * Proposes a cut when it is this validator's turn: the first ops of its tail, with every cut
-   * it signed or saw signed from this base (so validators that signed different cuts can all
-   * sign this one).
+   * Proposes a cut when it is this validator's turn: the first ops of its tail, with its signed
+   * floor and every signed cut it holds (so validators that signed different cuts can all sign
+   * this one).
    */
   private propose (): void {
     if (this.signer === undefined || this.opts.interval <= 0 || this.tailLost) return
@@ -347,7 +339,7 @@ export class CheckpointKeeper {
     if (height === this.base.height || this.proposed.has(height)) return
     this.proposed.add(height)
     const draft = { height, baseHeight: this.base.height, base: this.base.root, proposer: this.signer.publicKey, delta }
-    const computed = this.compute(draft, this.base)
+    const computed = this.cachedCut(draft) ?? this.keepCut(draft, this.compute(draft))
     if (!computed.ok) return
     const msg = { ...draft, root: computed.snapshot.root }
     const c: Candidate = { id: checkpointId(msg), proposer: toHex(this.signer.publicKey), msg, sigs: new Map(), from: new Set(), computed }
@@ -360,8 +352,8 @@ export class CheckpointKeeper {
   }
 
   /**
-   * The base a certified cut was made from, if this node can reach the cut from its own base: the
-   * base itself, or an earlier certified checkpoint when the cut contains everything since it.
+   * This node can reach the cut from its own base: the cut is made from the base, or from an
+   * earlier certified checkpoint and contains everything certified since.
    */
   private reachable (m: Statement): boolean {
     if (this.onBase(m)) return true
@@ -384,11 +376,10 @@ export class CheckpointKeeper {
     if (!certified && !this.reachable(c.msg)) return
     if (c.computed === undefined) {
       if (!this.hasDelivered(c.msg.delta)) return
-      // a few computations per proposer's turn, each higher than the last (a proposer learns
-      // floors it must reach); certified cuts carry honest signatures: always
-      // the same cut from another proposer costs nothing: computed states are kept by cut
-      const cutKey = `${this.base.height}/${checkpointId({ ...c.msg, root: new Uint8Array(32), proposer: new Uint8Array(32) })}`
-      const known = this.computedCuts.get(cutKey)
+      // the same cut from another proposer costs nothing; otherwise a few computations per
+      // proposer's turn, each higher than the last (a proposer learns floors it must reach);
+      // certified cuts carry honest signatures: always
+      const known = this.cachedCut(c.msg)
       if (known === undefined && !certified) {
         const turn = this.latestTurnOf(c.proposer)
         if (turn === 0) return
@@ -397,11 +388,7 @@ export class CheckpointKeeper {
         if (done !== undefined && (done.count >= MAX_COMPUTATIONS_PER_TURN || c.msg.height <= done.height)) return
         this.tried.set(key, { count: (done?.count ?? 0) + 1, height: c.msg.height })
       }
-      c.computed = known ?? this.compute(c.msg, this.base)
-      if (known === undefined) {
-        this.computedCuts.set(cutKey, c.computed)
-        if (this.computedCuts.size > MAX_COMPUTED_CUTS) this.computedCuts.delete(this.computedCuts.keys().next().value!)
-      }
+      c.computed = known ?? this.keepCut(c.msg, this.compute(c.msg))
       if (c.computed.ok && !bytesEqual(c.computed.snapshot.root, c.msg.root)) c.computed = { ok: false, reason: 'root differs from ours' }
     }
     if (!c.computed.ok) return
@@ -414,6 +401,17 @@ export class CheckpointKeeper {
       this.host.broadcast(encodeMessage({ type: 'checkpoint', ...c.msg, sigs: sortedSigs(c.sigs) }))
     }
     if (c.sigs.size >= this.set.quorum) this.certify(c, c.computed)
+  }
+
+  /** States computed at cuts from the base are kept by cut, whoever proposed it. */
+  private cachedCut (m: Omit<Statement, 'root'>): Computed | undefined {
+    return this.computedCuts.get(cutKey(m))
+  }
+
+  private keepCut (m: Omit<Statement, 'root'>, computed: Computed): Computed {
+    this.computedCuts.set(cutKey(m), computed)
+    if (this.computedCuts.size > MAX_COMPUTED_CUTS) this.computedCuts.delete(this.computedCuts.keys().next().value!)
+    return computed
   }
 
   /** The cut reaches every entry of the signed floor. */
@@ -447,7 +445,8 @@ export class CheckpointKeeper {
   }
 
   /** The state at a cut: our base, plus the ops of our tail inside the cut, in delivery order. */
-  private compute (m: Omit<Statement, 'root'>, from: Base): Computed {
+  private compute (m: Omit<Statement, 'root'>): Computed {
+    const from = this.base
     const cut = new Map<string, number>()
     for (const s of m.delta) {
       const id = toHex(s.account)
@@ -474,7 +473,7 @@ export class CheckpointKeeper {
     this.base = { height: msg.height, root: msg.root, ledger: computed.ledger, cert: cp }
     this.tail = this.tail.filter(op => op.seq > this.baseSeq(op.account))
     // a cut the base does not contain stays: a validator that signed it needs it in every next one
-    for (const [id, other] of this.candidates) if (this.contained(other.msg.delta)) this.candidates.delete(id)
+    for (const [id, other] of this.candidates) if (this.baseContains(other.msg.delta)) this.candidates.delete(id)
     for (const h of this.proposed) if (h <= msg.height) this.proposed.delete(h)
     this.tried.clear()
     this.computedCuts.clear()
@@ -524,6 +523,11 @@ export class CheckpointKeeper {
     this.behindSince = now // ask again later if this does not help
     this.host.behind(ahead.msg.height, [...ahead.from])
   }
+}
+
+/** A cut's identity from its base, whoever proposed it and whatever root it claims. */
+function cutKey (m: Omit<Statement, 'root'>): string {
+  return toHex(sha256(encode(['cut', m.baseHeight, m.base, m.height, m.delta.map(slotValue)])))
 }
 
 function statementOf (m: CheckpointMsg): Statement {
