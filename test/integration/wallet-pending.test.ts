@@ -228,6 +228,17 @@ describe('the bftnode CLI against a node API that fails', () => {
 
   const gone = async (file: string): Promise<boolean> => await readFile(file).then(() => false, () => true)
 
+  /** With the node healthy again, the next transfer delivers the first op at seq 1, its own at 2, and nothing is pending. */
+  const settlesWith = async (op: string, { fake, me, pendingFile, args, env }: Omit<Awaited<ReturnType<typeof setup>>, 'dir'>): Promise<void> => {
+    fake.release()
+    const third = await cli(env, ...transfer(3), ...args)
+    assert.equal(third.code, 0, third.err)
+    assert.equal(fake.deliveredOp(me, 1), op)
+    assert.ok(fake.deliveredOp(me, 2) !== undefined)
+    assert.deepEqual(fake.equivocations(), [])
+    assert.ok(await gone(pendingFile))
+  }
+
   test('a transfer whose answer is cut keeps its op pending, and the next one resubmits the same bytes', { timeout: 120_000 }, async () => {
     const { fake, dir, me, pendingFile, args, env } = await setup()
     try {
@@ -244,13 +255,7 @@ describe('the bftnode CLI against a node API that fails', () => {
       assert.equal(second.code, 1, 'the first op is still undelivered')
       assert.match(second.out, /resubmitting op/)
       assert.ok(fake.received.length >= 2 && fake.received.every(r => r.op === op), 'only the first op was sent, twice')
-      fake.release()
-      const third = await cli(env, ...transfer(3), ...args)
-      assert.equal(third.code, 0, third.err)
-      assert.equal(fake.deliveredOp(me, 1), op)
-      assert.ok(fake.deliveredOp(me, 2) !== undefined)
-      assert.deepEqual(fake.equivocations(), [])
-      assert.ok(await gone(pendingFile))
+      await settlesWith(op, { fake, me, pendingFile, args, env })
     } finally {
       await fake.close()
       await rm(dir, { recursive: true, force: true })
@@ -286,13 +291,7 @@ describe('the bftnode CLI against a node API that fails', () => {
           assert.equal(await pendingOp(pendingFile), op, 'and keeps them pending')
 
           fake.fault = () => undefined
-          fake.release()
-          const third = await cli(env, ...transfer(3), ...args)
-          assert.equal(third.code, 0, third.err)
-          assert.equal(fake.deliveredOp(me, 1), op)
-          assert.ok(fake.deliveredOp(me, 2) !== undefined)
-          assert.deepEqual(fake.equivocations(), [])
-          assert.ok(await gone(pendingFile))
+          await settlesWith(op, { fake, me, pendingFile, args, env })
         } finally {
           await fake.close()
           await rm(dir, { recursive: true, force: true })
