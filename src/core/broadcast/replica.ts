@@ -154,7 +154,8 @@ export class Replica {
   private readonly equivocations = new Map<string, readonly [SignedOp, SignedOp]>()
   private readonly lastFetch = new Map<string, number>()
   private nextAntiEntropyAt = 0
-  private antiEntropyTurn = 0
+  /** Turns of peers for fetches and for frontiers, kept apart (see nextPeer). */
+  private readonly peerTurns = { fetch: 0, frontier: 0 }
   private frontierCursor = 0
   private deliveredCount = 0
 
@@ -629,7 +630,7 @@ export class Replica {
       this.lastFetch.set(key, now)
       const fromSeq = this.ledger.nextSeq(slot.account)
       const toSeq = Math.min(slot.seq, fromSeq + MESSAGE_LIMITS.maxFetchSpan - 1)
-      this.send(this.nextPeer(), { type: 'fetch', account: slot.account, fromSeq, toSeq })
+      this.send(this.nextPeer('fetch'), { type: 'fetch', account: slot.account, fromSeq, toSeq })
       sent++
     }
     if (this.lastFetch.size > 4 * this.limits.maxFetchesPerTick) {
@@ -648,13 +649,17 @@ export class Replica {
     if (complete || this.frontierCursor >= streams.length) this.frontierCursor = 0
     const page = complete ? streams : streams.slice(this.frontierCursor, this.frontierCursor + max)
     this.frontierCursor += page.length
-    this.send(this.nextPeer(), { type: 'frontier', entries: page.map(s => ({ account: s.account, seq: s.nextSeq })), complete, checkpoint: this.checkpoints.height })
+    this.send(this.nextPeer('frontier'), { type: 'frontier', entries: page.map(s => ({ account: s.account, seq: s.nextSeq })), complete, checkpoint: this.checkpoints.height })
   }
 
-  /** Peers in turn: the core has no randomness, and rotation reaches every peer. */
-  private nextPeer (): PeerId {
-    const peer = this.peers[this.antiEntropyTurn % this.peers.length]!
-    this.antiEntropyTurn++
+  /**
+   * Peers in turn: the core has no randomness, and rotation reaches every peer. Fetches and
+   * frontiers rotate apart: with one shared turn, the fetches of each tick could move it by a
+   * multiple of the peer count, and every frontier would go to the same (perhaps silent) peer.
+   */
+  private nextPeer (purpose: keyof typeof this.peerTurns): PeerId {
+    const peer = this.peers[this.peerTurns[purpose] % this.peers.length]!
+    this.peerTurns[purpose]++
     return peer
   }
 
