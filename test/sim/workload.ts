@@ -124,6 +124,9 @@ export function makeWorkload (seed: number, shape: WorkloadShape): Workload {
   for (let i = 0; i < total; i++) {
     const script = rng.pick(honestScripts)
     const me = script.signer.publicKey
+    // validators take an account's next op only while it holds something (Ledger.holdsValue):
+    // an honest wallet with nothing waits to be paid
+    if (!ledger.holdsValue(me)) continue
     if (contract !== undefined && script.signer !== mint && rng.chance(0.4)) {
       // a call to the pool: value attached to deposits; calls cite the deploy to follow it
       const pick = rng.int(0, 9)

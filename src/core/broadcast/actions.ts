@@ -50,7 +50,7 @@ export type SubmitStatus =
   | { readonly status: 'delivered', readonly hash: Hash }
   | { readonly status: 'rejected', readonly code: SubmitRejection, readonly reason: string }
 
-export type SubmitRejection = 'malformed' | 'bad-signature' | 'conflict' | 'too-far-ahead' | 'busy' | 'not-accepted'
+export type SubmitRejection = 'malformed' | 'bad-signature' | 'conflict' | 'too-far-ahead' | 'unfunded' | 'busy' | 'not-accepted'
 
 export interface SubmitResult {
   readonly results: SubmitStatus[]

@@ -24,6 +24,12 @@ export type BindResult =
 
 export class SlotBindings {
   private readonly bySlot = new Map<string, Binding>()
+  /**
+   * Uncertified bindings in the order of `since` (times only grow, and a touched binding moves to
+   * the end), so finding the stale ones reads only those, not every binding: per-tick work stays
+   * proportional to what is due however many slots an account left bound.
+   */
+  private readonly uncertified = new Map<string, Binding>()
 
   check (op: SignedOp): BindResult {
     const b = this.bySlot.get(slotKey(op.account, op.seq))
@@ -34,25 +40,46 @@ export class SlotBindings {
   /** Records a binding; the caller has checked there is no conflicting one. */
   bind (op: SignedOp, now: number): void {
     const key = slotKey(op.account, op.seq)
-    if (!this.bySlot.has(key)) this.bySlot.set(key, { op, since: now, certified: false })
+    if (this.bySlot.has(key)) return
+    const b = { op, since: now, certified: false }
+    this.bySlot.set(key, b)
+    this.uncertified.set(key, b)
   }
 
   markCertified (op: SignedOp): void {
-    const b = this.bySlot.get(slotKey(op.account, op.seq))
-    if (b !== undefined && bytesEqual(b.op.hash, op.hash)) b.certified = true
+    const key = slotKey(op.account, op.seq)
+    const b = this.bySlot.get(key)
+    if (b === undefined || !bytesEqual(b.op.hash, op.hash)) return
+    b.certified = true
+    this.uncertified.delete(key)
+  }
+
+  /** The op bound at this slot has been seen certified here. */
+  certifiedAt (account: Uint8Array, seq: number): boolean {
+    return this.bySlot.get(slotKey(account, seq))?.certified === true
   }
 
   /** Once a slot is delivered the delivered op itself is the binding; this one can go. */
   release (account: Uint8Array, seq: number): void {
-    this.bySlot.delete(slotKey(account, seq))
+    const key = slotKey(account, seq)
+    this.bySlot.delete(key)
+    this.uncertified.delete(key)
   }
 
-  /** Bound ops not certified within `after` ms of binding: candidates for re-proposal. */
+  /**
+   * Up to `limit` bound ops not certified within `after` ms of binding or of their last return
+   * from here: candidates for re-proposal. Each one returned counts as re-proposed now.
+   */
   stale (now: number, after: number, limit: number): Binding[] {
     const out: Binding[] = []
-    for (const b of this.bySlot.values()) {
-      if (out.length >= limit) break
-      if (!b.certified && now - b.since >= after) out.push(b)
+    for (const [key, b] of this.uncertified) {
+      if (out.length >= limit || now - b.since < after) break
+      out.push(b)
+      this.uncertified.delete(key)
+    }
+    for (const b of out) {
+      b.since = now
+      this.uncertified.set(slotKey(b.op.account, b.op.seq), b)
     }
     return out
   }

@@ -1,7 +1,8 @@
 // The delivery buffer: certified ops wait here until their stream predecessor (account, seq-1) and
 // every dep are delivered. Each waiting op is indexed under the one slot it is blocked on, so a
 // delivery wakes exactly the ops that were waiting for it. Bounded: a full buffer drops new ops,
-// which anti-entropy and fetches bring back later.
+// which anti-entropy and fetches bring back later. The slots waiting ops need but that are not
+// here are kept in fetch order, so a tick reads only the ones due, however many ops wait.
 
 import { slotKey } from '../ledger/op.js'
 import type { SignedOp, Slot } from '../ledger/op.js'
@@ -21,6 +22,9 @@ export class DeliveryBuffer {
   private readonly blockedOn = new Map<string, { slot: Slot, ops: Set<string> }>()
   private ready: Waiting[] = []
   private readyAt = 0
+  /** Missing slots never fetched, then missing slots by the time of their last fetch (oldest first). */
+  private readonly unfetched = new Map<string, Slot>()
+  private readonly fetched = new Map<string, { readonly slot: Slot, readonly at: number }>()
 
   constructor (private readonly capacity: number) {}
 
@@ -41,6 +45,8 @@ export class DeliveryBuffer {
     if (this.waiting.has(key)) return false
     if (this.waiting.size >= this.capacity && firstUndelivered(w.op, streams) !== undefined) return false
     this.waiting.set(key, w)
+    this.unfetched.delete(key)
+    this.fetched.delete(key)
     this.place(key, w, streams)
     return true
   }
@@ -60,6 +66,8 @@ export class DeliveryBuffer {
   delivered (account: Uint8Array, seq: number, streams: StreamPositions): void {
     const key = slotKey(account, seq)
     const blocked = this.blockedOn.get(key)
+    this.unfetched.delete(key)
+    this.fetched.delete(key)
     if (blocked === undefined) return
     this.blockedOn.delete(key)
     for (const opKey of blocked.ops) {
@@ -68,9 +76,26 @@ export class DeliveryBuffer {
     }
   }
 
-  /** Slots that waiting ops need but that are not here themselves: what to fetch from peers. */
-  * missing (): IterableIterator<Slot> {
-    for (const [key, b] of this.blockedOn) if (!this.waiting.has(key)) yield b.slot
+  /**
+   * Up to `limit` slots that waiting ops need, that are not here themselves and were not fetched
+   * in the last `retry` ms: what to fetch from peers now. Each one returned counts as fetched now.
+   */
+  dueFetches (now: number, retry: number, limit: number): Slot[] {
+    const due: Array<[string, Slot]> = []
+    for (const [key, slot] of this.unfetched) {
+      if (due.length >= limit) break
+      due.push([key, slot])
+    }
+    for (const [key, f] of this.fetched) {
+      if (due.length >= limit || now - f.at < retry) break
+      due.push([key, f.slot])
+    }
+    for (const [key, slot] of due) {
+      this.unfetched.delete(key)
+      this.fetched.delete(key)
+      this.fetched.set(key, { slot, at: now })
+    }
+    return due.map(([, slot]) => slot)
   }
 
   private place (opKey: string, w: Waiting, streams: StreamPositions): void {
@@ -84,6 +109,7 @@ export class DeliveryBuffer {
     if (b === undefined) {
       b = { slot: blocker, ops: new Set() }
       this.blockedOn.set(key, b)
+      if (!this.waiting.has(key)) this.unfetched.set(key, blocker)
     }
     b.ops.add(opKey)
   }

@@ -5,6 +5,7 @@
 
 import { toHex } from '../crypto/hash.js'
 import type { Hash } from '../crypto/hash.js'
+import { slotKey } from '../ledger/op.js'
 import type { SignedOp } from '../ledger/op.js'
 import { MESSAGE_LIMITS, batchDigest } from './messages.js'
 
@@ -17,6 +18,8 @@ export interface PendingBatch {
   readonly ops: readonly SignedOp[]
   /** Valid votes so far, by voter id. */
   readonly votes: Map<string, Uint8Array>
+  /** Validators that put off some of the batch's ops, and the slots (slotKey) they put off. */
+  readonly deferredBy: Map<string, ReadonlySet<string>>
   nextRetryAt: number
   retryDelay: number
 }
@@ -34,6 +37,8 @@ export class Proposer {
   private readonly pending = new Map<string, PendingBatch>()
   /** Ops inside pending batches, by op hash, so a re-submission is not batched twice. */
   private readonly inFlight = new Set<string>()
+  /** Slots (slotKey) of the ops queued or in flight, so an account's next op can follow them. */
+  private readonly slots = new Map<string, number>()
 
   constructor (private readonly timing: ProposerTiming, private readonly maxBatch: number, private readonly maxQueued: number) {}
 
@@ -45,12 +50,25 @@ export class Proposer {
     if (this.queue.size === 0) this.queuedSince = now
     this.queue.set(id, op)
     this.queuedBytes += op.bytes.length
+    this.holdSlot(op, 1)
     return true
   }
 
   holds (opHash: Hash): boolean {
     const id = toHex(opHash)
     return this.queue.has(id) || this.inFlight.has(id)
+  }
+
+  /** Some op for this slot is queued or in flight here. */
+  holdsSlot (account: Uint8Array, seq: number): boolean {
+    return this.slots.has(slotKey(account, seq))
+  }
+
+  private holdSlot (op: SignedOp, by: 1 | -1): void {
+    const key = slotKey(op.account, op.seq)
+    const n = (this.slots.get(key) ?? 0) + by
+    if (n > 0) this.slots.set(key, n)
+    else this.slots.delete(key)
   }
 
   /** Batches to propose now: every full batch, and the rest once the oldest op has waited long enough. */
@@ -66,6 +84,7 @@ export class Proposer {
         ops.push(op)
         bytes += op.bytes.length
         this.queue.delete(id)
+        this.holdSlot(op, -1)
       }
       this.queuedBytes -= bytes
       out.push(this.open(ops, now))
@@ -75,12 +94,35 @@ export class Proposer {
     return out
   }
 
-  private open (ops: SignedOp[], now: number): PendingBatch {
+  private open (ops: SignedOp[], now: number, retryDelay = this.timing.proposeRetry): PendingBatch {
     const digest = batchDigest(ops.map(o => o.hash))
-    const batch: PendingBatch = { digest, id: toHex(digest), ops, votes: new Map(), nextRetryAt: now + this.timing.proposeRetry, retryDelay: this.timing.proposeRetry }
+    const batch: PendingBatch = { digest, id: toHex(digest), ops, votes: new Map(), deferredBy: new Map(), nextRetryAt: now + retryDelay, retryDelay }
     this.pending.set(batch.id, batch)
-    for (const op of ops) this.inFlight.add(toHex(op.hash))
+    for (const op of ops) {
+      this.inFlight.add(toHex(op.hash))
+      this.holdSlot(op, 1)
+    }
     return batch
+  }
+
+  /**
+   * A validator put off some of the batch's ops. Once too few validators are left for a quorum,
+   * the batch splits so the other ops are not held hostage: returns the batch of the ops nobody
+   * put off, to propose now, while the put-off ops wait in their own batch for the next retry.
+   */
+  deferred (id: string, voter: string, slots: ReadonlySet<string>, validators: number, quorum: number, now: number): PendingBatch | undefined {
+    const batch = this.pending.get(id)
+    if (batch === undefined || slots.size === 0) return undefined
+    batch.deferredBy.set(voter, slots)
+    if (validators - batch.deferredBy.size >= quorum) return undefined
+    const off = new Set<string>()
+    for (const s of batch.deferredBy.values()) for (const key of s) off.add(key)
+    const rest = batch.ops.filter(op => !off.has(slotKey(op.account, op.seq)))
+    const later = batch.ops.filter(op => off.has(slotKey(op.account, op.seq)))
+    if (rest.length === 0 || later.length === 0) return undefined
+    this.close(id)
+    this.open(later, now, batch.retryDelay)
+    return this.open(rest, now)
   }
 
   batch (id: string): PendingBatch | undefined {
@@ -92,7 +134,10 @@ export class Proposer {
     const batch = this.pending.get(id)
     if (batch === undefined) return undefined
     this.pending.delete(id)
-    for (const op of batch.ops) this.inFlight.delete(toHex(op.hash))
+    for (const op of batch.ops) {
+      this.inFlight.delete(toHex(op.hash))
+      this.holdSlot(op, -1)
+    }
     return batch
   }
 
@@ -110,6 +155,7 @@ export class Proposer {
     if (op === undefined) return
     this.queue.delete(id)
     this.queuedBytes -= op.bytes.length
+    this.holdSlot(op, -1)
   }
 
   /** Pending batches whose retry time has come; their next retry is pushed back (doubling). */

@@ -152,7 +152,9 @@ export class Replica {
   private readonly verifiedVotes: BoundedSet
   /** Slots where the author signed two ops, with the proof; such slots are never re-proposed. */
   private readonly equivocations = new Map<string, readonly [SignedOp, SignedOp]>()
-  private readonly lastFetch = new Map<string, number>()
+  /** Certificates some of whose ops a full buffer turned away, oldest first (see refuse). */
+  private readonly refused = new Set<string>()
+  private retrying = false
   private nextAntiEntropyAt = 0
   /** Turns of peers for fetches and for frontiers, kept apart (see nextPeer). */
   private readonly peerTurns = { fetch: 0, frontier: 0 }
@@ -365,6 +367,11 @@ export class Replica {
     }
   }
 
+  /** This node has some op for the slot: certified, bound or on its way from here. */
+  private heldHere (slot: Slot): boolean {
+    return this.buffer.has(slot.account, slot.seq) || this.bindings.hashAt(slotKey(slot.account, slot.seq)) !== undefined || this.proposer.holdsSlot(slot.account, slot.seq)
+  }
+
   isDelivered (slot: Slot): boolean {
     return this.ledger.nextSeq(slot.account) > slot.seq
   }
@@ -394,6 +401,10 @@ export class Replica {
     if (this.equivocations.has(slotKey(op.account, op.seq))) {
       return { status: 'rejected', code: 'conflict', reason: 'the account signed two different ops for this slot' }
     }
+    // what validators would put off (cannotBind) is refused here, where the client hears why
+    const dep = op.deps.find(d => !this.isDelivered(d) && !this.heldHere(d))
+    if (dep !== undefined) return { status: 'rejected', code: 'not-accepted', reason: `dep ${slotKey(dep.account, dep.seq)} is not known at this node; cite only delivered credits, or retry shortly` }
+    if (op.seq === next && !this.ledger.holdsValue(op.account)) return { status: 'rejected', code: 'unfunded', reason: 'the account holds nothing at this node (no balance, no credit): validators do not take its ops until it is paid' }
     if (!this.proposer.enqueue(op, now)) return { status: 'rejected', code: 'busy', reason: 'too many ops waiting at this node; retry later' }
     return { status: 'queued', hash: op.hash }
   }
@@ -417,22 +428,24 @@ export class Replica {
   private onPropose (from: PeerId, m: Propose, now: number): [Verdict, string?] {
     if (!this.votes) return ['ignore', this.isValidator ? `not voting: ${this.abstain!}` : 'not a validator']
     const ops = this.decodeBatch(m.ops)
-    for (const op of ops) {
-      if (this.awaitsContract(op)) continue // deferred below: its signer is not known here yet
-      if (!this.checkOpSignature(op)) return ['reject', `bad signature on op ${slotKey(op.account, op.seq)}`]
-    }
-    this.remember(ops.filter(op => !this.awaitsContract(op)))
+    // An op whose signature fails here is put off, not the batch refused: its account may be a
+    // contract whose deploy this node has not delivered yet (the sequencer signs for it).
+    const signed = ops.filter(op => !this.awaitsContract(op) && this.checkOpSignature(op))
+    if (signed.length === 0 && ops.some(op => !this.awaitsContract(op))) return ['reject', 'no op of the batch is signed by its account']
+    this.remember(signed)
+    const verified = new Set(signed)
     const digest = batchDigest(ops.map(o => o.hash))
     const fresh: SignedOp[] = []
     const conflicts: SignedOp[] = []
     const deferred: Slot[] = []
     const inBatch = new Map<string, SignedOp>()
+    const admitted = new Set<string>()
     for (const op of ops) {
       const key = slotKey(op.account, op.seq)
       const earlier = inBatch.get(key)
       if (earlier !== undefined) { conflicts.push(earlier); this.recordEquivocation(op, earlier, false); continue }
       inBatch.set(key, op)
-      if (this.awaitsContract(op)) { deferred.push(op); continue }
+      if (!verified.has(op)) { deferred.push(op); continue }
       const next = this.ledger.nextSeq(op.account)
       if (op.seq < next) {
         const delivered = this.log.deliveredOp(op.account, op.seq)
@@ -440,7 +453,8 @@ export class Replica {
         else if (!bytesEqual(delivered.hash, op.hash)) { conflicts.push(delivered); this.recordEquivocation(op, delivered, false) }
         continue
       }
-      if (op.seq >= next + this.limits.bindWindow) { deferred.push(op); continue }
+      if (this.cannotBind(op, next, admitted) !== undefined) { deferred.push(op); continue }
+      admitted.add(key)
       const bound = this.bindings.check(op)
       if (bound.kind === 'conflict') { conflicts.push(bound.bound); this.recordEquivocation(op, bound.bound, false) }
       else if (bound.kind === 'new') fresh.push(op)
@@ -455,6 +469,26 @@ export class Replica {
     const vote: VoteMsg = { type: 'vote', digest, voter: this.signer.publicKey, sig: signFor(this.signer, Domain.vote, this.networkId, digest) }
     this.send(from, vote)
     return ['accept']
+  }
+
+  /**
+   * Why this validator will not bind (nor vote for) the op now, or undefined. Asked again on every
+   * proposal, for slots bound before too. Together the rules make every certified op deliverable
+   * in the end, so nothing certified waits in a buffer for ever:
+   * - the op is within `bindWindow` of the account's next slot;
+   * - every dep is delivered here (it exists, and a credit it claims can be checked);
+   * - its stream predecessor is delivered, certified here, or admitted earlier in this batch;
+   * - at the account's next slot, the account holds value here (Ledger.holdsValue).
+   * A quorum holds f + 1 honest validators, so a certified op's predecessor and deps were
+   * certified or delivered somewhere honest, and fetching brings them.
+   */
+  private cannotBind (op: SignedOp, next: number, admitted: ReadonlySet<string>): string | undefined {
+    if (op.seq >= next + this.limits.bindWindow) return `more than ${this.limits.bindWindow} slots ahead of the next delivered`
+    for (const dep of op.deps) if (!this.isDelivered(dep)) return `dep ${slotKey(dep.account, dep.seq)} is not delivered here`
+    if (op.seq === next) return this.ledger.holdsValue(op.account) ? undefined : 'the account holds nothing here'
+    const before = op.seq - 1
+    if (admitted.has(slotKey(op.account, before)) || this.buffer.has(op.account, before) || this.bindings.certifiedAt(op.account, before)) return undefined
+    return `slot ${before} of the account is not certified here`
   }
 
   /** Broadcaster: gather votes for a pending batch; a quorum makes the certificate. */
@@ -501,7 +535,12 @@ export class Replica {
       }
       this.proposer.requeue(batch.id, op => !dropped.has(toHex(op.hash)) && !this.isDelivered(op), now)
     }
-    // Deferred slots need nothing now: the batch is resent on its retry timer.
+    // Put-off ops wait for the batch's retry; once no quorum is left without them, the rest go on.
+    if (proven.length === 0 && m.deferred.length > 0) {
+      const slots = new Set(m.deferred.filter(d => batch.ops.some(o => o.seq === d.seq && bytesEqual(o.account, d.account))).map(d => slotKey(d.account, d.seq)))
+      const rest = this.proposer.deferred(batch.id, toHex(m.voter), slots, this.validators.length, this.quorum, now)
+      if (rest !== undefined) this.propose(rest.ops.map(o => o.bytes))
+    }
     return ['accept']
   }
 
@@ -536,10 +575,29 @@ export class Replica {
     }
     // deliver as we go, so a later op of the batch finds its predecessor already delivered
     for (const op of useful) {
-      this.buffer.add({ op, cert: id }, this.ledger)
+      if (!this.buffer.add({ op, cert: id }, this.ledger) && !this.buffer.has(op.account, op.seq)) this.refuse(id)
       this.deliverReady()
     }
     return ['accept']
+  }
+
+  /**
+   * A full buffer turned away an op of this certificate: take it again from the log once there is
+   * room. Certified ops always become deliverable in the end (see cannotBind), so room comes.
+   */
+  private refuse (cert: string): void {
+    this.refused.delete(cert)
+    this.refused.add(cert)
+  }
+
+  private retryRefused (): void {
+    for (const id of this.refused) {
+      if (this.buffer.size >= this.limits.maxBufferedOps) return
+      this.refused.delete(id)
+      const bytes = this.log.certificate(id)
+      const m = bytes === undefined ? undefined : decodeMessage(bytes)
+      if (m?.type === 'certified') this.acceptCertificate(m, bytes!, 'disk')
+    }
   }
 
   private deliverReady (): void {
@@ -554,6 +612,10 @@ export class Replica {
       this.checkpoints.delivered(op)
       this.out.push({ type: 'deliver', op, outcome, cert })
       this.buffer.delivered(op.account, op.seq, this.ledger)
+    }
+    if (this.refused.size > 0 && !this.retrying) {
+      this.retrying = true
+      try { this.retryRefused() } finally { this.retrying = false }
     }
   }
 
@@ -612,8 +674,10 @@ export class Replica {
   /** A bound op with no certificate in sight: its broadcaster may be gone, so propose it ourselves. */
   private reproposeStale (now: number): void {
     for (const b of this.bindings.stale(now, this.timing.reproposeAfter, this.limits.maxBatchOps)) {
-      b.since = now
-      if (this.isDelivered(b.op) || this.equivocations.has(slotKey(b.op.account, b.op.seq))) continue
+      const { account, seq } = b.op
+      if (this.isDelivered(b.op) || this.equivocations.has(slotKey(account, seq))) continue
+      // a stream stuck on a slot its author split is not worth proposing past
+      if (this.equivocations.has(slotKey(account, this.ledger.nextSeq(account)))) continue
       this.proposer.enqueue(b.op, now)
     }
     for (const batch of this.proposer.closeBatches(now, true)) this.propose(batch.ops.map(o => o.bytes))
@@ -621,22 +685,10 @@ export class Replica {
 
   private fetchMissing (now: number): void {
     if (this.peers.length === 0) return
-    let sent = 0
-    for (const slot of this.buffer.missing()) {
-      if (sent >= this.limits.maxFetchesPerTick) break
-      const key = slotKey(slot.account, slot.seq)
-      const last = this.lastFetch.get(key)
-      if (last !== undefined && now - last < this.timing.fetchRetry) continue
-      this.lastFetch.set(key, now)
+    for (const slot of this.buffer.dueFetches(now, this.timing.fetchRetry, this.limits.maxFetchesPerTick)) {
       const fromSeq = this.ledger.nextSeq(slot.account)
       const toSeq = Math.min(slot.seq, fromSeq + MESSAGE_LIMITS.maxFetchSpan - 1)
       this.send(this.nextPeer('fetch'), { type: 'fetch', account: slot.account, fromSeq, toSeq })
-      sent++
-    }
-    if (this.lastFetch.size > 4 * this.limits.maxFetchesPerTick) {
-      for (const key of this.lastFetch.keys()) {
-        if (now - this.lastFetch.get(key)! >= this.timing.fetchRetry) this.lastFetch.delete(key)
-      }
     }
   }
 

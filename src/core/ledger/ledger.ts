@@ -116,6 +116,19 @@ export class Ledger {
     return [...a.credits.values()].sort((x, y) => compareBytes(x.source.account, y.source.account) || x.source.seq - y.source.seq)
   }
 
+  /**
+   * The account has something at stake here: a balance, an uncited credit, or it is the mint
+   * authority or a contract. Validators bind an account's next op only if so, so an op from a key
+   * nobody paid costs its author more than a signature before it becomes durable state.
+   */
+  holdsValue (account: AccountId): boolean {
+    if (bytesEqual(account, this.genesis.mintAuthority)) return true
+    const id = toHex(account)
+    if (this.contracts.has(id)) return true
+    const a = this.accounts.get(id)
+    return a !== undefined && (a.balance > 0n || a.credits.size > 0)
+  }
+
   contract (address: AccountId): ContractState | undefined {
     return this.contracts.get(toHex(address))
   }
