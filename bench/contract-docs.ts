@@ -60,7 +60,7 @@ const GROUPS: ReadonlyArray<{ readonly first: string, readonly title: string, re
   { first: '+', title: 'Integers', note: `Every result is checked: outside [\`MIN_INT\`, \`MAX_INT\`] = [${MIN_INT}, ${MAX_INT}] the call aborts with a \`runtime\` error (integer overflow); it never wraps.` },
   { first: '=', title: 'Comparison and logic' },
   { first: 'concat', title: 'Strings, bytes and lists' },
-  { first: 'map', title: 'Higher order', note: `The function argument is a lambda or a defun name (a builtin must be wrapped in \`(fn ...)\`). It runs once per element and every run pays its own \`GAS.call\` and steps.` },
+  { first: 'map', title: 'Higher order', note: 'The function argument is a lambda or a defun name (a builtin must be wrapped in `(fn ...)`). It runs once per element and every run pays its own `GAS.call` and steps.' },
   { first: 'dict', title: 'Maps', note: 'Maps are immutable: map-set and map-del return a new map. Keys are integers, strings or bytes; iteration is in key order.' },
   { first: 'caller', title: 'The host: the call and the contract\'s own account', note: 'Host builtins exist only while a call runs; in a `defconst` they are a `check` error at deploy.' },
   { first: 'hash', title: 'Hashing' }

@@ -126,6 +126,7 @@ export class P2PNetwork {
     if (init.mdns) peerDiscovery.push(mdns())
     const topic = topicOf(init.networkId)
     // set once createLibp2p returns; a connection that arrives before then is the first anyway
+    // eslint-disable-next-line prefer-const -- a const here would be in its TDZ when that callback runs early
     let started: Libp2p | undefined
     const node = await createLibp2p({
       privateKey,

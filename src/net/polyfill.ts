@@ -8,6 +8,7 @@ if (typeof P.withResolvers !== 'function') {
   P.withResolvers = function withResolvers<T> (): Resolvers<T> {
     let resolve!: Resolvers<T>['resolve']
     let reject!: Resolvers<T>['reject']
+    // eslint-disable-next-line promise/param-names -- resolve and reject are the outer variables these are copied to
     const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej })
     return { promise, resolve, reject }
   }

@@ -103,6 +103,7 @@ export function checkConfig (raw: unknown, where: string, base: string): Partial
   for (const [k, v] of Object.entries(raw)) {
     const type = KEYS[k as keyof NodeConfig]
     if (type === undefined) throw new ConfigError(`${where}: unknown option "${k}"`)
+    // eslint-disable-next-line valid-typeof -- type is a typeof name from the KEYS table
     const ok = type === 'string[]' ? Array.isArray(v) && v.every(x => typeof x === 'string') : typeof v === type
     if (!ok) throw new ConfigError(`${where}: option "${k}" must be a ${type}`)
     out[k] = (k === 'dataDir' || k === 'genesisFile' || k === 'keyFile') && !isAbsolute(v as string) ? resolve(base, v as string) : v

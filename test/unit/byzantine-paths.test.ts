@@ -5,7 +5,6 @@
 
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { toHex } from '../../src/core/crypto/hash.js'
 import { signerFrom } from '../../src/core/crypto/signing.js'
 import { signOp } from '../../src/core/ledger/op.js'
 import type { SignedOp } from '../../src/core/ledger/op.js'

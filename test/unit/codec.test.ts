@@ -254,13 +254,13 @@ describe('decode rejects every non-canonical encoding', () => {
   test('floats, including floats equal to integers', () => {
     reject({
       'half 1.0': 'f93c00', 'single 1.0': 'fa3f800000', 'double 1.0': 'fb3ff0000000000000', 'double 0.0': 'fb0000000000000000',
-      'half -0.0': 'f98000', 'double 1.5': 'fb3ff8000000000000', 'NaN': 'f97e00', 'Infinity': 'f97c00', '-Infinity': 'f9fc00',
+      'half -0.0': 'f98000', 'double 1.5': 'fb3ff8000000000000', NaN: 'f97e00', Infinity: 'f97c00', '-Infinity': 'f9fc00',
       'double 2^53': 'fb4340000000000000', 'float in a list': '81f93c00', 'float as map value': 'a16161f93c00'
     })
   })
 
   test('indefinite-length items', () => {
-    reject({ 'list': '9f01ff', 'empty list': '9fff', 'map': 'bf616101ff', 'bytes': '5f4101ff', 'string': '7f6161ff', 'bare break': 'ff' })
+    reject({ list: '9f01ff', 'empty list': '9fff', map: 'bf616101ff', bytes: '5f4101ff', string: '7f6161ff', 'bare break': 'ff' })
   })
 
   test('tags', () => {
@@ -271,7 +271,7 @@ describe('decode rejects every non-canonical encoding', () => {
   })
 
   test('undefined and other simple values', () => {
-    reject({ 'undefined': 'f7', 'undefined in map': 'a16161f7', 'simple 16': 'f0', 'simple 32': 'f820', 'simple 255': 'f8ff', 'reserved': 'fc' })
+    reject({ undefined: 'f7', 'undefined in map': 'a16161f7', 'simple 16': 'f0', 'simple 32': 'f820', 'simple 255': 'f8ff', reserved: 'fc' })
   })
 
   test('trailing bytes after the value', () => {

@@ -67,6 +67,7 @@ function plain<T> (v: T): T {
   return v
 }
 
+/* eslint-disable no-labels -- a labelled continue is the plainest naive substring search */
 function indexOf (haystack: Uint8Array, needle: Uint8Array): number {
   outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
     for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer
@@ -74,6 +75,7 @@ function indexOf (haystack: Uint8Array, needle: Uint8Array): number {
   }
   return -1
 }
+/* eslint-enable no-labels */
 
 function splice (bytes: Uint8Array, at: number, removed: number, inserted: Uint8Array): Uint8Array {
   const out = new Uint8Array(bytes.length - removed + inserted.length)

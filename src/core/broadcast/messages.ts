@@ -64,7 +64,6 @@ export type CheckpointStatement = Omit<CheckpointMsg, 'type' | 'sigs'>
 
 export type Message = Propose | VoteMsg | Nack | Certified | Fetch | Frontier | CheckpointMsg
 
-
 export function encodeMessage (m: Message): Uint8Array {
   switch (m.type) {
     case 'propose': return encode({ type: m.type, ops: [...m.ops] })

@@ -75,6 +75,7 @@ export class Proposer {
   closeBatches (now: number, force = false): PendingBatch[] {
     const out: PendingBatch[] = []
     const full = (): boolean => this.queue.size >= this.maxBatch || this.queuedBytes >= MAX_BATCH_BYTES
+    // eslint-disable-next-line no-unmodified-loop-condition -- the loop ends as the queue drains, not through force
     while (full() || (this.queue.size > 0 && (force || now - (this.queuedSince ?? now) >= this.timing.batchDelay))) {
       const ops: SignedOp[] = []
       let bytes = 0

@@ -21,7 +21,6 @@ export const MODULE_LIMITS = {
 } as const
 
 type ListNode = Extract<Node, { t: 'list' }>
-type SymNode = Extract<Node, { t: 'sym' }>
 
 const RESERVED = new Set<string>([...SPECIAL_FORMS, ...CONSTANTS.keys(), 'defun', 'defconst', 'else'])
 
