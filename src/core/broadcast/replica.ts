@@ -456,8 +456,7 @@ export class Replica {
       if (this.cannotBind(op, next, admitted) !== undefined) { deferred.push(op); continue }
       admitted.add(key)
       const bound = this.bindings.check(op)
-      if (bound.kind === 'conflict') { conflicts.push(bound.bound); this.recordEquivocation(op, bound.bound, false) }
-      else if (bound.kind === 'new') fresh.push(op)
+      if (bound.kind === 'conflict') { conflicts.push(bound.bound); this.recordEquivocation(op, bound.bound, false) } else if (bound.kind === 'new') fresh.push(op)
     }
     for (const op of fresh) this.bindings.bind(op, now)
     if (fresh.length > 0) this.out.push({ type: 'persist', record: { kind: 'bindings', ops: fresh.map(o => o.bytes) } })
@@ -822,4 +821,3 @@ export class Replica {
     if (report) this.out.push({ type: 'dropped', op: ours, reason: 'the account signed another op for the same slot', evidence: other })
   }
 }
-

@@ -49,7 +49,7 @@ export interface Snapshot {
 // ---------------------------------------------------------------------------------------------
 // Building
 
-function* items (state: LedgerState): Generator<Value> {
+function * items (state: LedgerState): Generator<Value> {
   for (const a of state.accounts) {
     yield ['a', a.id, a.balance, a.nextSeq]
     // one item per credit: an account may hold any number, a chunk holds a bounded item
