@@ -20,6 +20,7 @@ import { Joiner, rebuildCheckpoint } from '../../src/core/checkpoint/joiner.js'
 import { ByzantineValidator } from './byzantine.js'
 import { EventQueue } from './events.js'
 import { Rng } from './rng.js'
+import { HostileClients, SPLIT_RUN } from './flood.js'
 import { makeWorkload } from './workload.js'
 import type { AccountScript, Workload } from './workload.js'
 
@@ -50,6 +51,8 @@ export interface Scenario {
   /** Ops between checkpoints (0: none), and certified checkpoints of history kept behind the latest. */
   readonly checkpointInterval: number
   readonly checkpointRetain: number
+  /** Hostile clients with no funds that try to make validators hold their ops (flood.ts). */
+  readonly floodClients: number
 }
 
 /** Every knob of a run derived from one seed, so a seed alone replays it. */
@@ -87,12 +90,22 @@ export function scenarioFor (seed: number, overrides: Partial<Scenario> = {}): S
     contracts: rng.chance(0.3),
     checkpointInterval: rng.pick([0, 3, 5, 8]),
     checkpointRetain: rng.int(0, 2),
+    // drawn last, so adding it left every earlier knob of every seed as it was
+    floodClients: rng.int(0, 1),
     ...overrides
   }
 }
 
+/** How long checkpoints may trail once every op is delivered (simulated ms). */
+const CHECKPOINT_GRACE = 20_000
+
 export class SafetyViolation extends Error {
   override readonly name = 'SafetyViolation'
+}
+
+/** A node holds more for hostile inputs than their bound allows. */
+export class ResourceViolation extends Error {
+  override readonly name = 'ResourceViolation'
 }
 
 export class LivenessViolation extends Error {
@@ -112,8 +125,7 @@ export interface SimReport {
   readonly rejoins: number
   /**
    * Intervals of ops the most lagging honest base ended behind what it delivered (0 without
-   * checkpoints). Reported, not yet a property: a few seeds in a hundred end with checkpoints
-   * stalled by validators' signed floors (see docs/protocol.md).
+   * checkpoints); at most 1, or the run fails (see checkpointsCaughtUp).
    */
   readonly checkpointLag: number
   readonly stateHash: string
@@ -139,6 +151,7 @@ type SimEvent =
   | { kind: 'heal' }
   | { kind: 'check' }
   | { kind: 'sequence' }
+  | { kind: 'flood' }
 
 interface HonestNode {
   readonly index: number
@@ -167,9 +180,12 @@ export class Simulation {
   private readonly wallets: AccountScript[]
   private now = 0
   private healed = false
+  /** When checkpoints must have caught up with deliveries (set once every op is delivered). */
+  private graceUntil: number | undefined
   private stats = { messages: 0, dropped: 0, rejected: 0, crashes: 0, delivered: 0, checkpoints: 0, rejoins: 0 }
   private readonly trace: ((line: string) => void) | undefined
   private readonly sequencer: ContractSequencer | undefined
+  private readonly flood: HostileClients | undefined
 
   constructor (readonly scenario: Scenario, trace?: (line: string) => void) {
     this.trace = trace
@@ -195,6 +211,7 @@ export class Simulation {
         this.boot(node)
       }
     }
+    this.flood = scenario.floodClients > 0 ? new HostileClients(this.workload, this.rng.fork()) : undefined
   }
 
   run (): SimReport {
@@ -212,6 +229,7 @@ export class Simulation {
     this.queue.push(s.healAt, { kind: 'heal' })
     this.queue.push(250, { kind: 'check' })
     if (this.sequencer !== undefined) this.queue.push(300, { kind: 'sequence' })
+    for (let c = 0; c < s.floodClients; c++) this.queue.push(this.rng.int(0, 1000), { kind: 'flood' })
 
     const deadline = s.healAt + s.settle
     for (let e = this.queue.pop(); e !== undefined; e = this.queue.pop()) {
@@ -280,10 +298,15 @@ export class Simulation {
         this.queue.push(this.now + this.rng.int(150, 400), e)
         return false
       }
+      case 'flood': {
+        this.hostileClient()
+        this.queue.push(this.now + this.rng.int(200, 800), e)
+        return false
+      }
       case 'check': {
         this.checkInvariants()
         this.queue.push(this.now + 250, e)
-        return this.healed && this.complete()
+        return this.healed && this.complete() && this.checkpointsCaughtUp()
       }
     }
   }
@@ -364,6 +387,23 @@ export class Simulation {
     this.log(`t=${this.now} crash node ${node.index}`)
     const at = this.now + this.rng.int(50, 1500)
     if (at < this.scenario.healAt) this.queue.push(at, { kind: 'restart', node: node.index })
+  }
+
+  /** A hostile client acts: submits through a node, or proposes straight to validators as a sybil peer. */
+  private hostileClient (): void {
+    const honest = [...this.honest.values()]
+    const half = Math.ceil(honest.length / 2)
+    for (const act of this.flood!.act()) {
+      if (act.kind === 'submit') {
+        this.submitTo(this.rng.pick(honest).index, act.ops)
+        continue
+      }
+      const to = act.to === 'all' ? honest : act.to === 'half-a' ? honest.slice(0, half) : honest.slice(half)
+      for (const node of to) {
+        if (node.replica === undefined) continue
+        this.execute(node, node.replica.receive('sybil-client', act.bytes, this.now).actions)
+      }
+    }
   }
 
   private submitTo (index: number, ops: readonly SignedOp[]): void {
@@ -515,9 +555,26 @@ export class Simulation {
   }
 
   /** Every honest node is up and has delivered every op that honest behaviour entitles to delivery. */
+  /**
+   * Checkpoint liveness: once every op is delivered, within CHECKPOINT_GRACE every honest node's
+   * certified base is less than two intervals behind what it delivered (the last, partial interval
+   * never gets a checkpoint). With at most f Byzantine validators that must always happen.
+   */
+  private checkpointsCaughtUp (): boolean {
+    const interval = this.scenario.checkpointInterval
+    if (interval === 0) return true
+    const lag = Math.max(...this.upNodes().map(r => Math.floor((r.ledger.height() - r.status().checkpoint) / interval)))
+    if (lag <= 1) return true
+    this.graceUntil ??= this.now + CHECKPOINT_GRACE
+    if (this.now < this.graceUntil) return false
+    throw new LivenessViolation(`checkpoints stalled: ${CHECKPOINT_GRACE} ms after every op was delivered, a base is ${lag} intervals behind\n${this.progress()}`)
+  }
+
   private complete (): boolean {
     const nodes = this.upNodes()
     if (nodes.length !== this.honest.size) return false
+    // every certified op becomes deliverable (Replica.cannotBind): none may wait for ever
+    if (nodes.some(r => r.status().buffered > 0)) return false
     for (const r of nodes) {
       for (const script of this.workload.honest) {
         if (r.ledger.nextSeq(script.signer.publicKey) <= script.ops.length) return false
@@ -543,6 +600,12 @@ export class Simulation {
     if (this.workload.equivocators.length === 0 && contract === undefined) {
       const [hash] = hashes
       if (hash !== this.workload.referenceHash) throw new SafetyViolation(`honest nodes converged on ${hash!.slice(0, 16)}, but the workload's reference state is ${this.workload.referenceHash.slice(0, 16)}`)
+    }
+    // every honest op is delivered: what is still bound belongs to split slots, within a bound
+    // the hostile clients' junk does not raise (none of it is ever bound)
+    const bound = this.workload.equivocators.length * (SPLIT_RUN + 2)
+    for (const r of nodes) {
+      if (r.status().bindings > bound) throw new ResourceViolation(`node ${r.id.slice(0, 8)} holds ${r.status().bindings} bindings with every honest op delivered; split accounts explain at most ${bound}`)
     }
     return true
   }
@@ -616,6 +679,8 @@ export const PROFILES = {
   crashes: { crashProne: [0, 1, 2], byzantine: [], crashChance: 0.05, dropRate: 0.2, maxBatchOps: 4 },
   /** Seven validators with two Byzantine, partitions and heavy loss. */
   hostile: { validators: 7, byzantine: [5, 6], dropRate: 0.4, duplicateRate: 0.2 },
+  /** Hostile clients with no funds, and split accounts pushing ops past their contested slot. */
+  flood: { floodClients: 3, equivocators: 2 },
   /** A pool contract called by every wallet and sequenced while the network misbehaves. */
   contracts: { contracts: true, opsPerAccount: 8 }
 } satisfies Record<string, Partial<Scenario>>

@@ -94,6 +94,9 @@ const MAX_COMPUTATIONS_PER_TURN = 3
 /** Computed cut states kept (each holds a ledger copy): the few latest. */
 const MAX_COMPUTED_CUTS = 8
 
+/** A turn lasts this share of `behindAfter` once ops stop moving the phase. */
+const TURN_TIMEOUT = 0.25
+
 /** Open cuts kept per proposer: bounds what a flood of made-up cuts can hold here. */
 const MAX_CANDIDATES_PER_PROPOSER = 4
 
@@ -124,6 +127,10 @@ export class CheckpointKeeper {
   private nextResendAt = 0
   /** The cut this validator signed last: it contains every cut it signed before. */
   private lastSigned: string | undefined
+  /** The time of the last tick, and since when the current phase has lasted (see openTurn). */
+  private now = 0
+  private phaseSeen = -1
+  private phaseSince = 0
 
   constructor (
     private readonly opts: CheckpointOptions,
@@ -183,6 +190,7 @@ export class CheckpointKeeper {
     this.prunedHeight = cp.msg.height
     this.candidates.clear()
     this.proposed.clear()
+    this.phaseSeen = -1
     this.tried.clear()
     this.computedCuts.clear()
     this.dropFloorBelowBase()
@@ -217,6 +225,11 @@ export class CheckpointKeeper {
   }
 
   tick (now: number): void {
+    this.now = now
+    if (this.phase !== this.phaseSeen) {
+      this.phaseSeen = this.phase
+      this.phaseSince = now
+    }
     this.propose()
     for (const c of [...this.candidates.values()]) this.evaluate(c)
     this.resendSigned(now)
@@ -293,13 +306,24 @@ export class CheckpointKeeper {
     return this.opts.interval <= 0 ? 0 : Math.floor(this.tail.length / this.opts.interval)
   }
 
+  /**
+   * The latest open turn: the phase, plus one more for every TURN_TIMEOUT share of `behindAfter`
+   * the phase has lasted. Without it, once ops stop arriving the turns stop too, and a phase whose
+   * proposers are all Byzantine or crashed would never see a checkpoint.
+   */
+  private get openTurn (): number {
+    const phase = this.phase
+    if (phase < 1) return phase
+    return phase + Math.floor((this.now - this.phaseSince) / (this.opts.behindAfter * TURN_TIMEOUT))
+  }
+
   /** The validator whose turn `turn` (1, 2, ...) is, from this base. */
   private proposerOf (turn: number): PeerId {
     return this.validators[(this.base.root[0]! + turn - 1) % this.validators.length]!
   }
 
   /** The latest of the n turns up to `upTo` (default: the next to open) that is `proposer`'s (0: none). */
-  private latestTurnOf (proposer: PeerId, upTo = this.phase + 1): number {
+  private latestTurnOf (proposer: PeerId, upTo = this.openTurn + 1): number {
     const n = this.validators.length
     for (let t = upTo; t >= 1 && t > upTo - n; t--) if (this.proposerOf(t) === proposer) return t
     return 0
@@ -314,7 +338,7 @@ export class CheckpointKeeper {
     if (this.signer === undefined || this.opts.interval <= 0 || this.tailLost) return
     // ops may arrive in bursts that skip phases: a proposer's turn stays open until n turns later
     const phase = this.phase
-    if (phase < 1 || this.latestTurnOf(toHex(this.signer.publicKey), phase) === 0) return
+    if (phase < 1 || this.latestTurnOf(toHex(this.signer.publicKey), this.openTurn) === 0) return
     const cut = new Map<string, Slot>()
     const reach = (s: Slot): void => {
       const id = toHex(s.account)
@@ -334,6 +358,13 @@ export class CheckpointKeeper {
       reach(op)
       count++
     }
+    // signed cuts and the tail prefix together may cite deps outside them: take those in too
+    // (deps are delivered before the ops citing them, so one pass from the end reaches all)
+    for (let i = this.tail.length - 1; i >= 0; i--) {
+      const op = this.tail[i]!
+      if (op.seq <= (cut.get(toHex(op.account))?.seq ?? 0)) for (const d of op.deps) if (d.seq > this.baseSeq(d.account)) reach(d)
+    }
+    if (cut.size > MESSAGE_LIMITS.maxCheckpointDelta) return
     const delta = [...cut.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, s]) => ({ account: s.account, seq: s.seq }))
     const height = this.base.height + this.tail.filter(op => op.seq <= (cut.get(toHex(op.account))?.seq ?? 0)).length
     if (height === this.base.height || this.proposed.has(height)) return
@@ -474,7 +505,9 @@ export class CheckpointKeeper {
     this.tail = this.tail.filter(op => op.seq > this.baseSeq(op.account))
     // a cut the base does not contain stays: a validator that signed it needs it in every next one
     for (const [id, other] of this.candidates) if (this.baseContains(other.msg.delta)) this.candidates.delete(id)
-    for (const h of this.proposed) if (h <= msg.height) this.proposed.delete(h)
+    // heights proposed from the old base: from the new one they are new proposals
+    this.proposed.clear()
+    this.phaseSeen = -1
     this.tried.clear()
     this.computedCuts.clear()
     this.dropFloorBelowBase()
