@@ -21,7 +21,15 @@ export class UnknownActionError extends BftError {
   readonly code = 'ERR_UNKNOWN_ACTION'
 }
 
+/**
+ * Told of the error that stopped the executor and the action whose port raised it. It may
+ * rethrow: from a synchronous run the error then reaches the caller of `execute` (the simulator
+ * ends a run that way); after a port's promise it would be an unhandled rejection.
+ */
 export type ExecutorErrorHandler = (err: unknown, action: Action) => void
+
+/** Run actions kept at the queue's front before it is compacted (a busy node may never drain it). */
+const COMPACT_AFTER = 1024
 
 export class ActionExecutor {
   /** Actions not run yet, from `head` on: they wait behind a running one or an unsettled port. */
@@ -78,6 +86,7 @@ export class ActionExecutor {
         }
         if (isPromiseLike(result)) {
           this.blocked = true
+          this.compact()
           result.then(() => this.resume(), err => { this.blocked = false; this.fail(err, action) })
           return
         }
@@ -91,6 +100,12 @@ export class ActionExecutor {
   private resume (): void {
     this.blocked = false
     if (!this.halted) this.run()
+  }
+
+  private compact (): void {
+    if (this.head < COMPACT_AFTER || this.head * 2 < this.queue.length) return
+    this.queue = this.queue.slice(this.head)
+    this.head = 0
   }
 
   private drained (): void {

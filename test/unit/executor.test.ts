@@ -97,6 +97,21 @@ describe('ActionExecutor', () => {
     assert.deepEqual(calls, ['network.send before test', 'store.persist certificate', 'network.send after test', 'network.send next-input test'])
   })
 
+  test('order holds over thousands of inputs that arrive while persists are pending', async () => {
+    const { ports, calls } = recorder(async () => await new Promise(resolve => setImmediate(resolve)))
+    const ex = new ActionExecutor(ports, noError)
+    const sent: string[] = []
+    for (let i = 0; i < 3000; i++) {
+      ex.execute([persist, send(String(i))])
+      sent.push(`network.send ${i} test`)
+      // inputs keep arriving while the queue is never empty (it compacts rather than drains)
+      if (i % 100 === 0) await new Promise(resolve => setImmediate(resolve))
+    }
+    await ex.settled()
+    assert.deepEqual(calls.filter(c => c.startsWith('network.send')), sent)
+    assert.equal(calls.length, 6000)
+  })
+
   test('behind does not drop the actions after it', () => {
     const { ports, calls } = recorder()
     new ActionExecutor(ports, noError).execute([ONE_OF_EACH.behind, send('a'), ONE_OF_EACH.deliver, persist])
