@@ -1,7 +1,7 @@
 // A running bftnode: the replica (pure protocol) wired to libp2p, LevelDB, a clock and the local
-// API. The node only executes the replica's actions, strictly in order: a persist finishes (on
-// disk, synced) before anything after it, across inputs too, so no vote ever leaves before the
-// binding it promises. It also sequences the contracts whose sequencer key it holds.
+// API. The node only executes the replica's actions, through the host's ActionExecutor: a persist
+// finishes (on disk, synced) before anything after it, across inputs too, so no vote ever leaves
+// before the binding it promises. It also sequences the contracts whose sequencer key it holds.
 
 import { toHex } from '../core/crypto/hash.js'
 import { signerFrom } from '../core/crypto/signing.js'
@@ -14,6 +14,8 @@ import type { Outcome } from '../core/ledger/ledger.js'
 import { ContractSequencer } from '../core/ledger/sequencer.js'
 import { Replica } from '../core/broadcast/replica.js'
 import type { Action, SubmitStatus, Verdict } from '../core/broadcast/actions.js'
+import { ActionExecutor } from '../host/executor.js'
+import type { ActionPorts } from '../host/ports.js'
 import { bytesEqual } from '../core/codec/canonical.js'
 import { sodiumScheme } from '../native/sodium.js'
 import { P2PNetwork } from '../net/network.js'
@@ -45,7 +47,9 @@ export class BftNode {
   readonly startedAt = Date.now()
   private net: P2PNetwork | undefined
   private timer: NodeJS.Timeout | undefined
-  private chain: Promise<void> = Promise.resolve()
+  private readonly executor: ActionExecutor
+  /** Sequencer ops being saved before they are offered, one after another. */
+  private sequencing: Promise<void> = Promise.resolve()
   private readonly ops = new Map<string, OpStatus>()
   private readonly waiters = new Map<string, Array<(s: OpStatus) => void>>()
   private readonly sequencer: ContractSequencer
@@ -72,6 +76,7 @@ export class BftNode {
     this.current = this.newReplica()
     this.networkIdHex = toHex(networkId(genesis))
     this.sequencer = new ContractSequencer(signer, networkId(genesis))
+    this.executor = new ActionExecutor(this.ports(), (err, action) => this.fatal(err, { action: action.type }))
   }
 
   /** The replica: replaced only when the node re-joins from a snapshot. */
@@ -147,7 +152,7 @@ export class BftNode {
     const records = await this.db.replicaRecords()
     const started = performance.now()
     const actions = this.current.restore(records, Date.now(), from)
-    for (const a of actions) if (a.type === 'deliver') this.track(a.op, { status: 'delivered', account: toHex(a.op.account), seq: a.op.seq, outcome: a.outcome })
+    for (const a of actions) if (a.type === 'deliver') this.delivered(a.op, a.outcome)
     this.sequencer.restore((await this.db.sequencerOps()).map(b => decodeOp(b)))
     const st = this.current.status()
     this.log.info('state restored from disk', { checkpoint: st.checkpoint, certificates: st.certificates, delivered: st.delivered, bindings: st.bindings, ms: Math.round(performance.now() - started) })
@@ -204,7 +209,8 @@ export class BftNode {
     if (this.installing) throw new Error('node: a replica swap is already under way')
     this.installing = true
     try {
-      await this.chain
+      await this.executor.settled()
+      await this.sequencing
       const replica = this.newReplica()
       if (!await prepare(replica)) return false
       this.current = replica
@@ -316,38 +322,44 @@ export class BftNode {
       if (last !== undefined && last.hash === hash && now - last.at < RESEQUENCE_MS) continue
       this.sequenced.set(id, { hash, at: now })
       // on disk before it is offered, so a restart re-offers this op rather than signing another
-      this.chain = this.chain.then(async () => await this.db.saveSequencerOp(id, op.bytes)).then(() => { this.submit([op.bytes]) }).catch(err => this.fatal(err))
+      this.sequencing = this.sequencing.then(async () => await this.db.saveSequencerOp(id, op.bytes)).then(() => { this.submit([op.bytes]) }).catch(err => this.fatal(err))
     }
   }
 
   /** Runs actions in order after every earlier input's actions; persists are awaited. */
   private execute (actions: readonly Action[]): void {
-    if (actions.length === 0) return
-    this.chain = this.chain.then(async () => {
-      for (const a of actions) {
-        switch (a.type) {
-          case 'persist': await this.db.persist(a.record); break
-          case 'send': this.net?.send(a.to, a.bytes); break
-          case 'broadcast': this.net?.publish(a.bytes); break
-          case 'deliver':
-            this.track(a.op, { status: 'delivered', account: toHex(a.op.account), seq: a.op.seq, outcome: a.outcome })
-            break
-          case 'dropped':
-            this.track(a.op, { status: 'dropped', reason: `${a.reason} (evidence: op ${toHex(a.evidence.hash).slice(0, 16)})` })
-            this.log.warn('dropped an op: its account equivocated', { account: toHex(a.op.account).slice(0, 16), seq: a.op.seq })
-            break
-          case 'checkpoint': await this.onCheckpoint(a.checkpoint); break
-          case 'behind': this.rejoin(a.peers); break
+    this.executor.execute(actions)
+  }
+
+  /** What the replica's actions do here: libp2p, LevelDB, the API's op statuses, re-joins. */
+  private ports (): ActionPorts {
+    return {
+      network: {
+        send: (to, bytes) => this.net?.send(to, bytes),
+        publish: bytes => this.net?.publish(bytes)
+      },
+      store: { persist: async record => await this.db.persist(record) },
+      deliveries: {
+        delivered: (op, outcome) => this.delivered(op, outcome),
+        dropped: (op, reason, evidence) => {
+          this.track(op, { status: 'dropped', reason: `${reason} (evidence: op ${toHex(evidence.hash).slice(0, 16)})` })
+          this.log.warn('dropped an op: its account equivocated', { account: toHex(op.account).slice(0, 16), seq: op.seq })
         }
-      }
-    }).catch(err => this.fatal(err))
+      },
+      checkpoints: { certified: async cp => await this.onCheckpoint(cp) },
+      sync: { behind: (_height, peers) => this.rejoin(peers) }
+    }
   }
 
   /** A failed disk write leaves the node unable to keep its promises: stop rather than go on. */
-  private fatal (err: unknown): void {
+  private fatal (err: unknown, fields: Record<string, unknown> = {}): void {
     if (this.stopping) return
-    this.log.error('storage failed; stopping the node', { error: (err as Error).message })
+    this.log.error('storage failed; stopping the node', { error: (err as Error).message, ...fields })
     void this.stop().finally(() => { process.exitCode = 1 })
+  }
+
+  private delivered (op: SignedOp, outcome: Outcome): void {
+    this.track(op, { status: 'delivered', account: toHex(op.account), seq: op.seq, outcome })
   }
 
   private track (op: SignedOp, status: OpStatus): void {
@@ -402,7 +414,8 @@ export class BftNode {
     this.stopping = true
     if (this.timer !== undefined) clearInterval(this.timer)
     await this.net?.stop().catch(() => {})
-    await this.chain.catch(() => {})
+    await this.executor.settled()
+    await this.sequencing
     await this.db.close().catch(() => {})
   }
 }

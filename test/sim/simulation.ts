@@ -17,8 +17,11 @@ import type { Action, PeerId, PersistRecord } from '../../src/core/broadcast/act
 import { sodiumScheme } from '../../src/native/sodium.js'
 import type { CertifiedCheckpoint } from '../../src/core/checkpoint/keeper.js'
 import { Joiner, rebuildCheckpoint } from '../../src/core/checkpoint/joiner.js'
+import { ActionExecutor } from '../../src/host/executor.js'
+import type { ActionPorts } from '../../src/host/ports.js'
 import { ByzantineValidator } from './byzantine.js'
 import { EventQueue } from './events.js'
+import { CrashFault, SimulatedCrash } from './faults.js'
 import { Rng } from './rng.js'
 import { HostileClients, SPLIT_RUN } from './flood.js'
 import { makeWorkload } from './workload.js'
@@ -157,6 +160,12 @@ interface HonestNode {
   readonly index: number
   readonly id: PeerId
   replica: Replica | undefined
+  /** Runs this replica's actions: a new one per boot, stopped by a crash. */
+  executor: ActionExecutor | undefined
+  /** Kills the node at a chosen action (crash-prone nodes, before the heal). */
+  readonly fault: CrashFault
+  /** A `behind` action asked for a snapshot: fetched once the actions of that input have run. */
+  catchUpWanted: boolean
   disk: PersistRecord[]
   /** The latest certified checkpoint it stored, with its snapshot. */
   checkpoint?: CertifiedCheckpoint
@@ -206,7 +215,7 @@ export class Simulation {
         const outsider = signerFrom(sodiumScheme, attackRng.bytes(32))
         this.byzantine.set(i, new ByzantineValidator(this.workload.validatorSigners[i]!, outsider, this.workload.networkId, this.ids.filter((_, j) => j !== i), quorumSize(scenario.validators), attackRng.fork()))
       } else {
-        const node: HonestNode = { index: i, id: this.ids[i]!, replica: undefined, disk: [] }
+        const node: HonestNode = { index: i, id: this.ids[i]!, replica: undefined, executor: undefined, fault: new CrashFault(), catchUpWanted: false, disk: [] }
         this.honest.set(i, node)
         this.boot(node)
       }
@@ -320,6 +329,10 @@ export class Simulation {
       checkpoints: { interval: this.scenario.checkpointInterval, retain: this.scenario.checkpointRetain, behindAfter: 2000 }
     })
     node.replica = replica
+    node.executor = new ActionExecutor(node.fault.wrap(this.ports(node)), err => {
+      if (!(err instanceof SimulatedCrash)) throw err
+      this.crash(node)
+    })
     // start from the stored checkpoint, then replay what survived on disk; deliveries are
     // re-checked against every other node's
     const cp = node.checkpoint
@@ -383,6 +396,9 @@ export class Simulation {
 
   private crash (node: HonestNode): void {
     node.replica = undefined
+    node.executor?.stop()
+    node.executor = undefined
+    node.catchUpWanted = false
     this.stats.crashes++
     this.log(`t=${this.now} crash node ${node.index}`)
     const at = this.now + this.rng.int(50, 1500)
@@ -432,28 +448,41 @@ export class Simulation {
     if (pending.length > 0) this.submitTo(this.rng.int(0, this.scenario.validators - 1), pending)
   }
 
+  /**
+   * Runs a node's actions (synchronously: every port here is). A crash-prone node may be killed
+   * half-way through them: whatever was not persisted or sent yet is lost. A catch-up a `behind`
+   * asked for runs after the whole list, as the node installs a snapshot only once its executor
+   * is idle: the actions after `behind` still belong to the old replica, its persists too.
+   */
   private execute (node: HonestNode, actions: readonly Action[], mayCrash = true): void {
-    // kill -9 half-way through the actions: whatever was not persisted or sent yet is lost
     const crashing = mayCrash && !this.healed && this.scenario.crashProne.includes(node.index) && this.rng.chance(this.scenario.crashChance)
-    const upTo = crashing ? this.rng.int(0, actions.length) : actions.length
-    for (let i = 0; i < upTo; i++) {
-      const a = actions[i]!
-      switch (a.type) {
-        case 'persist':
-          if (a.record.kind === 'bindings') for (const bytes of a.record.ops) this.promise(node, decodeOp(bytes), 'bound')
-          node.disk.push(a.record)
-          break
-        case 'send': this.transmit(node.index, this.ids.indexOf(a.to), a.bytes); break
-        case 'broadcast':
-          for (let j = 0; j < this.scenario.validators; j++) if (j !== node.index) this.transmit(node.index, j, a.bytes)
-          break
-        case 'deliver': this.onDeliver(node, a.op); break
-        case 'dropped': break
-        case 'checkpoint': this.onCheckpoint(node, a.checkpoint); break
-        case 'behind': this.catchUp(node); return
-      }
+    if (crashing) node.fault.armAt(this.rng.int(0, actions.length))
+    node.executor?.execute(actions)
+    if (node.fault.disarm()) this.crash(node) // killed right after its last action
+    if (node.catchUpWanted) {
+      node.catchUpWanted = false
+      this.catchUp(node)
     }
-    if (crashing) this.crash(node)
+  }
+
+  private ports (node: HonestNode): ActionPorts {
+    return {
+      network: {
+        send: (to, bytes) => this.transmit(node.index, this.ids.indexOf(to), bytes),
+        publish: bytes => {
+          for (let j = 0; j < this.scenario.validators; j++) if (j !== node.index) this.transmit(node.index, j, bytes)
+        }
+      },
+      store: {
+        persist: record => {
+          if (record.kind === 'bindings') for (const bytes of record.ops) this.promise(node, decodeOp(bytes), 'bound')
+          node.disk.push(record)
+        }
+      },
+      deliveries: { delivered: op => this.onDeliver(node, op), dropped: () => {} },
+      checkpoints: { certified: cp => this.onCheckpoint(node, cp) },
+      sync: { behind: () => { node.catchUpWanted = true } }
+    }
   }
 
   /**

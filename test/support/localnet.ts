@@ -13,6 +13,8 @@ import type { Action, PersistRecord } from '../../src/core/broadcast/actions.js'
 import type { SignedOp } from '../../src/core/ledger/op.js'
 import { sodiumScheme } from '../../src/native/sodium.js'
 import type { CertifiedCheckpoint } from '../../src/core/checkpoint/keeper.js'
+import { ActionExecutor } from '../../src/host/executor.js'
+import type { ActionPorts } from '../../src/host/ports.js'
 
 export function seedOf (label: string, i: number): Uint8Array {
   const seed = new Uint8Array(32)
@@ -40,6 +42,9 @@ export class LocalNet {
   readonly rejected: string[] = []
   /** Every checkpoint each node certified, in order. */
   readonly certified: CertifiedCheckpoint[][]
+  /** Heights of checkpoints each node reported it cannot reach (LocalNet does not re-join). */
+  readonly behind: number[][]
+  private readonly executors: ActionExecutor[]
   private wire: Array<{ from: number, to: number, bytes: Uint8Array }> = []
   readonly scheme: SignatureScheme
   now = 0
@@ -60,6 +65,8 @@ export class LocalNet {
     this.disks = this.replicas.map(() => [])
     this.delivered = this.replicas.map(() => [])
     this.certified = this.replicas.map(() => [])
+    this.behind = this.replicas.map(() => [])
+    this.executors = this.replicas.map((_, i) => new ActionExecutor(this.ports(i), err => { throw err }))
   }
 
   get networkId (): Uint8Array {
@@ -83,23 +90,29 @@ export class LocalNet {
     return res
   }
 
+  /** Runs a node's actions now (every port here is synchronous); a port's error is thrown. */
   execute (node: number, actions: readonly Action[]): void {
-    for (const a of actions) {
-      switch (a.type) {
-        case 'persist': this.disks[node]!.push(a.record); break
-        case 'send': {
-          const to = this.indexOf(a.to)
-          if (to >= 0) this.wire.push({ from: node, to, bytes: a.bytes })
-          break
+    this.executors[node]!.execute(actions)
+  }
+
+  private ports (node: number): ActionPorts {
+    return {
+      network: {
+        send: (to, bytes) => {
+          const j = this.indexOf(to)
+          if (j >= 0) this.wire.push({ from: node, to: j, bytes })
+        },
+        publish: bytes => {
+          for (let j = 0; j < this.replicas.length; j++) if (j !== node) this.wire.push({ from: node, to: j, bytes })
         }
-        case 'broadcast':
-          for (let j = 0; j < this.replicas.length; j++) if (j !== node) this.wire.push({ from: node, to: j, bytes: a.bytes })
-          break
-        case 'deliver': this.delivered[node]!.push(a); break
-        case 'dropped': break
-        case 'checkpoint': this.certified[node]!.push(a.checkpoint); break
-        case 'behind': break
-      }
+      },
+      store: { persist: record => { this.disks[node]!.push(record) } },
+      deliveries: {
+        delivered: (op, outcome, cert) => { this.delivered[node]!.push({ type: 'deliver', op, outcome, cert }) },
+        dropped: () => {}
+      },
+      checkpoints: { certified: cp => { this.certified[node]!.push(cp) } },
+      sync: { behind: height => { this.behind[node]!.push(height) } }
     }
   }
 
