@@ -125,7 +125,7 @@ export class LocalNet {
       this.wire = []
       for (const m of batch) {
         count++
-      const res = this.replicas[m.to]!.receive(this.replicas[m.from]!.id, m.bytes, this.now)
+        const res = this.replicas[m.to]!.receive(this.replicas[m.from]!.id, m.bytes, this.now)
         if (res.verdict === 'reject') this.rejected.push(res.reason ?? 'rejected')
         this.execute(m.to, res.actions)
       }

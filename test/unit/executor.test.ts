@@ -53,7 +53,7 @@ function recorder (store: (r: PersistRecord) => PortResult = () => {}): { ports:
 function deferred (): { promise: Promise<void>, resolve: () => void, reject: (err: Error) => void } {
   let resolve!: () => void
   let reject!: (err: Error) => void
-  const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej })
+  const promise = new Promise<void>((_resolve, _reject) => { resolve = _resolve; reject = _reject })
   return { promise, resolve, reject }
 }
 
