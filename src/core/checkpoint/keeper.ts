@@ -340,9 +340,10 @@ export class CheckpointKeeper {
     const phase = this.phase
     if (phase < 1 || this.latestTurnOf(toHex(this.signer.publicKey), this.openTurn) === 0) return
     const cut = new Map<string, Slot>()
+    // a cut signed from an older base may name accounts the base has since passed: not those
     const reach = (s: Slot): void => {
       const id = toHex(s.account)
-      if ((cut.get(id)?.seq ?? 0) < s.seq) cut.set(id, s)
+      if ((cut.get(id)?.seq ?? 0) < s.seq && s.seq > this.baseSeq(s.account)) cut.set(id, s)
     }
     for (const s of this.signedFloor.values()) reach(s)
     // any signed cut above the base may be in some validator's floor, whatever base it came from
