@@ -7,12 +7,16 @@ import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { concatBytes, fromHex, toHex } from '../core/crypto/hash.js'
 import { MESSAGE_LIMITS } from '../core/broadcast/messages.js'
+import { checkVoteEvidence } from '../core/broadcast/evidence.js'
+import { sodiumScheme } from '../native/sodium.js'
 import { genesisToJson } from '../node/genesis-file.js'
 import type { BftNode } from '../node/node.js'
 import { toJson } from './json.js'
 
 const MAX_BODY = 8 * 1024 * 1024
 const MAX_WAIT_MS = 60_000
+/** Equivocating accounts listed by GET /v1/evidence (the replica keeps up to 10,000). */
+const MAX_EVIDENCE_LISTED = 100
 const HEX32 = /^[0-9a-f]{64}$/
 
 class ApiError extends Error {
@@ -114,6 +118,18 @@ async function handle (node: BftNode, req: IncomingMessage, res: ServerResponse)
     case 'GET /peers': {
       const validators = new Set(node.replica.validators)
       return reply(res, { peers: node.peers().map(p => ({ id: p, validator: validators.has(p) })) })
+    }
+    case 'GET /evidence': {
+      // proofs anyone with the genesis can check: validators that voted twice, accounts that signed twice
+      const ctx = { networkId: node.replica.networkId, scheme: sodiumScheme, validators: new Set(node.replica.validators) }
+      return reply(res, {
+        validators: node.replica.validatorEvidence().map(ev => {
+          const checked = checkVoteEvidence(ctx, ev)
+          const slot = 'slot' in checked ? { account: toHex(checked.slot.account), seq: checked.slot.seq } : null
+          return { validator: toHex(ev.voter), slot, certificate: toHex(ev.certificate), ops: ev.ops.map(toHex), sig: toHex(ev.sig) }
+        }),
+        accounts: node.replica.conflicts().slice(0, MAX_EVIDENCE_LISTED).map(([a, b]) => ({ account: toHex(a.account), seq: a.seq, ops: [toHex(a.bytes), toHex(b.bytes)] }))
+      })
     }
     case 'GET /genesis':
       return reply(res, { networkId: node.networkIdHex, genesis: genesisToJson(node.genesis) })

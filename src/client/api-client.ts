@@ -60,6 +60,8 @@ export class ApiClient {
   async account (hex: string): Promise<AccountView> { return await this.request(`/accounts/${hex}`) }
   async contract (hex: string): Promise<Record<string, unknown>> { return await this.request(`/contracts/${hex}`) }
   async call (caller: string, seq: number): Promise<Record<string, unknown>> { return await this.request(`/calls/${caller}/${seq}`) }
+  /** Proofs this node holds: validators that voted twice at one slot, accounts that signed twice. */
+  async evidence (): Promise<{ validators: Array<{ validator: string, slot: { account: string, seq: number } | null }>, accounts: Array<{ account: string, seq: number, ops: string[] }> }> { return await this.request('/evidence') }
   async submit (opsHex: string[]): Promise<SubmitResultView[]> {
     return (await this.request<{ results: SubmitResultView[] }>('/ops', { method: 'POST', body: { ops: opsHex } })).results
   }

@@ -137,6 +137,7 @@ export class ActionExecutor {
       case 'dropped': return p.deliveries.dropped(a.op, a.reason, a.evidence)
       case 'checkpoint': return p.checkpoints.certified(a.checkpoint)
       case 'behind': return p.sync.behind(a.height, a.peers)
+      case 'evidence': return p.misbehaviour.validatorVotedTwice(a.evidence)
       default: return unknownAction(a)
     }
   }

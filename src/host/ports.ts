@@ -5,6 +5,7 @@
 
 import type { PeerId, PersistRecord } from '../core/broadcast/actions.js'
 import type { CertifiedCheckpoint } from '../core/checkpoint/keeper.js'
+import type { VoteEvidence } from '../core/broadcast/evidence.js'
 import type { Outcome } from '../core/ledger/ledger.js'
 import type { SignedOp } from '../core/ledger/op.js'
 
@@ -43,10 +44,16 @@ export interface SyncPort {
   behind: (height: number, peers: readonly PeerId[]) => PortResult
 }
 
+export interface MisbehaviourPort {
+  /** A validator voted for two ops at one slot: keep and report the proof. */
+  validatorVotedTwice: (evidence: VoteEvidence) => PortResult
+}
+
 export interface ActionPorts {
   readonly network: NetworkPort
   readonly store: StorePort
   readonly deliveries: DeliveriesPort
   readonly checkpoints: CheckpointsPort
   readonly sync: SyncPort
+  readonly misbehaviour: MisbehaviourPort
 }

@@ -347,7 +347,12 @@ export class BftNode {
         }
       },
       checkpoints: { certified: async cp => await this.onCheckpoint(cp) },
-      sync: { behind: (_height, peers) => this.rejoin(peers) }
+      sync: { behind: (_height, peers) => this.rejoin(peers) },
+      misbehaviour: {
+        validatorVotedTwice: ev => {
+          this.log.warn('a validator voted for two ops at one slot; GET /v1/evidence has the proof', { validator: toHex(ev.voter).slice(0, 16) })
+        }
+      }
     }
   }
 

@@ -141,5 +141,7 @@ describe('bftnode CLI with four validator processes', () => {
     assert.ok(views.every(v => v.pending === views[0]!.pending && v.balance === views[0]!.balance))
     const hashes = await Promise.all([0, 1, 2, 3].map(async i => (await status(i)).stateHash))
     assert.equal(new Set(hashes).size, 1)
+    // no validator here misbehaved, and no account signed twice
+    assert.deepEqual(await apis[0]!.evidence(), { validators: [], accounts: [] })
   })
 })

@@ -35,7 +35,8 @@ export class CrashFault {
       store: this.gate(ports.store),
       deliveries: this.gate(ports.deliveries),
       checkpoints: this.gate(ports.checkpoints),
-      sync: this.gate(ports.sync)
+      sync: this.gate(ports.sync),
+      misbehaviour: this.gate(ports.misbehaviour)
     }
   }
 

@@ -32,7 +32,7 @@ for (const seed of seeds) {
       `n=${s.validators} byzantine=[${s.byzantine.join(',')}] crashProne=[${s.crashProne.join(',')}] drop=${s.dropRate} dup=${s.duplicateRate} ` +
       `delay<=${s.maxDelay} partitions=${s.partitions.length} heal@${s.healAt} batch<=${s.maxBatchOps} | ` +
       `accounts=${s.honestAccounts}+${s.equivocators} equivocating, ${r.delivered} deliveries, ${r.messages} msgs (${r.dropped} lost, ${r.rejected} rejected), ` +
-      `${r.crashes} crashes, ${r.checkpoints} certifications (lag ${r.checkpointLag} intervals), ${r.rejoins} re-joins, equivocations delivered ${r.equivocationsDelivered}/${s.equivocators}` +
+      `${r.crashes} crashes, ${r.checkpoints} certifications (lag ${r.checkpointLag} intervals), ${r.rejoins} re-joins, ${r.evidence} vote proofs, equivocations delivered ${r.equivocationsDelivered}/${s.equivocators}` +
       (r.contractCalls === undefined ? '' : ` | contract: ${r.contractCalls.ok} calls ok, ${r.contractCalls.failed} failed, ${r.contractCalls.executes} executes, ${r.contractCalls.payouts} payout`) +
       ` | state ${r.stateHash.slice(0, 16)}`)
   } catch (err) {

@@ -19,6 +19,8 @@ import type { CertifiedCheckpoint } from '../../src/core/checkpoint/keeper.js'
 import { Joiner, rebuildCheckpoint } from '../../src/core/checkpoint/joiner.js'
 import { ActionExecutor } from '../../src/host/executor.js'
 import type { ActionPorts } from '../../src/host/ports.js'
+import { checkVoteEvidence } from '../../src/core/broadcast/evidence.js'
+import type { VoteEvidence } from '../../src/core/broadcast/evidence.js'
 import { ByzantineValidator } from './byzantine.js'
 import { EventQueue } from './events.js'
 import { CrashFault, SimulatedCrash } from './faults.js'
@@ -126,6 +128,8 @@ export interface SimReport {
   /** Checkpoints certified (counted at every node that certified one), and snapshot re-joins. */
   readonly checkpoints: number
   readonly rejoins: number
+  /** Proofs that a (Byzantine) validator voted for two ops at one slot, recorded at honest nodes. */
+  readonly evidence: number
   /**
    * Intervals of ops the most lagging honest base ended behind what it delivered (0 without
    * checkpoints); at most 1, or the run fails (see checkpointsCaughtUp).
@@ -191,7 +195,7 @@ export class Simulation {
   private healed = false
   /** When checkpoints must have caught up with deliveries (set once every op is delivered). */
   private graceUntil: number | undefined
-  private stats = { messages: 0, dropped: 0, rejected: 0, crashes: 0, delivered: 0, checkpoints: 0, rejoins: 0 }
+  private stats = { messages: 0, dropped: 0, rejected: 0, crashes: 0, delivered: 0, checkpoints: 0, rejoins: 0, evidence: 0 }
   private readonly trace: ((line: string) => void) | undefined
   private readonly sequencer: ContractSequencer | undefined
   private readonly flood: HostileClients | undefined
@@ -481,7 +485,8 @@ export class Simulation {
       },
       deliveries: { delivered: op => this.onDeliver(node, op), dropped: () => {} },
       checkpoints: { certified: cp => this.onCheckpoint(node, cp) },
-      sync: { behind: () => { node.catchUpWanted = true } }
+      sync: { behind: () => { node.catchUpWanted = true } },
+      misbehaviour: { validatorVotedTwice: ev => this.onEvidence(node, ev) }
     }
   }
 
@@ -501,6 +506,15 @@ export class Simulation {
       if (prior !== undefined && prior !== hash) throw new SafetyViolation(`honest validator ${node.index} bound slot ${key} to ${hash.slice(0, 16)} after binding or delivering ${prior.slice(0, 16)} there`)
     }
     slot.bound = hash
+  }
+
+  /** A proof against a validator must verify and name a Byzantine one: honest ones are never framed. */
+  private onEvidence (node: HonestNode, ev: VoteEvidence): void {
+    const checked = checkVoteEvidence({ networkId: this.workload.networkId, scheme: sodiumScheme, validators: new Set(this.ids) }, ev)
+    if ('problem' in checked) throw new SafetyViolation(`node ${node.index} recorded evidence that does not verify: ${checked.problem}`)
+    const accused = this.ids.indexOf(toHex(ev.voter))
+    if (!this.byzantine.has(accused)) throw new SafetyViolation(`node ${node.index} holds proof that honest validator ${accused} voted twice at ${slotKey(checked.slot.account, checked.slot.seq)}`)
+    this.stats.evidence++
   }
 
   private onDeliver (node: HonestNode, op: SignedOp): void {

@@ -112,7 +112,8 @@ export class LocalNet {
         dropped: () => {}
       },
       checkpoints: { certified: cp => { this.certified[node]!.push(cp) } },
-      sync: { behind: height => { this.behind[node]!.push(height) } }
+      sync: { behind: height => { this.behind[node]!.push(height) } },
+      misbehaviour: { validatorVotedTwice: () => {} }
     }
   }
 

@@ -25,7 +25,8 @@ const ONE_OF_EACH: { [K in Action['type']]: Extract<Action, { type: K }> } = {
   deliver: { type: 'deliver', op, outcome, cert: 'c1' },
   dropped: { type: 'dropped', op, reason: 'equivocated', evidence },
   checkpoint: { type: 'checkpoint', checkpoint },
-  behind: { type: 'behind', height: 9, peers: ['peer-b'] }
+  behind: { type: 'behind', height: 9, peers: ['peer-b'] },
+  evidence: { type: 'evidence', evidence: { voter: new Uint8Array([7]), certificate: new Uint8Array(), ops: [], sig: new Uint8Array() } }
 }
 
 const send = (to: string): Action => ({ type: 'send', to, bytes: new Uint8Array(), kind: 'test' })
@@ -45,7 +46,8 @@ function recorder (store: (r: PersistRecord) => PortResult = () => {}): { ports:
       dropped: (o, reason, ev) => { assert.equal(o, op); assert.equal(ev, evidence); calls.push(`deliveries.dropped ${reason}`) }
     },
     checkpoints: { certified: cp => { calls.push(`checkpoints.certified ${cp.msg.height}`) } },
-    sync: { behind: (height, peers) => { calls.push(`sync.behind ${height} ${peers.join(',')}`) } }
+    sync: { behind: (height, peers) => { calls.push(`sync.behind ${height} ${peers.join(',')}`) } },
+    misbehaviour: { validatorVotedTwice: ev => { calls.push(`misbehaviour.validatorVotedTwice ${ev.voter[0]!}`) } }
   }
   return { ports, calls }
 }
@@ -70,7 +72,8 @@ describe('ActionExecutor', () => {
       'deliveries.delivered c1',
       'deliveries.dropped equivocated',
       'checkpoints.certified 5',
-      'sync.behind 9 peer-b'
+      'sync.behind 9 peer-b',
+      'misbehaviour.validatorVotedTwice 7'
     ])
   })
 

@@ -6,6 +6,7 @@ import type { Hash } from '../crypto/hash.js'
 import type { Outcome } from '../ledger/ledger.js'
 import type { SignedOp, Slot } from '../ledger/op.js'
 import type { CertifiedCheckpoint } from '../checkpoint/keeper.js'
+import type { VoteEvidence } from './evidence.js'
 
 /** A peer is named by the hex of its public key (for a validator: its validator key). */
 export type PeerId = string
@@ -35,6 +36,8 @@ export type Action =
   | { readonly type: 'checkpoint', readonly checkpoint: CertifiedCheckpoint }
   /** Peers certified a checkpoint this node cannot reach by delivering ops: fetch a snapshot. */
   | { readonly type: 'behind', readonly height: number, readonly peers: readonly PeerId[] }
+  /** Proof that a validator voted for two ops at one slot (checkVoteEvidence verifies it). */
+  | { readonly type: 'evidence', readonly evidence: VoteEvidence }
 
 /** How a message from the network was judged (gossip validation: reject penalises the sender). */
 export type Verdict = 'accept' | 'ignore' | 'reject'

@@ -58,6 +58,12 @@ export class CertificateLog {
     }
   }
 
+  /** The certificate that carried the op delivered at a slot, while it is kept. */
+  deliveredCertificate (account: Uint8Array, seq: number): Uint8Array | undefined {
+    const slot = this.slots.get(slotKey(account, seq))
+    return slot === undefined ? undefined : this.certs.get(slot.cert)
+  }
+
   deliveredHash (account: Uint8Array, seq: number): Hash | undefined {
     return this.slots.get(slotKey(account, seq))?.hash
   }

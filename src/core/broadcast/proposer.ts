@@ -5,6 +5,7 @@
 
 import { toHex } from '../crypto/hash.js'
 import type { Hash } from '../crypto/hash.js'
+import { bytesEqual } from '../codec/canonical.js'
 import { slotKey } from '../ledger/op.js'
 import type { SignedOp } from '../ledger/op.js'
 import { MESSAGE_LIMITS, batchDigest } from './messages.js'
@@ -128,6 +129,12 @@ export class Proposer {
 
   batch (id: string): PendingBatch | undefined {
     return this.pending.get(id)
+  }
+
+  /** Pending batches holding some op for the slot. */
+  batchesAt (account: Uint8Array, seq: number): PendingBatch[] {
+    if (!this.holdsSlot(account, seq)) return []
+    return [...this.pending.values()].filter(b => b.ops.some(o => o.seq === seq && bytesEqual(o.account, account)))
   }
 
   /** Ends a batch (certified, or abandoned); its ops leave the in-flight set. */

@@ -26,6 +26,7 @@ import { DeliveryBuffer } from './delivery.js'
 import { MESSAGE_LIMITS, batchDigest, decodeMessage, encodeMessage } from './messages.js'
 import type { Certified, Fetch, Frontier, Message, Nack, Propose, VoteMsg } from './messages.js'
 import { Proposer } from './proposer.js'
+import type { VoteEvidence } from './evidence.js'
 import { CheckpointKeeper, DEFAULT_CHECKPOINTS } from '../checkpoint/keeper.js'
 import type { CertifiedCheckpoint, CheckpointOptions } from '../checkpoint/keeper.js'
 
@@ -150,6 +151,8 @@ export class Replica {
   private readonly decoded = new Map<string, SignedOp>()
   private decodedBytes = 0
   private readonly verifiedVotes: BoundedSet
+  /** Per validator (at most one record each), proof that it voted for two ops at one slot. */
+  private readonly voteEvidence = new Map<string, VoteEvidence>()
   /** Slots where the author signed two ops, with the proof; such slots are never re-proposed. */
   private readonly equivocations = new Map<string, readonly [SignedOp, SignedOp]>()
   /** Certificates some of whose ops a full buffer turned away, oldest first (see refuse). */
@@ -338,6 +341,11 @@ export class Replica {
     return [...this.equivocations.values()]
   }
 
+  /** Proofs that validators voted for two ops at one slot (see evidence.ts), one per validator. */
+  validatorEvidence (): VoteEvidence[] {
+    return [...this.voteEvidence.values()]
+  }
+
   /** Something is queued or waiting for votes here. */
   get busy (): boolean {
     return this.proposer.queued > 0 || this.proposer.pendingBatches > 0
@@ -498,6 +506,7 @@ export class Replica {
     if (!this.validatorSet.has(voter)) return ['reject', 'vote from a non-validator']
     if (batch.votes.has(voter)) return ['ignore', 'duplicate vote']
     if (!this.checkVote(m.digest, m.voter, m.sig)) return ['reject', 'bad vote signature']
+    this.checkVoterConsistency(m.voter, batch.ops, m.sig)
     batch.votes.set(voter, m.sig)
     if (batch.votes.size >= this.quorum) {
       this.proposer.close(batch.id)
@@ -568,6 +577,7 @@ export class Replica {
       if (source !== 'disk') this.out.push({ type: 'persist', record: { kind: 'certificate', bytes } })
     }
     this.remember(ops)
+    if (source === 'peer') this.compareVotes(m, bytes, ops)
     for (const op of ops) {
       this.bindings.markCertified(op)
       this.proposer.forget(op.hash)
@@ -806,6 +816,48 @@ export class Replica {
       if (!this.checkVote(digest, v.voter, v.sig)) return 'certificate has a bad vote signature'
     }
     return undefined
+  }
+
+  /**
+   * A vote for a batch with an op at a slot where another op was delivered here: if the voter's
+   * vote is in the certificate that delivered the other, it voted for both. Keep the proof.
+   */
+  private checkVoterConsistency (voter: Uint8Array, ops: readonly SignedOp[], sig: Uint8Array): void {
+    const id = toHex(voter)
+    if (this.voteEvidence.has(id)) return
+    for (const op of ops) {
+      if (!this.isDelivered(op)) continue
+      const delivered = this.log.deliveredHash(op.account, op.seq)
+      if (delivered === undefined || bytesEqual(delivered, op.hash)) continue
+      const certificate = this.log.deliveredCertificate(op.account, op.seq)
+      const cert = certificate === undefined ? undefined : decodeMessage(certificate)
+      if (cert?.type !== 'certified' || !cert.votes.some(v => bytesEqual(v.voter, voter))) continue
+      this.keepEvidence({ voter, certificate: certificate!, ops: ops.map(o => o.bytes), sig })
+      return
+    }
+  }
+
+  /**
+   * A certificate for an op at a slot where a batch pending here holds another op: a validator
+   * whose vote is in both voted for two ops at one slot. Keep the proof.
+   */
+  private compareVotes (m: Certified, bytes: Uint8Array, ops: readonly SignedOp[]): void {
+    for (const op of ops) {
+      if (this.proposer.holds(op.hash) || !this.proposer.holdsSlot(op.account, op.seq)) continue
+      for (const batch of this.proposer.batchesAt(op.account, op.seq)) {
+        for (const v of m.votes) {
+          const id = toHex(v.voter)
+          const sig = batch.votes.get(id)
+          if (sig === undefined || this.voteEvidence.has(id)) continue
+          this.keepEvidence({ voter: v.voter, certificate: bytes, ops: batch.ops.map(o => o.bytes), sig })
+        }
+      }
+    }
+  }
+
+  private keepEvidence (evidence: VoteEvidence): void {
+    this.voteEvidence.set(toHex(evidence.voter), evidence)
+    this.out.push({ type: 'evidence', evidence })
   }
 
   /**

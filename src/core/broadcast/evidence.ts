@@ -1,0 +1,60 @@
+// Evidence that a validator voted for two different ops at one slot: a certificate holding its vote
+// for one, and its signed vote for a batch holding the other. Honest validators never do this
+// (a binding comes before every vote), so anyone holding the genesis can check the record and
+// blame the validator, without trusting whoever reports it.
+
+import { bytesEqual } from '../codec/canonical.js'
+import type { Hash } from '../crypto/hash.js'
+import { toHex } from '../crypto/hash.js'
+import { Domain, verifyFor } from '../crypto/signing.js'
+import type { SignatureScheme } from '../crypto/signing.js'
+import { decodeOp } from '../ledger/op.js'
+import type { SignedOp, Slot } from '../ledger/op.js'
+import { batchDigest, decodeMessage } from './messages.js'
+
+export interface VoteEvidence {
+  readonly voter: Uint8Array
+  /** A certificate (encoded Certified message) that counts the voter's vote. */
+  readonly certificate: Uint8Array
+  /** Another batch, holding a different op at a slot of the certificate, and the voter's vote on it. */
+  readonly ops: readonly Uint8Array[]
+  readonly sig: Uint8Array
+}
+
+export interface EvidenceContext {
+  readonly networkId: Hash
+  readonly scheme: SignatureScheme
+  readonly validators: ReadonlySet<string>
+}
+
+/** The slot the validator voted two ops for, or why the record proves nothing. */
+export function checkVoteEvidence (ctx: EvidenceContext, ev: VoteEvidence): { slot: Slot } | { problem: string } {
+  const voter = toHex(ev.voter)
+  if (!ctx.validators.has(voter)) return { problem: 'the accused is not a validator' }
+  let cert
+  try {
+    cert = decodeMessage(ev.certificate)
+  } catch (err) {
+    return { problem: `the certificate does not decode: ${(err as Error).message}` }
+  }
+  if (cert.type !== 'certified') return { problem: 'the certificate is not a certificate' }
+  const vote = cert.votes.find(v => bytesEqual(v.voter, ev.voter))
+  if (vote === undefined) return { problem: 'the certificate holds no vote from the accused' }
+  let first: SignedOp[]
+  let second: SignedOp[]
+  try {
+    first = cert.ops.map(b => decodeOp(b))
+    second = ev.ops.map(b => decodeOp(b))
+  } catch (err) {
+    return { problem: `an op does not decode: ${(err as Error).message}` }
+  }
+  const signed = (ops: readonly SignedOp[], sig: Uint8Array): boolean =>
+    verifyFor(ctx.scheme, ev.voter, Domain.vote, ctx.networkId, batchDigest(ops.map(o => o.hash)), sig)
+  if (!signed(first, vote.sig)) return { problem: 'the accused\'s vote in the certificate does not verify' }
+  if (!signed(second, ev.sig)) return { problem: 'the accused\'s vote on the other batch does not verify' }
+  for (const a of first) {
+    const b = second.find(o => o.seq === a.seq && bytesEqual(o.account, a.account))
+    if (b !== undefined && !bytesEqual(a.hash, b.hash)) return { slot: { account: a.account, seq: a.seq } }
+  }
+  return { problem: 'the two batches agree on every slot they share' }
+}
