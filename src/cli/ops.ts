@@ -31,6 +31,11 @@ export class SlotContestedError extends BftError {
   readonly code = 'ERR_SLOT_CONTESTED'
 }
 
+/** Checked before signing: the op could only be refused or rejected, so it is not signed at all. */
+export class InsufficientFundsError extends BftError {
+  readonly code = 'ERR_INSUFFICIENT_FUNDS'
+}
+
 /** The wallet's pending op was signed by another key or for another network than the node's. */
 export class PendingMismatchError extends BftError {
   readonly code = 'ERR_PENDING_MISMATCH'
@@ -151,6 +156,19 @@ function fateLine (p: PendingOp, fate: Fate): string {
   return `${op} was delivered${o === undefined ? '' : o.status === 'applied' ? ': applied' : `: rejected (${o.reason})`}`
 }
 
+/**
+ * Validators do not take an op from an account that holds nothing, and a transfer or call value
+ * beyond balance + cited credits would only be rejected on delivery, using up a slot: neither is
+ * signed. (The mint authority mints from nothing.)
+ */
+function refuseUnpayable (body: OpBody, balance: bigint, credits: bigint): void {
+  if (body.kind === 'mint' || body.kind === 'execute') return
+  const available = balance + credits
+  const needs = body.kind === 'transfer' ? body.amount : body.kind === 'call' ? body.value : 0n
+  if (available === 0n) throw new InsufficientFundsError('the account holds nothing (no balance, no credit): validators take no op from it until it is paid; nothing was signed')
+  if (needs > available) throw new InsufficientFundsError(`the account has ${available} (balance ${balance} + ${credits} in credits it can cite), the op needs ${needs}; nothing was signed`)
+}
+
 export async function sendOp (req: SendRequest): Promise<Sent> {
   const { api, wallet, name, signer } = req
   const me = toHex(signer.publicKey)
@@ -165,7 +183,9 @@ export async function sendOp (req: SendRequest): Promise<Sent> {
   }
   const view = await within(api.account(me), Date.now() + req.timeoutMs, 'with the account')
   const ordering = req.ordering ?? []
-  const credits = view.credits.slice(0, OP_LIMITS.maxDeps - ordering.length).map(c => ({ account: fromHex(c.account), seq: c.seq }))
+  const cited = view.credits.slice(0, OP_LIMITS.maxDeps - ordering.length)
+  const credits = cited.map(c => ({ account: fromHex(c.account), seq: c.seq }))
+  refuseUnpayable(req.body, BigInt(view.balance), cited.reduce((a, c) => a + BigInt(c.amount), 0n))
   const op = signOp(signer, fromHex(networkId), { account: signer.publicKey, seq: view.nextSeq, deps: [...ordering, ...credits], body: req.body })
   const hash = toHex(op.hash)
   await wallet.setPending(name, op.seq, op.bytes, op.hash, networkId)

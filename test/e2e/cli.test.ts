@@ -90,8 +90,12 @@ describe('bftnode CLI with four validator processes', () => {
 
   test('errors a person can cause print one line and exit non-zero', async () => {
     const poor = await cli('transfer', '--from', 'bob', '--to', 'alice', '--amount', '10')
+    // refused before signing: validators take nothing from an account that holds nothing
     assert.equal(poor.code, 1)
-    assert.match(poor.out, /rejected \(insufficient-funds\)/)
+    assert.match(poor.err, /holds nothing.*nothing was signed/)
+    const tooMuch = await cli('transfer', '--from', 'alice', '--to', 'bob', '--amount', '999999')
+    assert.equal(tooMuch.code, 1)
+    assert.match(tooMuch.err, /has 5000 .* needs 999999; nothing was signed/)
     const unknown = await cli('transfer', '--from', 'nobody', '--to', 'alice', '--amount', '1')
     assert.equal(unknown.code, 1)
     assert.equal(unknown.err.trim().split('\n').length, 1)
@@ -116,7 +120,8 @@ describe('bftnode CLI with four validator processes', () => {
     const c = await cli('call', address, 'transfer', '--from', 'alice', '--args', JSON.stringify([`0x${bob}`, 250]))
     assert.equal(c.code, 0, c.out + c.err)
     assert.match(c.out, /call executed: ok/)
-    const q = await cli('call', address, 'balance-of', '--from', 'bob', '--args', JSON.stringify([`0x${bob}`]))
+    // bob holds no money of his own, so validators take no op from him: alice asks for him
+    const q = await cli('call', address, 'balance-of', '--from', 'alice', '--args', JSON.stringify([`0x${bob}`]))
     assert.match(q.out, /result "?250"?/)
   })
 

@@ -13,7 +13,7 @@ import { quorumSize } from '../../core/ledger/genesis.js'
 import { ApiClient } from '../../client/api-client.js'
 import { say, UsageError, wallet } from '../context.js'
 import type { CliCommand, GlobalArgs } from '../context.js'
-import { sendOp } from '../ops.js'
+import { InsufficientFundsError, sendOp } from '../ops.js'
 import type { Sent } from '../ops.js'
 import { initTestnet, startChild, stopChildren } from './testnet.js'
 
@@ -92,7 +92,13 @@ export const demoCommand: CliCommand<{ validators: number, keep: boolean }> = {
       await send('treasury', { kind: 'transfer', to: alice, amount: 500n }, 'treasury -> alice 500')
       await send('treasury', { kind: 'transfer', to: bob, amount: 200n }, 'treasury -> bob 200')
       await send('alice', { kind: 'transfer', to: bob, amount: 120n }, 'alice -> bob 120 (cites the 500 she received)')
-      await send('bob', { kind: 'transfer', to: alice, amount: 10_000n }, 'bob -> alice 10000 (more than he has)')
+      try {
+        await send('bob', { kind: 'transfer', to: alice, amount: 10_000n }, 'bob -> alice 10000 (more than he has)')
+      } catch (err) {
+        // the wallet does not sign what could only be rejected
+        if (!(err instanceof InsufficientFundsError)) throw err
+        say(`${'bob -> alice 10000 (more than he has)'.padEnd(46)} refused before signing: ${err.message.split(';')[0]!}`)
+      }
       const tokenFile = fileURLToPath(new URL('../../../../contracts/token.lisp', import.meta.url))
       const code = await readFile(tokenFile, 'utf8')
       const node1 = fromHex(String((await api.status()).nodeId))
