@@ -99,6 +99,9 @@ async function handle (node: BftNode, req: IncomingMessage, res: ServerResponse)
         networkId: node.networkIdHex,
         nodeId: node.id,
         validator: st.validator,
+        // a validator that does not vote says why (see docs/protocol.md §13)
+        voting: node.replica.votes,
+        ...(node.replica.abstain === undefined ? {} : { notVoting: node.replica.abstain }),
         validators: node.replica.validators.length,
         quorum: node.replica.quorum,
         peers: peers.length,

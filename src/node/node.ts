@@ -41,6 +41,9 @@ const MAX_TRACKED_OPS = 200_000
 /** How often a pending Execute op is offered again until it is delivered (ms). */
 const RESEQUENCE_MS = 1000
 
+/** Why a validator on a new data dir does not vote yet (see BftNode.probe). */
+const PROBATION = 'its data dir is new: it votes once peers show no certified checkpoint (the network is young), or never if they hold one (start once with --resume-voting if this key never voted on this network)'
+
 export class BftNode {
   private current: Replica
   readonly networkIdHex: string
@@ -108,7 +111,13 @@ export class BftNode {
       else if (!bytesEqual(stored, mine)) throw new StorageError(`data dir ${config.dataDir} belongs to another network (its genesis differs); use another --data-dir`)
       const abstain = await db.getMeta('abstain')
       if (abstain !== undefined && config.resumeVoting) await db.deleteMeta('abstain')
-      const node = new BftNode(config, genesis, signerFrom(sodiumScheme, seed), db, log, abstain === undefined || config.resumeVoting ? undefined : new TextDecoder().decode(abstain))
+      const signer = signerFrom(sodiumScheme, seed)
+      // A validator on a new data dir may be one whose disk was lost. Unless told otherwise it
+      // votes only once its peers show no certified checkpoint (a young network); see probe().
+      const validator = genesis.validators.some(v => bytesEqual(v, signer.publicKey))
+      const onProbation = stored === undefined && validator && genesis.validators.length > 1 && !config.join && !config.resumeVoting
+      const why = abstain === undefined || config.resumeVoting ? (onProbation ? PROBATION : undefined) : new TextDecoder().decode(abstain)
+      const node = new BftNode(config, genesis, signer, db, log, why)
       await node.restore()
       node.net = await P2PNetwork.start({
         seed,
@@ -132,6 +141,8 @@ export class BftNode {
           if (config.join) throw err
           log.warn('could not join from a snapshot; starting from genesis', { error: (err as Error).message })
         })
+      } else if (onProbation) {
+        void node.probe()
       }
       if (node.abstain !== undefined) log.warn('this validator does not vote', { why: node.abstain })
       node.timer = setInterval(() => node.tick(), config.tickMs)
@@ -175,6 +186,27 @@ export class BftNode {
       await this.db.putMeta('abstain', new TextEncoder().encode(this.abstain))
     }
     await this.install(got)
+  }
+
+  /**
+   * A validator on a new data dir, started without --join, follows without voting until it knows
+   * whether the network is young: if peers offer a certified checkpoint it joins from it and keeps
+   * abstaining (as with --join); if none does, it starts voting. Residual: a network that has
+   * delivered ops but certified no checkpoint yet looks young (docs/protocol.md §13).
+   */
+  private async probe (): Promise<void> {
+    this.rejoining = true // one join at a time
+    try {
+      await this.join([], true)
+    } catch (err) {
+      this.log.warn('could not ask peers for a certified checkpoint; treating the network as young', { error: (err as Error).message })
+    } finally {
+      this.rejoining = false
+    }
+    if (this.stopping || this.abstain !== PROBATION) return
+    this.abstain = undefined
+    this.current.resumeVoting()
+    this.log.info('no peer holds a certified checkpoint: this new validator votes')
   }
 
   /**

@@ -217,4 +217,38 @@ describe('a new node joins a running network from a certified checkpoint', () =>
     assert.match(log, /started from a certified checkpoint/)
     assert.ok(Number((await apis[3]!.status()).checkpoint) >= Number(before.checkpoint))
   })
+
+  test('a validator whose data dir was lost joins from a snapshot and does not vote until told it never voted', async () => {
+    const config = join(dir, 'net', 'node3', 'config.json')
+    // relative paths in a config file are relative to the file
+    const dataDir = join(dir, 'net', 'node3', (JSON.parse(await readFile(config, 'utf8')) as { dataDir: string }).dataDir)
+    const restart = async (...flags: string[]): Promise<() => string> => {
+      const old = procs[2]!
+      if (old.exitCode === null) {
+        old.kill('SIGKILL')
+        await new Promise(resolve => old.once('exit', resolve))
+      }
+      const p = spawn(process.execPath, [BIN, 'start', '--config', config, '--log-level', 'info', '--log-format', 'json', ...flags], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+      let log = ''
+      p.stderr?.on('data', (b: Buffer) => { log += b.toString() })
+      procs[2] = p
+      return () => log
+    }
+    // the operator's mistake: the disk is gone and the node is started as before, without --join
+    await rm(dataDir, { recursive: true, force: true })
+    const log = await restart()
+    const st = await until('the wiped validator to reach the others\' root', 90_000, async () => {
+      const [a, b] = await Promise.all([apis[0]!.status(), apis[2]!.status().catch(() => undefined)])
+      return a.stateHash === b?.stateHash ? b : undefined
+    })
+    assert.equal(st.validator, true)
+    assert.equal(st.voting, false)
+    assert.match(String(st.notVoting), /data dir was new/)
+    assert.match(log(), /this validator does not vote/)
+    // the decision is kept across a plain restart, and lifted by --resume-voting
+    await restart()
+    assert.equal((await until('the validator to restart', 30_000, async () => await apis[2]!.status().catch(() => undefined))).voting, false)
+    await restart('--resume-voting')
+    assert.equal((await until('the validator to restart', 30_000, async () => await apis[2]!.status().catch(() => undefined))).voting, true)
+  })
 })

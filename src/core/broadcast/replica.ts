@@ -124,8 +124,7 @@ export class Replica {
   readonly id: PeerId
   readonly networkId: Hash
   readonly isValidator: boolean
-  /** Why this validator does not vote (undefined: it votes if it is a validator). */
-  readonly abstain: string | undefined
+  private abstaining: string | undefined
   readonly validators: readonly PeerId[]
   readonly quorum: number
   private readonly validatorSet: Set<PeerId>
@@ -181,7 +180,7 @@ export class Replica {
     this.validators = opts.genesis.validators.map(toHex)
     this.validatorSet = new Set(this.validators)
     this.isValidator = this.validatorSet.has(this.id)
-    this.abstain = this.isValidator ? opts.abstain : undefined
+    this.abstaining = this.isValidator ? opts.abstain : undefined
     this.quorum = quorumSize(this.validators.length)
     this.peers = [...(opts.peers ?? this.validators)].filter(p => p !== this.id)
     this.buffer = new DeliveryBuffer(this.limits.maxBufferedOps)
@@ -205,7 +204,19 @@ export class Replica {
 
   /** A validator that binds slots, votes and signs checkpoints. */
   get votes (): boolean {
-    return this.isValidator && this.abstain === undefined
+    return this.isValidator && this.abstaining === undefined
+  }
+
+  /** Why this validator does not vote (undefined: it votes if it is a validator). */
+  get abstain (): string | undefined {
+    return this.abstaining
+  }
+
+  /** The reason to abstain is gone (the host learned the network is young): vote from now on. */
+  resumeVoting (): void {
+    if (!this.isValidator || this.abstaining === undefined) return
+    this.abstaining = undefined
+    this.checkpoints.startSigning(this.signer)
   }
 
   /**

@@ -137,12 +137,17 @@ export class CheckpointKeeper {
     private readonly genesis: Genesis,
     private readonly set: ValidatorSet,
     private readonly validators: readonly PeerId[],
-    private readonly signer: Signer | undefined,
+    private signer: Signer | undefined,
     private readonly host: KeeperHost
   ) {
     const ledger = new Ledger(genesis)
     this.base = { height: 0, root: ledger.stateHash(), ledger }
     this.verified = new BoundedSet(4096)
+  }
+
+  /** A validator that abstained signs cuts from now on. */
+  startSigning (signer: Signer): void {
+    this.signer ??= signer
   }
 
   /** Height of the latest certified checkpoint (0: genesis). */
