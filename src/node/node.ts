@@ -41,6 +41,9 @@ const MAX_TRACKED_OPS = 200_000
 /** How often a pending Execute op is offered again until it is delivered (ms). */
 const RESEQUENCE_MS = 1000
 
+/** The longest an idle node goes without a tick (ms). */
+const MAX_IDLE_TICK_MS = 250
+
 /** Why a validator on a new data dir does not vote yet (see BftNode.probe). */
 const PROBATION = 'its data dir is new: it votes once peers show no certified checkpoint (the network is young), or never if they hold one (start once with --resume-voting if this key never voted on this network)'
 
@@ -50,6 +53,11 @@ export class BftNode {
   readonly startedAt = Date.now()
   private net: P2PNetwork | undefined
   private timer: NodeJS.Timeout | undefined
+  /** When the timer fires (Infinity: not set), and when the last tick ran. */
+  private wakeAt = Infinity
+  private lastTick = 0
+  /** This node sequences a contract with calls waiting: tick at full rate. */
+  private sequencerBusy = false
   private readonly executor: ActionExecutor
   /** Sequencer ops being saved before they are offered, one after another. */
   private sequencing: Promise<void> = Promise.resolve()
@@ -145,7 +153,7 @@ export class BftNode {
         void node.probe()
       }
       if (node.abstain !== undefined) log.warn('this validator does not vote', { why: node.abstain })
-      node.timer = setInterval(() => node.tick(), config.tickMs)
+      node.wake()
       return node
     } catch (err) {
       await db.close().catch(() => {})
@@ -308,6 +316,7 @@ export class BftNode {
     if (this.stopping || this.installing) return 'ignore'
     const res = this.current.receive(from, bytes, Date.now())
     this.execute(res.actions)
+    this.wake()
     if (res.verdict === 'reject') this.log.debug('rejected message', { peer: from.slice(0, 16), reason: res.reason })
     return res.verdict
   }
@@ -320,15 +329,40 @@ export class BftNode {
       if (r.status === 'queued' && !this.ops.has(toHex(r.hash))) this.track(decodeOp(opBytes[i]!), { status: 'queued' })
     })
     this.execute(res.actions)
+    this.wake()
     return res.results
   }
 
   private tick (): void {
-    if (this.stopping || this.installing) return
+    this.timer = undefined
+    this.wakeAt = Infinity
+    if (this.stopping) return
     const now = Date.now()
-    this.refreshPeers()
-    this.sequenceContracts(now)
-    this.execute(this.current.tick(now))
+    this.lastTick = now
+    if (!this.installing) {
+      this.refreshPeers()
+      this.sequencerBusy = this.sequenceContracts(now)
+      this.execute(this.current.tick(now))
+    }
+    this.wake()
+  }
+
+  /**
+   * Sets the clock for the replica's next tick: when it says it has work (Replica.nextTickAt), at
+   * most every tickMs and at least every MAX_IDLE_TICK_MS. An idle node ticks a few times a second,
+   * not every few ms. Called after every tick and input (an input can only bring work closer).
+   */
+  private wake (): void {
+    if (this.stopping) return
+    const now = Date.now()
+    const soonest = this.lastTick + this.config.tickMs
+    let at = Math.min(this.current.nextTickAt(now), now + MAX_IDLE_TICK_MS)
+    if (this.sequencerBusy) at = soonest
+    at = Math.max(at, soonest)
+    if (at >= this.wakeAt) return
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.wakeAt = at
+    this.timer = setTimeout(() => this.tick(), Math.max(0, at - now))
   }
 
   private refreshPeers (): void {
@@ -343,9 +377,11 @@ export class BftNode {
   }
 
   /** Turns calls queued for contracts this node sequences into Execute ops, one per slot. */
-  private sequenceContracts (now: number): void {
+  private sequenceContracts (now: number): boolean {
+    let waiting = false
     for (const c of this.current.ledger.allContracts()) {
       if (c.queue.size === 0 || !bytesEqual(c.sequencer, this.signer.publicKey)) continue
+      waiting = true
       const op = this.sequencer.next(this.current.ledger, c.address, now)
       if (op === undefined) continue
       const id = toHex(c.address)
@@ -356,6 +392,7 @@ export class BftNode {
       // on disk before it is offered, so a restart re-offers this op rather than signing another
       this.sequencing = this.sequencing.then(async () => await this.db.saveSequencerOp(id, op.bytes)).then(() => { this.submit([op.bytes]) }).catch(err => this.fatal(err))
     }
+    return waiting
   }
 
   /** Runs actions in order after every earlier input's actions; persists are awaited. */
@@ -449,7 +486,7 @@ export class BftNode {
   async stop (): Promise<void> {
     if (this.stopping) return
     this.stopping = true
-    if (this.timer !== undefined) clearInterval(this.timer)
+    if (this.timer !== undefined) clearTimeout(this.timer)
     await this.net?.stop().catch(() => {})
     await this.executor.settled()
     await this.sequencing

@@ -84,6 +84,12 @@ export class SlotBindings {
     return out
   }
 
+  /** When the oldest uncertified binding becomes stale (Infinity: none). */
+  nextStaleAt (after: number): number {
+    const oldest = this.uncertified.values().next()
+    return oldest.done === true ? Infinity : oldest.value.since + after
+  }
+
   hashAt (key: string): Hash | undefined {
     return this.bySlot.get(key)?.op.hash
   }

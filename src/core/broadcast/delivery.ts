@@ -98,6 +98,13 @@ export class DeliveryBuffer {
     return due.map(([, slot]) => slot)
   }
 
+  /** When the next fetch is due (Infinity: nothing is missing). */
+  nextFetchAt (retry: number): number {
+    if (this.unfetched.size > 0) return 0
+    const oldest = this.fetched.values().next()
+    return oldest.done === true ? Infinity : oldest.value.at + retry
+  }
+
   private place (opKey: string, w: Waiting, streams: StreamPositions): void {
     const blocker = firstUndelivered(w.op, streams)
     if (blocker === undefined) {

@@ -178,6 +178,13 @@ export class Proposer {
     return out
   }
 
+  /** When the next batch closes or the next resend is due (Infinity: nothing waits). */
+  nextDue (): number {
+    let at = this.queuedSince === undefined ? Infinity : this.queuedSince + this.timing.batchDelay
+    for (const b of this.pending.values()) at = Math.min(at, b.nextRetryAt)
+    return at
+  }
+
   get queued (): number {
     return this.queue.size
   }

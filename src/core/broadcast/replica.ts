@@ -329,6 +329,18 @@ export class Replica {
     return this.flush()
   }
 
+  /**
+   * The time of the next tick that has work to do (sans-IO `poll_timeout`): the host may tick
+   * later than every few ms while idle. Inputs can only bring it closer, so after each input the
+   * host asks again.
+   */
+  nextTickAt (now: number): number {
+    let at = Math.min(this.proposer.nextDue(), this.buffer.nextFetchAt(this.timing.fetchRetry), this.checkpoints.nextTickAt(now))
+    if (this.votes) at = Math.min(at, this.bindings.nextStaleAt(this.timing.reproposeAfter))
+    if (this.peers.length > 0) at = Math.min(at, this.nextAntiEntropyAt)
+    return Math.max(at, now)
+  }
+
   status (): ReplicaStatus {
     return {
       id: this.id,

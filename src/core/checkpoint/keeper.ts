@@ -94,6 +94,9 @@ const MAX_COMPUTATIONS_PER_TURN = 3
 /** Computed cut states kept (each holds a ledger copy): the few latest. */
 const MAX_COMPUTED_CUTS = 8
 
+/** The longest a checkpointing keeper goes without a tick. */
+const KEEPER_POLL_MS = 250
+
 /** A turn lasts this share of `behindAfter` once ops stop moving the phase. */
 const TURN_TIMEOUT = 0.25
 
@@ -143,6 +146,17 @@ export class CheckpointKeeper {
     const ledger = new Ledger(genesis)
     this.base = { height: 0, root: ledger.stateHash(), ledger }
     this.verified = new BoundedSet(4096)
+  }
+
+  /**
+   * When the keeper next needs a tick (Infinity: never). It proposes, evaluates and watches for
+   * lag on ticks, so while it is checkpointing it asks to be polled a few times per turn.
+   */
+  nextTickAt (now: number): number {
+    if (this.opts.interval <= 0 && this.candidates.size === 0) return Infinity
+    const poll = now + Math.min(KEEPER_POLL_MS, this.opts.behindAfter * TURN_TIMEOUT / 4)
+    // a new phase may open a turn: propose at once
+    return this.phase !== this.phaseSeen ? now : poll
   }
 
   /** A validator that abstained signs cuts from now on. */
