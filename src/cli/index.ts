@@ -10,10 +10,10 @@ import type { CliCommand, GlobalArgs } from './context.js'
 import { joinCommand, startCommand } from './cmds/start.js'
 import { testnetCommand } from './cmds/testnet.js'
 import { demoCommand } from './cmds/demo.js'
-import { accountCommand, balanceCommand, callCommand, deployCommand, peersCommand, statusCommand, transferCommand } from './cmds/wallet-cmds.js'
+import { accountCommand, balanceCommand, callCommand, cancelCommand, deployCommand, peersCommand, statusCommand, transferCommand } from './cmds/wallet-cmds.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command types its own args
-export const COMMANDS: ReadonlyArray<CliCommand<any>> = [startCommand, joinCommand, testnetCommand, accountCommand, transferCommand, balanceCommand, deployCommand, callCommand, statusCommand, peersCommand, demoCommand]
+export const COMMANDS: ReadonlyArray<CliCommand<any>> = [startCommand, joinCommand, testnetCommand, accountCommand, transferCommand, balanceCommand, deployCommand, callCommand, cancelCommand, statusCommand, peersCommand, demoCommand]
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function register (y: Argv, cmd: CliCommand<any>): Argv {

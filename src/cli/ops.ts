@@ -162,7 +162,8 @@ function fateLine (p: PendingOp, fate: Fate): string {
  * signed. (The mint authority mints from nothing.)
  */
 function refuseUnpayable (body: OpBody, balance: bigint, credits: bigint): void {
-  if (body.kind === 'mint' || body.kind === 'execute') return
+  // a cancel moves no money of the account's, and a queued call counts as holding value
+  if (body.kind === 'mint' || body.kind === 'execute' || body.kind === 'cancel') return
   const available = balance + credits
   const needs = body.kind === 'transfer' ? body.amount : body.kind === 'call' ? body.value : 0n
   if (available === 0n) throw new InsufficientFundsError('the account holds nothing (no balance, no credit): validators take no op from it until it is paid; nothing was signed')
@@ -183,7 +184,10 @@ export async function sendOp (req: SendRequest): Promise<Sent> {
   }
   const view = await within(api.account(me), Date.now() + req.timeoutMs, 'with the account')
   const ordering = req.ordering ?? []
-  const cited = view.credits.slice(0, OP_LIMITS.maxDeps - ordering.length)
+  // an ordering dep may also be a credit (a cancel cites a contract slot that paid it): cite it once
+  const cited = view.credits
+    .filter(c => !ordering.some(o => o.seq === c.seq && toHex(o.account) === c.account))
+    .slice(0, OP_LIMITS.maxDeps - ordering.length)
   const credits = cited.map(c => ({ account: fromHex(c.account), seq: c.seq }))
   refuseUnpayable(req.body, BigInt(view.balance), cited.reduce((a, c) => a + BigInt(c.amount), 0n))
   const op = signOp(signer, fromHex(networkId), { account: signer.publicKey, seq: view.nextSeq, deps: [...ordering, ...credits], body: req.body })

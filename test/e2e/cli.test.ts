@@ -120,6 +120,11 @@ describe('bftnode CLI with four validator processes', () => {
     const c = await cli('call', address, 'transfer', '--from', 'alice', '--args', JSON.stringify([`0x${bob}`, 250]))
     assert.equal(c.code, 0, c.out + c.err)
     assert.match(c.out, /call executed: ok/)
+    // a call that ran cannot be taken back: the CLI says so before it signs anything
+    const seq = c.out.match(/\(alice #(\d+)\)/)![1]!
+    const late = await cli('cancel', address, seq, '--from', 'alice')
+    assert.equal(late.code, 1)
+    assert.match(late.err, new RegExp(`call ${seq} of alice is not queued: its outcome is ok`))
     // bob holds no money of his own, so validators take no op from him: alice asks for him
     const q = await cli('call', address, 'balance-of', '--from', 'alice', '--args', JSON.stringify([`0x${bob}`]))
     assert.match(q.out, /result "?250"?/)

@@ -60,6 +60,8 @@ export interface PoolContract {
   readonly sequencer: Signer
   /** Every call slot made to payout-once: at most one may succeed. */
   readonly payoutCalls: readonly Slot[]
+  /** Calls with deadline 1 that their callers cancel later: each is either run at seq 1 or cancelled. */
+  readonly cancellable: readonly Slot[]
 }
 
 export interface Workload {
@@ -113,11 +115,15 @@ export function makeWorkload (seed: number, shape: WorkloadShape): Workload {
 
   let contract: PoolContract | undefined
   const payoutCalls: Slot[] = []
+  const cancellable: Slot[] = []
   if (shape.contracts === true) {
     const deployer = honestScripts[1]!
     const op = append(deployer, [], { kind: 'deploy', code: POOL_CONTRACT, args: [], sequencer: null, gasLimit: 100_000 })
-    contract = { address: contractAddress(op.account, op.seq), deployedAt: { account: op.account, seq: op.seq }, sequencer: deployer.signer, payoutCalls }
+    contract = { address: contractAddress(op.account, op.seq), deployedAt: { account: op.account, seq: op.seq }, sequencer: deployer.signer, payoutCalls, cancellable }
   }
+  // What validators see of an account's funds at every node, whatever the sequencer did: the
+  // reference never executes, so a call queued here may have run there (Ledger.holdsValue counts it).
+  const funded = (me: Uint8Array): boolean => me === mint.publicKey || ledger.balance(me) > 0n || ledger.uncitedCredits(me).length > 0
 
   // Honest streams, interleaved; deps cite only credits made by honest streams (always delivered).
   const total = shape.opsPerAccount * honestScripts.length
@@ -126,7 +132,7 @@ export function makeWorkload (seed: number, shape: WorkloadShape): Workload {
     const me = script.signer.publicKey
     // validators take an account's next op only while it holds something (Ledger.holdsValue):
     // an honest wallet with nothing waits to be paid
-    if (!ledger.holdsValue(me)) continue
+    if (!funded(me)) continue
     if (contract !== undefined && script.signer !== mint && rng.chance(0.4)) {
       // a call to the pool: value attached to deposits; calls cite the deploy to follow it
       const pick = rng.int(0, 9)
@@ -134,8 +140,13 @@ export function makeWorkload (seed: number, shape: WorkloadShape): Workload {
         ? ['deposit', [], BigInt(rng.int(0, 20))]
         : pick < 8 ? ['withdraw', [BigInt(rng.int(1, 15))], 0n] : ['payout-once', [rng.pick(honestKeys)], 0n]
       const affordable = ledger.balance(me) >= value ? value : 0n
-      const op = append(script, [contract.deployedAt], { kind: 'call', contract: contract.address, fn, args, value: affordable, gasLimit: rng.chance(0.2) ? 20 : 100_000 })
+      // Some calls may run only at the contract's seq 1: the sequencer runs them there or never,
+      // and their callers cancel them at the end. Seq 1 is the one slot the contract's stream is
+      // sure to reach (any queued call makes the sequencer build it), so every cancel delivers.
+      const deadline = rng.chance(0.25) ? { deadline: 1 } : {}
+      const op = append(script, [contract.deployedAt], { kind: 'call', contract: contract.address, fn, args, value: affordable, gasLimit: rng.chance(0.2) ? 20 : 100_000, ...deadline })
       if (fn === 'payout-once') payoutCalls.push({ account: op.account, seq: op.seq })
+      if (deadline.deadline !== undefined) cancellable.push({ account: op.account, seq: op.seq })
       continue
     }
     const credits = ledger.uncitedCredits(me).filter(c => streams.has(toHex(c.source.account)))
@@ -154,6 +165,27 @@ export function makeWorkload (seed: number, shape: WorkloadShape): Workload {
       // mostly affordable transfers, some overdrafts that must be rejected
       const amount = rng.chance(0.1) || available === 0n ? available + BigInt(rng.int(1, 100)) : BigInt(rng.int(1, Number(available > 1000n ? 1000n : available)))
       append(script, unique, { kind: 'transfer', to: anyRecipient(), amount })
+    }
+  }
+
+  // Cancels come last in each caller's stream, so no later op was planned on the reference's
+  // refund (which the network gives only if seq 1 left the call out). A caller that holds nothing
+  // may have nothing at a node either, and validators would not bind its cancel: pay it 1 first.
+  if (contract !== undefined) {
+    const mintScript = honestScripts[0]!
+    for (const script of honestScripts) {
+      const me = script.signer.publicKey
+      const mine = cancellable.filter(c => c.account === me)
+      if (mine.length === 0) continue
+      const deps: Slot[] = [{ account: contract.address, seq: 1 }]
+      if (!funded(me)) {
+        const pay = append(mintScript, [], { kind: 'mint', to: me, amount: 1n })
+        deps.push({ account: pay.account, seq: pay.seq })
+      }
+      for (const call of mine) {
+        append(script, [...deps], { kind: 'cancel', contract: contract.address, call: call.seq })
+        deps.splice(1)
+      }
     }
   }
 

@@ -7,6 +7,7 @@ import { signerFrom } from '../../src/core/crypto/signing.js'
 import type { Signer } from '../../src/core/crypto/signing.js'
 import { toHex } from '../../src/core/crypto/hash.js'
 import { makeGenesis, networkId } from '../../src/core/ledger/genesis.js'
+import type { Genesis } from '../../src/core/ledger/genesis.js'
 import { Ledger } from '../../src/core/ledger/ledger.js'
 import type { Outcome } from '../../src/core/ledger/ledger.js'
 import { OP_LIMITS, signOp } from '../../src/core/ledger/op.js'
@@ -22,6 +23,7 @@ export interface Deployed { readonly address: Uint8Array, readonly deployedAt: S
 
 export class ContractHarness {
   readonly ledger: Ledger
+  readonly genesis: Genesis
   readonly networkId: Uint8Array
   readonly users: Record<string, Signer>
   readonly mint: Signer
@@ -31,7 +33,7 @@ export class ContractHarness {
   constructor (names: readonly string[] = ['alice', 'bob', 'carol', 'dave'], balance = 1_000_000n) {
     this.users = Object.fromEntries(names.map((n, i) => [n, signerFrom(sodiumScheme, seedOf(`user-${n}`, i))]))
     this.mint = signerFrom(sodiumScheme, seedOf('mint', 0))
-    const genesis = makeGenesis({
+    const genesis = this.genesis = makeGenesis({
       network: 'contract-harness',
       validators: [signerFrom(sodiumScheme, seedOf('validator', 0)).publicKey],
       mintAuthority: this.mint.publicKey,
@@ -49,7 +51,10 @@ export class ContractHarness {
 
   /** Signs and applies an op in `signer`'s stream (or `account`'s, for contracts), citing all uncited credits. */
   apply (signer: Signer, body: OpBody, ordering: Slot[] = [], account: Uint8Array = signer.publicKey): { op: SignedOp, outcome: Outcome } {
-    const credits = this.ledger.uncitedCredits(account).slice(0, OP_LIMITS.maxDeps - ordering.length).map(c => c.source)
+    // an ordering dep that is also a credit (a cancel citing a contract slot that paid it) is cited once
+    const credits = this.ledger.uncitedCredits(account)
+      .filter(c => !ordering.some(o => o.seq === c.source.seq && toHex(o.account) === toHex(c.source.account)))
+      .slice(0, OP_LIMITS.maxDeps - ordering.length).map(c => c.source)
     const op = signOp(signer, this.networkId, { account, seq: this.ledger.nextSeq(account), deps: [...ordering, ...credits], body })
     const outcome = this.ledger.apply(op)
     this.applied.push({ op, outcome })
@@ -66,9 +71,21 @@ export class ContractHarness {
   }
 
   /** Queues a call; returns its id (the caller's slot) and the Call op's own outcome. */
-  call (from: string, contract: Deployed, fn: string, args: Value[] = [], value = 0n, gasLimit = 1_000_000): { id: Slot, outcome: Outcome } {
-    const { op, outcome } = this.apply(this.users[from]!, { kind: 'call', contract: contract.address, fn, args, value, gasLimit }, [contract.deployedAt])
+  call (from: string, contract: Deployed, fn: string, args: Value[] = [], value = 0n, gasLimit = 1_000_000, deadline?: number): { id: Slot, outcome: Outcome } {
+    const body: OpBody = { kind: 'call', contract: contract.address, fn, args, value, gasLimit, ...(deadline === undefined ? {} : { deadline }) }
+    const { op, outcome } = this.apply(this.users[from]!, body, [contract.deployedAt])
     return { id: { account: op.account, seq: op.seq }, outcome }
+  }
+
+  /** `from` takes back its call at seq `call`, citing the contract's stream at seq `cite`. */
+  cancel (from: string, contract: Deployed, call: number, cite: number): { op: SignedOp, outcome: Outcome } {
+    return this.apply(this.users[from]!, { kind: 'cancel', contract: contract.address, call }, cite > 0 ? [{ account: contract.address, seq: cite }] : [])
+  }
+
+  /** The sequencer signs an Execute of exactly these calls at the contract's next seq, claiming its credits. */
+  executeCalls (contract: Deployed, calls: Slot[], time = 0): { op: SignedOp, outcome: Outcome } {
+    const deployer = Object.values(this.users).find(u => toHex(u.publicKey) === toHex(contract.deployedAt.account))!
+    return this.apply(deployer, { kind: 'execute', calls, time }, calls, contract.address)
   }
 
   /** The contract's sequencer (its deployer here) runs every queued call at `time`. */

@@ -136,6 +136,9 @@ describe('op encoding round trip', () => {
       { kind: 'deploy', code: '(defn f [x] x)', args: [1, 'two', new Uint8Array([3]), [4, null, true]], sequencer: null, gasLimit: 1000 },
       { kind: 'deploy', code: '', args: [], sequencer: B.publicKey, gasLimit: 1 },
       { kind: 'call', contract: C.publicKey, fn: 'f', args: [{ k: 'v' }], value: 0n, gasLimit: 10 },
+      { kind: 'call', contract: C.publicKey, fn: 'f', args: [], value: 5n, gasLimit: 10, deadline: 1 },
+      { kind: 'call', contract: C.publicKey, fn: 'f', args: [], value: 5n, gasLimit: 10, deadline: OP_LIMITS.maxSeq },
+      { kind: 'cancel', contract: C.publicKey, call: 3 },
       { kind: 'execute', calls: [{ account: B.publicKey, seq: 2 }, { account: C.publicKey, seq: 1 }], time: 1234 }
     ]
     for (const body of bodies) {
@@ -155,6 +158,34 @@ describe('op encoding round trip', () => {
       assert.deepEqual(back.hash, sha256(op.bytes))
       assert.equal(verifyOpSignature(sodiumScheme, NET, back, signer.publicKey), true)
     }), { numRuns: 150 })
+  })
+})
+
+describe('call deadlines and cancels on the wire', () => {
+  const call = { kind: 'call', contract: C.publicKey, fn: 'f', args: [], value: 5n, gasLimit: 10 }
+  const cancel = { kind: 'cancel', contract: C.publicKey, call: 2 }
+
+  test('a call without a deadline encodes without the key, so it is the same bytes as before deadlines', () => {
+    const op = signOp(A, NET, unsigned({ body: { kind: 'call', contract: C.publicKey, fn: 'f', args: [], value: 5n, gasLimit: 10 } }))
+    assert.deepEqual(op.payload, encode(payloadValue({ body: call })))
+    assert.equal('deadline' in decodeOp(op.bytes).body, false)
+    assert.equal((decodeOp(opBytes({ body: { ...call, deadline: 9 } })).body as { deadline?: number }).deadline, 9)
+  })
+
+  test('a deadline that is not a seq (0, negative, unsafe, a string, null, a boolean) is rejected', () => {
+    for (const deadline of [0, -1, 2n ** 60n, '3', null, true]) {
+      assertMalformed(() => decodeOp(opBytes({ body: { ...call, deadline } })), /call\.deadline/)
+    }
+  })
+
+  test('a cancel needs a 32-byte contract and a call seq of 1 or more, and nothing else', () => {
+    const back = decodeOp(opBytes({ seq: 3, body: cancel })).body
+    assert.ok(back.kind === 'cancel' && back.call === 2 && compareBytes(back.contract, C.publicKey) === 0)
+    assertMalformed(() => decodeOp(opBytes({ body: { ...cancel, call: 0 } })), /cancel\.call/)
+    assertMalformed(() => decodeOp(opBytes({ body: { ...cancel, call: '2' } })), /cancel\.call/)
+    assertMalformed(() => decodeOp(opBytes({ body: { kind: 'cancel', contract: C.publicKey } })), /cancel\.call/)
+    assertMalformed(() => decodeOp(opBytes({ body: { ...cancel, contract: new Uint8Array(31) } })), /cancel\.contract/)
+    assertMalformed(() => decodeOp(opBytes({ body: { ...cancel, value: 1n } })), /unexpected field "value"/)
   })
 })
 

@@ -1,6 +1,6 @@
-// Wallet-side commands: accounts, balances, transfers, deploys and calls. Every op is signed here
-// (the node never sees a key) and the command waits until the op is delivered, then says how it
-// ended, a rejection's reason included.
+// Wallet-side commands: accounts, balances, transfers, deploys, calls and cancels. Every op is
+// signed here (the node never sees a key) and the command waits until the op is delivered, then
+// says how it ended, a rejection's reason included.
 
 import { readFile } from 'node:fs/promises'
 import { fromHex, toHex } from '../../core/crypto/hash.js'
@@ -9,6 +9,7 @@ import { GAS_LIMITS } from '../../core/vm/gas.js'
 import { compile } from '../../core/vm/compile.js'
 import { ContractError } from '../../core/vm/errors.js'
 import type { OpBody } from '../../core/ledger/body.js'
+import { ApiRequestError } from '../../client/api-client.js'
 import type { OpStatusView } from '../../client/api-client.js'
 import { api, parseAmount, parseArgs, passphraseFor, say, UsageError, wallet } from '../context.js'
 import type { CliCommand, GlobalArgs } from '../context.js'
@@ -127,35 +128,88 @@ export const deployCommand: CliCommand<{ file: string, from: string, args?: stri
   }
 }
 
-export const callCommand: CliCommand<{ contract: string, fn: string, from: string, args?: string, value: string, gas: number }> = {
+/** Executes a call may wait for by default: every call can be taken back if its sequencer stalls. */
+export const DEFAULT_DEADLINE_EXECUTES = 1000
+
+const CONTRACT_HEX = /^[0-9a-f]{64}$/
+
+interface ContractView { deployedAt: { account: string, seq: number }, executes: number }
+
+export const callCommand: CliCommand<{ contract: string, fn: string, from: string, args?: string, value: string, gas: number, deadlineExecutes: number }> = {
   command: 'call <contract> <fn>',
   describe: 'call a contract function; waits until the sequencer executes it and prints the outcome',
-  examples: [['bftnode call <contract> transfer --from alice --args \'["0x<bob key>", 10]\'', 'a token transfer'], ['bftnode call <escrow> deposit --from bob --value 50', 'attach money to the call']],
+  examples: [
+    ['bftnode call <contract> transfer --from alice --args \'["0x<bob key>", 10]\'', 'a token transfer'],
+    ['bftnode call <escrow> deposit --from bob --value 50', 'attach money to the call'],
+    ['bftnode call <escrow> deposit --from bob --value 50 --deadline-executes 10', 'cancellable once the contract has run 10 more executes without it']
+  ],
   positionals: { contract: { type: 'string', describe: 'contract address (64 hex digits)' }, fn: { type: 'string', describe: 'function name' } },
   options: {
     from: { type: 'string', demandOption: true, describe: 'wallet account that calls' },
     args: { type: 'string', describe: 'JSON list of arguments' },
     value: { type: 'string', default: '0', describe: 'money attached to the call (refunded if the call fails)' },
-    gas: { type: 'number', default: GAS_LIMITS.defaultCall, describe: 'gas limit for the call' }
+    gas: { type: 'number', default: GAS_LIMITS.defaultCall, describe: 'gas limit for the call' },
+    'deadline-executes': {
+      type: 'number',
+      default: DEFAULT_DEADLINE_EXECUTES,
+      describe: 'only the contract\'s next N executes (counted from what the node has delivered) may run the call; after them `bftnode cancel` takes it back. 0: no deadline, never cancellable'
+    }
   },
   handler: async (a) => {
-    if (!/^[0-9a-f]{64}$/.test(a.contract)) throw new UsageError('the contract address is 64 hex digits')
+    if (!CONTRACT_HEX.test(a.contract)) throw new UsageError('the contract address is 64 hex digits')
+    const n = a.deadlineExecutes
+    if (!Number.isSafeInteger(n) || n < 0) throw new UsageError('--deadline-executes is a whole number of executes (0: no deadline)')
     const client = api(a)
-    const info = await client.contract(a.contract) as { deployedAt: { account: string, seq: number } }
-    const sent = await send(a, a.from, { kind: 'call', contract: fromHex(a.contract), fn: a.fn, args: parseArgs(a.args), value: parseAmount(a.value, 'value', true), gasLimit: a.gas },
+    const info = await client.contract(a.contract) as unknown as ContractView
+    // the contract's next seq is executes + 1, so its next N executes end at seq executes + N
+    const lastSeq = n === 0 ? {} : { deadline: info.executes + n }
+    const sent = await send(a, a.from, { kind: 'call', contract: fromHex(a.contract), fn: a.fn, args: parseArgs(a.args), value: parseAmount(a.value, 'value', true), gasLimit: a.gas, ...lastSeq },
       [{ account: fromHex(info.deployedAt.account), seq: info.deployedAt.seq }])
     if (sent.status.outcome?.status !== 'applied') return
     const deadline = Date.now() + a.timeout
     for (;;) {
       const out = await client.call(toHex(sent.slot.account), sent.slot.seq) as { status: string, result?: unknown, error?: string, gasUsed?: number, events?: unknown[] }
+      if (out.status === 'cancelled') { say('call cancelled; its value went back to the caller'); process.exitCode = 1; return }
       if (out.status !== 'queued') {
         if (out.status === 'ok') say(`call executed: ok, result ${JSON.stringify(out.result)}, gas ${out.gasUsed}${out.events !== undefined && out.events.length > 0 ? `, events ${JSON.stringify(out.events)}` : ''}`)
         else { say(`call executed: failed (${out.error}), gas ${out.gasUsed}; its value was refunded`); process.exitCode = 1 }
         return
       }
-      if (Date.now() > deadline) throw new UsageError('the call is queued but its sequencer has not executed it yet; check later with `bftnode status`')
+      if (Date.now() > deadline) throw new UsageError(`the call is queued but its sequencer has not executed it yet; check later, or take it back with \`bftnode cancel ${a.contract} ${sent.slot.seq} --from ${a.from}\` once the contract's stream reaches its deadline`)
       await new Promise(resolve => setTimeout(resolve, 200))
     }
+  }
+}
+
+export const cancelCommand: CliCommand<{ contract: string, call: number, from: string }> = {
+  command: 'cancel <contract> <call>',
+  describe: 'take back a queued call that no execute ran by its deadline; its value returns to the caller',
+  examples: [['bftnode cancel <contract> 7 --from bob', 'cancel bob\'s call at seq 7 of his stream']],
+  positionals: { contract: { type: 'string', describe: 'contract address (64 hex digits)' }, call: { type: 'number', describe: 'the seq of the call in the caller\'s own stream' } },
+  options: {
+    from: { type: 'string', demandOption: true, describe: 'wallet account that made the call' }
+  },
+  handler: async (a) => {
+    if (!CONTRACT_HEX.test(a.contract)) throw new UsageError('the contract address is 64 hex digits')
+    if (!Number.isSafeInteger(a.call) || a.call < 1) throw new UsageError('the call is a seq number of the caller\'s stream (1 or more)')
+    const client = api(a)
+    const me = (await wallet(a).load(a.from)).publicKey
+    const info = await client.contract(a.contract) as unknown as ContractView
+    // Checked here so the common mistakes cost no op; the ledger decides the same at delivery. A
+    // node may have forgotten the outcome (behind a checkpoint): then the ledger alone decides.
+    const out = await client.call(me, a.call).catch((err: unknown) => {
+      if (err instanceof ApiRequestError && err.code === 'ERR_UNKNOWN_CALL') return undefined
+      throw err
+    }) as { status: string, contract?: string, deadline?: number } | undefined
+    if (out !== undefined) {
+      if (out.status !== 'queued') throw new UsageError(`call ${a.call} of ${a.from} is not queued: its outcome is ${out.status}`)
+      if (out.contract !== undefined && out.contract !== a.contract) throw new UsageError(`call ${a.call} of ${a.from} was made to contract ${out.contract}, not ${a.contract}`)
+      if (out.deadline === undefined) throw new UsageError(`call ${a.call} of ${a.from} has no deadline, so it cannot be cancelled`)
+      if (info.executes < out.deadline) throw new UsageError(`call ${a.call} may still run until contract seq ${out.deadline}; the contract's stream is at ${info.executes}, so it cannot be cancelled yet`)
+    }
+    if (info.executes < 1) throw new UsageError('the contract has run no execute yet, so no call\'s deadline has passed')
+    // citing the contract's latest slot orders the cancel after every execute that could run the call
+    await send(a, a.from, { kind: 'cancel', contract: fromHex(a.contract), call: a.call }, [{ account: fromHex(a.contract), seq: info.executes }])
   }
 }
 

@@ -58,7 +58,8 @@ function * items (state: LedgerState): Generator<Value> {
   for (const c of state.contracts) {
     yield ['c', c.address, c.code, c.sequencer, slotValue(c.deployedAt), c.lastTime]
     for (const [tag, v] of c.storage) yield ['s', c.address, tag, toCodec(v)]
-    for (const q of c.queue) yield ['q', c.address, slotValue(q.id), q.caller, q.fn, [...q.args], q.value, q.gasLimit]
+    // a call's deadline is appended only when it has one, so one state has one encoding
+    for (const q of c.queue) yield ['q', c.address, slotValue(q.id), q.caller, q.fn, [...q.args], q.value, q.gasLimit, ...(q.deadline === undefined ? [] : [q.deadline])]
   }
 }
 
@@ -138,7 +139,7 @@ export function readSnapshot (manifest: Manifest, chunks: readonly Uint8Array[])
     const list = read.list(decode(bytes, CHUNK_DECODE), `chunk ${ci}`, SNAPSHOT_LIMITS.maxItemsPerChunk)
     list.forEach((item, ii) => {
       const what = `chunk ${ci} item ${ii}`
-      const f = read.list(item, what, 8)
+      const f = read.list(item, what, 9)
       const kind = read.text(f[0], `${what}.kind`, 1)
       const current = contracts[contracts.length - 1]
       switch (kind) {
@@ -196,7 +197,8 @@ export function readSnapshot (manifest: Manifest, chunks: readonly Uint8Array[])
             fn: read.text(f[4], `${what}.fn`, 256),
             args: read.list(f[5], `${what}.args`, 1 << 16),
             value: read.bigint(f[6], `${what}.value`, 0n, MAX_AMOUNT),
-            gasLimit: read.uint(f[7], `${what}.gasLimit`)
+            gasLimit: read.uint(f[7], `${what}.gasLimit`),
+            ...(f.length > 8 ? { deadline: read.uint(f[8], `${what}.deadline`) } : {})
           })
           break
         }

@@ -1,5 +1,5 @@
-// Op bodies: Transfer and Mint move money; Deploy, Call and Execute run contracts. Each kind has
-// its encode/decode pair here and its own rule in the ledger.
+// Op bodies: Transfer and Mint move money; Deploy, Call, Execute and Cancel run contracts. Each
+// kind has its encode/decode pair here and its own rule in the ledger.
 
 import type { Value } from '../codec/canonical.js'
 import { MAX_UINT64 } from '../codec/canonical.js'
@@ -14,12 +14,19 @@ export interface TransferBody { readonly kind: 'transfer', readonly to: Uint8Arr
 export interface MintBody { readonly kind: 'mint', readonly to: Uint8Array, readonly amount: bigint }
 /** Creates a contract account at an address derived from (deployer, seq); runs `init` if defined. */
 export interface DeployBody { readonly kind: 'deploy', readonly code: string, readonly args: readonly Value[], readonly sequencer: Uint8Array | null, readonly gasLimit: number }
-/** A call queued for a contract; `value` leaves the caller's balance at delivery. */
-export interface CallBody { readonly kind: 'call', readonly contract: Uint8Array, readonly fn: string, readonly args: readonly Value[], readonly value: bigint, readonly gasLimit: number }
+/**
+ * A call queued for a contract; `value` leaves the caller's balance at delivery. `deadline`, when
+ * present, is the last seq of the contract's stream whose Execute may run it; after that the
+ * caller may cancel it. Counted in the contract's stream so every node agrees when it has passed.
+ */
+export interface CallBody { readonly kind: 'call', readonly contract: Uint8Array, readonly fn: string, readonly args: readonly Value[], readonly value: bigint, readonly gasLimit: number, readonly deadline?: number }
 /** In a contract's own stream, signed by its sequencer: runs the cited queued calls in this order. */
 export interface ExecuteBody { readonly kind: 'execute', readonly calls: ReadonlyArray<{ readonly account: Uint8Array, readonly seq: number }>, readonly time: number }
 
-export type OpBody = TransferBody | MintBody | DeployBody | CallBody | ExecuteBody
+/** In the caller's own stream: takes back its queued call at seq `call` once its deadline has passed. */
+export interface CancelBody { readonly kind: 'cancel', readonly contract: Uint8Array, readonly call: number }
+
+export type OpBody = TransferBody | MintBody | DeployBody | CallBody | ExecuteBody | CancelBody
 
 export const MAX_AMOUNT = MAX_UINT64
 // an execute cites each call in deps too, so OP_LIMITS.maxDeps (64) bounds it as well
@@ -33,9 +40,12 @@ export function encodeBody (body: OpBody): Value {
     case 'deploy':
       return { kind: body.kind, code: body.code, args: [...body.args], sequencer: body.sequencer, gasLimit: body.gasLimit }
     case 'call':
-      return { kind: body.kind, contract: body.contract, fn: body.fn, args: [...body.args], value: body.value, gasLimit: body.gasLimit }
+      // the deadline is omitted when absent, so a call without one encodes as it always did
+      return { kind: body.kind, contract: body.contract, fn: body.fn, args: [...body.args], value: body.value, gasLimit: body.gasLimit, ...(body.deadline === undefined ? {} : { deadline: body.deadline }) }
     case 'execute':
       return { kind: body.kind, calls: body.calls.map(c => [c.account, c.seq]), time: body.time }
+    case 'cancel':
+      return { kind: body.kind, contract: body.contract, call: body.call }
   }
 }
 
@@ -43,6 +53,14 @@ const gasLimit = (v: Value | undefined, what: string): number => {
   const g = read.uint(v, what, GAS_LIMITS.maxCall)
   if (g < 1) throw new MalformedError(`${what} must be at least 1`)
   return g
+}
+
+// a stream position: 1 ..= OP_LIMITS.maxSeq (op.ts imports this module, so the bound is repeated)
+const MAX_SEQ = Number.MAX_SAFE_INTEGER
+const seqField = (v: Value | undefined, what: string): number => {
+  const seq = read.uint(v, what, MAX_SEQ)
+  if (seq < 1) throw new MalformedError(`${what} starts at 1`)
+  return seq
 }
 
 export function decodeBody (v: Value | undefined): OpBody {
@@ -70,15 +88,21 @@ export function decodeBody (v: Value | undefined): OpBody {
       }
     }
     case 'call': {
-      const m = read.map(v, kind, ['kind', 'contract', 'fn', 'args', 'value', 'gasLimit'])
+      const m = read.map(v, kind, ['kind', 'contract', 'fn', 'args', 'value', 'gasLimit', 'deadline'])
+      const deadline = read.optional(m.deadline, d => seqField(d, 'call.deadline'))
       return {
         kind,
         contract: read.bytes(m.contract, 'call.contract', PUBLIC_KEY_BYTES),
         fn: read.text(m.fn, 'call.fn', BODY_LIMITS.maxFnName),
         args: read.list(m.args, 'call.args', BODY_LIMITS.maxArgs),
         value: read.bigint(m.value, 'call.value', 0n, MAX_AMOUNT),
-        gasLimit: gasLimit(m.gasLimit, 'call.gasLimit')
+        gasLimit: gasLimit(m.gasLimit, 'call.gasLimit'),
+        ...(deadline === undefined ? {} : { deadline })
       }
+    }
+    case 'cancel': {
+      const m = read.map(v, kind, ['kind', 'contract', 'call'])
+      return { kind, contract: read.bytes(m.contract, 'cancel.contract', PUBLIC_KEY_BYTES), call: seqField(m.call, 'cancel.call') }
     }
     case 'execute': {
       const m = read.map(v, kind, ['kind', 'calls', 'time'])

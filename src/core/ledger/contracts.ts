@@ -19,14 +19,17 @@ export interface QueuedCall {
   readonly args: readonly Value[]
   readonly value: bigint
   readonly gasLimit: number
+  /** The last contract seq whose Execute may run it; absent: no deadline, never cancellable. */
+  readonly deadline?: number
 }
 
 export interface ContractEvent { readonly name: string, readonly data: Value }
 
 export type CallOutcome =
-  | { readonly status: 'queued' }
+  | { readonly status: 'queued', readonly contract: AccountId, readonly deadline?: number }
   | { readonly status: 'ok', readonly result: Value, readonly gasUsed: number, readonly events: readonly ContractEvent[], readonly executedIn: Slot }
   | { readonly status: 'error', readonly error: string, readonly errorKind: string, readonly gasUsed: number, readonly executedIn: Slot }
+  | { readonly status: 'cancelled', readonly cancelledBy: Slot }
 
 export interface ContractState {
   readonly address: AccountId
@@ -107,6 +110,6 @@ export function canonicalContract (c: ContractState): Value {
   const storage = [...c.storage.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([tag, [, v]]) => [tag, toCodec(v)])
   const queue = [...c.queue.values()]
     .sort((a, b) => (toHex(a.id.account) + a.id.seq.toString().padStart(16, '0') < toHex(b.id.account) + b.id.seq.toString().padStart(16, '0') ? -1 : 1))
-    .map(q => [q.id.account, q.id.seq, q.fn, [...q.args], q.value, q.gasLimit])
+    .map(q => [q.id.account, q.id.seq, q.fn, [...q.args], q.value, q.gasLimit, q.deadline ?? null])
   return [c.address, sha256(new TextEncoder().encode(c.code)), c.sequencer, [c.deployedAt.account, c.deployedAt.seq], c.lastTime, storage, queue]
 }

@@ -9,7 +9,7 @@ import { bytesEqual } from '../codec/canonical.js'
 import { toHex, fromHex } from '../crypto/hash.js'
 import type { Hash } from '../crypto/hash.js'
 import { MAX_AMOUNT } from './body.js'
-import type { DeployBody, ExecuteBody } from './body.js'
+import type { CancelBody, DeployBody, ExecuteBody } from './body.js'
 import { CallSandbox, canonicalContract, contractAddress } from './contracts.js'
 import type { CallOutcome, ContractState, QueuedCall } from './contracts.js'
 import { compile, invoke } from '../vm/compile.js'
@@ -86,6 +86,8 @@ export class Ledger {
   private readonly contracts = new Map<string, ContractState>()
   /** Outcomes of calls (and of deploys that ran init), by the slot of the op that made them. */
   private readonly outcomes = new Map<string, CallOutcome>()
+  /** Calls each account has queued, by account id: derived from the queues, not state. */
+  private readonly queuedBy = new Map<string, number>()
   private supply = 0n
   /** The root of the current state, until the next apply changes it. */
   private root: Hash | undefined
@@ -126,7 +128,8 @@ export class Ledger {
     const id = toHex(account)
     if (this.contracts.has(id)) return true
     const a = this.accounts.get(id)
-    return a !== undefined && (a.balance > 0n || a.credits.size > 0)
+    // a queued call's value is the caller's to take back with a cancel, even when it holds nothing else
+    return a !== undefined && (a.balance > 0n || a.credits.size > 0 || (this.queuedBy.get(id) ?? 0) > 0)
   }
 
   contract (address: AccountId): ContractState | undefined {
@@ -189,7 +192,7 @@ export class Ledger {
   private decide (sender: AccountState, op: SignedOp): Outcome {
     const body = op.body
     // Deps are credit claims, except the ones a body names for ordering: a call cites its
-    // contract's deploy, an execute cites the calls it runs.
+    // contract's deploy, an execute cites the calls it runs, a cancel cites its contract's stream.
     const ordering = new Set<string>()
     if (body.kind === 'call') {
       const deploy = op.deps.find(d => bytesEqual(contractAddress(d.account, d.seq), body.contract))
@@ -201,6 +204,15 @@ export class Ledger {
         if (ordering.has(key)) return reject('bad-call', `call ${key} is listed twice`)
         if (!op.deps.some(d => d.seq === c.seq && bytesEqual(d.account, c.account))) return reject('bad-dependency', `call ${key} must also be cited in deps`)
         ordering.add(key)
+      }
+    } else if (body.kind === 'cancel') {
+      // a slot of the contract's stream orders the cancel after that slot's execute; it may also
+      // be a credit to the caller (a refund or payout), and then it is claimed like any other
+      const stream = op.deps.filter(d => bytesEqual(d.account, body.contract))
+      if (stream.length === 0) return reject('bad-dependency', 'a cancel must cite a slot of its contract\'s stream in deps, at or after the call\'s deadline')
+      for (const d of stream) {
+        const key = slotKey(d.account, d.seq)
+        if (!sender.credits.has(key)) ordering.add(key)
       }
     }
     // Every other dep must name an uncited credit to this account; all are claimed or none.
@@ -246,11 +258,14 @@ export class Ledger {
         this.claim(sender, cited, claimed)
         sender.balance -= body.value
         const id = { account: op.account, seq: op.seq }
-        contract.queue.set(slotKey(op.account, op.seq), { id, caller: op.account, fn: body.fn, args: body.args, value: body.value, gasLimit: body.gasLimit })
-        this.outcomes.set(slotKey(op.account, op.seq), QUEUED)
+        const deadline = body.deadline === undefined ? {} : { deadline: body.deadline }
+        contract.queue.set(slotKey(op.account, op.seq), { id, caller: op.account, fn: body.fn, args: body.args, value: body.value, gasLimit: body.gasLimit, ...deadline })
+        this.countQueued(op.account, 1)
+        this.outcomes.set(slotKey(op.account, op.seq), { status: 'queued', contract: body.contract, ...deadline })
         return APPLIED
       }
       case 'execute': return this.execute(sender, op, body, cited, claimed)
+      case 'cancel': return this.cancel(sender, op, body, cited, claimed)
     }
   }
 
@@ -293,7 +308,11 @@ export class Ledger {
     const calls: QueuedCall[] = []
     for (const c of body.calls) {
       const call = contract.queue.get(slotKey(c.account, c.seq))
-      if (call === undefined) return reject('bad-call', `call ${slotKey(c.account, c.seq)} is not queued for this contract (unknown, rejected or already executed)`)
+      // One message for both: a call past its deadline may already be cancelled at one node and
+      // not yet at another, and the rejection must read the same everywhere.
+      if (call === undefined || (call.deadline !== undefined && call.deadline < op.seq)) {
+        return reject('bad-call', `call ${slotKey(c.account, c.seq)} cannot run at contract seq ${op.seq}: it is not queued for this contract (unknown, rejected, executed or cancelled) or its deadline has passed`)
+      }
       calls.push(call)
     }
     this.claim(sender, cited, claimed)
@@ -302,6 +321,7 @@ export class Ledger {
     for (const call of calls) {
       const key = slotKey(call.id.account, call.id.seq)
       contract.queue.delete(key)
+      this.countQueued(call.caller, -1)
       const sandbox = new CallSandbox(contract, sender.balance + call.value, call.caller, call.value, BigInt(body.time))
       const res = invoke(contract.module, call.fn, call.args, sandbox, call.gasLimit)
       if (res.ok) {
@@ -315,6 +335,37 @@ export class Ledger {
       }
     }
     return APPLIED
+  }
+
+  /**
+   * Takes back a queued call whose deadline the cited contract slot has reached. Deterministic:
+   * every Execute that may run the call sits at or before its deadline, so at or before the cited
+   * slot, which every node delivered before this op; and only this stream cancels its own calls.
+   * Whether the call already ran cannot be told apart from the other refusals the same way at
+   * every node (its outcome may be forgotten, its deadline gone with it), so they share a message.
+   */
+  private cancel (sender: AccountState, op: SignedOp, body: CancelBody, cited: string[], claimed: bigint): Outcome {
+    const key = slotKey(op.account, body.call)
+    const reached = Math.max(...op.deps.filter(d => bytesEqual(d.account, body.contract)).map(d => d.seq))
+    const contract = this.contracts.get(toHex(body.contract))
+    const call = contract?.queue.get(key)
+    if (body.call >= op.seq) return reject('bad-call', `a cancel names an earlier call of its own stream, not seq ${body.call}`)
+    if (contract === undefined || call === undefined || call.deadline === undefined || call.deadline > reached) {
+      return reject('bad-call', `call ${key} cannot be cancelled citing contract seq ${reached}: it must still be queued for this contract, with a deadline at or before that seq (it may have run, been cancelled, have no deadline, or its deadline is later)`)
+    }
+    this.claim(sender, cited, claimed)
+    contract.queue.delete(key)
+    this.countQueued(op.account, -1)
+    sender.balance += call.value
+    this.outcomes.set(key, { status: 'cancelled', cancelledBy: { account: op.account, seq: op.seq } })
+    return APPLIED
+  }
+
+  private countQueued (caller: AccountId, delta: number): void {
+    const id = toHex(caller)
+    const n = (this.queuedBy.get(id) ?? 0) + delta
+    if (n > 0) this.queuedBy.set(id, n)
+    else this.queuedBy.delete(id)
   }
 
   private claim (a: AccountState, cited: string[], amount: bigint): void {
@@ -411,12 +462,12 @@ export class Ledger {
         queue: new Map(c.queue.map(q => [slotKey(q.id.account, q.id.seq), q] as const)),
         lastTime: c.lastTime
       })
+      for (const q of c.queue) this.countQueued(q.caller, 1)
     }
   }
 }
 
 const APPLIED: Outcome = { status: 'applied' }
-const QUEUED: CallOutcome = { status: 'queued' }
 
 function reject (reason: RejectReason, detail: string): Outcome {
   return { status: 'rejected', reason, detail }

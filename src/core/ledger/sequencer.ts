@@ -17,9 +17,10 @@ export class ContractSequencer {
 
   /**
    * The Execute op to submit for `contract` now: the undelivered one built before, or a new one
-   * running up to `maxCalls` queued calls (in the order this node delivered them) and claiming
-   * the contract's uncited credits. Undefined when this key does not sequence the contract or
-   * nothing is queued. `time` is the sequencer's clock; it never goes back.
+   * running up to `maxCalls` queued calls whose deadline (if any) this seq has not passed, in the
+   * order this node delivered them, and claiming the contract's uncited credits. Undefined when
+   * this key does not sequence the contract or no queued call can run. `time` is the sequencer's
+   * clock; it never goes back.
    */
   next (ledger: Ledger, contract: AccountId, time: number, maxCalls: number = BODY_LIMITS.maxCallsPerExecute): SignedOp | undefined {
     const state = ledger.contract(contract)
@@ -28,7 +29,9 @@ export class ContractSequencer {
     const seq = ledger.nextSeq(contract)
     const pending = this.built.get(id)
     if (pending !== undefined && pending.seq >= seq) return pending
-    const calls: Slot[] = [...state.queue.values()].slice(0, Math.min(maxCalls, BODY_LIMITS.maxCallsPerExecute)).map(q => q.id)
+    // a call whose deadline is before this seq would reject the whole Execute: its caller may take it back
+    const runnable = [...state.queue.values()].filter(q => q.deadline === undefined || q.deadline >= seq)
+    const calls: Slot[] = runnable.slice(0, Math.min(maxCalls, BODY_LIMITS.maxCallsPerExecute)).map(q => q.id)
     if (calls.length === 0) return undefined
     const credits = ledger.uncitedCredits(contract).slice(0, OP_LIMITS.maxDeps - calls.length).map(c => c.source)
     const op = signOp(this.signer, this.networkId, {
