@@ -435,7 +435,7 @@ export class Replica {
     // what validators would put off (cannotBind) is refused here, where the client hears why
     const dep = op.deps.find(d => !this.isDelivered(d) && !this.heldHere(d))
     if (dep !== undefined) return { status: 'rejected', code: 'not-accepted', reason: `dep ${slotKey(dep.account, dep.seq)} is not known at this node; cite only delivered credits, or retry shortly` }
-    if (op.seq === next && !this.ledger.holdsValue(op.account)) return { status: 'rejected', code: 'unfunded', reason: 'the account holds nothing at this node (no balance, no credit): validators do not take its ops until it is paid' }
+    if (op.seq === next && !this.ledger.holdsValue(op.account)) return { status: 'rejected', code: 'unfunded', reason: 'the account holds nothing at this node (no balance, no credit, no queued call): validators do not take its ops until it is paid' }
     if (!this.proposer.enqueue(op, now)) return { status: 'rejected', code: 'busy', reason: 'too many ops waiting at this node; retry later' }
     return { status: 'queued', hash: op.hash }
   }
