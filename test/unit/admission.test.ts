@@ -149,3 +149,34 @@ describe('per-tick work follows what is due', () => {
     assert.deepEqual(seqs(buffer.dueFetches(110, 100, 10)), [5])
   })
 })
+
+describe('tables a client can grow are bounded in bytes', () => {
+  test('the delivery buffer refuses an op that must wait once its bytes are used, and still takes one deliverable now', () => {
+    const net = new LocalNet()
+    const a = net.accounts[0]!
+    const op = (seq: number): SignedOp => transfer(net, a, seq)
+    const size = op(2).bytes.length
+    const buffer = new DeliveryBuffer(1000, 2 * size)
+    let next = 1
+    const streams = { nextSeq: () => next }
+    assert.equal(buffer.add({ op: op(2), cert: 'c' }, streams), true)
+    assert.equal(buffer.add({ op: op(3), cert: 'c' }, streams), true)
+    assert.equal(buffer.hasRoom, false)
+    assert.equal(buffer.add({ op: op(4), cert: 'c' }, streams), false, 'over its bytes: refused')
+    assert.equal(buffer.add({ op: op(1), cert: 'c' }, streams), true, 'deliverable now: always taken')
+    // delivering drains it, and its bytes come back
+    for (let w = buffer.next(); w !== undefined; w = buffer.next()) buffer.delivered(a.publicKey, next++, streams)
+    assert.equal(next, 4)
+    assert.equal(buffer.size, 0)
+    assert.equal(buffer.hasRoom, true)
+  })
+
+  test('the broadcaster refuses ops past its queue bytes, counting ops in flight', () => {
+    const net = new LocalNet({ replica: { limits: { maxQueuedBytes: 3 * 200 } } })
+    const ops = [0, 1, 2].flatMap(i => [1, 2].map(seq => transfer(net, net.accounts[i]!, seq)))
+    assert.ok(ops.every(o => o.bytes.length <= 200))
+    const results = net.replicas[0]!.submit(ops.map(o => o.bytes), 0).results.map(r => r.status === 'rejected' ? r.code : r.status)
+    assert.ok(results.includes('busy'), results.join(','))
+    assert.ok(results.filter(r => r === 'queued').length >= 2)
+  })
+})

@@ -26,7 +26,15 @@ export class DeliveryBuffer {
   private readonly unfetched = new Map<string, Slot>()
   private readonly fetched = new Map<string, { readonly slot: Slot, readonly at: number }>()
 
-  constructor (private readonly capacity: number) {}
+  /** Bytes of the ops waiting: the buffer is bounded in bytes as well as in ops. */
+  private bytes = 0
+
+  constructor (private readonly capacity: number, private readonly capacityBytes = Infinity) {}
+
+  /** Another op that has to wait would be taken. */
+  get hasRoom (): boolean {
+    return this.waiting.size < this.capacity && this.bytes < this.capacityBytes
+  }
 
   has (account: Uint8Array, seq: number): boolean {
     return this.waiting.has(slotKey(account, seq))
@@ -43,8 +51,10 @@ export class DeliveryBuffer {
   add (w: Waiting, streams: StreamPositions): boolean {
     const key = slotKey(w.op.account, w.op.seq)
     if (this.waiting.has(key)) return false
-    if (this.waiting.size >= this.capacity && firstUndelivered(w.op, streams) !== undefined) return false
+    const full = this.waiting.size >= this.capacity || this.bytes + w.op.bytes.length > this.capacityBytes
+    if (full && firstUndelivered(w.op, streams) !== undefined) return false
     this.waiting.set(key, w)
+    this.bytes += w.op.bytes.length
     this.unfetched.delete(key)
     this.fetched.delete(key)
     this.place(key, w, streams)
@@ -59,6 +69,7 @@ export class DeliveryBuffer {
     }
     const w = this.ready[this.readyAt++]!
     this.waiting.delete(slotKey(w.op.account, w.op.seq))
+    this.bytes -= w.op.bytes.length
     return w
   }
 

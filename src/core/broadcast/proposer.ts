@@ -41,13 +41,17 @@ export class Proposer {
   /** Slots (slotKey) of the ops queued or in flight, so an account's next op can follow them. */
   private readonly slots = new Map<string, number>()
 
-  constructor (private readonly timing: ProposerTiming, private readonly maxBatch: number, private readonly maxQueued: number) {}
+  /** Bytes of the ops in pending batches (queued ones are in queuedBytes). */
+  private inFlightBytes = 0
+
+  constructor (private readonly timing: ProposerTiming, private readonly maxBatch: number, private readonly maxQueued: number, private readonly maxQueuedBytes = Infinity) {}
 
   /** Queues an op; false if the queue is full. An op already queued or in flight is accepted as is. */
   enqueue (op: SignedOp, now: number): boolean {
     const id = toHex(op.hash)
     if (this.queue.has(id) || this.inFlight.has(id)) return true
     if (this.queue.size + this.inFlight.size >= this.maxQueued) return false
+    if (this.queuedBytes + this.inFlightBytes + op.bytes.length > this.maxQueuedBytes) return false
     if (this.queue.size === 0) this.queuedSince = now
     this.queue.set(id, op)
     this.queuedBytes += op.bytes.length
@@ -102,6 +106,7 @@ export class Proposer {
     this.pending.set(batch.id, batch)
     for (const op of ops) {
       this.inFlight.add(toHex(op.hash))
+      this.inFlightBytes += op.bytes.length
       this.holdSlot(op, 1)
     }
     return batch
@@ -144,6 +149,7 @@ export class Proposer {
     this.pending.delete(id)
     for (const op of batch.ops) {
       this.inFlight.delete(toHex(op.hash))
+      this.inFlightBytes -= op.bytes.length
       this.holdSlot(op, -1)
     }
     return batch

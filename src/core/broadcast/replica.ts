@@ -48,16 +48,22 @@ export interface ReplicaLimits {
   maxBatchOps: number
   /** Ops queued or in flight at this broadcaster. */
   maxQueuedOps: number
+  /** Bytes of those ops. */
+  maxQueuedBytes: number
   /** A validator binds seq only below nextSeq + bindWindow, so one account cannot fill its memory. */
   bindWindow: number
   /** Certified ops waiting for their predecessors. */
   maxBufferedOps: number
+  /** Bytes of those ops. */
+  maxBufferedBytes: number
   /** Verified op and vote signatures remembered, so none is verified twice. */
   verifiedCache: number
   /** Bytes of checked ops kept decoded between proposal and certificate. */
   decodedCacheBytes: number
   /** Proofs of equivocation kept (oldest go first). */
   maxEquivocations: number
+  /** Bytes of the ops in those proofs. */
+  maxEquivocationBytes: number
   /** Certificates sent in answer to one fetch or frontier. */
   maxCertsPerReply: number
   /** Fetch requests sent per tick. */
@@ -76,11 +82,14 @@ export const DEFAULT_TIMING: ReplicaTiming = {
 export const DEFAULT_LIMITS: ReplicaLimits = {
   maxBatchOps: MESSAGE_LIMITS.maxBatchOps,
   maxQueuedOps: 100_000,
+  maxQueuedBytes: 256 * 1024 * 1024,
   bindWindow: 1024,
   maxBufferedOps: 200_000,
+  maxBufferedBytes: 256 * 1024 * 1024,
   verifiedCache: 200_000,
   decodedCacheBytes: 32 * 1024 * 1024,
   maxEquivocations: 10_000,
+  maxEquivocationBytes: 64 * 1024 * 1024,
   maxCertsPerReply: 64,
   maxFetchesPerTick: 32
 }
@@ -154,6 +163,7 @@ export class Replica {
   private readonly voteEvidence = new Map<string, VoteEvidence>()
   /** Slots where the author signed two ops, with the proof; such slots are never re-proposed. */
   private readonly equivocations = new Map<string, readonly [SignedOp, SignedOp]>()
+  private equivocationBytes = 0
   /** Certificates some of whose ops a full buffer turned away, oldest first (see refuse). */
   private readonly refused = new Set<string>()
   private retrying = false
@@ -183,8 +193,8 @@ export class Replica {
     this.abstaining = this.isValidator ? opts.abstain : undefined
     this.quorum = quorumSize(this.validators.length)
     this.peers = [...(opts.peers ?? this.validators)].filter(p => p !== this.id)
-    this.buffer = new DeliveryBuffer(this.limits.maxBufferedOps)
-    this.proposer = new Proposer(this.timing, this.limits.maxBatchOps, this.limits.maxQueuedOps)
+    this.buffer = new DeliveryBuffer(this.limits.maxBufferedOps, this.limits.maxBufferedBytes)
+    this.proposer = new Proposer(this.timing, this.limits.maxBatchOps, this.limits.maxQueuedOps, this.limits.maxQueuedBytes)
     this.verifiedOps = new BoundedSet(this.limits.verifiedCache)
     this.verifiedVotes = new BoundedSet(this.limits.verifiedCache)
     const validators = { networkId: this.networkId, scheme: this.scheme, validators: this.validatorSet, quorum: this.quorum }
@@ -624,7 +634,7 @@ export class Replica {
 
   private retryRefused (): void {
     for (const id of this.refused) {
-      if (this.buffer.size >= this.limits.maxBufferedOps) return
+      if (!this.buffer.hasRoom) return
       this.refused.delete(id)
       const bytes = this.log.certificate(id)
       const m = bytes === undefined ? undefined : decodeMessage(bytes)
@@ -891,7 +901,12 @@ export class Replica {
     const key = slotKey(ours.account, ours.seq)
     if (!this.equivocations.has(key)) {
       this.equivocations.set(key, [ours, other])
-      if (this.equivocations.size > this.limits.maxEquivocations) this.equivocations.delete(this.equivocations.keys().next().value!)
+      this.equivocationBytes += ours.bytes.length + other.bytes.length
+      while (this.equivocations.size > this.limits.maxEquivocations || this.equivocationBytes > this.limits.maxEquivocationBytes) {
+        const [oldest, [a, b]] = this.equivocations.entries().next().value!
+        this.equivocations.delete(oldest)
+        this.equivocationBytes -= a.bytes.length + b.bytes.length
+      }
     }
     if (report) this.out.push({ type: 'dropped', op: ours, reason: 'the account signed another op for the same slot', evidence: other })
   }
