@@ -155,6 +155,8 @@ type SimEvent =
   | { kind: 'equivocate', account: number }
   | { kind: 'wallet', account: number }
   | { kind: 'restart', node: number }
+  /** A downloaded snapshot is installed: the node kept taking inputs while it downloaded. */
+  | { kind: 'install', node: number, life: number, cp: CertifiedCheckpoint }
   | { kind: 'heal' }
   | { kind: 'check' }
   | { kind: 'sequence' }
@@ -170,6 +172,10 @@ interface HonestNode {
   readonly fault: CrashFault
   /** A `behind` action asked for a snapshot: fetched once the actions of that input have run. */
   catchUpWanted: boolean
+  /** A snapshot download is under way (one at a time, as in the node). */
+  joining: boolean
+  /** Counts boots and crashes: an install meant for an earlier life of the node is dropped. */
+  life: number
   disk: PersistRecord[]
   /** The latest certified checkpoint it stored, with its snapshot. */
   checkpoint?: CertifiedCheckpoint
@@ -219,7 +225,7 @@ export class Simulation {
         const outsider = signerFrom(sodiumScheme, attackRng.bytes(32))
         this.byzantine.set(i, new ByzantineValidator(this.workload.validatorSigners[i]!, outsider, this.workload.networkId, this.ids.filter((_, j) => j !== i), quorumSize(scenario.validators), attackRng.fork()))
       } else {
-        const node: HonestNode = { index: i, id: this.ids[i]!, replica: undefined, executor: undefined, fault: new CrashFault(), catchUpWanted: false, disk: [] }
+        const node: HonestNode = { index: i, id: this.ids[i]!, replica: undefined, executor: undefined, fault: new CrashFault(), catchUpWanted: false, joining: false, life: 0, disk: [] }
         this.honest.set(i, node)
         this.boot(node)
       }
@@ -293,6 +299,11 @@ export class Simulation {
       case 'restart': {
         const node = this.honest.get(e.node)!
         if (node.replica === undefined) this.boot(node)
+        return false
+      }
+      case 'install': {
+        const node = this.honest.get(e.node)!
+        if (node.life === e.life) this.install(node, e.cp)
         return false
       }
       case 'heal': {
@@ -389,17 +400,32 @@ export class Simulation {
     }
     // an honest peer may lag (named as stale); anything else said of one is a false accusation
     if (joiner.misbehaved.some(m => !m.peer.startsWith('sybil') && !m.reason.startsWith('served a stale checkpoint'))) throw new SafetyViolation(`node ${node.index}'s joiner blamed an honest peer: ${JSON.stringify(joiner.misbehaved)}`)
-    const refusal = node.replica?.cannotInstall(result.cp.msg.height, result.ledger)
-    if (refusal !== undefined) return
-    this.log(`t=${this.now} node ${node.index} joins again from checkpoint ${result.cp.msg.height}`)
+    // the download takes a while, and the node keeps taking inputs with its old replica meanwhile
+    node.joining = true
+    this.queue.push(this.now + this.rng.int(1, 800), { kind: 'install', node: node.index, life: node.life, cp: result.cp })
+  }
+
+  /**
+   * Installs a downloaded snapshot as the node does: the old replica has stopped (no input reaches
+   * it from here), then the guard runs against the state it reached, and the new replica restores
+   * everything the old one persisted, including what it bound during the download.
+   */
+  private install (node: HonestNode, cp: CertifiedCheckpoint): void {
+    node.joining = false
+    if (node.replica === undefined) return
+    const ledger = rebuildCheckpoint(this.workload.genesis, cp.bytes, cp.snapshot.manifestBytes, cp.snapshot.chunks).ledger
+    if (node.replica.cannotInstall(cp.msg.height, ledger) !== undefined) return
+    this.log(`t=${this.now} node ${node.index} joins again from checkpoint ${cp.msg.height}`)
     this.stats.rejoins++
-    node.checkpoint = result.cp
+    node.checkpoint = cp
     node.replica = undefined
     this.boot(node)
   }
 
   private crash (node: HonestNode): void {
     node.replica = undefined
+    node.joining = false
+    node.life++
     node.executor?.stop()
     node.executor = undefined
     node.catchUpWanted = false
@@ -465,7 +491,7 @@ export class Simulation {
     if (node.fault.disarm()) this.crash(node) // killed right after its last action
     if (node.catchUpWanted) {
       node.catchUpWanted = false
-      this.catchUp(node)
+      if (!node.joining) this.catchUp(node)
     }
   }
 
