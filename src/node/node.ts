@@ -41,6 +41,9 @@ const MAX_TRACKED_OPS = 200_000
 /** How often a pending Execute op is offered again until it is delivered (ms). */
 const RESEQUENCE_MS = 1000
 
+/** How long a validator on probation waits before asking its peers again (ms). */
+const PROBE_RETRY_MS = 5000
+
 /** The longest an idle node goes without a tick (ms). */
 const MAX_IDLE_TICK_MS = 250
 
@@ -203,18 +206,30 @@ export class BftNode {
    * delivered ops but certified no checkpoint yet looks young (docs/protocol.md §13).
    */
   private async probe (): Promise<void> {
-    this.rejoining = true // one join at a time
-    try {
-      await this.join([], true)
-    } catch (err) {
-      this.log.warn('could not ask peers for a certified checkpoint; treating the network as young', { error: (err as Error).message })
-    } finally {
-      this.rejoining = false
+    // Fails closed: it votes only once enough validators answered that they hold no certified
+    // checkpoint that one of them must have signed any there is (quorum - 1 + f besides itself:
+    // it may have signed one before its disk was lost, and f may lie); otherwise it asks again.
+    const needed = Math.min(this.current.validators.length - 1, this.current.quorum - 1 + this.current.faultsTolerated)
+    while (!this.stopping && this.abstain === PROBATION) {
+      const validators = new Set(this.current.validators)
+      const reachable = (): number => this.peers().filter(p => validators.has(p)).length
+      this.rejoining = true // one join at a time
+      try {
+        await this.join([], true)
+        if (this.abstain === PROBATION && reachable() >= needed) {
+          this.abstain = undefined
+          this.current.resumeVoting()
+          this.log.info('no validator holds a certified checkpoint: this new validator votes', { validatorsAsked: reachable() })
+          return
+        }
+        if (this.abstain === PROBATION) this.log.info('too few validators reachable to know the network is young; not voting yet', { reachable: reachable(), needed })
+      } catch (err) {
+        this.log.warn('could not ask peers for a certified checkpoint; not voting yet, asking again', { error: (err as Error).message })
+      } finally {
+        this.rejoining = false
+      }
+      await new Promise(resolve => setTimeout(resolve, PROBE_RETRY_MS))
     }
-    if (this.stopping || this.abstain !== PROBATION) return
-    this.abstain = undefined
-    this.current.resumeVoting()
-    this.log.info('no peer holds a certified checkpoint: this new validator votes')
   }
 
   /**
@@ -434,6 +449,11 @@ export class BftNode {
 
   private delivered (op: SignedOp, outcome: Outcome): void {
     this.track(op, { status: 'delivered', account: toHex(op.account), seq: op.seq, outcome })
+    // a call queued for a contract this node sequences: tick at full rate (see wake)
+    if (op.body.kind === 'call' && !this.sequencerBusy) {
+      const c = this.current.ledger.contract(op.body.contract)
+      if (c !== undefined && bytesEqual(c.sequencer, this.signer.publicKey)) this.sequencerBusy = true
+    }
   }
 
   private track (op: SignedOp, status: OpStatus): void {

@@ -34,7 +34,8 @@ export interface ProposerTiming {
 export class Proposer {
   private readonly queue = new Map<string, SignedOp>()
   private queuedBytes = 0
-  private queuedSince: number | undefined
+  /** When each queued op was queued (in queue order): a batch closes `batchDelay` after its oldest op. */
+  private readonly queuedAt = new Map<string, number>()
   private readonly pending = new Map<string, PendingBatch>()
   /** Ops inside pending batches, by op hash, so a re-submission is not batched twice. */
   private readonly inFlight = new Set<string>()
@@ -52,8 +53,8 @@ export class Proposer {
     if (this.queue.has(id) || this.inFlight.has(id)) return true
     if (this.queue.size + this.inFlight.size >= this.maxQueued) return false
     if (this.queuedBytes + this.inFlightBytes + op.bytes.length > this.maxQueuedBytes) return false
-    if (this.queue.size === 0) this.queuedSince = now
     this.queue.set(id, op)
+    this.queuedAt.set(id, now)
     this.queuedBytes += op.bytes.length
     this.holdSlot(op, 1)
     return true
@@ -62,6 +63,15 @@ export class Proposer {
   holds (opHash: Hash): boolean {
     const id = toHex(opHash)
     return this.queue.has(id) || this.inFlight.has(id)
+  }
+
+  /**
+   * When the oldest queued op was queued. The delay runs from it, not from the last close: a
+   * steady trickle of submissions must not keep pushing a batch back.
+   */
+  private oldestQueuedAt (): number {
+    const first = this.queuedAt.values().next()
+    return first.done === true ? Infinity : first.value
   }
 
   /** Some op for this slot is queued or in flight here. */
@@ -81,7 +91,7 @@ export class Proposer {
     const out: PendingBatch[] = []
     const full = (): boolean => this.queue.size >= this.maxBatch || this.queuedBytes >= MAX_BATCH_BYTES
     // eslint-disable-next-line no-unmodified-loop-condition -- the loop ends as the queue drains, not through force
-    while (full() || (this.queue.size > 0 && (force || now - (this.queuedSince ?? now) >= this.timing.batchDelay))) {
+    while (full() || (this.queue.size > 0 && (force || now - this.oldestQueuedAt() >= this.timing.batchDelay))) {
       const ops: SignedOp[] = []
       let bytes = 0
       for (const [id, op] of this.queue) {
@@ -90,13 +100,12 @@ export class Proposer {
         ops.push(op)
         bytes += op.bytes.length
         this.queue.delete(id)
+        this.queuedAt.delete(id)
         this.holdSlot(op, -1)
       }
       this.queuedBytes -= bytes
       out.push(this.open(ops, now))
     }
-    if (this.queue.size === 0) this.queuedSince = undefined
-    else this.queuedSince = now
     return out
   }
 
@@ -168,6 +177,7 @@ export class Proposer {
     const op = this.queue.get(id)
     if (op === undefined) return
     this.queue.delete(id)
+    this.queuedAt.delete(id)
     this.queuedBytes -= op.bytes.length
     this.holdSlot(op, -1)
   }
@@ -186,7 +196,7 @@ export class Proposer {
 
   /** When the next batch closes or the next resend is due (Infinity: nothing waits). */
   nextDue (): number {
-    let at = this.queuedSince === undefined ? Infinity : this.queuedSince + this.timing.batchDelay
+    let at = this.queue.size === 0 ? Infinity : this.oldestQueuedAt() + this.timing.batchDelay
     for (const b of this.pending.values()) at = Math.min(at, b.nextRetryAt)
     return at
   }

@@ -445,7 +445,8 @@ export class Replica {
     // what validators would put off (cannotBind) is refused here, where the client hears why
     const dep = op.deps.find(d => !this.isDelivered(d) && !this.heldHere(d))
     if (dep !== undefined) return { status: 'rejected', code: 'not-accepted', reason: `dep ${slotKey(dep.account, dep.seq)} is not known at this node; cite only delivered credits, or retry shortly` }
-    if (op.seq === next && !this.ledger.holdsValue(op.account)) return { status: 'rejected', code: 'unfunded', reason: 'the account holds nothing at this node (no balance, no credit, no queued call): validators do not take its ops until it is paid' }
+    // at any seq: ops past the next one from a key that holds nothing would wait here for ever
+    if (!this.ledger.holdsValue(op.account)) return { status: 'rejected', code: 'unfunded', reason: 'the account holds nothing at this node (no balance, no credit, no queued call): validators do not take its ops until it is paid' }
     if (!this.proposer.enqueue(op, now)) return { status: 'rejected', code: 'busy', reason: 'too many ops waiting at this node; retry later' }
     return { status: 'queued', hash: op.hash }
   }
@@ -457,7 +458,7 @@ export class Replica {
     switch (m.type) {
       case 'propose': return this.onPropose(from, m, now)
       case 'vote': return this.onVote(m)
-      case 'nack': return this.onNack(m, now)
+      case 'nack': return this.onNack(from, m, now)
       case 'certified': return this.onCertified(m, bytes)
       case 'fetch': return this.onFetch(from, m)
       case 'frontier': return this.onFrontier(from, m)
@@ -553,10 +554,13 @@ export class Replica {
   }
 
   /** Broadcaster: a validator refused. Proof of equivocation drops that op; the rest go again. */
-  private onNack (m: Nack, now: number): [Verdict, string?] {
+  private onNack (from: PeerId, m: Nack, now: number): [Verdict, string?] {
     const batch = this.proposer.batch(toHex(m.digest))
     if (batch === undefined) return ['ignore', 'no pending batch with that digest']
     if (!this.validatorSet.has(toHex(m.voter))) return ['reject', 'nack from a non-validator']
+    // A nack is not signed; the transport authenticates the peer (its id is its key), so a
+    // validator speaks only for itself: one Byzantine validator cannot put ops off for others.
+    if (from !== toHex(m.voter) && from !== this.id) return ['reject', 'nack names another validator than its sender']
     // Check every proof before acting on any, so a half-forged nack changes nothing.
     const proven: Array<[SignedOp, SignedOp]> = []
     for (const evidenceBytes of m.conflicts) {

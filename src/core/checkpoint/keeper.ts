@@ -365,11 +365,23 @@ export class CheckpointKeeper {
       if ((cut.get(id)?.seq ?? 0) < s.seq && s.seq > this.baseSeq(s.account)) cut.set(id, s)
     }
     for (const s of this.signedFloor.values()) reach(s)
-    // any signed cut above the base may be in some validator's floor, whatever base it came from
-    for (const c of this.candidates.values()) {
-      if (c.computed?.ok === true || this.closedOverBase(c.msg.delta)) for (const s of c.msg.delta) reach(s)
-    }
     if (cut.size > MESSAGE_LIMITS.maxCheckpointDelta) return
+    // Any signed cut above the base may be in some validator's floor, whatever base it came from.
+    // Only cuts that can be in an honest floor count: computed here with the root it claims, or
+    // not computable here but signed by more than f. Made-up cuts signed by their Byzantine
+    // proposer alone must not swell the proposal past the delta limit and stop checkpoints.
+    const faults = this.validators.length - this.set.quorum
+    const floor = new Map(cut)
+    for (const c of this.candidates.values()) {
+      const honest = c.computed?.ok === true || (c.computed === undefined && c.sigs.size > faults && this.closedOverBase(c.msg.delta))
+      if (honest) for (const s of c.msg.delta) reach(s)
+    }
+    if (cut.size > MESSAGE_LIMITS.maxCheckpointDelta) {
+      // still too big: propose from the floor alone (validators that signed the others sign it
+      // only if it contains theirs, but the next turns go on)
+      cut.clear()
+      for (const [id, s] of floor) cut.set(id, s)
+    }
     let count = 0
     for (const op of this.tail) {
       if (count >= phase * this.opts.interval) break
@@ -440,7 +452,11 @@ export class CheckpointKeeper {
         this.tried.set(key, { count: (done?.count ?? 0) + 1, height: c.msg.height })
       }
       c.computed = known ?? this.keepCut(c.msg, this.compute(c.msg))
-      if (c.computed.ok && !bytesEqual(c.computed.snapshot.root, c.msg.root)) c.computed = { ok: false, reason: 'root differs from ours' }
+      if (c.computed.ok && !bytesEqual(c.computed.snapshot.root, c.msg.root)) {
+        // a cut whose root is wrong is nobody honest's: forget it rather than keep it open
+        if (!certified && c.id !== this.lastSigned) this.candidates.delete(c.id)
+        c.computed = { ok: false, reason: 'root differs from ours' }
+      }
     }
     if (!c.computed.ok) return
     if (signable && this.containsFloor(c.msg)) {
