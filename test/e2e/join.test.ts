@@ -104,7 +104,8 @@ describe('a new node joins a running network from a certified checkpoint', () =>
     treasury = signerFrom(nobleScheme, await openKey(parseKeyFile(keyText), undefined))
     networkIdHex = String((await until('the validators to connect', 60_000, async () => {
       const st = await Promise.all(apis.map(async a => await a.status()))
-      return st.every(s => Number(s.validatorsConnected) >= 2) ? st[0] : undefined
+      // new validators vote once they know the network is young, which needs all of them up
+      return st.every(s => Number(s.validatorsConnected) >= 2 && s.voting === true) ? st[0] : undefined
     })).networkId)
   })
 
