@@ -44,7 +44,7 @@ describe('review: a wiped validator that cannot reach its peers', () => {
   })
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'bftnode-review-probe-'))
+    dir = await mkdtemp(join(tmpdir(), 'bftnode-probe-'))
     env = { ...process.env, BFTNODE_HOME: join(dir, 'home') }
     const ports = await Promise.all(Array.from({ length: 4 }, async () => await freePort()))
     const apiPorts = await Promise.all(Array.from({ length: 4 }, async () => await freePort()))
