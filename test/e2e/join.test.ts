@@ -7,9 +7,9 @@
 
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -25,18 +25,12 @@ import { P2PNetwork } from '../../src/net/network.js'
 import { silentLogger } from '../../src/node/log.js'
 import { nobleScheme } from '../../src/core/crypto/noble.js'
 import { freePort, waitFor } from '../support/ports.js'
+import { BIN, placeTestnet, runCli, until } from '../support/testnet.js'
+import type { CliRun } from '../support/testnet.js'
 import { seedOf } from '../support/localnet.js'
 
-const BIN = fileURLToPath(new URL('../../../bin/bftnode.js', import.meta.url))
 const TOKEN = fileURLToPath(new URL('../../../contracts/token.lisp', import.meta.url))
 const INTERVAL = 250
-
-/** Waits for `get` to return something, and returns it. */
-async function until<T> (what: string, ms: number, get: () => Promise<T | undefined>): Promise<T> {
-  let value: T | undefined
-  await waitFor(what, ms, async () => { value = await get(); return value !== undefined })
-  return value!
-}
 
 describe('a new node joins a running network from a certified checkpoint', () => {
   let dir: string
@@ -50,11 +44,7 @@ describe('a new node joins a running network from a certified checkpoint', () =>
   let networkIdHex: string
   let seq = 1
 
-  const cli = async (...args: string[]): Promise<{ code: number, out: string, err: string }> => await new Promise(resolve => {
-    execFile(process.execPath, [BIN, ...args], { env, cwd: dir, timeout: 60_000 }, (err, out, errOut) => {
-      resolve({ code: err === null ? 0 : (typeof err.code === 'number' ? err.code : 1), out, err: errOut })
-    })
-  })
+  const cli = async (...args: string[]): Promise<CliRun> => await runCli(env, dir, args)
 
   /** Signs `n` transfers from the treasury and submits them through validator `via`, in windows. */
   const transfers = async (n: number, via: ApiClient): Promise<void> => {
@@ -77,23 +67,9 @@ describe('a new node joins a running network from a certified checkpoint', () =>
     // validator ports need not be consecutive: write the configs' listen and bootstrap ourselves
     const init = await cli('testnet', 'init', '--validators', '4', '--dir', join(dir, 'net'), '--base-port', String(ports[0]), '--api-port', String(apiPorts[0]))
     assert.equal(init.code, 0, init.err)
-    const configs = await Promise.all([1, 2, 3, 4].map(async i => JSON.parse(await readFile(join(dir, 'net', `node${i}`, 'config.json'), 'utf8')) as Record<string, unknown>))
-    const idOf = (c: Record<string, unknown>, i: number): string => {
-      // each config bootstraps from the others: node i's peer id appears in node (i+1)'s list
-      const other = configs[(i + 1) % 4]!.bootstrap as string[]
-      return other.find(a => a.includes(`/tcp/${ports[0]! + i}/`))!.split('/p2p/')[1]!
-    }
-    const ids = configs.map(idOf)
+    const configs = await placeTestnet(join(dir, 'net'), ports, apiPorts, { checkpointInterval: INTERVAL, checkpointRetain: 1 })
     for (let i = 0; i < 4; i++) {
-      const c = configs[i]!
-      c.listen = [`/ip4/127.0.0.1/tcp/${ports[i]}`]
-      c.bootstrap = [0, 1, 2, 3].filter(j => j !== i).map(j => `/ip4/127.0.0.1/tcp/${ports[j]}/p2p/${ids[j]}`)
-      c.apiPort = apiPorts[i]
-      c.mdns = false
-      c.checkpointInterval = INTERVAL
-      c.checkpointRetain = 1
-      await writeFile(join(dir, 'net', `node${i + 1}`, 'config.json'), JSON.stringify(c, null, 2))
-      const p = spawn(process.execPath, [BIN, 'start', '--config', join(dir, 'net', `node${i + 1}`, 'config.json'), '--log-level', 'warn'], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+      const p = spawn(process.execPath, [BIN, 'start', '--config', configs[i]!, '--log-level', 'warn'], { env, stdio: ['ignore', 'ignore', 'pipe'] })
       p.stderr?.on('data', (b: Buffer) => { if (process.env.E2E_LOGS !== undefined) process.stderr.write(`[node${i + 1}] ${b.toString()}`) })
       procs.push(p)
       apis.push(new ApiClient(`http://127.0.0.1:${apiPorts[i]}`))

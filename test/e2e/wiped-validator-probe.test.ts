@@ -5,12 +5,11 @@
 
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { ApiClient } from '../../src/client/api-client.js'
 import { openKey, parseKeyFile } from '../../src/client/keyfile.js'
 import { fromHex, toHex } from '../../src/core/crypto/hash.js'
@@ -19,17 +18,11 @@ import type { Signer } from '../../src/core/crypto/signing.js'
 import { signOp } from '../../src/core/ledger/op.js'
 import { nobleScheme } from '../../src/core/crypto/noble.js'
 import { freePort, waitFor } from '../support/ports.js'
+import { BIN, placeTestnet, runCli, until } from '../support/testnet.js'
+import type { CliRun } from '../support/testnet.js'
 import { seedOf } from '../support/localnet.js'
 
-const BIN = fileURLToPath(new URL('../../../bin/bftnode.js', import.meta.url))
-
-async function until<T> (what: string, ms: number, get: () => Promise<T | undefined>): Promise<T> {
-  let value: T | undefined
-  await waitFor(what, ms, async () => { value = await get(); return value !== undefined })
-  return value!
-}
-
-describe('review: a wiped validator that cannot reach its peers', () => {
+describe('a wiped validator that cannot reach its peers', () => {
   let dir: string
   let env: NodeJS.ProcessEnv
   const procs: ChildProcess[] = []
@@ -37,11 +30,7 @@ describe('review: a wiped validator that cannot reach its peers', () => {
   let treasury: Signer
   let networkIdHex: string
 
-  const cli = async (...args: string[]): Promise<{ code: number, out: string, err: string }> => await new Promise(resolve => {
-    execFile(process.execPath, [BIN, ...args], { env, cwd: dir, timeout: 60_000 }, (err, out, errOut) => {
-      resolve({ code: err === null ? 0 : (typeof err.code === 'number' ? err.code : 1), out, err: errOut })
-    })
-  })
+  const cli = async (...args: string[]): Promise<CliRun> => await runCli(env, dir, args)
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'bftnode-probe-'))
@@ -50,17 +39,9 @@ describe('review: a wiped validator that cannot reach its peers', () => {
     const apiPorts = await Promise.all(Array.from({ length: 4 }, async () => await freePort()))
     const init = await cli('testnet', 'init', '--validators', '4', '--dir', join(dir, 'net'), '--base-port', String(ports[0]), '--api-port', String(apiPorts[0]))
     assert.equal(init.code, 0, init.err)
-    const configs = await Promise.all([1, 2, 3, 4].map(async i => JSON.parse(await readFile(join(dir, 'net', `node${i}`, 'config.json'), 'utf8')) as Record<string, unknown>))
-    const ids = configs.map((_, i) => (configs[(i + 1) % 4]!.bootstrap as string[]).find(a => a.includes(`/tcp/${ports[0]! + i}/`))!.split('/p2p/')[1]!)
+    const configs = await placeTestnet(join(dir, 'net'), ports, apiPorts, { checkpointInterval: 20 })
     for (let i = 0; i < 4; i++) {
-      const c = configs[i]!
-      c.listen = [`/ip4/127.0.0.1/tcp/${ports[i]}`]
-      c.bootstrap = [0, 1, 2, 3].filter(j => j !== i).map(j => `/ip4/127.0.0.1/tcp/${ports[j]}/p2p/${ids[j]}`)
-      c.apiPort = apiPorts[i]
-      c.mdns = false
-      c.checkpointInterval = 20
-      await writeFile(join(dir, 'net', `node${i + 1}`, 'config.json'), JSON.stringify(c, null, 2))
-      procs.push(spawn(process.execPath, [BIN, 'start', '--config', join(dir, 'net', `node${i + 1}`, 'config.json'), '--log-level', 'warn'], { env, stdio: 'ignore' }))
+      procs.push(spawn(process.execPath, [BIN, 'start', '--config', configs[i]!, '--log-level', 'warn'], { env, stdio: 'ignore' }))
       apis.push(new ApiClient(`http://127.0.0.1:${apiPorts[i]}`))
     }
     const keyText = await readFile(join(dir, 'home', 'wallet', 'treasury.key.json'), 'utf8')
