@@ -9,11 +9,6 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import '../../src/net/polyfill.js'
-import { createLibp2p } from 'libp2p'
-import { tcp } from '@libp2p/tcp'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { lpStream } from '@libp2p/utils'
 import { toHex } from '../../src/core/crypto/hash.js'
@@ -34,7 +29,7 @@ import { GOSSIP_SCORE_THRESHOLDS, peerIdForSeed } from '../../src/net/network.js
 import type { NetworkHandlers, P2PNetwork } from '../../src/net/network.js'
 import { freePorts, waitFor } from '../support/ports.js'
 import { seedOf } from '../support/localnet.js'
-import { TEST_NETWORK_ID, startHosts, waitForGossipMesh } from '../support/hosts.js'
+import { TEST_NETWORK_ID, rawPeer, startHosts, waitForGossipMesh } from '../support/hosts.js'
 import type { LogLine } from '../support/hosts.js'
 
 const COUNTER = '(defun init () (put "n" 0) true) (defun add (k) (put "n" (+ (get "n") k)) (get "n"))'
@@ -147,12 +142,7 @@ describe('the network layer between P2PNetwork hosts', () => {
     const hosts = await startHosts('it-net-over', [{ ...accepting(), direct: (_from, bytes) => { got.push(bytes); return 'accept' } }])
     const rawSeed = seedOf('it-net-over-raw', 0)
     const rawKey = toHex(sodiumScheme.publicKeyOf(rawSeed))
-    const raw = await createLibp2p({
-      privateKey: await generateKeyPairFromSeed('Ed25519', rawSeed),
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()]
-    })
+    const raw = await rawPeer(rawSeed)
     try {
       const stream = await raw.dialProtocol(multiaddr(hosts.nets[0]!.addresses()[0]!), `/bftnode/${TEST_NETWORK_ID.slice(0, 16)}/direct/1.0.0`)
       const lp = lpStream(stream)
@@ -172,12 +162,7 @@ describe('the network layer between P2PNetwork hosts', () => {
     const hosts = await startHosts('it-net-conns', [accepting()])
     const rawSeed = seedOf('it-net-conns-raw', 0)
     const rawKey = toHex(sodiumScheme.publicKeyOf(rawSeed))
-    const raw = await createLibp2p({
-      privateKey: await generateKeyPairFromSeed('Ed25519', rawSeed),
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()]
-    })
+    const raw = await rawPeer(rawSeed)
     try {
       const target = multiaddr(hosts.nets[0]!.addresses()[0]!)
       const open = (): number => raw.getConnections().filter(c => c.status === 'open').length

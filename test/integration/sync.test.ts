@@ -5,11 +5,6 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import '../../src/net/polyfill.js'
-import { createLibp2p } from 'libp2p'
-import { tcp } from '@libp2p/tcp'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { lpStream } from '@libp2p/utils'
 import { sodiumScheme } from '../../src/native/sodium.js'
@@ -21,6 +16,7 @@ import { SYNC_LIMITS, SyncRequestError } from '../../src/net/sync.js'
 import type { SyncFailure } from '../../src/net/sync.js'
 import { freePorts } from '../support/ports.js'
 import { seedOf } from '../support/localnet.js'
+import { rawPeer } from '../support/hosts.js'
 
 const NETWORK_ID = 'ab'.repeat(32)
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -125,12 +121,7 @@ describe('the sync protocol over libp2p', () => {
     // our client does not even send it
     await rejectsWith('refused', nets[1]!.request(keys[0]!, new Uint8Array(SYNC_LIMITS.maxRequestBytes + 1)))
     // a client that does gets the empty frame that means refused
-    const raw = await createLibp2p({
-      privateKey: await generateKeyPairFromSeed('Ed25519', seedOf('it-sync-raw', 0)),
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()]
-    })
+    const raw = await rawPeer(seedOf('it-sync-raw', 0))
     try {
       const stream = await raw.dialProtocol(multiaddr(nets[0]!.addresses()[0]!), `/bftnode/${NETWORK_ID.slice(0, 16)}/sync/1.0.0`)
       const lp = lpStream(stream)

@@ -8,6 +8,12 @@ import { sodiumScheme } from '../../src/native/sodium.js'
 import type { Logger } from '../../src/node/log.js'
 import { P2PNetwork } from '../../src/net/network.js'
 import type { NetworkHandlers, NetworkInit } from '../../src/net/network.js'
+import { createLibp2p } from 'libp2p'
+import type { Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { freePorts, waitFor } from './ports.js'
 import { seedOf } from './localnet.js'
 
@@ -69,4 +75,17 @@ export async function startHosts (label: string, handlers: NetworkHandlers[], in
 export async function waitForGossipMesh (hosts: Hosts, pairs: Array<[number, number]>): Promise<void> {
   await waitFor('peers on the certificates topic', 10_000, () => pairs.every(([a, b]) =>
     hosts.nets[a]!.gossipPeers().includes(hosts.keys[b]!) && hosts.nets[b]!.gossipPeers().includes(hosts.keys[a]!)))
+}
+
+/**
+ * A bare libp2p peer built without the project's network code (TCP, noise, yamux, nothing else):
+ * it dials and writes what a test wants, as an attacker would.
+ */
+export async function rawPeer (seed: Uint8Array): Promise<Libp2p> {
+  return await createLibp2p({
+    privateKey: await generateKeyPairFromSeed('Ed25519', seed),
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()]
+  })
 }
