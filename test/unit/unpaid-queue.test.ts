@@ -32,4 +32,26 @@ describe('review: broadcaster queue held by unpaid keys', () => {
     const res = net.submit(0, [honest]).results[0]!
     assert.equal(res.status, 'queued', `an honest, funded op is refused: ${JSON.stringify(res)}`)
   })
+
+  test('a funded account\'s ops past a gap it never fills leave the queue after giveUpAfter', () => {
+    const giveUpAfter = 60_000
+    const net = new LocalNet({ replica: { timing: { giveUpAfter } } })
+    const a = net.accounts[2]!
+    const to = net.accounts[0]!.publicKey
+    // seq 1 is never sent: every validator puts seq 2.. off, for ever
+    const ops = []
+    for (let seq = 2; seq < 50; seq++) ops.push(signOp(a, net.networkId, { account: a.publicKey, seq, deps: [], body: { kind: 'transfer', to, amount: 1n } }))
+    assert.ok(net.submit(0, ops).results.every(r => r.status === 'queued'))
+    for (let i = 0; i < 30; i++) { net.tick(1000); net.run() }
+    assert.ok(net.replicas[0]!.status().pendingBatches > 0, 'the put-off batch waits a while (a dep may yet come)')
+    for (let i = 0; i < 60; i++) { net.tick(1000); net.run() }
+    const st = net.replicas[0]!.status()
+    assert.equal(st.pendingBatches, 0, 'the batch was given up')
+    assert.equal(st.queued, 0)
+    // and the account can still go on from its real next seq
+    const first = signOp(a, net.networkId, { account: a.publicKey, seq: 1, deps: [], body: { kind: 'transfer', to, amount: 1n } })
+    assert.equal(net.submit(0, [first]).results[0]!.status, 'queued')
+    for (let i = 0; i < 5; i++) { net.tick(100); net.run() }
+    assert.equal(net.replicas[1]!.ledger.nextSeq(a.publicKey), 2)
+  })
 })

@@ -23,12 +23,15 @@ export interface PendingBatch {
   readonly deferredBy: Map<string, ReadonlySet<string>>
   nextRetryAt: number
   retryDelay: number
+  /** Since when too many validators put off ops of this batch for a quorum (see giveUpAfter). */
+  putOffSince?: number
 }
 
 export interface ProposerTiming {
   batchDelay: number
   proposeRetry: number
   maxRetry: number
+  giveUpAfter: number
 }
 
 export class Proposer {
@@ -131,13 +134,14 @@ export class Proposer {
     if (batch === undefined || slots.size === 0) return undefined
     batch.deferredBy.set(voter, slots)
     if (validators - batch.deferredBy.size >= quorum) return undefined
+    batch.putOffSince ??= now
     const off = new Set<string>()
     for (const s of batch.deferredBy.values()) for (const key of s) off.add(key)
     const rest = batch.ops.filter(op => !off.has(slotKey(op.account, op.seq)))
     const later = batch.ops.filter(op => off.has(slotKey(op.account, op.seq)))
     if (rest.length === 0 || later.length === 0) return undefined
     this.close(id)
-    this.open(later, now, batch.retryDelay)
+    this.open(later, now, batch.retryDelay).putOffSince = batch.putOffSince
     return this.open(rest, now)
   }
 
@@ -182,11 +186,18 @@ export class Proposer {
     this.holdSlot(op, -1)
   }
 
-  /** Pending batches whose retry time has come; their next retry is pushed back (doubling). */
+  /**
+   * Pending batches whose retry time has come; their next retry is pushed back (doubling). A
+   * batch put off past `giveUpAfter` is closed instead: its ops leave this node.
+   */
   due (now: number): PendingBatch[] {
     const out: PendingBatch[] = []
     for (const b of this.pending.values()) {
       if (now < b.nextRetryAt) continue
+      if (b.putOffSince !== undefined && now - b.putOffSince >= this.timing.giveUpAfter) {
+        this.close(b.id)
+        continue
+      }
       b.retryDelay = Math.min(b.retryDelay * 2, this.timing.maxRetry)
       b.nextRetryAt = now + b.retryDelay
       out.push(b)

@@ -36,6 +36,11 @@ export interface ReplicaTiming {
   /** First resend of an unanswered proposal (ms); doubles up to maxRetry. */
   proposeRetry: number
   maxRetry: number
+  /**
+   * A batch too many validators put off is dropped after this (ms): its ops wait on something
+   * that never came (a predecessor nobody was sent), and must not hold queue room for ever.
+   */
+  giveUpAfter: number
   /** A validator re-proposes an op it bound if no certificate came within this (ms). */
   reproposeAfter: number
   /** How long before asking again for a missing predecessor (ms). */
@@ -74,6 +79,7 @@ export const DEFAULT_TIMING: ReplicaTiming = {
   batchDelay: 2,
   proposeRetry: 300,
   maxRetry: 4000,
+  giveUpAfter: 120_000,
   reproposeAfter: 1500,
   fetchRetry: 400,
   antiEntropy: 1000
@@ -198,18 +204,7 @@ export class Replica {
     this.verifiedOps = new BoundedSet(this.limits.verifiedCache)
     this.verifiedVotes = new BoundedSet(this.limits.verifiedCache)
     const validators = { networkId: this.networkId, scheme: this.scheme, validators: this.validatorSet, quorum: this.quorum }
-    this.checkpoints = new CheckpointKeeper({ ...DEFAULT_CHECKPOINTS, ...opts.checkpoints }, opts.genesis, validators, this.validators, this.votes ? this.signer : undefined, {
-      nextSeq: account => this.ledgerNow.nextSeq(account),
-      broadcast: bytes => this.out.push({ type: 'broadcast', bytes, kind: 'checkpoint' }),
-      send: (to, bytes) => this.out.push({ type: 'send', to, bytes, kind: 'checkpoint' }),
-      certified: checkpoint => this.out.push({ type: 'checkpoint', checkpoint }),
-      signed: (height, bytes) => this.out.push({ type: 'persist', record: { kind: 'checkpoint-sig', height, bytes } }),
-      prune: (account, fromSeq, toSeq) => {
-        this.log.prune(account, fromSeq, toSeq)
-        this.ledgerNow.forgetOutcomes(account, fromSeq, toSeq)
-      },
-      behind: (height, peers) => this.out.push({ type: 'behind', height, peers })
-    })
+    this.checkpoints = new CheckpointKeeper({ ...DEFAULT_CHECKPOINTS, ...opts.checkpoints }, opts.genesis, validators, this.validators, this.votes ? this.signer : undefined, account => this.ledgerNow.nextSeq(account))
   }
 
   /** A validator that binds slots, votes and signs checkpoints. */
@@ -331,6 +326,7 @@ export class Replica {
     if (this.votes) this.reproposeStale(now)
     this.fetchMissing(now)
     this.checkpoints.tick(now)
+    this.takeKeeperActions()
     if (now >= this.nextAntiEntropyAt) {
       this.nextAntiEntropyAt = now + this.timing.antiEntropy
       this.sendFrontier()
@@ -462,7 +458,7 @@ export class Replica {
       case 'certified': return this.onCertified(m, bytes)
       case 'fetch': return this.onFetch(from, m)
       case 'frontier': return this.onFrontier(from, m)
-      case 'checkpoint': return this.checkpoints.receive(from, m)
+      case 'checkpoint': return this.fromKeeper(this.checkpoints.receive(from, m))
     }
   }
 
@@ -698,7 +694,30 @@ export class Replica {
       for (const s of this.ledger.streams()) if (!theirs.has(toHex(s.account))) serve(s.account, 1)
     }
     this.checkpoints.peerAt(from, m.checkpoint)
+    this.takeKeeperActions()
     return ['accept']
+  }
+
+  private fromKeeper<T> (result: T): T {
+    this.takeKeeperActions()
+    return result
+  }
+
+  /** The keeper's requests become this replica's actions, in the keeper's order. */
+  private takeKeeperActions (): void {
+    for (const a of this.checkpoints.poll()) {
+      switch (a.type) {
+        case 'broadcast': this.out.push({ type: 'broadcast', bytes: a.bytes, kind: 'checkpoint' }); break
+        case 'send': this.out.push({ type: 'send', to: a.to, bytes: a.bytes, kind: 'checkpoint' }); break
+        case 'signed': this.out.push({ type: 'persist', record: { kind: 'checkpoint-sig', height: a.height, bytes: a.bytes } }); break
+        case 'certified': this.out.push({ type: 'checkpoint', checkpoint: a.checkpoint }); break
+        case 'prune':
+          this.log.prune(a.account, a.fromSeq, a.toSeq)
+          this.ledgerNow.forgetOutcomes(a.account, a.fromSeq, a.toSeq)
+          break
+        case 'behind': this.out.push({ type: 'behind', height: a.height, peers: a.peers }); break
+      }
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -49,19 +49,22 @@ export interface CertifiedCheckpoint {
   readonly snapshot: Snapshot
 }
 
-/** What the keeper needs from its replica. */
-export interface KeeperHost {
-  /** Stream positions of everything delivered so far. */
-  nextSeq (account: Uint8Array): number
-  broadcast (bytes: Uint8Array): void
-  send (to: PeerId, bytes: Uint8Array): void
-  certified (cp: CertifiedCheckpoint): void
-  /** Persists this validator's signature on a cut (its new signed floor) before the signature leaves. */
-  signed (height: number, bytes: Uint8Array): void
-  /** History of this account up to and including `toSeq` may be forgotten. */
-  prune (account: Uint8Array, fromSeq: number, toSeq: number): void
-  behind (height: number, peers: readonly PeerId[]): void
-}
+/**
+ * What the keeper asks of its replica, in the order it must happen (sans-IO: the keeper returns
+ * these from `poll` instead of calling back; the replica turns each into its own actions).
+ */
+export type KeeperAction =
+  | { readonly type: 'broadcast', readonly bytes: Uint8Array }
+  | { readonly type: 'send', readonly to: PeerId, readonly bytes: Uint8Array }
+  /** This validator's signature on a cut (its new signed floor): persisted before it leaves. */
+  | { readonly type: 'signed', readonly height: number, readonly bytes: Uint8Array }
+  | { readonly type: 'certified', readonly checkpoint: CertifiedCheckpoint }
+  /** History of this account from `fromSeq` through `toSeq` may be forgotten. */
+  | { readonly type: 'prune', readonly account: Uint8Array, readonly fromSeq: number, readonly toSeq: number }
+  | { readonly type: 'behind', readonly height: number, readonly peers: readonly PeerId[] }
+
+/** The next seq of an account's stream at the replica (a read, never a change). */
+export type DeliveredUpTo = (account: Uint8Array) => number
 
 interface Base {
   readonly height: number
@@ -134,6 +137,8 @@ export class CheckpointKeeper {
   private now = 0
   private phaseSeen = -1
   private phaseSince = 0
+  /** What the replica must do, gathered since the last poll. */
+  private out: KeeperAction[] = []
 
   constructor (
     private readonly opts: CheckpointOptions,
@@ -141,7 +146,7 @@ export class CheckpointKeeper {
     private readonly set: ValidatorSet,
     private readonly validators: readonly PeerId[],
     private signer: Signer | undefined,
-    private readonly host: KeeperHost
+    private readonly nextSeq: DeliveredUpTo
   ) {
     const ledger = new Ledger(genesis)
     this.base = { height: 0, root: ledger.stateHash(), ledger }
@@ -157,6 +162,13 @@ export class CheckpointKeeper {
     const poll = now + Math.min(KEEPER_POLL_MS, this.opts.behindAfter * TURN_TIMEOUT / 4)
     // a new phase may open a turn: propose at once
     return this.phase !== this.phaseSeen ? now : poll
+  }
+
+  /** Takes the actions gathered since the last call: the replica polls after every input it passes on. */
+  poll (): KeeperAction[] {
+    const out = this.out
+    this.out = []
+    return out
   }
 
   /** A validator that abstained signs cuts from now on. */
@@ -264,7 +276,7 @@ export class CheckpointKeeper {
     if (this.signer === undefined || now < this.nextResendAt) return
     this.nextResendAt = now + this.opts.behindAfter / 4
     const c = this.lastSigned === undefined ? undefined : this.candidates.get(this.lastSigned)
-    if (c !== undefined) this.host.broadcast(encodeMessage({ type: 'checkpoint', ...c.msg, sigs: sortedSigs(c.sigs) }))
+    if (c !== undefined) this.out.push({ type: 'broadcast', bytes: encodeMessage({ type: 'checkpoint', ...c.msg, sigs: sortedSigs(c.sigs) }) })
   }
 
   /** A checkpoint message from a peer (or a validator's own). */
@@ -301,7 +313,7 @@ export class CheckpointKeeper {
 
   /** A peer reported its latest certified height: send it the certified checkpoints it lacks. */
   peerAt (peer: PeerId, height: number): void {
-    for (const cp of this.history) if (cp.msg.height > height) this.host.send(peer, cp.bytes)
+    for (const cp of this.history) if (cp.msg.height > height) this.out.push({ type: 'send', to: peer, bytes: cp.bytes })
   }
 
   // -------------------------------------------------------------------------------------------
@@ -463,9 +475,9 @@ export class CheckpointKeeper {
       this.raiseFloor(c.msg.delta)
       this.lastSigned = c.id
       const mine = signCheckpoint(this.signer!, this.set.networkId, c.msg)
-      this.host.signed(c.msg.height, encodeMessage({ type: 'checkpoint', ...c.msg, sigs: [mine] }))
+      this.out.push({ type: 'signed', height: c.msg.height, bytes: encodeMessage({ type: 'checkpoint', ...c.msg, sigs: [mine] }) })
       c.sigs.set(toHex(mine.signer), mine)
-      this.host.broadcast(encodeMessage({ type: 'checkpoint', ...c.msg, sigs: sortedSigs(c.sigs) }))
+      this.out.push({ type: 'broadcast', bytes: encodeMessage({ type: 'checkpoint', ...c.msg, sigs: sortedSigs(c.sigs) }) })
     }
     if (c.sigs.size >= this.set.quorum) this.certify(c, c.computed)
   }
@@ -508,7 +520,7 @@ export class CheckpointKeeper {
   }
 
   private hasDelivered (delta: readonly Slot[]): boolean {
-    return delta.every(s => this.host.nextSeq(s.account) > s.seq)
+    return delta.every(s => this.nextSeq(s.account) > s.seq)
   }
 
   /** The state at a cut: our base, plus the ops of our tail inside the cut, in delivery order. */
@@ -549,7 +561,7 @@ export class CheckpointKeeper {
     this.dropFloorBelowBase()
     this.behindSince = undefined
     this.history.push(cp)
-    this.host.certified(cp)
+    this.out.push({ type: 'certified', checkpoint: cp })
     this.pruneBehind()
   }
 
@@ -564,7 +576,7 @@ export class CheckpointKeeper {
         const id = toHex(s.account)
         const from = (this.prunedTo.get(id) ?? 0) + 1
         if (s.seq < from) continue
-        this.host.prune(s.account, from, s.seq)
+        this.out.push({ type: 'prune', account: s.account, fromSeq: from, toSeq: s.seq })
         this.prunedTo.set(id, s.seq)
       }
       this.prunedHeight = cp.msg.height
@@ -590,7 +602,7 @@ export class CheckpointKeeper {
     this.behindSince ??= now
     if (now - this.behindSince < this.opts.behindAfter) return
     this.behindSince = now // ask again later if this does not help
-    this.host.behind(ahead.msg.height, [...ahead.from])
+    this.out.push({ type: 'behind', height: ahead.msg.height, peers: [...ahead.from] })
   }
 }
 
