@@ -8,6 +8,8 @@ declare module 'sodium-native' {
     crypto_sign_seed_keypair (pk: Buffer, sk: Buffer, seed: Buffer): void
     crypto_sign_detached (sig: Buffer, message: Buffer, sk: Buffer): void
     crypto_sign_verify_detached (sig: Buffer, message: Buffer, pk: Buffer): boolean
+    crypto_hash_sha256_BYTES: number
+    crypto_hash_sha256 (out: Uint8Array, data: Uint8Array): void
     randombytes_buf (buf: Buffer): void
   }
   export default sodium

@@ -1,8 +1,17 @@
 // ed25519 from libsodium (sodium-native), for a node's hot path: ~30x noble's verify rate.
-// Lives outside core/ because it loads a native addon; the core only sees SignatureScheme.
+// Lives outside core/ because it loads a native addon; the core only sees SignatureScheme (and
+// a SHA-256 function, installed on import).
 
 import sodium from 'sodium-native'
 import type { SignatureScheme } from '../core/crypto/signing.js'
+import { useSha256 } from '../core/crypto/hash.js'
+
+// hashing is on every hot path (op ids, batch digests, snapshots): libsodium's SHA-256
+useSha256(data => {
+  const out = new Uint8Array(sodium.crypto_hash_sha256_BYTES)
+  sodium.crypto_hash_sha256(out, data)
+  return out
+})
 
 const expanded = new Map<string, { pk: Buffer, sk: Buffer }>()
 const MAX_CACHED_KEYS = 1024

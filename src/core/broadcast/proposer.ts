@@ -47,15 +47,25 @@ export class Proposer {
 
   /** Bytes of the ops in pending batches (queued ones are in queuedBytes). */
   private inFlightBytes = 0
+  /** Slots (slotKey) of the ops in pending batches. */
+  private readonly inFlightSlots = new Set<string>()
+  /**
+   * Ops whose stream predecessor is in a pending batch here, by the predecessor's slot. Validators
+   * put off an op whose predecessor they have not seen certified, so proposing it now would cost
+   * a round of nacks and a retry; it waits for that batch to end instead (see release).
+   */
+  private readonly waiting = new Map<string, SignedOp>()
+  private readonly waitingIds = new Map<string, string>()
+  private waitingBytes = 0
 
   constructor (private readonly timing: ProposerTiming, private readonly maxBatch: number, private readonly maxQueued: number, private readonly maxQueuedBytes = Infinity) {}
 
   /** Queues an op; false if the queue is full. An op already queued or in flight is accepted as is. */
   enqueue (op: SignedOp, now: number): boolean {
     const id = toHex(op.hash)
-    if (this.queue.has(id) || this.inFlight.has(id)) return true
-    if (this.queue.size + this.inFlight.size >= this.maxQueued) return false
-    if (this.queuedBytes + this.inFlightBytes + op.bytes.length > this.maxQueuedBytes) return false
+    if (this.queue.has(id) || this.inFlight.has(id) || this.waitingIds.has(id)) return true
+    if (this.queue.size + this.inFlight.size + this.waiting.size >= this.maxQueued) return false
+    if (this.queuedBytes + this.inFlightBytes + this.waitingBytes + op.bytes.length > this.maxQueuedBytes) return false
     this.queue.set(id, op)
     this.queuedAt.set(id, now)
     this.queuedBytes += op.bytes.length
@@ -65,7 +75,7 @@ export class Proposer {
 
   holds (opHash: Hash): boolean {
     const id = toHex(opHash)
-    return this.queue.has(id) || this.inFlight.has(id)
+    return this.queue.has(id) || this.inFlight.has(id) || this.waitingIds.has(id)
   }
 
   /**
@@ -98,18 +108,45 @@ export class Proposer {
       const ops: SignedOp[] = []
       let bytes = 0
       for (const [id, op] of this.queue) {
+        const pred = slotKey(op.account, op.seq - 1)
+        if (this.inFlightSlots.has(pred) || this.waiting.has(slotKey(op.account, op.seq - 2))) {
+          if (!this.waiting.has(pred)) {
+            this.unqueue(id, op)
+            this.waiting.set(pred, op)
+            this.waitingIds.set(id, pred)
+            this.waitingBytes += op.bytes.length
+            continue
+          }
+        }
         // a batch must fit in one message with its votes, whatever its ops weigh
         if (ops.length >= this.maxBatch || (ops.length > 0 && bytes + op.bytes.length > MAX_BATCH_BYTES)) break
         ops.push(op)
         bytes += op.bytes.length
-        this.queue.delete(id)
-        this.queuedAt.delete(id)
+        this.unqueue(id, op)
         this.holdSlot(op, -1)
       }
-      this.queuedBytes -= bytes
-      out.push(this.open(ops, now))
+      if (ops.length > 0) out.push(this.open(ops, now))
     }
     return out
+  }
+
+  private unqueue (id: string, op: SignedOp): void {
+    this.queue.delete(id)
+    this.queuedAt.delete(id)
+    this.queuedBytes -= op.bytes.length
+  }
+
+  /** The op at this slot left its pending batch: the ops waiting behind it are queued again. */
+  private release (account: Uint8Array, seq: number, now: number): void {
+    for (let key = slotKey(account, seq), op = this.waiting.get(key); op !== undefined; key = slotKey(account, op.seq), op = this.waiting.get(key)) {
+      const id = toHex(op.hash)
+      this.waiting.delete(key)
+      this.waitingIds.delete(id)
+      this.waitingBytes -= op.bytes.length
+      this.queue.set(id, op)
+      this.queuedAt.set(id, now)
+      this.queuedBytes += op.bytes.length
+    }
   }
 
   private open (ops: SignedOp[], now: number, retryDelay = this.timing.proposeRetry): PendingBatch {
@@ -118,6 +155,7 @@ export class Proposer {
     this.pending.set(batch.id, batch)
     for (const op of ops) {
       this.inFlight.add(toHex(op.hash))
+      this.inFlightSlots.add(slotKey(op.account, op.seq))
       this.inFlightBytes += op.bytes.length
       this.holdSlot(op, 1)
     }
@@ -140,7 +178,7 @@ export class Proposer {
     const rest = batch.ops.filter(op => !off.has(slotKey(op.account, op.seq)))
     const later = batch.ops.filter(op => off.has(slotKey(op.account, op.seq)))
     if (rest.length === 0 || later.length === 0) return undefined
-    this.close(id)
+    this.close(id, now)
     this.open(later, now, batch.retryDelay).putOffSince = batch.putOffSince
     return this.open(rest, now)
   }
@@ -155,22 +193,27 @@ export class Proposer {
     return [...this.pending.values()].filter(b => b.ops.some(o => o.seq === seq && bytesEqual(o.account, account)))
   }
 
-  /** Ends a batch (certified, or abandoned); its ops leave the in-flight set. */
-  close (id: string): PendingBatch | undefined {
+  /**
+   * Ends a batch (certified, or abandoned); its ops leave the in-flight set and the ops waiting
+   * behind them are queued (`now`: when they were released).
+   */
+  close (id: string, now = 0): PendingBatch | undefined {
     const batch = this.pending.get(id)
     if (batch === undefined) return undefined
     this.pending.delete(id)
     for (const op of batch.ops) {
       this.inFlight.delete(toHex(op.hash))
+      this.inFlightSlots.delete(slotKey(op.account, op.seq))
       this.inFlightBytes -= op.bytes.length
       this.holdSlot(op, -1)
     }
+    for (const op of batch.ops) this.release(op.account, op.seq, now)
     return batch
   }
 
   /** Abandons a batch and puts back the ops that `keep` accepts, to be proposed in a new batch. */
   requeue (id: string, keep: (op: SignedOp) => boolean, now: number): void {
-    const batch = this.close(id)
+    const batch = this.close(id, now)
     if (batch === undefined) return
     for (const op of batch.ops) if (keep(op)) this.enqueue(op, now)
   }
@@ -178,11 +221,18 @@ export class Proposer {
   /** Forgets a queued op (delivered through someone else's certificate, or dropped). */
   forget (opHash: Hash): void {
     const id = toHex(opHash)
+    const pred = this.waitingIds.get(id)
+    if (pred !== undefined) {
+      const op = this.waiting.get(pred)!
+      this.waiting.delete(pred)
+      this.waitingIds.delete(id)
+      this.waitingBytes -= op.bytes.length
+      this.holdSlot(op, -1)
+      return
+    }
     const op = this.queue.get(id)
     if (op === undefined) return
-    this.queue.delete(id)
-    this.queuedAt.delete(id)
-    this.queuedBytes -= op.bytes.length
+    this.unqueue(id, op)
     this.holdSlot(op, -1)
   }
 
@@ -195,7 +245,7 @@ export class Proposer {
     for (const b of this.pending.values()) {
       if (now < b.nextRetryAt) continue
       if (b.putOffSince !== undefined && now - b.putOffSince >= this.timing.giveUpAfter) {
-        this.close(b.id)
+        this.close(b.id, now)
         continue
       }
       b.retryDelay = Math.min(b.retryDelay * 2, this.timing.maxRetry)
@@ -212,8 +262,9 @@ export class Proposer {
     return at
   }
 
+  /** Ops queued or waiting for a predecessor's batch (not yet in a batch). */
   get queued (): number {
-    return this.queue.size
+    return this.queue.size + this.waiting.size
   }
 
   get pendingBatches (): number {

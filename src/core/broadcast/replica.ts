@@ -453,7 +453,7 @@ export class Replica {
   private handle (from: PeerId, m: Message, bytes: Uint8Array, now: number): [Verdict, string?] {
     switch (m.type) {
       case 'propose': return this.onPropose(from, m, now)
-      case 'vote': return this.onVote(m)
+      case 'vote': return this.onVote(m, now)
       case 'nack': return this.onNack(from, m, now)
       case 'certified': return this.onCertified(m, bytes)
       case 'fetch': return this.onFetch(from, m)
@@ -486,6 +486,9 @@ export class Replica {
       if (!verified.has(op)) { deferred.push(op); continue }
       const next = this.ledger.nextSeq(op.account)
       if (op.seq < next) {
+        // the op delivered here is the usual answer: compare hashes, decode only on a conflict
+        const hash = this.log.deliveredHash(op.account, op.seq)
+        if (hash !== undefined && bytesEqual(hash, op.hash)) continue
         const delivered = this.log.deliveredOp(op.account, op.seq)
         if (delivered === undefined) deferred.push(op)
         else if (!bytesEqual(delivered.hash, op.hash)) { conflicts.push(delivered); this.recordEquivocation(op, delivered, false) }
@@ -529,7 +532,7 @@ export class Replica {
   }
 
   /** Broadcaster: gather votes for a pending batch; a quorum makes the certificate. */
-  private onVote (m: VoteMsg): [Verdict, string?] {
+  private onVote (m: VoteMsg, now: number): [Verdict, string?] {
     const batch = this.proposer.batch(toHex(m.digest))
     if (batch === undefined) return ['ignore', 'no pending batch with that digest']
     const voter = toHex(m.voter)
@@ -539,12 +542,14 @@ export class Replica {
     this.checkVoterConsistency(m.voter, batch.ops, m.sig)
     batch.votes.set(voter, m.sig)
     if (batch.votes.size >= this.quorum) {
-      this.proposer.close(batch.id)
+      this.proposer.close(batch.id, now)
       const votes = [...batch.votes.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([v, sig]) => ({ voter: fromHex(v), sig }))
       const cert: Certified = { type: 'certified', ops: batch.ops.map(o => o.bytes), votes }
       const bytes = encodeMessage(cert)
       this.out.push({ type: 'broadcast', bytes, kind: 'certified' })
       this.acceptCertificate(cert, bytes, 'own')
+      // ops that waited for this batch go now: the certificate reaches validators before them
+      for (const next of this.proposer.closeBatches(now, true)) this.propose(next.ops.map(o => o.bytes))
     }
     return ['accept']
   }
@@ -726,7 +731,7 @@ export class Replica {
   private resendDue (now: number): void {
     for (const batch of this.proposer.due(now)) {
       if (batch.ops.every(op => this.isDelivered(op))) {
-        this.proposer.close(batch.id)
+        this.proposer.close(batch.id, now)
         continue
       }
       const propose = encodeMessage({ type: 'propose', ops: batch.ops.map(o => o.bytes) })
