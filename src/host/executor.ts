@@ -6,6 +6,9 @@
 // - A port that returns a promise (a `persist` syncing to disk, say) holds back every later
 //   action, of its list and of later lists, until the promise resolves: no vote leaves the node
 //   before the binding it relies on is on disk, even when the next input arrives meanwhile.
+// - A `persist` takes every persist queued behind it along, in order, in one store call (group
+//   commit): writing a record earlier than its turn is always safe, and every other action
+//   still runs after every persist that came before it.
 // - While ports return plain values everything runs synchronously inside `execute`: a
 //   deterministic, single-threaded host (the simulator) never has to await a microtask.
 // - A port that throws or rejects stops the executor for good: nothing queued or later runs, and
@@ -13,7 +16,7 @@
 // - `behind` is an action like the others: the ones after it still run.
 
 import { BftError } from '../core/errors.js'
-import type { Action } from '../core/broadcast/actions.js'
+import type { Action, PersistRecord } from '../core/broadcast/actions.js'
 import type { ActionPorts, PortResult } from './ports.js'
 
 /** An action kind this executor does not know: core and host are out of step. */
@@ -28,12 +31,18 @@ export class UnknownActionError extends BftError {
  */
 export type ExecutorErrorHandler = (err: unknown, action: Action) => void
 
+/** Records written together at most (one LevelDB batch). */
+const MAX_GROUP = 4096
+
 /** Run actions kept at the queue's front before it is compacted (a busy node may never drain it). */
 const COMPACT_AFTER = 1024
 
 export class ActionExecutor {
-  /** Actions not run yet, from `head` on: they wait behind a running one or an unsettled port. */
-  private queue: Action[] = []
+  /**
+   * Actions not run yet, from `head` on: they wait behind a running one or an unsettled port.
+   * A hole is a persist already written with an earlier one.
+   */
+  private queue: Array<Action | undefined> = []
   private head = 0
   /** Inside the run loop: an `execute` from a port only queues, so order holds. */
   private running = false
@@ -76,7 +85,8 @@ export class ActionExecutor {
     this.running = true
     try {
       while (!this.halted && this.head < this.queue.length) {
-        const action = this.queue[this.head++]!
+        const action = this.queue[this.head++]
+        if (action === undefined) continue
         let result: PortResult
         try {
           result = this.dispatch(action)
@@ -127,12 +137,24 @@ export class ActionExecutor {
     this.drained()
   }
 
+  /** This persist's record and those of the persists queued behind it (taken out of the queue). */
+  private takePersists (first: Action & { type: 'persist' }): PersistRecord[] {
+    const records = [first.record]
+    for (let i = this.head; i < this.queue.length && records.length < MAX_GROUP; i++) {
+      const a = this.queue[i]
+      if (a?.type !== 'persist') continue
+      records.push(a.record)
+      this.queue[i] = undefined
+    }
+    return records
+  }
+
   private dispatch (a: Action): PortResult {
     const p = this.ports
     switch (a.type) {
       case 'send': return p.network.send(a.to, a.bytes, a.kind)
       case 'broadcast': return p.network.publish(a.bytes, a.kind)
-      case 'persist': return p.store.persist(a.record)
+      case 'persist': return p.store.persist(this.takePersists(a))
       case 'deliver': return p.deliveries.delivered(a.op, a.outcome, a.cert)
       case 'dropped': return p.deliveries.dropped(a.op, a.reason, a.evidence)
       case 'checkpoint': return p.checkpoints.certified(a.checkpoint)

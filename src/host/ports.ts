@@ -20,8 +20,11 @@ export interface NetworkPort {
 }
 
 export interface StorePort {
-  /** Durably (synced) stores a record: the executor waits for it before any later action. */
-  persist: (record: PersistRecord) => PortResult
+  /**
+   * Durably (synced) stores records, in order, as one write: the executor waits for it before
+   * any later action, and passes every persist queued at the time together (group commit).
+   */
+  persist: (records: readonly PersistRecord[]) => PortResult
 }
 
 export interface DeliveriesPort {

@@ -422,7 +422,7 @@ export class BftNode {
         send: (to, bytes) => this.net?.send(to, bytes),
         publish: bytes => this.net?.publish(bytes)
       },
-      store: { persist: async record => await this.db.persist(record) },
+      store: { persist: async records => await this.db.persist(records) },
       deliveries: {
         delivered: (op, outcome) => this.delivered(op, outcome),
         dropped: (op, reason, evidence) => {

@@ -94,14 +94,14 @@ describe('the node database on LevelDB', () => {
 
   test('pruneCertificates deletes exactly the records picked; the rest keep their order and the next one goes last', async () => {
     const n = 1500 // more than one pruning batch
-    for (let i = 0; i < n; i++) await db.persist({ kind: 'certificate', bytes: text(`c${i}`) })
+    for (let i = 0; i < n; i++) await db.persist([{ kind: 'certificate', bytes: text(`c${i}`) }])
     const prunable = (b: Uint8Array): boolean => Number(untext(b).slice(1)) % 3 !== 0
     const expected = Array.from({ length: n }, (_, i) => `c${i}`).filter(c => !prunable(text(c)))
     assert.equal(await db.pruneCertificates(prunable), n - expected.length)
     assert.deepEqual((await records(db)).certificates, expected)
     assert.equal(await db.pruneCertificates(prunable), 0)
     await reopen()
-    await db.persist({ kind: 'certificate', bytes: text('after') })
+    await db.persist([{ kind: 'certificate', bytes: text('after') }])
     assert.deepEqual((await records(db)).certificates, [...expected, 'after'])
   })
 
@@ -110,7 +110,7 @@ describe('the node database on LevelDB', () => {
     const [alice, bob] = [0, 1].map(i => signerFrom(sodiumScheme, seedOf('store-account', i)))
     const ops = [alice!, bob!].flatMap(who => [1, 2, 3].map(seq =>
       signOp(who, networkId, { account: who.publicKey, seq, deps: [], body: { kind: 'transfer', to: new Uint8Array(32), amount: 1n } }).bytes))
-    await db.persist({ kind: 'bindings', ops })
+    await db.persist([{ kind: 'bindings', ops }])
     const before = await records(db)
     assert.equal(before.bindings.length, 6)
     const isAlice = (b: Uint8Array): boolean => toHex(decodeOp(b).account) === toHex(alice!.publicKey)

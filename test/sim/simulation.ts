@@ -504,9 +504,11 @@ export class Simulation {
         }
       },
       store: {
-        persist: record => {
-          if (record.kind === 'bindings') for (const bytes of record.ops) this.promise(node, decodeOp(bytes), 'bound')
-          node.disk.push(record)
+        persist: records => {
+          for (const record of records) {
+            if (record.kind === 'bindings') for (const bytes of record.ops) this.promise(node, decodeOp(bytes), 'bound')
+            node.disk.push(record)
+          }
         }
       },
       deliveries: { delivered: op => this.onDeliver(node, op), dropped: () => {} },

@@ -106,7 +106,7 @@ export class LocalNet {
           for (let j = 0; j < this.replicas.length; j++) if (j !== node) this.wire.push({ from: node, to: j, bytes })
         }
       },
-      store: { persist: record => { this.disks[node]!.push(record) } },
+      store: { persist: records => { this.disks[node]!.push(...records) } },
       deliveries: {
         delivered: (op, outcome, cert) => { this.delivered[node]!.push({ type: 'deliver', op, outcome, cert }) },
         dropped: () => {}

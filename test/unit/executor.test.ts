@@ -33,14 +33,14 @@ const send = (to: string): Action => ({ type: 'send', to, bytes: new Uint8Array(
 const persist: Action = { type: 'persist', record }
 
 /** Ports that log each call as `port.method args`; `persist` answers with what `store` returns. */
-function recorder (store: (r: PersistRecord) => PortResult = () => {}): { ports: ActionPorts, calls: string[] } {
+function recorder (store: (r: readonly PersistRecord[]) => PortResult = () => {}): { ports: ActionPorts, calls: string[] } {
   const calls: string[] = []
   const ports: ActionPorts = {
     network: {
       send: (to, _bytes, kind) => { calls.push(`network.send ${to} ${kind}`) },
       publish: (_bytes, kind) => { calls.push(`network.publish ${kind}`) }
     },
-    store: { persist: r => { calls.push(`store.persist ${r.kind}`); return store(r) } },
+    store: { persist: r => { calls.push(`store.persist ${r.map(x => x.kind).join(',')}`); return store(r) } },
     deliveries: {
       delivered: (o, out, cert) => { assert.equal(o, op); assert.equal(out, outcome); calls.push(`deliveries.delivered ${cert}`) },
       dropped: (o, reason, ev) => { assert.equal(o, op); assert.equal(ev, evidence); calls.push(`deliveries.dropped ${reason}`) }
@@ -101,9 +101,15 @@ describe('ActionExecutor', () => {
   })
 
   test('order holds over thousands of inputs that arrive while persists are pending', async () => {
+    let written = 0
     const { ports, calls } = recorder(async () => await new Promise(resolve => setImmediate(resolve)))
+    const store = ports.store.persist
+    ports.store.persist = records => { const r = store(records); written += records.length; return r }
     const ex = new ActionExecutor(ports, noError)
     const sent: string[] = []
+    const writtenBefore: number[] = []
+    const send0 = ports.network.send
+    ports.network.send = (to, bytes, kind) => { writtenBefore.push(written); return send0(to, bytes, kind) }
     for (let i = 0; i < 3000; i++) {
       ex.execute([persist, send(String(i))])
       sent.push(`network.send ${i} test`)
@@ -112,7 +118,27 @@ describe('ActionExecutor', () => {
     }
     await ex.settled()
     assert.deepEqual(calls.filter(c => c.startsWith('network.send')), sent)
-    assert.equal(calls.length, 6000)
+    assert.equal(written, 3000)
+    // send i ran after its own persist (and every earlier one) was written
+    writtenBefore.forEach((w, i) => assert.ok(w >= i + 1, `send ${i} ran with ${w} records written`))
+    assert.ok(calls.length < 6000, 'persists queued together were written together')
+  })
+
+  test('persists queued behind a pending one are written in one call, in order, before what follows them', async () => {
+    const disk = deferred()
+    const batches: string[][] = []
+    const { ports, calls } = recorder(async records => { batches.push(records.map(r => r.kind === 'certificate' ? String(r.bytes[0]) : r.kind)); if (batches.length === 1) await disk.promise })
+    const ex = new ActionExecutor(ports, noError)
+    const cert = (n: number): Action => ({ type: 'persist', record: { kind: 'certificate', bytes: new Uint8Array([n]) } })
+    ex.execute([cert(1), send('a')])
+    ex.execute([cert(2), send('b'), cert(3), send('c')])
+    await new Promise(resolve => setImmediate(resolve))
+    assert.deepEqual(batches, [['1']])
+    disk.resolve()
+    await ex.settled()
+    assert.deepEqual(batches, [['1'], ['2', '3']])
+    // 'a' waited for 1 only; 'b' for 2 (written with 3, which is safe); 'c' for 3
+    assert.deepEqual(calls, ['store.persist certificate', 'network.send a test', 'store.persist certificate,certificate', 'network.send b test', 'network.send c test'])
   })
 
   test('behind does not drop the actions after it', () => {
