@@ -91,7 +91,8 @@ async function handle (node: BftNode, req: IncomingMessage, res: ServerResponse)
   const ledger = node.replica.ledger
   switch (route) {
     case 'GET /status': {
-      const st = node.replica.status()
+      const st = node.replica.counters()
+      const state = node.stateRoot()
       const peers = node.peers()
       const validators = new Set(node.replica.validators)
       return reply(res, {
@@ -113,7 +114,9 @@ async function handle (node: BftNode, req: IncomingMessage, res: ServerResponse)
         queued: st.queued,
         pendingBatches: st.pendingBatches,
         certificates: st.certificates,
-        stateHash: st.stateHash,
+        // the root may lag the delivered count under load: stateHashAt says where it was taken
+        stateHash: state.root,
+        stateHashAt: state.at,
         uptimeMs: Date.now() - node.startedAt,
         addresses: node.addresses()
       })

@@ -47,6 +47,9 @@ const PROBE_RETRY_MS = 5000
 /** The longest an idle node goes without a tick (ms). */
 const MAX_IDLE_TICK_MS = 250
 
+/** The oldest a state root served by the API may be while ops keep arriving (see stateRoot). */
+const STATE_ROOT_MAX_AGE_MS = 1000
+
 /** Why a validator on a new data dir does not vote yet (see BftNode.probe). */
 const PROBATION = 'its data dir is new: it votes once peers show no certified checkpoint (the network is young), or never if they hold one (start once with --resume-voting if this key never voted on this network)'
 
@@ -54,6 +57,7 @@ export class BftNode {
   private current: Replica
   readonly networkIdHex: string
   readonly startedAt = Date.now()
+  private rootCache: { root: string, at: number, computedAt: number } | undefined
   private net: P2PNetwork | undefined
   private timer: NodeJS.Timeout | undefined
   /** When the timer fires (Infinity: not set), and when the last tick ran. */
@@ -469,6 +473,19 @@ export class BftNode {
 
   // -------------------------------------------------------------------------------------------
   // Queries (the API's)
+
+  /**
+   * The state root and the delivered count it was computed at. A root costs a pass over the
+   * whole state, so under load it is recomputed at most once per STATE_ROOT_MAX_AGE_MS: a busy
+   * node answers status calls from the last one rather than spend its time hashing.
+   */
+  stateRoot (): { root: string, at: number } {
+    const delivered = this.replica.counters().delivered
+    const cached = this.rootCache
+    if (cached !== undefined && (cached.at === delivered || Date.now() - cached.computedAt < STATE_ROOT_MAX_AGE_MS)) return cached
+    this.rootCache = { root: toHex(this.replica.ledger.stateHash()), at: delivered, computedAt: Date.now() }
+    return this.rootCache
+  }
 
   opStatus (hash: string): OpStatus | undefined {
     return this.ops.get(hash)

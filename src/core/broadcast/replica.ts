@@ -348,6 +348,11 @@ export class Replica {
   }
 
   status (): ReplicaStatus {
+    return { ...this.counters(), stateHash: toHex(this.ledger.stateHash()) }
+  }
+
+  /** The status without the state root, which costs a pass over the whole state after any change. */
+  counters (): Omit<ReplicaStatus, 'stateHash'> {
     return {
       id: this.id,
       validator: this.isValidator,
@@ -357,7 +362,6 @@ export class Replica {
       pendingBatches: this.proposer.pendingBatches,
       bindings: this.bindings.size,
       certificates: this.log.certificateCount,
-      stateHash: toHex(this.ledger.stateHash()),
       checkpoint: this.checkpoints.height,
       sinceCheckpoint: this.checkpoints.tailLength,
       decodedBytes: this.decodedBytes,
