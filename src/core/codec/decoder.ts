@@ -66,7 +66,7 @@ function readItem (depth: number): Value {
       if (n > buf.length - pos) fail('byte string runs past the end')
       const start = pos
       pos += n
-      return buf.slice(start, pos)
+      return copyOut(start, n)
     }
     case 3: {
       const n = info < 24 ? info : readLength(info)
@@ -84,6 +84,28 @@ function readItem (depth: number): Value {
       if (initial === 0xff) fail('break outside an indefinite-length item')
       return fail(`simple value 0x${initial.toString(16)} is not allowed`)
   }
+}
+
+// Byte strings of 65 bytes and more would each get a backing store of their own (V8 keeps only
+// smaller typed arrays on its heap), which costs a microsecond or more apiece and loads the GC.
+// Like Buffer's pool, mid-sized ones are carved out of a shared slab instead: a string keeps its
+// slab alive, and never sees another string's bytes through its own view.
+const SLAB_BYTES = 8 * 1024
+const MAX_POOLED = 1024
+let slab = new ArrayBuffer(SLAB_BYTES)
+let slabUsed = 0
+
+function copyOut (start: number, n: number): Uint8Array {
+  if (n <= 64 || n > MAX_POOLED) return buf.slice(start, start + n)
+  if (slabUsed + n > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES)
+    slabUsed = 0
+  }
+  const out = new Uint8Array(slab, slabUsed, n)
+  out.set(buf.subarray(start, start + n))
+  // 8-byte aligned, as Buffer's pool does
+  slabUsed = (slabUsed + n + 7) & ~7
+  return out
 }
 
 /** The argument of a header whose additional info is 24..27, as a number below 2^53. */
@@ -177,7 +199,7 @@ function readMap (count: number, depth: number): Value {
     if (!keyAfter(prevStart, prevLength, pos, n)) notCanonical('map keys out of order or repeated')
     prevStart = pos
     prevLength = n
-    const key = readText(n)
+    const key = readKey(n)
     const value = readItem(depth + 1)
     // assignment would call the prototype setter and drop the entry
     if (key === '__proto__') Object.defineProperty(map, key, { value, configurable: true, enumerable: true, writable: true })
@@ -194,6 +216,39 @@ function keyAfter (prevStart: number, prevLength: number, start: number, n: numb
     if (d !== 0) return d > 0
   }
   return false
+}
+
+// The same few keys come in every message. A fresh string as a property name costs the store a
+// lookup in V8's string table (~100 ns), so each short key's string is kept, internalized, in a
+// small table indexed by a hash of its bytes and checked against them in full.
+const KEY_SLOTS = 1024
+const MAX_CACHED_KEY = 32
+const keyBytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(KEY_SLOTS).fill(undefined)
+const keyStrings: string[] = new Array<string>(KEY_SLOTS).fill('')
+
+function readKey (n: number): string {
+  if (n > MAX_CACHED_KEY) return readText(n)
+  const start = pos
+  const end = start + n
+  let h = n
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193)
+  const slot = h & (KEY_SLOTS - 1)
+  const cached = keyBytes[slot]
+  if (cached !== undefined && cached.length === n) {
+    let i = 0
+    while (i < n && cached[i] === buf[start + i]) i++
+    if (i === n) {
+      pos = end
+      return keyStrings[slot]!
+    }
+  }
+  // only bytes that decoded without error are cached
+  const key = readText(n)
+  // a property name comes back from Object.keys internalized
+  const interned = Object.keys({ [key]: 0 })[0]!
+  keyBytes[slot] = buf.slice(start, end)
+  keyStrings[slot] = interned
+  return interned
 }
 
 /** Decodes the n bytes at pos (known to be in range) as a text string and moves past them. */
