@@ -2,7 +2,7 @@
 // decode under a bounded tokenizer, then a re-encode that must give back the input). Both must
 // accept exactly the same bytes, return deep-equal values (bigint and number told apart), and
 // throw MalformedError for everything else. Runs are seeded so a failure replays; set
-// CODEC_DIFF_RUNS to run many more cases locally.
+// CODEC_DIFF_RUNS (runs per property) and CODEC_DIFF_SEED to explore more cases locally.
 
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
@@ -112,7 +112,7 @@ function agree (input: Uint8Array, limits?: DecodeLimits): void {
 
 const RUNS = Number(process.env.CODEC_DIFF_RUNS ?? 0) || undefined
 const runs = (n: number): number => RUNS ?? n
-const SEED = 0xc0dec
+const SEED = Number(process.env.CODEC_DIFF_SEED ?? 0xc0dec)
 
 const limitsArb: fc.Arbitrary<DecodeLimits | undefined> = fc.oneof(
   { weight: 4, arbitrary: fc.constant(undefined) },
