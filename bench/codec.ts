@@ -1,12 +1,13 @@
-// Decode throughput of the canonical codec against the decoder it replaced (cborg's strict decode
-// under a bounded tokenizer, then a re-encode compared with the input). Inputs are a signed
-// transfer op as decodeOp reads it (the envelope, then the payload inside) and a `certified`
-// message of 100 ops as decodeMessage reads it, with the limits those callers pass.
+// Throughput of the canonical codec against what it replaced: decode against cborg's strict
+// decode under a bounded tokenizer followed by a re-encode compared with the input, encode
+// against cborg's encode. Inputs are a signed transfer op as decodeOp reads it (the envelope,
+// then the payload inside) and a `certified` message of 100 ops as decodeMessage reads it, with
+// the limits those callers pass, and the same values to encode.
 // Run after a build: node dist/bench/codec.js (BENCH_MS sets the time per case).
 
-import { decode as cborDecode, Tokenizer, Type } from 'cborg'
+import { decode as cborDecode, encode as cborEncode, Tokenizer, Type } from 'cborg'
 import type { Token } from 'cborg'
-import { encode, decode, bytesEqual } from '../src/core/codec/canonical.js'
+import { encode, decode, bytesEqual, MAX_UINT64 } from '../src/core/codec/canonical.js'
 import type { Value, DecodeLimits } from '../src/core/codec/canonical.js'
 import { nobleScheme } from '../src/core/crypto/noble.js'
 import { signerFrom } from '../src/core/crypto/signing.js'
@@ -18,7 +19,24 @@ import { MESSAGE_LIMITS, encodeMessage } from '../src/core/broadcast/messages.js
 const WARMUP_MS = 300
 const RUN_MS = Number(process.env.BENCH_MS ?? 1500)
 
-// --- the old decoder (as test/unit/codec-diff.test.ts keeps it) --------------------------------
+// --- the old decoder and encoder (as test/unit/codec-diff.test.ts keeps them) ---------------------
+
+const encodeOptions = {
+  typeEncoders: {
+    number (n: number) {
+      if (!Number.isSafeInteger(n)) throw new Error(`cannot encode non-integer or unsafe number ${n}`)
+      return null
+    },
+    bigint (n: bigint) {
+      if (n > MAX_UINT64 || n < -(MAX_UINT64 + 1n)) throw new Error('integer out of 64-bit range')
+      return null
+    },
+    undefined () { throw new Error('cannot encode undefined') },
+    Map () { throw new Error('use plain objects with string keys, not Map') }
+  }
+}
+
+const oldEncode = (value: Value): Uint8Array => cborEncode(value, encodeOptions)
 
 const cborOptions = { strict: true, allowIndefinite: false, allowUndefined: false, allowInfinity: false, allowNaN: false, allowBigInt: true, rejectDuplicateMapKeys: true }
 
@@ -53,7 +71,7 @@ function oldDecode (bytes: Uint8Array, limits: DecodeLimits): Value {
     if (err instanceof MalformedError) throw err
     throw new MalformedError(`invalid CBOR: ${(err as Error).message}`)
   }
-  if (!bytesEqual(encode(value), bytes)) throw new MalformedError('encoding is not canonical')
+  if (!bytesEqual(oldEncode(value), bytes)) throw new MalformedError('encoding is not canonical')
   return value
 }
 
@@ -130,12 +148,26 @@ for (const [b, limits] of [...envelopes.map(e => [e, ENVELOPE] as const), ...pay
 const rows = cases.map(([name, make]) => {
   const old = measure(make(oldDecode))
   const now = measure(make(decode))
-  return { name, old, now }
+  return { name: `decode ${name}`, old, now }
 })
+
+// encode: the same values as signOp and encodeMessage build them
+const payloadValues = payloads.map(p => decode(p, PAYLOAD))
+const envelopeValues = ops.map(op => [plain(op.payload), plain(op.sig)])
+const certifiedValue = decode(certified, MESSAGE)
+for (const v of [...payloadValues, ...envelopeValues, certifiedValue]) {
+  if (!bytesEqual(encode(v), oldEncode(v))) throw new Error('old and new encoders disagree')
+}
+const encodeCases: Array<[string, (e: (v: Value) => Uint8Array) => (i: number) => unknown]> = [
+  ['encode op envelope', e => i => e(envelopeValues[i % 100]!)],
+  ['encode op payload', e => i => e(payloadValues[i % 100]!)],
+  ['encode certified, 100 ops', e => () => e(certifiedValue)]
+]
+for (const [name, make] of encodeCases) rows.push({ name, old: measure(make(oldEncode)), now: measure(make(encode)) })
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
 const width = Math.max(...rows.map(r => r.name.length))
-console.log(`${'decode'.padEnd(width)}  ${'old ops/s'.padStart(11)}  ${'new ops/s'.padStart(11)}  speed-up`)
+console.log(`${'case'.padEnd(width)}  ${'old ops/s'.padStart(11)}  ${'new ops/s'.padStart(11)}  speed-up`)
 console.log(`${'-'.repeat(width)}  ${'-'.repeat(11)}  ${'-'.repeat(11)}  --------`)
 for (const r of rows) console.log(`${r.name.padEnd(width)}  ${fmt(r.old).padStart(11)}  ${fmt(r.now).padStart(11)}  ${(r.now / r.old).toFixed(1).padStart(7)}x`)
 console.log(JSON.stringify({ node: process.version, runMs: RUN_MS, cases: rows.map(r => ({ name: r.name, old: Math.round(r.old), new: Math.round(r.now) })) }))

@@ -7,13 +7,37 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { decode as cborDecode, Tokenizer, Type } from 'cborg'
+import { decode as cborDecode, encode as cborEncode, Tokenizer, Type } from 'cborg'
 import type { Token } from 'cborg'
 import { encode, decode, bytesEqual, compareBytes, DEFAULT_LIMITS, MAX_UINT64 } from '../../src/core/codec/canonical.js'
 import type { Value, DecodeLimits } from '../../src/core/codec/canonical.js'
-import { MalformedError } from '../../src/core/errors.js'
+import { MalformedError, UnencodableError } from '../../src/core/errors.js'
 
-// --- the old decoder, as it was in canonical.ts ------------------------------------------------
+// --- the old decoder, as it was in canonical.ts, with cborg's encode as it was --------------------
+
+const encodeOptions = {
+  typeEncoders: {
+    number (n: number) {
+      if (!Number.isSafeInteger(n)) throw new UnencodableError(`cannot encode non-integer or unsafe number ${n}`)
+      return null
+    },
+    bigint (n: bigint) {
+      if (n > MAX_UINT64 || n < -(MAX_UINT64 + 1n)) throw new UnencodableError('integer out of 64-bit range')
+      return null
+    },
+    undefined () { throw new UnencodableError('cannot encode undefined') },
+    Map () { throw new UnencodableError('use plain objects with string keys, not Map') }
+  }
+}
+
+function oldEncode (value: Value): Uint8Array {
+  try {
+    return cborEncode(value, encodeOptions)
+  } catch (err) {
+    if (err instanceof UnencodableError) throw err
+    throw new UnencodableError((err as Error).message)
+  }
+}
 
 const cborOptions = {
   strict: true,
@@ -66,7 +90,7 @@ function oldDecode (bytes: Uint8Array, limits: DecodeLimits = DEFAULT_LIMITS): V
   }
   let again: Uint8Array
   try {
-    again = encode(value)
+    again = oldEncode(value)
   } catch {
     throw new MalformedError('value has no canonical encoding')
   }

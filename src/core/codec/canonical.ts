@@ -1,11 +1,13 @@
 // Canonical CBOR: exactly one byte string per value, so hashes and signatures agree everywhere.
-// Encoding is cborg's deterministic mode restricted to our value types; decoding of untrusted
-// bytes is bounded (size, depth, items) and accepts only the bytes that encoding writes
-// (decoder.ts checks each rule in one pass instead of encoding the value again).
+// Encoding is cborg's deterministic mode restricted to our value types (encoder.ts writes the
+// common shapes directly, byte for byte as cborg would). Decoding of untrusted bytes is bounded
+// (size, depth, items) and accepts only the bytes that encoding writes (decoder.ts checks each
+// rule in one pass instead of encoding the value again).
 
 import { encode as cborEncode } from 'cborg'
 import { MalformedError, UnencodableError } from '../errors.js'
 import { readCanonical } from './decoder.js'
+import { writeCanonical } from './encoder.js'
 
 /** The values the protocol exchanges. Integers decode as number (safe range) or bigint. */
 export type Value =
@@ -44,6 +46,9 @@ const encodeOptions = {
 }
 
 export function encode (value: Value): Uint8Array {
+  const direct = writeCanonical(value)
+  if (direct !== undefined) return direct
+  // what the direct writer leaves (and every refusal, with its message) is cborg's
   try {
     return cborEncode(value, encodeOptions)
   } catch (err) {

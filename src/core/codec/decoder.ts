@@ -11,6 +11,7 @@
 
 import type { DecodeLimits, Value } from './canonical.js'
 import { MalformedError } from '../errors.js'
+import { copyBytes } from './slab.js'
 
 // Module state for the one decode in progress. decode never runs caller code (plain objects and
 // arrays only, "__proto__" is defined, not assigned), so nothing can re-enter it midway.
@@ -66,7 +67,7 @@ function readItem (depth: number): Value {
       if (n > buf.length - pos) fail('byte string runs past the end')
       const start = pos
       pos += n
-      return copyOut(start, n)
+      return copyBytes(buf, start, n)
     }
     case 3: {
       const n = info < 24 ? info : readLength(info)
@@ -84,28 +85,6 @@ function readItem (depth: number): Value {
       if (initial === 0xff) fail('break outside an indefinite-length item')
       return fail(`simple value 0x${initial.toString(16)} is not allowed`)
   }
-}
-
-// Byte strings of 65 bytes and more would each get a backing store of their own (V8 keeps only
-// smaller typed arrays on its heap), which costs a microsecond or more apiece and loads the GC.
-// Like Buffer's pool, mid-sized ones are carved out of a shared slab instead: a string keeps its
-// slab alive, and never sees another string's bytes through its own view.
-const SLAB_BYTES = 8 * 1024
-const MAX_POOLED = 1024
-let slab = new ArrayBuffer(SLAB_BYTES)
-let slabUsed = 0
-
-function copyOut (start: number, n: number): Uint8Array {
-  if (n <= 64 || n > MAX_POOLED) return buf.slice(start, start + n)
-  if (slabUsed + n > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES)
-    slabUsed = 0
-  }
-  const out = new Uint8Array(slab, slabUsed, n)
-  out.set(buf.subarray(start, start + n))
-  // 8-byte aligned, as Buffer's pool does
-  slabUsed = (slabUsed + n + 7) & ~7
-  return out
 }
 
 /** The argument of a header whose additional info is 24..27, as a number below 2^53. */
