@@ -47,6 +47,11 @@ export interface NetworkInit {
    * is not counted: gossipsub has marked a message seen before we could drop it.
    */
   readonly inboundRate: number
+  /**
+   * Subscribe to the certificates topic (default true). A validator does not: its peers send it
+   * certificates directly, in order with their proposals; gossip carries them among observers.
+   */
+  readonly subscribe?: boolean
   readonly log: Logger
 }
 
@@ -192,7 +197,7 @@ export class P2PNetwork {
         case 'reject': return TopicValidatorResult.Reject
       }
     })
-    pubsub.subscribe(this.topic)
+    if (this.init.subscribe ?? true) pubsub.subscribe(this.topic)
     this.node.addEventListener('peer:connect', evt => this.init.log.debug('peer connected', { peer: keyOf(evt.detail).slice(0, 16) }))
     // libp2p 3 does not dial what discovery finds (mDNS only reports peers): we do
     this.node.addEventListener('peer:discovery', evt => {

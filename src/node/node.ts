@@ -58,6 +58,7 @@ export class BftNode {
   readonly networkIdHex: string
   readonly startedAt = Date.now()
   private rootCache: { root: string, at: number, computedAt: number } | undefined
+  private readonly validatorIds: ReadonlySet<string>
   private net: P2PNetwork | undefined
   private timer: NodeJS.Timeout | undefined
   /** When the timer fires (Infinity: not set), and when the last tick ran. */
@@ -91,6 +92,7 @@ export class BftNode {
     abstain: string | undefined
   ) {
     this.abstain = abstain
+    this.validatorIds = new Set(genesis.validators.map(toHex))
     this.current = this.newReplica()
     this.networkIdHex = toHex(networkId(genesis))
     this.sequencer = new ContractSequencer(signer, networkId(genesis))
@@ -142,6 +144,7 @@ export class BftNode {
         mdns: config.mdns,
         maxConnections: config.maxConnections,
         inboundRate: config.inboundRate,
+        subscribe: !node.current.isValidator,
         log
       }, {
         direct: (from, bytes) => node.receive(from, bytes),
@@ -424,7 +427,14 @@ export class BftNode {
     return {
       network: {
         send: (to, bytes) => this.net?.send(to, bytes),
-        publish: bytes => this.net?.publish(bytes)
+        // to validators directly (a certificate then reaches each before the broadcaster's next
+        // proposal, which may build on it), to observers by gossip
+        publish: bytes => {
+          const net = this.net
+          if (net === undefined) return
+          for (const peer of net.connectedPeers()) if (this.validatorIds.has(peer) && peer !== this.id) net.send(peer, bytes)
+          net.publish(bytes)
+        }
       },
       store: { persist: async records => await this.db.persist(records) },
       deliveries: {
