@@ -37,7 +37,12 @@ export type OpStatus =
   | { readonly status: 'delivered', readonly account: string, readonly seq: number, readonly outcome: Outcome }
   | { readonly status: 'dropped', readonly reason: string }
 
-const MAX_TRACKED_OPS = 200_000
+/**
+ * Op statuses the API answers from (newest kept). Every node tracks every op it delivers, so at
+ * ~400 bytes an entry this is a large share of a busy node's memory: 50,000 is minutes of history
+ * at full load, enough for clients polling the ops they submitted.
+ */
+const MAX_TRACKED_OPS = 50_000
 /** How often a pending Execute op is offered again until it is delivered (ms). */
 const RESEQUENCE_MS = 1000
 
