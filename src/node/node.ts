@@ -437,7 +437,8 @@ export class BftNode {
         publish: bytes => {
           const net = this.net
           if (net === undefined) return
-          for (const peer of net.connectedPeers()) if (this.validatorIds.has(peer) && peer !== this.id) net.send(peer, bytes)
+          // every validator, connected now or not (send dials): validators no longer hear gossip
+          for (const peer of this.validatorIds) if (peer !== this.id) net.send(peer, bytes)
           net.publish(bytes)
         }
       },

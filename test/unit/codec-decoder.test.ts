@@ -1,4 +1,4 @@
-// The strict decoder's two shortcuts: mid-sized byte strings share slabs, and short map keys come
+// The strict decoder's shortcut: byte strings are own copies (no shared slab a kept one could pin), and short map keys come
 // from a cache keyed by their bytes. Neither may ever let one decoded value see another's bytes,
 // or hand back a key other than the one on the wire.
 
@@ -27,7 +27,7 @@ describe('byte strings', () => {
     }
   })
 
-  test('strings from many decodes stay intact as slabs fill and are replaced', () => {
+  test('strings from many decodes stay intact and independent', () => {
     const kept: Array<[Uint8Array, number]> = []
     for (let i = 0; i < 400; i++) {
       const n = 65 + (i * 37) % 960

@@ -219,7 +219,7 @@ export class Proposer {
   }
 
   /** Forgets a queued op (delivered through someone else's certificate, or dropped). */
-  forget (opHash: Hash): void {
+  forget (opHash: Hash, now = 0): void {
     const id = toHex(opHash)
     const pred = this.waitingIds.get(id)
     if (pred !== undefined) {
@@ -228,6 +228,8 @@ export class Proposer {
       this.waitingIds.delete(id)
       this.waitingBytes -= op.bytes.length
       this.holdSlot(op, -1)
+      // what waited behind this op waits on nothing here any more
+      this.release(op.account, op.seq, now)
       return
     }
     const op = this.queue.get(id)

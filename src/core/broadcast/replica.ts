@@ -181,6 +181,8 @@ export class Replica {
 
   /** Actions gathered while handling one input. */
   private out: Action[] = []
+  /** The time of the input being handled. */
+  private now = 0
   /** Messages this replica sends to itself, handled before the input returns. */
   private readonly selfInbox: Array<{ bytes: Uint8Array, message: Message }> = []
 
@@ -260,6 +262,7 @@ export class Replica {
    */
   restore (records: Iterable<PersistRecord>, now: number, checkpoint?: { cp: CertifiedCheckpoint, ledger: Ledger }): Action[] {
     this.out = []
+    this.now = now
     if (checkpoint !== undefined) {
       // a fresh replica starts at the checkpoint; its ops behind the cut are history, not replayed
       if (this.deliveredCount > 0) throw new Error('replica: a checkpoint is installed only before anything is delivered')
@@ -286,6 +289,7 @@ export class Replica {
   /** Ops from local clients (through the API): checked, then queued for the next batch. */
   submit (opBytes: readonly Uint8Array[], now: number): SubmitResult {
     this.out = []
+    this.now = now
     const results = opBytes.map(bytes => this.submitOne(bytes, now))
     for (const batch of this.proposer.closeBatches(now)) this.propose(batch.ops.map(o => o.bytes))
     this.drainSelf(now)
@@ -295,6 +299,7 @@ export class Replica {
   /** A message from a peer. Never throws: bad input is judged 'reject' and changes nothing. */
   receive (from: PeerId, bytes: Uint8Array, now: number): ReceiveResult {
     this.out = []
+    this.now = now
     let message: Message
     try {
       message = decodeMessage(bytes)
@@ -321,6 +326,7 @@ export class Replica {
   /** Time passes: close batches, resend, re-propose, fetch what is missing, exchange frontiers. */
   tick (now: number): Action[] {
     this.out = []
+    this.now = now
     for (const batch of this.proposer.closeBatches(now)) this.propose(batch.ops.map(o => o.bytes))
     this.resendDue(now)
     if (this.votes) this.reproposeStale(now)
@@ -622,7 +628,7 @@ export class Replica {
     if (source === 'peer') this.compareVotes(m, bytes, ops)
     for (const op of ops) {
       this.bindings.markCertified(op)
-      this.proposer.forget(op.hash)
+      this.proposer.forget(op.hash, this.now)
     }
     // deliver as we go, so a later op of the batch finds its predecessor already delivered
     for (const op of useful) {
@@ -659,7 +665,7 @@ export class Replica {
       this.deliveredCount++
       this.log.recordDelivery(op, cert)
       this.bindings.release(op.account, op.seq)
-      this.proposer.forget(op.hash)
+      this.proposer.forget(op.hash, this.now)
       this.checkpoints.delivered(op)
       this.out.push({ type: 'deliver', op, outcome, cert })
       this.buffer.delivered(op.account, op.seq, this.ledger)

@@ -11,7 +11,6 @@
 
 import type { DecodeLimits, Value } from './canonical.js'
 import { MalformedError } from '../errors.js'
-import { copyBytes } from './slab.js'
 
 // Module state for the one decode in progress. decode never runs caller code (plain objects and
 // arrays only, "__proto__" is defined, not assigned), so nothing can re-enter it midway.
@@ -67,7 +66,8 @@ function readItem (depth: number): Value {
       if (n > buf.length - pos) fail('byte string runs past the end')
       const start = pos
       pos += n
-      return copyBytes(buf, start, n)
+      // an own copy, not a slab slice: a peer's bytes may be kept long, and must not pin a slab
+      return buf.slice(start, start + n)
     }
     case 3: {
       const n = info < 24 ? info : readLength(info)

@@ -5,8 +5,6 @@
 // out-of-range bigint, a cycle) it gives up and canonical.ts asks cborg, which then encodes the
 // value or throws exactly as before.
 
-import { copyBytes } from './slab.js'
-
 const MAX_UINT64 = (1n << 64n) - 1n
 const MIN_INT64 = -(1n << 64n)
 const TWO32 = 0x100000000
@@ -31,7 +29,8 @@ export function writeCanonical (value: unknown): Uint8Array | undefined {
   at = 0
   try {
     writeValue(value, 0)
-    return copyBytes(out, 0, at)
+    // an own copy: encoded ops and certificates are kept long, and a shared slab would be pinned
+    return out.slice(0, at)
   } catch {
     // GIVE_UP, or anything unforeseen: cborg encodes or refuses it as it always did
     return undefined
