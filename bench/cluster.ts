@@ -15,7 +15,7 @@ import { ROOT, machine } from './cluster/meta.js'
 import { HEADER, chartSvg, formatTable, markdownTable, tableRows } from './cluster/report.js'
 import type { NetworkResult } from './cluster/report.js'
 import { lightLatency, measure } from './cluster/runs.js'
-import { openSession } from './cluster/session.js'
+import { FundingError, openSession } from './cluster/session.js'
 import { limitFor, measureSignatureLimit } from './cluster/signatures.js'
 import type { SignatureLimit } from './cluster/signatures.js'
 
@@ -126,7 +126,7 @@ async function main (): Promise<void> {
       results.push(await networkRuns(o, n, sig, logDir))
     } catch (err) {
       say(`n=${n}: could not run: ${(err as Error).message}`)
-      results.push({ n, startSeconds: NaN, idleRssMB: [], signatureLimit: limitFor(sig, n), accounts: o.accounts, window: o.window, funding: [], batch: [], error: (err as Error).message })
+      results.push({ n, startSeconds: NaN, idleRssMB: [], signatureLimit: limitFor(sig, n), accounts: o.accounts, window: o.window, funding: err instanceof FundingError ? err.funding : [], batch: [], error: (err as Error).message })
     }
     await save()
   }

@@ -19,7 +19,9 @@ export interface NodeStatus {
 }
 
 export class NodeApi {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 512 })
+  // idle sockets close after 4 s, before the server's 5 s keep-alive timeout: a socket the server
+  // is closing just as a request goes out on it comes back as ECONNRESET
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 512, timeout: 4000 })
 
   constructor (readonly port: number, readonly host = '127.0.0.1') {}
 

@@ -18,8 +18,12 @@ const TRANSIENT = new Set(['busy', 'not-accepted', 'too-far-ahead', 'unfunded'])
 const MIN_BACKOFF_MS = 25
 const MAX_BACKOFF_MS = 1000
 const TICK_MS = 20
-/** Outstanding ops the backlog cap always allows, so a run can start and a slow node still gets work. */
-const MIN_ALLOWANCE = 256
+/**
+ * Outstanding ops the backlog cap always allows, so a run can start; more as the delivery rate
+ * shows the nodes clear them (twice what they clear in maxBacklogMs, so the allowance at least
+ * doubles a second while it limits the rate, and the age of the oldest op is what binds).
+ */
+const MIN_ALLOWANCE = 128
 
 export interface SendOptions {
   readonly apis: readonly NodeApi[]
@@ -47,6 +51,8 @@ export interface SendOptions {
   readonly maxBacklogMs?: number
   /** Ops delivered at every validator per second, lately: sizes the backlog allowance. */
   readonly deliveryRate?: () => number
+  /** When `delivered` was read (performance.now() ms): the backlog is aged at that moment. */
+  readonly deliveredAt?: () => number
   /** When each op left (a long run shares one across chunks); a new one by default. */
   readonly clock?: SendClock
 }
@@ -131,12 +137,12 @@ export async function sendAll (o: SendOptions): Promise<SendCounters> {
   const queues = o.apis.map(() => new NodeQueue())
   for (let i = 0; i < o.ops.hex.length; i++) queues[o.ops.node[i]!]!.order.push(i)
   const clock = o.clock ?? new SendClock(offset + o.ops.hex.length)
-  const allowance = (): number => o.maxBacklogMs === undefined ? Infinity : Math.max(MIN_ALLOWANCE, (o.deliveryRate?.() ?? 0) * o.maxBacklogMs / 1000)
+  const allowance = (): number => o.maxBacklogMs === undefined ? Infinity : Math.max(MIN_ALLOWANCE, 2 * (o.deliveryRate?.() ?? 0) * o.maxBacklogMs / 1000)
   // positions below this may leave now (computed once a request: the rate reads the history)
   const limit = (): number => o.delivered() + Math.min(o.window, allowance()) - offset
   // the first op not yet delivered everywhere is about at position delivered() (delivery is
-  // nearly in submission order): its age is the backlog
-  const backlogOpen = (): boolean => o.maxBacklogMs === undefined || clock.age(o.delivered(), performance.now()) <= o.maxBacklogMs
+  // nearly in submission order): its age when the count was read is the backlog
+  const backlogOpen = (): boolean => o.maxBacklogMs === undefined || clock.age(o.delivered(), o.deliveredAt?.() ?? performance.now()) <= o.maxBacklogMs
 
   const send = async (k: number, idx: number[]): Promise<void> => {
     const q = queues[k]!

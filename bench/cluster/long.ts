@@ -112,6 +112,7 @@ export async function runLong (o: Options, n: number, sig: SignatureLimit, out: 
         clock,
         delivered: () => monitor.minSince(base),
         deliveryRate: () => monitor.recentRate(),
+        deliveredAt: () => monitor.latestAt(),
         wake: async () => await monitor.next(),
         stopped,
         counters

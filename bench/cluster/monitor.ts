@@ -110,6 +110,12 @@ export class Monitor {
     return dt <= 0 ? 0 : (Math.min(...last.delivered) - Math.min(...first.delivered)) / dt * 1000
   }
 
+  /** When the latest counts were read (performance.now() ms; 0 before the first poll). */
+  latestAt (): number {
+    const last = this.history.at(-1)
+    return last === undefined ? 0 : Math.max(...last.t)
+  }
+
   /** The fewest ops delivered since `base` at any validator. */
   minSince (base: readonly number[]): number {
     return Math.min(...this.latest.map((d, k) => d - base[k]!))

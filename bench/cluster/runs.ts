@@ -116,6 +116,7 @@ export async function measure (ctx: Context, spec: RunSpec): Promise<RunResult> 
     maxBacklogMs: spec.maxBacklogMs,
     delivered: () => monitor.minSince(base),
     deliveryRate: () => monitor.recentRate(),
+    deliveredAt: () => monitor.latestAt(),
     wake: async () => await monitor.next(),
     stopped,
     onAccepted

@@ -10,6 +10,11 @@ import type { Context, RunResult } from './runs.js'
 import { rssMB } from './proc.js'
 import { startValidators } from './validators.js'
 
+/** Funding did not finish: the runs it got through, for the results. */
+export class FundingError extends Error {
+  constructor (message: string, readonly funding: RunResult[]) { super(message) }
+}
+
 export interface Session {
   ctx: Context
   networkId: Uint8Array
@@ -50,7 +55,7 @@ export async function openSession (n: number, o: { accounts: number, pollMs: num
       if (!funding.at(-1)!.complete) break
     }
     const failed = funding.find(f => !f.complete)
-    if (failed !== undefined) throw new Error(`${failed.name}: ${failed.stopReason ?? ''} (${failed.deliveredEverywhere} of ${failed.ops} delivered everywhere; ${failed.send.firstErrors.join('; ')})`)
+    if (failed !== undefined) throw new FundingError(`${failed.name}: ${failed.stopReason ?? ''} (${failed.deliveredEverywhere} of ${failed.ops} delivered everywhere; per validator ${failed.deliveredPerValidator.join(', ')}; ${failed.send.firstErrors.join('; ')})`, funding)
     o.say(`n=${n}: funded in ${funding.reduce((a, f) => a + f.seconds, 0).toFixed(1)} s`)
     return { ctx, networkId, treasury, accounts, probes, idleRssMB, funding, close }
   } catch (err) {
