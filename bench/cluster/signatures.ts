@@ -8,7 +8,9 @@ import { sodiumScheme } from '../../src/native/sodium.js'
 
 export interface SignatureLimit {
   library: string
+  /** The best of the trials: the machine is shared, and others' load only ever lowers a trial. */
   verifiesPerSecond: number
+  trials: number[]
   cores: number
   messageBytes: number
 }
@@ -26,13 +28,14 @@ function verifiesFor (ms: number, keys: Uint8Array[], messages: Uint8Array[], si
   return calls / ((performance.now() - start) / 1000)
 }
 
-export function measureSignatureLimit (ms = 1500, messageBytes = 200): SignatureLimit {
+export function measureSignatureLimit (trials = 5, ms = 300, messageBytes = 200): SignatureLimit {
   const seeds = Array.from({ length: 16 }, () => new Uint8Array(randomBytes(32)))
   const keys = seeds.map(s => sodiumScheme.publicKeyOf(s))
   const messages = seeds.map(() => new Uint8Array(randomBytes(messageBytes)))
   const sigs = messages.map((m, i) => sodiumScheme.sign(seeds[i]!, m))
   verifiesFor(300, keys, messages, sigs)
-  return { library: 'sodium-native (src/native/sodium.ts)', verifiesPerSecond: verifiesFor(ms, keys, messages, sigs), cores: availableParallelism(), messageBytes }
+  const rates = Array.from({ length: trials }, () => verifiesFor(ms, keys, messages, sigs))
+  return { library: 'sodium-native (src/native/sodium.ts)', verifiesPerSecond: Math.max(...rates), trials: rates, cores: availableParallelism(), messageBytes }
 }
 
 /** The most ops per second n validators can verify between them. */
