@@ -44,7 +44,7 @@ export interface Account {
   /** The validator whose API gets all of this account's ops, so its stream arrives in order. */
   readonly home: number
   nextSeq: number
-  /** The funding credit the account's first op must cite. */
+  /** The funding credit the account's first op (seq 1) cites. */
   credit?: Slot
 }
 
@@ -52,24 +52,44 @@ export function newAccount (home: number, seed: Uint8Array = new Uint8Array(rand
   return { signer: fastSigner(seed), home, nextSeq: 1 }
 }
 
-/** Signed ops in submission order: hex for the request body, hash (hex) and target validator. */
+/** Signed ops in submission order: hex for the request body, hash (hex), target validator, author and seq. */
 export interface Prepared {
   readonly hex: string[]
   readonly hash: string[]
   readonly node: number[]
+  readonly from: Account[]
+  readonly seq: number[]
 }
 
 export function emptyPrepared (): Prepared {
-  return { hex: [], hash: [], node: [] }
+  return { hex: [], hash: [], node: [], from: [], seq: [] }
+}
+
+/**
+ * After a run that gave up, takes back every op no validator accepted: its account's next op is
+ * signed again from the first such seq. Ops here are deterministic (same author, seq, deps,
+ * recipient and amount give the same bytes), so an op signed again is the very op a validator
+ * may have seen: never a second op for one slot.
+ */
+export function takeBack (p: Prepared, accepted: Uint8Array): number {
+  let count = 0
+  for (let i = 0; i < p.hex.length; i++) {
+    if (accepted[i] === 1) continue
+    const a = p.from[i]!
+    a.nextSeq = Math.min(a.nextSeq, p.seq[i]!)
+    count++
+  }
+  return count
 }
 
 function transfer (p: Prepared, from: Account, networkId: Uint8Array, to: Uint8Array, amount: bigint): void {
-  const op = signOp(from.signer, networkId, { account: from.signer.publicKey, seq: from.nextSeq, deps: from.credit === undefined ? [] : [from.credit], body: { kind: 'transfer', to, amount } })
-  from.nextSeq++
-  from.credit = undefined
+  const seq = from.nextSeq++
+  const op = signOp(from.signer, networkId, { account: from.signer.publicKey, seq, deps: seq === 1 && from.credit !== undefined ? [from.credit] : [], body: { kind: 'transfer', to, amount } })
   p.hex.push(Buffer.from(op.bytes.buffer, op.bytes.byteOffset, op.bytes.length).toString('hex'))
   p.hash.push(Buffer.from(op.hash.buffer, op.hash.byteOffset, op.hash.length).toString('hex'))
   p.node.push(from.home)
+  p.from.push(from)
+  p.seq.push(seq)
 }
 
 /**

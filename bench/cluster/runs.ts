@@ -75,6 +75,8 @@ export interface RunSpec {
   maxBacklogMs?: number
   /** Measure latency (submit to delivered at the validator asked) of every sampleEvery-th op. */
   sampleEvery?: number
+  /** Set to 1 for each op a validator accepted, for taking back the rest after a partial run. */
+  accepted?: Uint8Array
   settings: Record<string, unknown>
 }
 
@@ -94,16 +96,16 @@ export async function measure (ctx: Context, spec: RunSpec): Promise<RunResult> 
   const latencies: number[] = []
   let timedOut = 0
   const probes: Array<Promise<void>> = []
-  const onAccepted = spec.sampleEvery === undefined
-    ? undefined
-    : (i: number, sentAt: number) => {
-        if (i % spec.sampleEvery! !== 0) return
-        const api = net.apis[spec.ops.node[i]!]!
-        probes.push(api.op(spec.ops.hash[i]!, 30_000).then(s => {
-          if (s === 'delivered') latencies.push(performance.now() - sentAt)
-          else timedOut++
-        }, () => { timedOut++ }))
-      }
+  const accepted = spec.accepted ?? new Uint8Array(total)
+  const onAccepted = (i: number, sentAt: number): void => {
+    accepted[i] = 1
+    if (spec.sampleEvery === undefined || i % spec.sampleEvery !== 0) return
+    const api = net.apis[spec.ops.node[i]!]!
+    probes.push(api.op(spec.ops.hash[i]!, 30_000).then(s => {
+      if (s === 'delivered') latencies.push(performance.now() - sentAt)
+      else timedOut++
+    }, () => { timedOut++ }))
+  }
   const start = performance.now()
   const sending = sendAll({
     apis: net.apis,
@@ -152,9 +154,9 @@ export async function measure (ctx: Context, spec: RunSpec): Promise<RunResult> 
     deliveredPerValidator: perValidator,
     finishedAtS: crossings.map(t => t === undefined ? null : (t - start) / 1000),
     send: { ...send, acceptRate: send.accepted / Math.max(1e-9, (send.lastAcceptedAt - start) / 1000) },
-    // per validator: its CPU over the run per 1,000 ops delivered there
-    cpuSecondsPer1000: cpu1.map((c, k) => (c - cpu0[k]!) / Math.max(1, Math.min(perValidator[k]!, total)) * 1000),
-    loadGeneratorCpuSecondsPer1000: (own.user + own.system) / 1e6 / Math.max(1, everywhere) * 1000,
+    // per validator: its CPU over the run per 1,000 ops delivered there (none delivered: NaN)
+    cpuSecondsPer1000: cpu1.map((c, k) => perValidator[k]! > 0 ? (c - cpu0[k]!) / Math.min(perValidator[k]!, total) * 1000 : NaN),
+    loadGeneratorCpuSecondsPer1000: everywhere > 0 ? (own.user + own.system) / 1e6 / everywhere * 1000 : NaN,
     rssStartMB,
     rssEndMB,
     ...(spec.sampleEvery === undefined ? {} : { latency: summarise(latencies, timedOut) }),
