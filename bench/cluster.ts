@@ -5,6 +5,7 @@
 // Run: npm run bench:cluster -- --help (docs/performance.md says what each figure means).
 
 import { mkdir, writeFile } from 'node:fs/promises'
+import { loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { loadOps, streamOps, takeBack } from './cluster/accounts.js'
 import type { Prepared } from './cluster/accounts.js'
@@ -126,7 +127,7 @@ async function main (): Promise<void> {
   }
   const results: NetworkResult[] = []
   const save = async (): Promise<void> => {
-    const json = { meta: { ...meta, finished: new Date().toISOString() }, options: { ...o, modes: [...o.modes] }, signature: sig, networks: results }
+    const json = { meta: { ...meta, finished: new Date().toISOString(), loadavgEnd: loadavg() }, options: { ...o, modes: [...o.modes] }, signature: sig, networks: results }
     await writeFile(join(out, 'results.json'), JSON.stringify(json, null, 2) + '\n')
     await writeFile(join(out, 'chart.svg'), chartSvg(results, `${String(meta.date).slice(0, 16)}, commit ${String(meta.commit).slice(0, 10)}${meta.dirty === true ? ' (dirty)' : ''}, ${String(meta.cores)} cores, Node ${process.version}`))
   }
@@ -144,7 +145,8 @@ async function main (): Promise<void> {
   const table = formatTable(HEADER, rows)
   await writeFile(join(out, 'table.md'), markdownTable(HEADER, rows) + '\n')
   console.log(`\n${table}\n`)
-  console.log(`signature limit: ${sig.cores} cores x ${sig.verifiesPerSecond.toFixed(0)} verifies/s / n; CPU s/1k ops: mean over validators; RSS: the largest validator at the start and end of the run`)
+  console.log(`signature limit: ${sig.cores} cores x ${sig.verifiesPerSecond.toFixed(0)} verifies/s / n; CPU s/1k ops: mean over validators; cores used: CPU-seconds of all validators per second; RSS: the largest validator at the start and end of the run`)
+  console.log(`load average at the start ${(meta.loadavg as number[]).map(x => x.toFixed(1)).join(' ')}, at the end ${loadavg().map(x => x.toFixed(1)).join(' ')} (${sig.cores} cores; the machine may be shared)`)
   if (o.withBftsmart && !interrupted) {
     const peer = await runBftsmart(out, say)
     if ('skipped' in peer) say(`BFT-SMaRt skipped: ${peer.skipped}`)

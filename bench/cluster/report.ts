@@ -42,22 +42,22 @@ function runRow (n: number, r: RunResult, limit: number): string[] {
   return [
     String(n), r.name, num(r.ops), completion(r), num(r.seconds, 1), num(r.throughput),
     `${num(100 * r.throughput / limit, 1)}%`, num(r.latency?.p50, 1), num(r.latency?.p90, 1), num(r.latency?.p99, 1),
-    num(mean(r.cpuSecondsPer1000), 2), `${num(rssStart)}→${num(rssEnd)}`, refusals(r)
+    num(mean(r.cpuSecondsPer1000), 2), num(r.validatorCores, 2), `${num(rssStart)}→${num(rssEnd)}`, refusals(r)
   ]
 }
 
-export const HEADER = ['n', 'run', 'ops', 'complete', 's', 'tx/s', 'of sig. limit', 'p50 ms', 'p90 ms', 'p99 ms', 'CPU s/1k ops', 'RSS MB max', 'refused']
+export const HEADER = ['n', 'run', 'ops', 'complete', 's', 'tx/s', 'of sig. limit', 'p50 ms', 'p90 ms', 'p99 ms', 'CPU s/1k ops', 'cores used', 'RSS MB max', 'refused']
 
 export function tableRows (nr: NetworkResult): string[][] {
   const rows: string[][] = []
   if (nr.light !== undefined) {
     const l = nr.light
-    rows.push([String(nr.n), 'light (1 client)', num(l.samples), l.complete ? 'yes' : `PARTIAL (${l.timedOut} failed)`, '-', '-', '-', num(l.p50, 1), num(l.p90, 1), num(l.p99, 1), '-', '-', '-'])
+    rows.push([String(nr.n), 'light (1 client)', num(l.samples), l.complete ? 'yes' : `PARTIAL (${l.timedOut} failed)`, '-', '-', '-', num(l.p50, 1), num(l.p90, 1), num(l.p99, 1), '-', '-', '-', '-'])
   }
   for (const r of nr.batch) rows.push(runRow(nr.n, r, nr.signatureLimit))
   if (nr.single !== undefined) rows.push(runRow(nr.n, nr.single, nr.signatureLimit))
   if (nr.half !== undefined) rows.push(runRow(nr.n, nr.half, nr.signatureLimit))
-  if (nr.error !== undefined) rows.push([String(nr.n), `FAILED: ${nr.error}`, '', '', '', '', '', '', '', '', '', '', ''])
+  if (nr.error !== undefined) rows.push([String(nr.n), `FAILED: ${nr.error}`, ...HEADER.slice(2).map(() => '')])
   return rows
 }
 

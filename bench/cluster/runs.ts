@@ -27,6 +27,8 @@ export interface RunResult {
   finishedAtS: Array<number | null>
   send: SendCounters & { acceptRate: number }
   cpuSecondsPer1000: number[]
+  /** CPU-seconds all validators used per second of the run: how much of the machine they got. */
+  validatorCores: number
   /** The load generator's own CPU per 1,000 ops (it shares the machine with the validators). */
   loadGeneratorCpuSecondsPer1000: number
   rssStartMB: number[]
@@ -156,6 +158,7 @@ export async function measure (ctx: Context, spec: RunSpec): Promise<RunResult> 
     send: { ...send, acceptRate: send.accepted / Math.max(1e-9, (send.lastAcceptedAt - start) / 1000) },
     // per validator: its CPU over the run per 1,000 ops delivered there (none delivered: NaN)
     cpuSecondsPer1000: cpu1.map((c, k) => perValidator[k]! > 0 ? (c - cpu0[k]!) / Math.min(perValidator[k]!, total) * 1000 : NaN),
+    validatorCores: cpu1.reduce((a, c, k) => a + c - cpu0[k]!, 0) / ((now - start) / 1000),
     loadGeneratorCpuSecondsPer1000: everywhere > 0 ? (own.user + own.system) / 1e6 / everywhere * 1000 : NaN,
     rssStartMB,
     rssEndMB,
