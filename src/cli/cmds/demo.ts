@@ -108,9 +108,12 @@ export const demoCommand: CliCommand<{ validators: number, keep: boolean }> = {
       await waitUntil('the token call to be executed', 30_000, async () => (await api.call(toHex(call.slot.account), call.slot.seq)).status !== 'queued')
       const outcome = await api.call(toHex(call.slot.account), call.slot.seq)
       say(`${'token transfer executed by the sequencer'.padEnd(46)} ${String(outcome.status)}, gas ${String(outcome.gasUsed)}`)
-      // every node must reach the same state: wait for the last op everywhere
-      const target = (await api.status()).stateHash
-      await waitUntil('every node to reach the same state', 30_000, async () => (await Promise.all(apis.map(async x => (await x.status()).stateHash))).every(h => h === target))
+      // every node must reach the same state: wait for the last op everywhere, and for roots
+      // taken at the node's current delivered count (a busy node serves one up to a second old)
+      await waitUntil('every node to reach the same state', 30_000, async () => {
+        const all = await Promise.all(apis.map(async x => await x.status()))
+        return all.every(s => s.stateHashAt === s.delivered && s.stateHash === all[0]!.stateHash)
+      })
       say('')
       say('account    balance   pending   ops')
       for (const [name, key] of [['treasury', await w.resolve('treasury')], ['alice', alice], ['bob', bob]] as const) {
