@@ -25,12 +25,15 @@ import type { SignatureLimit } from './cluster/signatures.js'
 const say = (line: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`)
 
 let interrupted = false
-process.on('SIGINT', () => {
-  // the first ^C ends the current run and writes what was measured; a second one leaves at once
-  if (interrupted) process.exit(130)
-  interrupted = true
-  say('interrupted: stopping the current run and the validators (^C again to leave at once)')
-})
+// the first ^C (or SIGTERM, SIGHUP) ends the current run, stops the validators and writes what was
+// measured; a second one leaves at once (the exit handler still kills the validators)
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    if (interrupted) process.exit(130)
+    interrupted = true
+    say(`${signal}: stopping the current run and the validators (again to leave at once)`)
+  })
+}
 
 async function networkRuns (o: Options, n: number, sig: SignatureLimit, logDir: string): Promise<NetworkResult> {
   const limit = limitFor(sig, n)
