@@ -38,7 +38,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 async function networkRuns (o: Options, n: number, sig: SignatureLimit, logDir: string): Promise<NetworkResult> {
   const limit = limitFor(sig, n)
   const timeoutMs = o.timeoutMs ?? 180_000
-  const session = await openSession(n, { accounts: o.accounts, pollMs: o.pollMs, timeoutMs, maxBacklogMs: o.maxBacklogMs, nodeConfig: o.nodeConfig, logDir, keep: o.keep, interrupted: () => interrupted, say })
+  const session = await openSession(n, { accounts: o.accounts, pollMs: o.pollMs, timeoutMs, maxBacklogMs: o.maxBacklogMs, nodeConfig: o.nodeConfig, nodeArgs: o.nodeArgs, logDir, keep: o.keep, interrupted: () => interrupted, say })
   const { ctx, networkId, accounts } = session
   const result: NetworkResult = { n, startSeconds: ctx.net.startMs / 1000, idleRssMB: session.idleRssMB, signatureLimit: limit, accounts: accounts.length, window: o.window, funding: session.funding, batch: [] }
   const show = (what: string, tput: number, complete: boolean): void => say(`n=${n}: ${what}: ${tput.toFixed(0)} transfers/s delivered everywhere (${(100 * tput / limit).toFixed(1)}% of the signature limit ${limit.toFixed(0)}/s)${complete ? '' : ' PARTIAL'}`)

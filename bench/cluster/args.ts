@@ -21,6 +21,9 @@ export const USAGE = `npm run bench:cluster -- [flags]
                          long mode: 3x its planned length + 10 min)
   --poll-ms MS           status poll interval (default 250; long mode 1000)
   --node-config JSON     extra config fields for every validator, e.g. '{"tickMs":10}'
+  --node-args=ARGS       extra node flags for every validator process, space separated, e.g.
+                         --node-args='--cpu-prof --cpu-prof-dir=/tmp/prof' (NODE_OPTIONS refuses
+                         --cpu-prof); each validator writes its profile when it stops
   --out DIR              results folder (default bench-results/<timestamp>/ in the project)
   --keep                 keep each network's directory (data, configs) after its runs
   --long N               long mode: N transfers at a steady rate on one network (the first --validators)
@@ -47,6 +50,8 @@ export interface Options {
   timeoutMs?: number
   pollMs: number
   nodeConfig: Record<string, unknown>
+  /** Flags for node itself (before the script) in every validator process. */
+  nodeArgs: string[]
   out?: string
   keep: boolean
   long?: number
@@ -89,6 +94,7 @@ export function parse (argv: string[]): Options {
       timeout: { type: 'string' },
       'poll-ms': { type: 'string' },
       'node-config': { type: 'string', default: '{}' },
+      'node-args': { type: 'string', default: '' },
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
       long: { type: 'string' },
@@ -123,6 +129,7 @@ export function parse (argv: string[]): Options {
     timeoutMs: v.timeout === undefined ? undefined : whole(v.timeout, '--timeout', 0) * 1000,
     pollMs: whole(v['poll-ms'], '--poll-ms', long === undefined ? 250 : 1000),
     nodeConfig: nodeConfig as Record<string, unknown>,
+    nodeArgs: v['node-args']!.split(' ').filter(a => a !== ''),
     out: v.out,
     keep: v.keep!,
     long,

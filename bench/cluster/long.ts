@@ -39,7 +39,7 @@ interface LongSample {
 export async function runLong (o: Options, n: number, sig: SignatureLimit, out: string, logDir: string, interrupted: () => boolean, say: (line: string) => void): Promise<void> {
   const total = o.long!
   const warmup = o.warmup ?? Math.round(total / 5)
-  const session = await openSession(n, { accounts: o.accounts, pollMs: o.pollMs, timeoutMs: o.timeoutMs ?? 600_000, maxBacklogMs: o.maxBacklogMs, nodeConfig: o.nodeConfig, logDir, keep: o.keep, interrupted, say })
+  const session = await openSession(n, { accounts: o.accounts, pollMs: o.pollMs, timeoutMs: o.timeoutMs ?? 600_000, maxBacklogMs: o.maxBacklogMs, nodeConfig: o.nodeConfig, nodeArgs: o.nodeArgs, logDir, keep: o.keep, interrupted, say })
   const { ctx, networkId, accounts } = session
   const { net, monitor } = ctx
   const samples: LongSample[] = []

@@ -28,9 +28,9 @@ export interface Session {
   close: () => Promise<void>
 }
 
-export async function openSession (n: number, o: { accounts: number, pollMs: number, timeoutMs: number, maxBacklogMs?: number, nodeConfig: Record<string, unknown>, logDir: string, keep: boolean, interrupted: () => boolean, say: (line: string) => void }): Promise<Session> {
+export async function openSession (n: number, o: { accounts: number, pollMs: number, timeoutMs: number, maxBacklogMs?: number, nodeConfig: Record<string, unknown>, nodeArgs: string[], logDir: string, keep: boolean, interrupted: () => boolean, say: (line: string) => void }): Promise<Session> {
   o.say(`n=${n}: starting ${n} validators`)
-  const net = await startValidators(n, { nodeConfig: o.nodeConfig, logDir: o.logDir, keep: o.keep, say: o.say })
+  const net = await startValidators(n, { nodeConfig: o.nodeConfig, nodeArgs: o.nodeArgs, logDir: o.logDir, keep: o.keep, say: o.say })
   const monitor = new Monitor(net.apis, o.pollMs)
   monitor.start()
   const close = async (): Promise<void> => { monitor.stop(); await net.stop() }

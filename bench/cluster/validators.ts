@@ -64,7 +64,7 @@ async function stopChild (c: ChildProcess): Promise<void> {
   live.delete(c)
 }
 
-export async function startValidators (n: number, o: { nodeConfig: Record<string, unknown>, logDir: string, keep: boolean, say: (line: string) => void }): Promise<Validators> {
+export async function startValidators (n: number, o: { nodeConfig: Record<string, unknown>, nodeArgs: string[], logDir: string, keep: boolean, say: (line: string) => void }): Promise<Validators> {
   const dir = await mkdtemp(join(tmpdir(), 'bftnode-cluster-'))
   const env = { ...process.env, BFTNODE_HOME: join(dir, 'home'), BFTNODE_LOG_LEVEL: 'warn' }
   const net = join(dir, 'net')
@@ -83,7 +83,7 @@ export async function startValidators (n: number, o: { nodeConfig: Record<string
     const paths = await place(net, n, free.slice(0, n), free.slice(n), o.nodeConfig)
     const started = performance.now()
     await Promise.all(paths.map(async (path, i) => {
-      const child = spawn(process.execPath, [BIN, 'start', '--config', path], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+      const child = spawn(process.execPath, [...o.nodeArgs, BIN, 'start', '--config', path], { env, stdio: ['ignore', 'pipe', 'pipe'] })
       children.push(child)
       live.add(child)
       const log = createWriteStream(join(o.logDir, `n${n}-node${i + 1}.log`))
