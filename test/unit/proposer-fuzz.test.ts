@@ -27,7 +27,7 @@ for (const withForget of [false, true]) {
     for (let seed = 1; seed <= (withForget ? 1000 : 300); seed++) {
       test(`seed ${seed}`, () => {
         const r = rng(seed)
-        const timing = { batchDelay: 2, proposeRetry: 300, maxRetry: 4000, giveUpAfter: 1000 }
+        const timing = { batchDelay: 2, pipeline: 1 + Math.floor(r() * 3), proposeRetry: 300, maxRetry: 4000, giveUpAfter: 1000 }
         const p = new Proposer(timing, 1 + Math.floor(r() * 4), 1000, 1_000_000)
         const proposed = new Set<string>()
         const forgotten = new Set<string>()

@@ -5,7 +5,7 @@ import { signOp } from '../../src/core/ledger/op.js'
 import { Proposer } from '../../src/core/broadcast/proposer.js'
 import { LocalNet } from '../support/localnet.js'
 
-const timing = { batchDelay: 2, proposeRetry: 300, maxRetry: 4000, giveUpAfter: 120_000 }
+const timing = { batchDelay: 2, pipeline: Infinity, proposeRetry: 300, maxRetry: 4000, giveUpAfter: 120_000 }
 
 function chain (n: number): ReturnType<typeof signOp>[] {
   const net = new LocalNet({ accounts: 2 })
@@ -29,7 +29,7 @@ describe('proposer: ops waiting behind an in-flight predecessor', () => {
     p.forget(s1!.hash); p.forget(s2!.hash)
     p.close(b1!.id, 500)
     const out = p.closeBatches(1000, true)
-    console.log(`after close: batches=${out.length} queued=${p.queued} pending=${p.pendingBatches} holds(seq3)=${p.holds(s3!.hash)} nextDue=${p.nextDue()}`)
+    console.log(`after close: batches=${out.length} queued=${p.queued} pending=${p.pendingBatches} holds(seq3)=${p.holds(s3!.hash)} nextDue=${p.nextDue(0)}`)
     assert.equal(out.length, 1, 'seq 3 should be proposed once its predecessors are delivered, but it stays in `waiting` for ever')
   })
 

@@ -2,6 +2,11 @@
 // (a batch closes when it is full or when the oldest op has waited `batchDelay`), and each batch
 // stays pending, resent with backoff to the validators that have not voted, until a quorum of
 // votes makes it a certificate or a proof of equivocation removes one of its ops.
+//
+// Batching adapts to load: at most `pipeline` batches wait for their first quorum at a time. A
+// batch costs every validator a vote and a certificate whatever it carries, so while the pipeline
+// is full, ops gather in the queue and leave together when a batch is certified; on a quiet node
+// the pipeline is empty and an op leaves after batchDelay as before.
 
 import { toHex } from '../crypto/hash.js'
 import type { Hash } from '../crypto/hash.js'
@@ -21,6 +26,8 @@ export interface PendingBatch {
   readonly votes: Map<string, Uint8Array>
   /** Validators that put off some of the batch's ops, and the slots (slotKey) they put off. */
   readonly deferredBy: Map<string, ReadonlySet<string>>
+  /** When the batch was first proposed. */
+  readonly openedAt: number
   nextRetryAt: number
   retryDelay: number
   /** Since when too many validators put off ops of this batch for a quorum (see giveUpAfter). */
@@ -29,6 +36,11 @@ export interface PendingBatch {
 
 export interface ProposerTiming {
   batchDelay: number
+  /**
+   * Batches that may wait for their first quorum at once. A batch stops counting once it is
+   * resent or put off, so a stuck batch never holds the queue back for more than proposeRetry.
+   */
+  pipeline: number
   proposeRetry: number
   maxRetry: number
   giveUpAfter: number
@@ -99,12 +111,24 @@ export class Proposer {
     else this.slots.delete(key)
   }
 
-  /** Batches to propose now: every full batch, and the rest once the oldest op has waited long enough. */
+  /** Batches proposed less than proposeRetry ago that no validator has put off: the pipeline. */
+  private inPipeline (now: number): number {
+    let n = 0
+    for (const b of this.pending.values()) if (now < b.openedAt + this.timing.proposeRetry && b.deferredBy.size === 0) n++
+    return n
+  }
+
+  /**
+   * Batches to propose now: every full batch, and the rest once the oldest op has waited long
+   * enough and the pipeline has room. `force` (a batch was just certified) sends all queued ops.
+   */
   closeBatches (now: number, force = false): PendingBatch[] {
     const out: PendingBatch[] = []
     const full = (): boolean => this.queue.size >= this.maxBatch || this.queuedBytes >= MAX_BATCH_BYTES
+    let room = force ? Infinity : this.timing.pipeline - this.inPipeline(now)
     // eslint-disable-next-line no-unmodified-loop-condition -- the loop ends as the queue drains, not through force
-    while (full() || (this.queue.size > 0 && (force || now - this.oldestQueuedAt() >= this.timing.batchDelay))) {
+    while (full() || (this.queue.size > 0 && room > 0 && (force || now - this.oldestQueuedAt() >= this.timing.batchDelay))) {
+      room--
       const ops: SignedOp[] = []
       let bytes = 0
       for (const [id, op] of this.queue) {
@@ -151,7 +175,7 @@ export class Proposer {
 
   private open (ops: SignedOp[], now: number, retryDelay = this.timing.proposeRetry): PendingBatch {
     const digest = batchDigest(ops.map(o => o.hash))
-    const batch: PendingBatch = { digest, id: toHex(digest), ops, votes: new Map(), deferredBy: new Map(), nextRetryAt: now + retryDelay, retryDelay }
+    const batch: PendingBatch = { digest, id: toHex(digest), ops, votes: new Map(), deferredBy: new Map(), openedAt: now, nextRetryAt: now + retryDelay, retryDelay }
     this.pending.set(batch.id, batch)
     for (const op of ops) {
       this.inFlight.add(toHex(op.hash))
@@ -257,11 +281,27 @@ export class Proposer {
     return out
   }
 
-  /** When the next batch closes or the next resend is due (Infinity: nothing waits). */
-  nextDue (): number {
-    let at = this.queue.size === 0 ? Infinity : this.oldestQueuedAt() + this.timing.batchDelay
+  /**
+   * When the next batch closes or the next resend is due (Infinity: nothing waits). With the
+   * pipeline full the queue waits for a certificate, or for a batch to leave the pipeline at its
+   * first resend.
+   */
+  nextDue (now: number): number {
+    const open = this.queue.size > 0 && (this.queue.size >= this.maxBatch || this.inPipeline(now) < this.timing.pipeline)
+    let at = open ? this.oldestQueuedAt() + this.timing.batchDelay : Infinity
     for (const b of this.pending.values()) at = Math.min(at, b.nextRetryAt)
     return at
+  }
+
+  /** How long the oldest queued op has waited for a batch (0: none queued). */
+  queueWait (now: number): number {
+    const at = this.oldestQueuedAt()
+    return at === Infinity ? 0 : Math.max(0, now - at)
+  }
+
+  /** Ops held here in any state: queued, waiting behind a predecessor, or in a pending batch. */
+  get held (): number {
+    return this.queue.size + this.waiting.size + this.inFlight.size
   }
 
   /** Ops queued or waiting for a predecessor's batch (not yet in a batch). */

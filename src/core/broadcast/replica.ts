@@ -31,8 +31,10 @@ import { CheckpointKeeper, DEFAULT_CHECKPOINTS } from '../checkpoint/keeper.js'
 import type { CertifiedCheckpoint, CheckpointOptions } from '../checkpoint/keeper.js'
 
 export interface ReplicaTiming {
-  /** Longest an op waits in the queue before its batch closes (ms). */
+  /** Longest an op waits in the queue before its batch closes, while the pipeline has room (ms). */
   batchDelay: number
+  /** Batches of this broadcaster waiting for their first quorum at once (see Proposer). */
+  pipeline: number
   /** First resend of an unanswered proposal (ms); doubles up to maxRetry. */
   proposeRetry: number
   maxRetry: number
@@ -77,6 +79,7 @@ export interface ReplicaLimits {
 
 export const DEFAULT_TIMING: ReplicaTiming = {
   batchDelay: 2,
+  pipeline: 2,
   proposeRetry: 300,
   maxRetry: 4000,
   giveUpAfter: 120_000,
@@ -347,7 +350,7 @@ export class Replica {
    * host asks again.
    */
   nextTickAt (now: number): number {
-    let at = Math.min(this.proposer.nextDue(), this.buffer.nextFetchAt(this.timing.fetchRetry), this.checkpoints.nextTickAt(now))
+    let at = Math.min(this.proposer.nextDue(now), this.buffer.nextFetchAt(this.timing.fetchRetry), this.checkpoints.nextTickAt(now))
     if (this.votes) at = Math.min(at, this.bindings.nextStaleAt(this.timing.reproposeAfter))
     if (this.peers.length > 0) at = Math.min(at, this.nextAntiEntropyAt)
     return Math.max(at, now)
@@ -355,6 +358,14 @@ export class Replica {
 
   status (): ReplicaStatus {
     return { ...this.counters(), stateHash: toHex(this.ledger.stateHash()) }
+  }
+
+  /**
+   * How loaded this broadcaster is: ops it holds (queued, waiting or in pending batches), and how
+   * long the oldest queued op has waited for a batch. The host turns clients away past its limits.
+   */
+  load (now: number): { heldOps: number, queueWaitMs: number } {
+    return { heldOps: this.proposer.held, queueWaitMs: this.proposer.queueWait(now) }
   }
 
   /** The status without the state root, which costs a pass over the whole state after any change. */
