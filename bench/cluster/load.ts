@@ -8,7 +8,8 @@
 // rate clears in that time. The node re-proposes ops not certified within 1.5 s
 // (reproposeAfter), so a deeper backlog multiplies its work and throughput collapses: the cap
 // finds the peak it can sustain, starting from a small allowance and growing with the rate.
-// Refused ops that may pass later ("busy", "not-accepted", ...) are sent again after a back-off.
+// Refused ops that may pass later ("busy", "not-accepted", ...) are sent again after a back-off;
+// a request a saturated node answers 503 goes again when its retry hint says.
 
 import type { NodeApi } from './http.js'
 import type { Prepared } from './accounts.js'
@@ -130,6 +131,15 @@ class NodeQueue {
   }
 }
 
+function retryHint (body: string): number | undefined {
+  try {
+    const ms = (JSON.parse(body) as { error?: { retryAfterMs?: unknown } }).error?.retryAfterMs
+    return typeof ms === 'number' && ms > 0 && ms <= 60_000 ? ms : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** Sends every op once accepted (or given up); returns what happened. */
 export async function sendAll (o: SendOptions): Promise<SendCounters> {
   const c = o.counters ?? newCounters()
@@ -151,13 +161,17 @@ export async function sendAll (o: SendOptions): Promise<SendCounters> {
     q.inFlight += idx.length
     c.requests++
     let retry: number[] = []
+    let hint: number | undefined
     try {
       const r = await o.apis[k]!.submit(idx.map(i => o.ops.hex[i]!))
       if (r.results === undefined) {
         c.http[r.status] = (c.http[r.status] ?? 0) + 1
         // 503 and other 5xx say "later"; a 4xx says this request can never pass
-        if (r.status >= 500 || r.status === 429) retry = idx
-        else {
+        if (r.status >= 500 || r.status === 429) {
+          retry = idx
+          // a saturated node says when to come back (503 ERR_BUSY, retryAfterMs)
+          if (r.status === 503) hint = retryHint(r.body)
+        } else {
           c.failed += idx.length
           if (c.firstErrors.length < 5) c.firstErrors.push(`HTTP ${r.status}: ${r.body.slice(0, 200)}`)
         }
@@ -188,7 +202,7 @@ export async function sendAll (o: SendOptions): Promise<SendCounters> {
     if (retry.length > 0) {
       q.giveBack(retry)
       q.backoff = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, q.backoff * 2))
-      q.notBefore = performance.now() + q.backoff
+      q.notBefore = performance.now() + (hint ?? q.backoff)
     } else {
       q.backoff = 0
     }

@@ -20,7 +20,8 @@ const MAX_EVIDENCE_LISTED = 100
 const HEX32 = /^[0-9a-f]{64}$/
 
 class ApiError extends Error {
-  constructor (readonly status: number, readonly code: string, message: string) { super(message) }
+  /** `retryAfterMs` also goes out as a Retry-After header, in whole seconds as HTTP has it. */
+  constructor (readonly status: number, readonly code: string, message: string, readonly extra: { retryAfterMs?: number } = {}) { super(message) }
 }
 
 export interface ApiServer {
@@ -52,12 +53,15 @@ async function closeServer (server: Server): Promise<void> {
 
 function reply (res: ServerResponse, body: unknown, status = 200): void {
   if (res.headersSent) { res.end(); return }
+  const headers: Record<string, string | number> = { 'content-type': 'application/json' }
   if (body instanceof ApiError) {
     status = body.status
-    body = { error: { code: body.code, message: body.message } }
+    if (body.extra.retryAfterMs !== undefined) headers['retry-after'] = Math.ceil(body.extra.retryAfterMs / 1000)
+    body = { error: { code: body.code, message: body.message, ...body.extra } }
   }
   const text = JSON.stringify(toJson(body))
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  headers['content-length'] = Buffer.byteLength(text)
+  res.writeHead(status, headers)
   res.end(text)
 }
 
@@ -114,6 +118,8 @@ async function handle (node: BftNode, req: IncomingMessage, res: ServerResponse)
         queued: st.queued,
         pendingBatches: st.pendingBatches,
         certificates: st.certificates,
+        // POST /v1/ops requests answered 503 since start: the node was saturated
+        shedRequests: node.shedRequests,
         // the root may lag the delivered count under load: stateHashAt says where it was taken
         stateHash: state.root,
         stateHashAt: state.at,
@@ -140,6 +146,9 @@ async function handle (node: BftNode, req: IncomingMessage, res: ServerResponse)
     case 'GET /genesis':
       return reply(res, { networkId: node.networkIdHex, genesis: genesisToJson(node.genesis) })
     case 'POST /ops': {
+      // a saturated node says so before it reads, decodes or verifies anything
+      const busy = node.admission()
+      if (busy !== undefined) throw new ApiError(503, 'ERR_BUSY', `${busy.reason}; retry in ${busy.retryAfterMs} ms`, { retryAfterMs: busy.retryAfterMs })
       const body = await readBody(req) as { ops?: unknown }
       if (body === null || typeof body !== 'object' || !Array.isArray(body.ops) || body.ops.length === 0 || body.ops.length > MESSAGE_LIMITS.maxBatchOps) {
         throw new ApiError(400, 'ERR_BAD_REQUEST', `body must be {"ops": [hex-encoded signed ops]} with 1 to ${MESSAGE_LIMITS.maxBatchOps} ops`)

@@ -29,6 +29,10 @@ export interface NodeConfig {
   inboundRate: number
   /** Interval of the replica's clock (ms): batching, resends, anti-entropy. */
   tickMs: number
+  /** The API answers 503 while the oldest op queued for a batch has waited longer than this (ms). */
+  maxQueueDelayMs: number
+  /** The API answers 503 while this node holds this many ops it has not seen certified. */
+  maxPendingOps: number
   logLevel: 'debug' | 'info' | 'warn' | 'error'
   logFormat: 'text' | 'json'
   /** Delivered ops between checkpoints this validator proposes (0: never proposes). */
@@ -65,6 +69,8 @@ export function defaultConfig (dataDir = DEFAULT_DATA_DIR): NodeConfig {
     maxConnections: 64,
     inboundRate: 5000,
     tickMs: 5,
+    maxQueueDelayMs: 1000,
+    maxPendingOps: 20_000,
     logLevel: 'info',
     logFormat: 'text',
     checkpointInterval: 1000,
@@ -87,6 +93,8 @@ const KEYS: Record<keyof NodeConfig, 'string' | 'number' | 'boolean' | 'string[]
   maxConnections: 'number',
   inboundRate: 'number',
   tickMs: 'number',
+  maxQueueDelayMs: 'number',
+  maxPendingOps: 'number',
   logLevel: 'string',
   logFormat: 'string',
   checkpointInterval: 'number',
@@ -111,6 +119,8 @@ export function checkConfig (raw: unknown, where: string, base: string): Partial
   const c = out as Partial<NodeConfig>
   if (c.apiPort !== undefined && (!Number.isInteger(c.apiPort) || c.apiPort < 0 || c.apiPort > 65535)) throw new ConfigError(`${where}: apiPort must be a port number`)
   if (c.tickMs !== undefined && (c.tickMs < 1 || c.tickMs > 1000)) throw new ConfigError(`${where}: tickMs must be between 1 and 1000`)
+  if (c.maxQueueDelayMs !== undefined && (!Number.isInteger(c.maxQueueDelayMs) || c.maxQueueDelayMs < 10 || c.maxQueueDelayMs > 600_000)) throw new ConfigError(`${where}: maxQueueDelayMs must be a whole number of ms from 10 to 600000`)
+  if (c.maxPendingOps !== undefined && (!Number.isInteger(c.maxPendingOps) || c.maxPendingOps < 1 || c.maxPendingOps > 100_000)) throw new ConfigError(`${where}: maxPendingOps must be a whole number from 1 to 100000 (the replica's own queue limit)`)
   if (c.logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(c.logLevel)) throw new ConfigError(`${where}: logLevel must be debug, info, warn or error`)
   if (c.checkpointInterval !== undefined && (!Number.isInteger(c.checkpointInterval) || c.checkpointInterval < 0 || c.checkpointInterval > 1_000_000)) throw new ConfigError(`${where}: checkpointInterval must be a whole number of ops from 0 (never propose) to 1000000`)
   if (c.checkpointRetain !== undefined && (!Number.isInteger(c.checkpointRetain) || c.checkpointRetain < 0 || c.checkpointRetain > 1000)) throw new ConfigError(`${where}: checkpointRetain must be a whole number from 0 to 1000`)

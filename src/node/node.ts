@@ -52,6 +52,10 @@ const PROBE_RETRY_MS = 5000
 /** The longest an idle node goes without a tick (ms). */
 const MAX_IDLE_TICK_MS = 250
 
+/** Bounds of the retry hint a saturated node gives (ms). */
+const MIN_RETRY_HINT_MS = 100
+const MAX_RETRY_HINT_MS = 5000
+
 /** The oldest a state root served by the API may be while ops keep arriving (see stateRoot). */
 const STATE_ROOT_MAX_AGE_MS = 1000
 
@@ -85,6 +89,7 @@ export class BftNode {
   private rejoining = false
   /** A snapshot is being installed: inputs wait (are ignored) until the new replica takes over. */
   private installing = false
+  private turnedAway = 0
   /** Why this validator does not vote (its data dir was new when it joined a running network). */
   private abstain: string | undefined
 
@@ -346,6 +351,28 @@ export class BftNode {
     this.wake()
     if (res.verdict === 'reject') this.log.debug('rejected message', { peer: from.slice(0, 16), reason: res.reason })
     return res.verdict
+  }
+
+  /**
+   * Whether the API should take more ops now, asked before it decodes or verifies anything: a
+   * node past its limits turns requests away cheaply (HTTP 503) rather than queueing work that
+   * would wait past re-proposal and be done twice. The hint is how long the queue now takes to
+   * drain, roughly: a client that comes back then finds room.
+   */
+  admission (): { retryAfterMs: number, reason: string } | undefined {
+    if (this.installing) return { retryAfterMs: 1000, reason: 'the node is installing a snapshot' }
+    const { heldOps, queueWaitMs } = this.current.load(Date.now())
+    const busy = queueWaitMs > this.config.maxQueueDelayMs
+      ? `ops wait ${Math.round(queueWaitMs)} ms for a batch (limit ${this.config.maxQueueDelayMs} ms)`
+      : heldOps >= this.config.maxPendingOps ? `${heldOps} ops are waiting to be certified (limit ${this.config.maxPendingOps})` : undefined
+    if (busy === undefined) return undefined
+    this.turnedAway++
+    return { retryAfterMs: Math.min(MAX_RETRY_HINT_MS, Math.max(MIN_RETRY_HINT_MS, Math.round(queueWaitMs))), reason: `the node is saturated: ${busy}` }
+  }
+
+  /** Requests the API turned away since start (see admission). */
+  get shedRequests (): number {
+    return this.turnedAway
   }
 
   /** Ops from the API: checked by the replica and queued for the next batch. */
