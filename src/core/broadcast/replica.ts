@@ -270,7 +270,8 @@ export class Replica {
       // a fresh replica starts at the checkpoint; its ops behind the cut are history, not replayed
       if (this.deliveredCount > 0) throw new Error('replica: a checkpoint is installed only before anything is delivered')
       this.ledgerNow = checkpoint.ledger
-      this.checkpoints.install(checkpoint.cp, Ledger.fromState(this.genesis, checkpoint.ledger.exportState()))
+      // the keeper's base shares the live ledger's objects; each side copies what it writes
+      this.checkpoints.install(checkpoint.cp, checkpoint.ledger.fork())
     }
     for (const r of records) {
       if (r.kind === 'bindings') {

@@ -26,7 +26,6 @@ import { MESSAGE_LIMITS, checkpointId, encodeMessage } from '../broadcast/messag
 import type { CheckpointMsg, CheckpointSig } from '../broadcast/messages.js'
 import type { PeerId, Verdict } from '../broadcast/actions.js'
 import { BoundedSet } from '../broadcast/bounded.js'
-import { buildSnapshot } from './snapshot.js'
 import type { Snapshot } from './snapshot.js'
 import { checkSigners, signCheckpoint, verifyCheckpointSig } from './certificate.js'
 import type { ValidatorSet } from './certificate.js'
@@ -74,7 +73,8 @@ interface Base {
 }
 
 type Computed =
-  | { readonly ok: true, readonly ledger: Ledger, readonly snapshot: Snapshot }
+  // the root only: a snapshot's chunks are rebuilt from the ledger if the cut is certified
+  | { readonly ok: true, readonly ledger: Ledger, readonly root: Hash }
   | { readonly ok: false, readonly reason: string }
 
 type Statement = Omit<CheckpointMsg, 'type' | 'sigs'>
@@ -416,7 +416,7 @@ export class CheckpointKeeper {
     const draft = { height, baseHeight: this.base.height, base: this.base.root, proposer: this.signer.publicKey, delta }
     const computed = this.cachedCut(draft) ?? this.keepCut(draft, this.compute(draft))
     if (!computed.ok) return
-    const msg = { ...draft, root: computed.snapshot.root }
+    const msg = { ...draft, root: computed.root }
     const c: Candidate = { id: checkpointId(msg), proposer: toHex(this.signer.publicKey), msg, sigs: new Map(), from: new Set(), computed }
     this.admit(c)
     this.evaluate(c)
@@ -464,7 +464,7 @@ export class CheckpointKeeper {
         this.tried.set(key, { count: (done?.count ?? 0) + 1, height: c.msg.height })
       }
       c.computed = known ?? this.keepCut(c.msg, this.compute(c.msg))
-      if (c.computed.ok && !bytesEqual(c.computed.snapshot.root, c.msg.root)) {
+      if (c.computed.ok && !bytesEqual(c.computed.root, c.msg.root)) {
         // a cut whose root is wrong is nobody honest's: forget it rather than keep it open
         if (!certified && c.id !== this.lastSigned) this.candidates.delete(c.id)
         c.computed = { ok: false, reason: 'root differs from ours' }
@@ -539,16 +539,17 @@ export class CheckpointKeeper {
     for (const op of ops) {
       for (const d of op.deps) if (!inCut(d.account, d.seq)) return { ok: false, reason: 'the cut is not closed under deps' }
     }
-    const ledger = Ledger.fromState(this.genesis, from.ledger.exportState())
+    // a fork shares the base's accounts and copies only those the ops write; the root re-encodes
+    // only those too
+    const ledger = from.ledger.fork()
     for (const op of ops) ledger.apply(op)
-    const snapshot = buildSnapshot(ledger.exportState())
-    return { ok: true, ledger, snapshot }
+    return { ok: true, ledger, root: ledger.stateHash() }
   }
 
   private certify (c: Candidate, computed: Computed & { ok: true }): void {
     const sigs = sortedSigs(c.sigs).slice(0, this.set.quorum)
     const msg: CheckpointMsg = { type: 'checkpoint', ...c.msg, sigs }
-    const cp: CertifiedCheckpoint = { msg, bytes: encodeMessage(msg), snapshot: computed.snapshot }
+    const cp: CertifiedCheckpoint = { msg, bytes: encodeMessage(msg), snapshot: computed.ledger.snapshot() }
     this.base = { height: msg.height, root: msg.root, ledger: computed.ledger, cert: cp }
     this.tail = this.tail.filter(op => op.seq > this.baseSeq(op.account))
     // a cut the base does not contain stays: a validator that signed it needs it in every next one

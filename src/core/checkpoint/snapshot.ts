@@ -49,22 +49,38 @@ export interface Snapshot {
 // ---------------------------------------------------------------------------------------------
 // Building
 
-function * items (state: LedgerState): Generator<Value> {
-  for (const a of state.accounts) {
-    yield ['a', a.id, a.balance, a.nextSeq]
-    // one item per credit: an account may hold any number, a chunk holds a bounded item
-    for (const c of a.credits) yield ['r', a.id, c.source.account, c.source.seq, c.amount]
-  }
-  for (const c of state.contracts) {
-    yield ['c', c.address, c.code, c.sequencer, slotValue(c.deployedAt), c.lastTime]
-    for (const [tag, v] of c.storage) yield ['s', c.address, tag, toCodec(v)]
+/** An account's items: the account, then one item per uncited credit (credits sorted by source). */
+export function accountItems (a: AccountEntry): Value[] {
+  // one item per credit: an account may hold any number, a chunk holds a bounded item
+  return [['a', a.id, a.balance, a.nextSeq], ...a.credits.map(c => ['r', a.id, c.source.account, c.source.seq, c.amount])]
+}
+
+/** A contract's items: the contract, its storage entries, then its queued calls. */
+export function contractItems (c: ContractEntry): Value[] {
+  return [
+    ['c', c.address, c.code, c.sequencer, slotValue(c.deployedAt), c.lastTime],
+    ...c.storage.map(([tag, v]) => ['s', c.address, tag, toCodec(v)]),
     // a call's deadline is appended only when it has one, so one state has one encoding
-    for (const q of c.queue) yield ['q', c.address, slotValue(q.id), q.caller, q.fn, [...q.args], q.value, q.gasLimit, ...(q.deadline === undefined ? [] : [q.deadline])]
-  }
+    ...c.queue.map(q => ['q', c.address, slotValue(q.id), q.caller, q.fn, [...q.args], q.value, q.gasLimit, ...(q.deadline === undefined ? [] : [q.deadline])])
+  ]
+}
+
+function * encodedItems (state: LedgerState): Generator<Uint8Array> {
+  for (const a of state.accounts) for (const item of accountItems(a)) yield encode(item)
+  for (const c of state.contracts) for (const item of contractItems(c)) yield encode(item)
 }
 
 /** Cuts the state into chunks and computes its manifest and root. */
 export function buildSnapshot (state: LedgerState): Snapshot {
+  const height = state.accounts.reduce((n, a) => n + a.nextSeq - 1, 0)
+  return snapshotOf(encodedItems(state), height, state.supply)
+}
+
+/**
+ * The snapshot of a state given as its items' encodings in canonical order (see buildSnapshot):
+ * a ledger that keeps its accounts' encodings feeds them here without re-encoding the state.
+ */
+export function snapshotOf (items: Iterable<Uint8Array>, height: number, supply: bigint): Snapshot {
   const chunks: Uint8Array[] = []
   let pending: Uint8Array[] = []
   let size = 0
@@ -73,15 +89,13 @@ export function buildSnapshot (state: LedgerState): Snapshot {
     pending = []
     size = 0
   }
-  for (const item of items(state)) {
-    const bytes = encode(item)
+  for (const bytes of items) {
     pending.push(bytes)
     size += bytes.length
     if (size >= SNAPSHOT_LIMITS.targetChunkBytes) close()
   }
   if (pending.length > 0 || chunks.length === 0) close()
-  const height = state.accounts.reduce((n, a) => n + a.nextSeq - 1, 0)
-  const manifest: Manifest = { format: SNAPSHOT_FORMAT, height, supply: state.supply, chunks: chunks.map(c => sha256(c)) }
+  const manifest: Manifest = { format: SNAPSHOT_FORMAT, height, supply, chunks: chunks.map(c => sha256(c)) }
   const manifestBytes = encodeManifest(manifest)
   return { root: sha256(manifestBytes), manifest, manifestBytes, chunks }
 }

@@ -4,6 +4,7 @@
 // Ops arrive already ordered by the delivery buffer: seq == nextSeq(account), deps delivered.
 
 import { compareBytes } from '../codec/canonical.js'
+import { encode } from '../codec/canonical.js'
 import type { Value } from '../codec/canonical.js'
 import { bytesEqual } from '../codec/canonical.js'
 import { toHex, fromHex } from '../crypto/hash.js'
@@ -15,7 +16,8 @@ import type { CallOutcome, ContractState, QueuedCall } from './contracts.js'
 import { compile, invoke } from '../vm/compile.js'
 import { keyFromTag } from '../vm/values.js'
 import type { VmValue } from '../vm/values.js'
-import { buildSnapshot } from '../checkpoint/snapshot.js'
+import { accountItems, contractItems, snapshotOf } from '../checkpoint/snapshot.js'
+import type { Snapshot } from '../checkpoint/snapshot.js'
 import { ContractError } from '../vm/errors.js'
 import type { Genesis } from './genesis.js'
 import { slotKey } from './op.js'
@@ -81,18 +83,50 @@ export interface LedgerState {
   readonly contracts: readonly ContractEntry[]
 }
 
+/**
+ * Encoded snapshot items of account states, so a state root re-encodes only the accounts that
+ * changed. Keyed by the state object: an entry is dropped whenever its object is handed out for
+ * writing (Ledger.state), and objects shared between forks are never written.
+ */
+const encodedItems = new WeakMap<AccountState, Uint8Array[]>()
+
 export class Ledger {
-  private readonly accounts = new Map<string, AccountState>()
-  private readonly contracts = new Map<string, ContractState>()
+  private readonly accounts: Map<string, AccountState>
+  private readonly contracts: Map<string, ContractState>
   /** Outcomes of calls (and of deploys that ran init), by the slot of the op that made them. */
   private readonly outcomes = new Map<string, CallOutcome>()
   /** Calls each account has queued, by account id: derived from the queues, not state. */
-  private readonly queuedBy = new Map<string, number>()
+  private readonly queuedBy: Map<string, number>
   private supply = 0n
   /** The root of the current state, until the next apply changes it. */
   private root: Hash | undefined
+  /**
+   * Set once this ledger has been forked: its account and contract objects are shared with the
+   * fork, so each is copied before its first write here (copy on write), and the fork does the same.
+   */
+  private shared = false
+  /** With `shared`: ids of the accounts and contracts this ledger has copied, its own to write. */
+  private readonly ownAccounts = new Set<string>()
+  private readonly ownContracts = new Set<string>()
+  /** Account ids in sorted order, except `unsorted`: ids created since, merged in when needed. */
+  private sortedIds: string[] = []
+  private unsorted: string[] = []
 
-  constructor (private readonly genesis: Genesis, from?: LedgerState) {
+  constructor (private readonly genesis: Genesis, from?: LedgerState | Ledger) {
+    if (from instanceof Ledger) {
+      // a fork: every object shared, both sides copy before they write (see fork)
+      this.accounts = new Map(from.accounts)
+      this.contracts = new Map(from.contracts)
+      this.queuedBy = new Map(from.queuedBy)
+      this.supply = from.supply
+      this.root = from.root
+      this.sortedIds = from.ids()
+      this.shared = true
+      return
+    }
+    this.accounts = new Map()
+    this.contracts = new Map()
+    this.queuedBy = new Map()
     if (from !== undefined) {
       this.load(from)
       return
@@ -114,8 +148,7 @@ export class Ledger {
   /** Credits the account may cite in its next op's deps, oldest source first. */
   uncitedCredits (account: AccountId): Credit[] {
     const a = this.accounts.get(toHex(account))
-    if (a === undefined) return []
-    return [...a.credits.values()].sort((x, y) => compareBytes(x.source.account, y.source.account) || x.source.seq - y.source.seq)
+    return a === undefined ? [] : sortedCredits(a)
   }
 
   /**
@@ -250,7 +283,7 @@ export class Ledger {
       }
       case 'deploy': return this.deploy(sender, op, body, cited, claimed)
       case 'call': {
-        const contract = this.contracts.get(toHex(body.contract))
+        const contract = this.contractToWrite(toHex(body.contract))
         if (contract === undefined) return reject('unknown-contract', 'no contract at that address (its deploy was rejected)')
         // init sets a contract up at deploy; calling it again would let anyone re-initialise it
         if (body.fn === 'init') return reject('bad-call', 'init runs only at deploy')
@@ -298,12 +331,13 @@ export class Ledger {
     }
     this.claim(sender, cited, claimed)
     this.contracts.set(toHex(address), contract)
+    if (this.shared) this.ownContracts.add(toHex(address))
     this.state(address)
     return APPLIED
   }
 
   private execute (sender: AccountState, op: SignedOp, body: ExecuteBody, cited: string[], claimed: bigint): Outcome {
-    const contract = this.contracts.get(toHex(op.account))!
+    const contract = this.contractToWrite(toHex(op.account))!
     if (body.time < contract.lastTime) return reject('bad-time', `time ${body.time} is before the last execute's ${contract.lastTime}`)
     const calls: QueuedCall[] = []
     for (const c of body.calls) {
@@ -347,7 +381,7 @@ export class Ledger {
   private cancel (sender: AccountState, op: SignedOp, body: CancelBody, cited: string[], claimed: bigint): Outcome {
     const key = slotKey(op.account, body.call)
     const reached = Math.max(...op.deps.filter(d => bytesEqual(d.account, body.contract)).map(d => d.seq))
-    const contract = this.contracts.get(toHex(body.contract))
+    const contract = this.contractToWrite(toHex(body.contract))
     const call = contract?.queue.get(key)
     if (body.call >= op.seq) return reject('bad-call', `a cancel names an earlier call of its own stream, not seq ${body.call}`)
     if (contract === undefined || call === undefined || call.deadline === undefined || call.deadline > reached) {
@@ -380,14 +414,90 @@ export class Ledger {
     credits.set(key, { source: { account: op.account, seq: op.seq }, amount: (prior?.amount ?? 0n) + amount })
   }
 
+  /** An account's state, to write: created if new, copied first if shared with a fork. */
   private state (account: AccountId): AccountState {
     const id = toHex(account)
     let a = this.accounts.get(id)
     if (a === undefined) {
       a = { id: fromHex(id), balance: 0n, nextSeq: 1, credits: new Map() }
       this.accounts.set(id, a)
+      this.unsorted.push(id)
+      if (this.shared) this.ownAccounts.add(id)
+    } else if (this.shared && !this.ownAccounts.has(id)) {
+      a = { id: a.id, balance: a.balance, nextSeq: a.nextSeq, credits: new Map(a.credits) }
+      this.accounts.set(id, a)
+      this.ownAccounts.add(id)
+    } else {
+      encodedItems.delete(a)
     }
+    this.root = undefined
     return a
+  }
+
+  /** A contract's state, to write: copied first if shared with a fork (its module is immutable). */
+  private contractToWrite (id: string): ContractState | undefined {
+    const c = this.contracts.get(id)
+    if (c === undefined || !this.shared || this.ownContracts.has(id)) return c
+    const copy: ContractState = { ...c, storage: new Map(c.storage), queue: new Map(c.queue) }
+    this.contracts.set(id, copy)
+    this.ownContracts.add(id)
+    return copy
+  }
+
+  /**
+   * A copy of this ledger that costs one map of references, not a copy of every account: the two
+   * share their account and contract objects, and each copies an object before it first writes it.
+   * Call outcomes are history, not state: the fork starts without them, as fromState does.
+   */
+  fork (): Ledger {
+    this.shared = true
+    this.ownAccounts.clear()
+    this.ownContracts.clear()
+    return new Ledger(this.genesis, this)
+  }
+
+  /** Account ids in sorted order (new ids are merged in, not the whole list sorted again). */
+  private ids (): string[] {
+    if (this.unsorted.length === 0) return this.sortedIds
+    const added = this.unsorted.sort()
+    const merged: string[] = new Array(this.sortedIds.length + added.length)
+    let i = 0
+    let j = 0
+    let k = 0
+    while (i < this.sortedIds.length && j < added.length) merged[k++] = this.sortedIds[i]! < added[j]! ? this.sortedIds[i++]! : added[j++]!
+    while (i < this.sortedIds.length) merged[k++] = this.sortedIds[i++]!
+    while (j < added.length) merged[k++] = added[j++]!
+    this.sortedIds = merged
+    this.unsorted = []
+    return merged
+  }
+
+  /**
+   * The state's snapshot (see checkpoint/snapshot.ts). Accounts unchanged since an earlier
+   * snapshot, here or in a ledger this one shares them with, are not encoded again.
+   */
+  snapshot (): Snapshot {
+    const self = this
+    let height = 0
+    function * items (): Generator<Uint8Array> {
+      for (const id of self.ids()) {
+        const a = self.accounts.get(id)!
+        height += a.nextSeq - 1
+        let encoded = encodedItems.get(a)
+        if (encoded === undefined) {
+          encoded = accountItems({ id: a.id, balance: a.balance, nextSeq: a.nextSeq, credits: sortedCredits(a) }).map(v => encode(v))
+          encodedItems.set(a, encoded)
+        }
+        yield * encoded
+      }
+      // contracts are few: encoded afresh
+      for (const id of [...self.contracts.keys()].sort()) for (const v of contractItems(self.contractEntry(self.contracts.get(id)!))) yield encode(v)
+    }
+    // the manifest carries the height: count it while the items stream by, then build
+    const all = [...items()]
+    const snapshot = snapshotOf(all, height, this.supply)
+    this.root = snapshot.root
+    return snapshot
   }
 
   /**
@@ -408,8 +518,7 @@ export class Ledger {
 
   /** The state root: the hash of the state's snapshot manifest (see checkpoint/snapshot.ts). */
   stateHash (): Hash {
-    this.root ??= buildSnapshot(this.exportState()).root
-    return this.root
+    return this.root ?? this.snapshot().root
   }
 
   /** Total ops delivered: the height of the cut this state is at. */
@@ -421,23 +530,24 @@ export class Ledger {
 
   /** The state as plain data in canonical order: what snapshots are made of. */
   exportState (): LedgerState {
-    const accounts = [...this.accounts.keys()].sort().map(id => {
+    const accounts = this.ids().map(id => {
       const a = this.accounts.get(id)!
-      return { id: a.id, balance: a.balance, nextSeq: a.nextSeq, credits: this.uncitedCredits(a.id) }
+      return { id: a.id, balance: a.balance, nextSeq: a.nextSeq, credits: sortedCredits(a) }
     })
-    const contracts = [...this.contracts.keys()].sort().map(id => {
-      const c = this.contracts.get(id)!
-      return {
-        address: c.address,
-        code: c.code,
-        sequencer: c.sequencer,
-        deployedAt: c.deployedAt,
-        lastTime: c.lastTime,
-        storage: [...c.storage.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([tag, [, v]]) => [tag, v] as const),
-        queue: [...c.queue.values()].sort((x, y) => compareBytes(x.id.account, y.id.account) || x.id.seq - y.id.seq)
-      }
-    })
+    const contracts = [...this.contracts.keys()].sort().map(id => this.contractEntry(this.contracts.get(id)!))
     return { supply: this.supply, accounts, contracts }
+  }
+
+  private contractEntry (c: ContractState): ContractEntry {
+    return {
+      address: c.address,
+      code: c.code,
+      sequencer: c.sequencer,
+      deployedAt: c.deployedAt,
+      lastTime: c.lastTime,
+      storage: [...c.storage.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([tag, [, v]]) => [tag, v] as const),
+      queue: [...c.queue.values()].sort((x, y) => compareBytes(x.id.account, y.id.account) || x.id.seq - y.id.seq)
+    }
   }
 
   /** Rebuilds a ledger from a snapshot's state (call outcomes before it are history, not state). */
@@ -449,7 +559,9 @@ export class Ledger {
     this.supply = from.supply
     for (const a of from.accounts) {
       const credits = new Map(a.credits.map(c => [slotKey(c.source.account, c.source.seq), c] as const))
-      this.accounts.set(toHex(a.id), { id: a.id, balance: a.balance, nextSeq: a.nextSeq, credits })
+      const id = toHex(a.id)
+      this.accounts.set(id, { id: a.id, balance: a.balance, nextSeq: a.nextSeq, credits })
+      this.unsorted.push(id)
     }
     for (const c of from.contracts) {
       this.contracts.set(toHex(c.address), {
@@ -465,6 +577,11 @@ export class Ledger {
       for (const q of c.queue) this.countQueued(q.caller, 1)
     }
   }
+}
+
+function sortedCredits (a: AccountState): Credit[] {
+  if (a.credits.size === 0) return []
+  return [...a.credits.values()].sort((x, y) => compareBytes(x.source.account, y.source.account) || x.source.seq - y.source.seq)
 }
 
 const APPLIED: Outcome = { status: 'applied' }
