@@ -60,8 +60,13 @@ describe('a saturated node', () => {
     assert.match(busy.json.error!.message, /2 ops are waiting to be certified \(limit 2\)/)
     assert.ok(busy.json.error!.retryAfterMs! >= 100 && busy.json.error!.retryAfterMs! <= 5000, `hint ${busy.json.error!.retryAfterMs}`)
     assert.ok(Number(busy.retryAfter) >= 1, `Retry-After: ${busy.retryAfter}`)
-    const status = await (await fetch(`${base}/status`)).json() as { shedRequests: number, queued: number, pendingBatches: number }
+    const status = await (await fetch(`${base}/status`)).json() as { shedRequests: number, stateHash?: string }
     assert.equal(status.shedRequests, 1)
+    assert.match(status.stateHash ?? '', /^[0-9a-f]{64}$/)
+    // pollers that watch counters skip the root, which costs a pass over every account
+    const counters = await (await fetch(`${base}/status?stateHash=false`)).json() as { shedRequests: number, stateHash?: string }
+    assert.equal(counters.stateHash, undefined)
+    assert.equal(counters.shedRequests, 1)
     assert.equal(node.replica.load(Date.now()).heldOps, 2, 'the refused op was not taken')
   })
 
