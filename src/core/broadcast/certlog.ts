@@ -18,8 +18,12 @@ interface DeliveredSlot {
 export class CertificateLog {
   private readonly certs = new Map<string, Uint8Array>()
   private readonly slots = new Map<string, DeliveredSlot>()
-  /** The slots each certificate carries: it may go once all of them are pruned. */
-  private readonly carries = new Map<string, ReadonlyArray<readonly [string, number]>>()
+  /**
+   * The slots each certificate carries: it may go once all of them are pruned. `passed` counts
+   * the leading slots known pruned: floors only rise, so each slot is checked past once, and a
+   * certificate of n ops pruned one account at a time costs O(n), not O(n^2).
+   */
+  private readonly carries = new Map<string, { readonly slots: ReadonlyArray<readonly [string, number]>, passed: number }>()
   /** Per account (hex), the last seq pruned. */
   private readonly floor = new Map<string, number>()
 
@@ -29,7 +33,7 @@ export class CertificateLog {
 
   addCertificate (digest: string, bytes: Uint8Array, ops: readonly SignedOp[]): void {
     this.certs.set(digest, bytes)
-    this.carries.set(digest, ops.map(op => [toHex(op.account), op.seq] as const))
+    this.carries.set(digest, { slots: ops.map(op => [toHex(op.account), op.seq] as const), passed: 0 })
   }
 
   certificate (digest: string): Uint8Array | undefined {
@@ -51,7 +55,11 @@ export class CertificateLog {
       this.slots.delete(key)
       // a certificate may also carry ops still waiting or kept: it goes with its last one
       const carried = this.carries.get(slot.cert)
-      if (carried === undefined || carried.every(([a, s]) => s <= (this.floor.get(a) ?? 0))) {
+      if (carried !== undefined) {
+        const all = carried.slots
+        while (carried.passed < all.length && all[carried.passed]![1] <= (this.floor.get(all[carried.passed]![0]) ?? 0)) carried.passed++
+      }
+      if (carried === undefined || carried.passed === carried.slots.length) {
         this.carries.delete(slot.cert)
         this.certs.delete(slot.cert)
       }
