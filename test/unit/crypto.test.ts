@@ -259,3 +259,17 @@ describe('hashing and hex', () => {
     assert.equal(concatBytes().length, 0)
   })
 })
+
+describe('hex', () => {
+  test('toHex and fromHex agree with Buffer for every byte and for lengths past the scratch buffer', () => {
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i)
+    assert.equal(toHex(all), Buffer.from(all).toString('hex'))
+    for (const n of [0, 1, 31, 32, 33, 127, 128, 129, 300, 5000]) {
+      const b = Uint8Array.from({ length: n }, (_, i) => (i * 131 + n) & 0xff)
+      assert.equal(toHex(b), Buffer.from(b).toString('hex'), `length ${n}`)
+      assert.deepEqual(fromHex(toHex(b)), b)
+    }
+    // a view into a larger buffer hexes only its own bytes
+    assert.equal(toHex(all.subarray(250, 253)), 'fafbfc')
+  })
+})

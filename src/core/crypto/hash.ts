@@ -18,12 +18,21 @@ export function useSha256 (f: (data: Uint8Array) => Hash): void {
   impl = f
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+const HEX_DIGITS = Array.from('0123456789abcdef', c => c.charCodeAt(0))
+// the digits' character codes are written here and decoded in one call: building the string two
+// characters at a time made a rope of 32 pieces per key, flattened (copied) again as a map key,
+// and hex keys are made for every op in several places
+const ASCII = new TextDecoder('latin1')
+const scratch = new Uint8Array(256)
 
 export function toHex (b: Uint8Array): string {
-  let s = ''
-  for (let i = 0; i < b.length; i++) s += HEX[b[i]!]
-  return s
+  const out = b.length * 2 <= scratch.length ? scratch : new Uint8Array(b.length * 2)
+  for (let i = 0; i < b.length; i++) {
+    const x = b[i]!
+    out[2 * i] = HEX_DIGITS[x >> 4]!
+    out[2 * i + 1] = HEX_DIGITS[x & 15]!
+  }
+  return ASCII.decode(out.subarray(0, b.length * 2))
 }
 
 export function fromHex (s: string): Uint8Array {
