@@ -5,7 +5,7 @@
 
 import { toHex } from '../crypto/hash.js'
 import type { Hash } from '../crypto/hash.js'
-import { slotKey } from '../ledger/op.js'
+import { accountKey, slotKey } from '../ledger/op.js'
 import { decodeOp } from '../ledger/op.js'
 import type { SignedOp } from '../ledger/op.js'
 import { decodeMessage } from './messages.js'
@@ -33,7 +33,7 @@ export class CertificateLog {
 
   addCertificate (digest: string, bytes: Uint8Array, ops: readonly SignedOp[]): void {
     this.certs.set(digest, bytes)
-    this.carries.set(digest, { slots: ops.map(op => [toHex(op.account), op.seq] as const), passed: 0 })
+    this.carries.set(digest, { slots: ops.map(op => [accountKey(op.account), op.seq] as const), passed: 0 })
   }
 
   certificate (digest: string): Uint8Array | undefined {
@@ -46,7 +46,7 @@ export class CertificateLog {
 
   /** Forgets the account's slots fromSeq..toSeq, and certificates left without a slot. */
   prune (account: Uint8Array, fromSeq: number, toSeq: number): void {
-    const id = toHex(account)
+    const id = accountKey(account)
     this.floor.set(id, Math.max(toSeq, this.floor.get(id) ?? 0))
     for (let seq = fromSeq; seq <= toSeq; seq++) {
       const key = slotKey(account, seq)

@@ -20,6 +20,7 @@ import type { Hash } from '../crypto/hash.js'
 import type { Signer } from '../crypto/signing.js'
 import type { Genesis } from '../ledger/genesis.js'
 import { Ledger } from '../ledger/ledger.js'
+import { accountKey } from '../ledger/op.js'
 import type { SignedOp, Slot } from '../ledger/op.js'
 import { slotValue } from '../ledger/slot.js'
 import { MESSAGE_LIMITS, checkpointId, encodeMessage } from '../broadcast/messages.js'
@@ -207,7 +208,7 @@ export class CheckpointKeeper {
   cannotInstall (height: number, ledger: Ledger): string | undefined {
     if (height <= this.base.height && this.base.height > 0) return `checkpoint ${height} is not above the base (${this.base.height})`
     for (const s of this.base.ledger.streams()) {
-      if (ledger.nextSeq(s.account) < s.nextSeq) return `checkpoint ${height} holds account ${toHex(s.account).slice(0, 16)} at seq ${ledger.nextSeq(s.account) - 1}, behind the base's ${s.nextSeq - 1}`
+      if (ledger.nextSeq(s.account) < s.nextSeq) return `checkpoint ${height} holds account ${accountKey(s.account).slice(0, 16)} at seq ${ledger.nextSeq(s.account) - 1}, behind the base's ${s.nextSeq - 1}`
     }
     return undefined
   }
@@ -226,7 +227,7 @@ export class CheckpointKeeper {
     this.computedCuts.clear()
     this.dropFloorBelowBase()
     // nothing older is held here: everything at or behind this cut counts as pruned
-    for (const s of ledger.streams()) this.prunedTo.set(toHex(s.account), s.nextSeq - 1)
+    for (const s of ledger.streams()) this.prunedTo.set(accountKey(s.account), s.nextSeq - 1)
   }
 
   /** A signed cut from disk: never sign a cut that does not contain it. */
@@ -373,7 +374,7 @@ export class CheckpointKeeper {
     const cut = new Map<string, Slot>()
     // a cut signed from an older base may name accounts the base has since passed: not those
     const reach = (s: Slot): void => {
-      const id = toHex(s.account)
+      const id = accountKey(s.account)
       if ((cut.get(id)?.seq ?? 0) < s.seq && s.seq > this.baseSeq(s.account)) cut.set(id, s)
     }
     for (const s of this.signedFloor.values()) reach(s)
@@ -397,7 +398,7 @@ export class CheckpointKeeper {
     let count = 0
     for (const op of this.tail) {
       if (count >= phase * this.opts.interval) break
-      const id = toHex(op.account)
+      const id = accountKey(op.account)
       if (!cut.has(id) && cut.size >= MESSAGE_LIMITS.maxCheckpointDelta) break
       reach(op)
       count++
@@ -406,11 +407,11 @@ export class CheckpointKeeper {
     // (deps are delivered before the ops citing them, so one pass from the end reaches all)
     for (let i = this.tail.length - 1; i >= 0; i--) {
       const op = this.tail[i]!
-      if (op.seq <= (cut.get(toHex(op.account))?.seq ?? 0)) for (const d of op.deps) if (d.seq > this.baseSeq(d.account)) reach(d)
+      if (op.seq <= (cut.get(accountKey(op.account))?.seq ?? 0)) for (const d of op.deps) if (d.seq > this.baseSeq(d.account)) reach(d)
     }
     if (cut.size > MESSAGE_LIMITS.maxCheckpointDelta) return
     const delta = [...cut.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, s]) => ({ account: s.account, seq: s.seq }))
-    const height = this.base.height + this.tail.filter(op => op.seq <= (cut.get(toHex(op.account))?.seq ?? 0)).length
+    const height = this.base.height + this.tail.filter(op => op.seq <= (cut.get(accountKey(op.account))?.seq ?? 0)).length
     if (height === this.base.height || this.proposed.has(height)) return
     this.proposed.add(height)
     const draft = { height, baseHeight: this.base.height, base: this.base.root, proposer: this.signer.publicKey, delta }
@@ -434,9 +435,9 @@ export class CheckpointKeeper {
     if (this.onBase(m)) return true
     const at = this.history.findIndex(cp => cp.msg.height === m.baseHeight && bytesEqual(cp.msg.root, m.base))
     if (at < 0) return false
-    const cut = new Map(m.delta.map(s => [toHex(s.account), s.seq]))
+    const cut = new Map(m.delta.map(s => [accountKey(s.account), s.seq]))
     for (const cp of this.history.slice(at + 1)) {
-      for (const s of cp.msg.delta) if ((cut.get(toHex(s.account)) ?? 0) < this.baseSeq(s.account)) return false
+      for (const s of cp.msg.delta) if ((cut.get(accountKey(s.account)) ?? 0) < this.baseSeq(s.account)) return false
     }
     return true
   }
@@ -495,14 +496,14 @@ export class CheckpointKeeper {
 
   /** The cut reaches every entry of the signed floor. */
   private containsFloor (m: Statement): boolean {
-    const cut = new Map(m.delta.map(s => [toHex(s.account), s.seq]))
+    const cut = new Map(m.delta.map(s => [accountKey(s.account), s.seq]))
     for (const [id, s] of this.signedFloor) if ((cut.get(id) ?? this.baseSeq(s.account)) < s.seq) return false
     return true
   }
 
   private raiseFloor (delta: readonly Slot[]): void {
     for (const s of delta) {
-      const id = toHex(s.account)
+      const id = accountKey(s.account)
       if (s.seq > this.baseSeq(s.account) && (this.signedFloor.get(id)?.seq ?? 0) < s.seq) this.signedFloor.set(id, { account: s.account, seq: s.seq })
     }
   }
@@ -514,8 +515,8 @@ export class CheckpointKeeper {
   /** Every op of the cut is delivered here, and the cut with the base is closed under deps. */
   private closedOverBase (delta: readonly Slot[]): boolean {
     if (!this.hasDelivered(delta)) return false
-    const cut = new Map(delta.map(s => [toHex(s.account), s.seq]))
-    const inCut = (account: Uint8Array, seq: number): boolean => seq <= Math.max(cut.get(toHex(account)) ?? 0, this.baseSeq(account))
+    const cut = new Map(delta.map(s => [accountKey(s.account), s.seq]))
+    const inCut = (account: Uint8Array, seq: number): boolean => seq <= Math.max(cut.get(accountKey(account)) ?? 0, this.baseSeq(account))
     return this.tail.every(op => !inCut(op.account, op.seq) || op.deps.every(d => inCut(d.account, d.seq)))
   }
 
@@ -528,12 +529,12 @@ export class CheckpointKeeper {
     const from = this.base
     const cut = new Map<string, number>()
     for (const s of m.delta) {
-      const id = toHex(s.account)
+      const id = accountKey(s.account)
       if (cut.has(id)) return { ok: false, reason: 'an account appears twice in the cut' }
       if (s.seq < from.ledger.nextSeq(s.account) - 1) return { ok: false, reason: 'the cut moves an account back' }
       cut.set(id, s.seq)
     }
-    const inCut = (account: Uint8Array, seq: number): boolean => seq <= (cut.get(toHex(account)) ?? from.ledger.nextSeq(account) - 1)
+    const inCut = (account: Uint8Array, seq: number): boolean => seq <= (cut.get(accountKey(account)) ?? from.ledger.nextSeq(account) - 1)
     const ops = this.tail.filter(op => inCut(op.account, op.seq))
     if (ops.length !== m.height - from.height) return { ok: false, reason: `the cut holds ${ops.length} ops beyond our base, not ${m.height - from.height}` }
     for (const op of ops) {
@@ -574,7 +575,7 @@ export class CheckpointKeeper {
     for (const cp of this.history) {
       if (cp.msg.height > through.msg.height || cp.msg.height <= this.prunedHeight) continue
       for (const s of cp.msg.delta) {
-        const id = toHex(s.account)
+        const id = accountKey(s.account)
         const from = (this.prunedTo.get(id) ?? 0) + 1
         if (s.seq < from) continue
         this.out.push({ type: 'prune', account: s.account, fromSeq: from, toSeq: s.seq })

@@ -7,7 +7,7 @@ import { compareBytes } from '../codec/canonical.js'
 import { encode } from '../codec/canonical.js'
 import type { Value } from '../codec/canonical.js'
 import { bytesEqual } from '../codec/canonical.js'
-import { toHex, fromHex } from '../crypto/hash.js'
+import { fromHex } from '../crypto/hash.js'
 import type { Hash } from '../crypto/hash.js'
 import { MAX_AMOUNT } from './body.js'
 import type { CancelBody, DeployBody, ExecuteBody } from './body.js'
@@ -20,7 +20,7 @@ import { accountItems, contractItems, snapshotOf } from '../checkpoint/snapshot.
 import type { Snapshot } from '../checkpoint/snapshot.js'
 import { ContractError } from '../vm/errors.js'
 import type { Genesis } from './genesis.js'
-import { slotKey } from './op.js'
+import { accountKey, slotKey } from './op.js'
 import type { AccountId, SignedOp, Slot } from './op.js'
 
 export type RejectReason =
@@ -138,16 +138,16 @@ export class Ledger {
   }
 
   nextSeq (account: AccountId): number {
-    return this.accounts.get(toHex(account))?.nextSeq ?? 1
+    return this.accounts.get(accountKey(account))?.nextSeq ?? 1
   }
 
   balance (account: AccountId): bigint {
-    return this.accounts.get(toHex(account))?.balance ?? 0n
+    return this.accounts.get(accountKey(account))?.balance ?? 0n
   }
 
   /** Credits the account may cite in its next op's deps, oldest source first. */
   uncitedCredits (account: AccountId): Credit[] {
-    const a = this.accounts.get(toHex(account))
+    const a = this.accounts.get(accountKey(account))
     return a === undefined ? [] : sortedCredits(a)
   }
 
@@ -158,7 +158,7 @@ export class Ledger {
    */
   holdsValue (account: AccountId): boolean {
     if (bytesEqual(account, this.genesis.mintAuthority)) return true
-    const id = toHex(account)
+    const id = accountKey(account)
     if (this.contracts.has(id)) return true
     const a = this.accounts.get(id)
     // a queued call's value is the caller's to take back with a cancel, even when it holds nothing else
@@ -166,7 +166,7 @@ export class Ledger {
   }
 
   contract (address: AccountId): ContractState | undefined {
-    return this.contracts.get(toHex(address))
+    return this.contracts.get(accountKey(address))
   }
 
   /** Every contract, in deployment order at this node. */
@@ -176,7 +176,7 @@ export class Ledger {
 
   /** The key that signs an account's ops: its own, or for a contract its sequencer's. */
   signerOf (account: AccountId): AccountId {
-    return this.contracts.get(toHex(account))?.sequencer ?? account
+    return this.contracts.get(accountKey(account))?.sequencer ?? account
   }
 
   callOutcome (call: Slot): CallOutcome | undefined {
@@ -260,7 +260,7 @@ export class Ledger {
       cited.push(key)
     }
     // a contract's stream is its sequencer's to order calls in, never to move money at will
-    if ((body.kind === 'execute') !== this.contracts.has(toHex(op.account))) {
+    if ((body.kind === 'execute') !== this.contracts.has(accountKey(op.account))) {
       return reject('not-a-contract', body.kind === 'execute' ? 'execute ops belong to contract streams' : 'a contract stream holds only execute ops')
     }
     switch (body.kind) {
@@ -283,7 +283,7 @@ export class Ledger {
       }
       case 'deploy': return this.deploy(sender, op, body, cited, claimed)
       case 'call': {
-        const contract = this.contractToWrite(toHex(body.contract))
+        const contract = this.contractToWrite(accountKey(body.contract))
         if (contract === undefined) return reject('unknown-contract', 'no contract at that address (its deploy was rejected)')
         // init sets a contract up at deploy; calling it again would let anyone re-initialise it
         if (body.fn === 'init') return reject('bad-call', 'init runs only at deploy')
@@ -330,14 +330,14 @@ export class Ledger {
       this.outcomes.set(slotKey(op.account, op.seq), { status: 'ok', result: res.result, gasUsed: res.gasUsed, events: sandbox.events, executedIn: here })
     }
     this.claim(sender, cited, claimed)
-    this.contracts.set(toHex(address), contract)
-    if (this.shared) this.ownContracts.add(toHex(address))
+    this.contracts.set(accountKey(address), contract)
+    if (this.shared) this.ownContracts.add(accountKey(address))
     this.state(address)
     return APPLIED
   }
 
   private execute (sender: AccountState, op: SignedOp, body: ExecuteBody, cited: string[], claimed: bigint): Outcome {
-    const contract = this.contractToWrite(toHex(op.account))!
+    const contract = this.contractToWrite(accountKey(op.account))!
     if (body.time < contract.lastTime) return reject('bad-time', `time ${body.time} is before the last execute's ${contract.lastTime}`)
     const calls: QueuedCall[] = []
     for (const c of body.calls) {
@@ -381,7 +381,7 @@ export class Ledger {
   private cancel (sender: AccountState, op: SignedOp, body: CancelBody, cited: string[], claimed: bigint): Outcome {
     const key = slotKey(op.account, body.call)
     const reached = Math.max(...op.deps.filter(d => bytesEqual(d.account, body.contract)).map(d => d.seq))
-    const contract = this.contractToWrite(toHex(body.contract))
+    const contract = this.contractToWrite(accountKey(body.contract))
     const call = contract?.queue.get(key)
     if (body.call >= op.seq) return reject('bad-call', `a cancel names an earlier call of its own stream, not seq ${body.call}`)
     if (contract === undefined || call === undefined || call.deadline === undefined || call.deadline > reached) {
@@ -396,7 +396,7 @@ export class Ledger {
   }
 
   private countQueued (caller: AccountId, delta: number): void {
-    const id = toHex(caller)
+    const id = accountKey(caller)
     const n = (this.queuedBy.get(id) ?? 0) + delta
     if (n > 0) this.queuedBy.set(id, n)
     else this.queuedBy.delete(id)
@@ -416,7 +416,7 @@ export class Ledger {
 
   /** An account's state, to write: created if new, copied first if shared with a fork. */
   private state (account: AccountId): AccountState {
-    const id = toHex(account)
+    const id = accountKey(account)
     let a = this.accounts.get(id)
     if (a === undefined) {
       a = { id: fromHex(id), balance: 0n, nextSeq: 1, credits: new Map() }
@@ -559,12 +559,12 @@ export class Ledger {
     this.supply = from.supply
     for (const a of from.accounts) {
       const credits = new Map(a.credits.map(c => [slotKey(c.source.account, c.source.seq), c] as const))
-      const id = toHex(a.id)
+      const id = accountKey(a.id)
       this.accounts.set(id, { id: a.id, balance: a.balance, nextSeq: a.nextSeq, credits })
       this.unsorted.push(id)
     }
     for (const c of from.contracts) {
-      this.contracts.set(toHex(c.address), {
+      this.contracts.set(accountKey(c.address), {
         address: c.address,
         code: c.code,
         module: compile(c.code),

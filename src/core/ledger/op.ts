@@ -45,8 +45,24 @@ export const OP_LIMITS = {
   maxSeq: Number.MAX_SAFE_INTEGER
 } as const
 
+/**
+ * Hex of account ids, by array object: an op's account is keyed in the ledger, bindings, queues
+ * and logs, often several times per layer, and the same array object travels with the op.
+ */
+const accountHex = new WeakMap<AccountId, string>()
+
+/** An account id as a map key (hex), computed once per array object. */
+export function accountKey (account: AccountId): string {
+  let hex = accountHex.get(account)
+  if (hex === undefined) {
+    hex = toHex(account)
+    accountHex.set(account, hex)
+  }
+  return hex
+}
+
 export function slotKey (account: AccountId, seq: number): string {
-  return `${toHex(account)}:${seq}`
+  return `${accountKey(account)}:${seq}`
 }
 
 export function compareSlots (a: Slot, b: Slot): number {
