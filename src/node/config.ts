@@ -31,7 +31,7 @@ export interface NodeConfig {
   tickMs: number
   /** The API answers 503 while the oldest op queued for a batch has waited longer than this (ms). */
   maxQueueDelayMs: number
-  /** The API answers 503 while this node holds this many ops it has not seen certified. */
+  /** The API answers 503 while this many ops are on their way through this node (queued, or in batches not put off). */
   maxPendingOps: number
   logLevel: 'debug' | 'info' | 'warn' | 'error'
   logFormat: 'text' | 'json'

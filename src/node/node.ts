@@ -55,6 +55,7 @@ const MAX_IDLE_TICK_MS = 250
 /** Bounds of the retry hint a saturated node gives (ms). */
 const MIN_RETRY_HINT_MS = 100
 const MAX_RETRY_HINT_MS = 5000
+const PENDING_RETRY_HINT_MS = 1000
 
 /** The oldest a state root served by the API may be while ops keep arriving (see stateRoot). */
 const STATE_ROOT_MAX_AGE_MS = 1000
@@ -362,12 +363,16 @@ export class BftNode {
   admission (): { retryAfterMs: number, reason: string } | undefined {
     if (this.installing) return { retryAfterMs: 1000, reason: 'the node is installing a snapshot' }
     const { heldOps, queueWaitMs } = this.current.load(Date.now())
-    const busy = queueWaitMs > this.config.maxQueueDelayMs
-      ? `ops wait ${Math.round(queueWaitMs)} ms for a batch (limit ${this.config.maxQueueDelayMs} ms)`
-      : heldOps >= this.config.maxPendingOps ? `${heldOps} ops are waiting to be certified (limit ${this.config.maxPendingOps})` : undefined
-    if (busy === undefined) return undefined
-    this.turnedAway++
-    return { retryAfterMs: Math.min(MAX_RETRY_HINT_MS, Math.max(MIN_RETRY_HINT_MS, Math.round(queueWaitMs))), reason: `the node is saturated: ${busy}` }
+    if (queueWaitMs > this.config.maxQueueDelayMs) {
+      this.turnedAway++
+      return { retryAfterMs: Math.min(MAX_RETRY_HINT_MS, Math.max(MIN_RETRY_HINT_MS, Math.round(queueWaitMs))), reason: `the node is saturated: ops wait ${Math.round(queueWaitMs)} ms for a batch (limit ${this.config.maxQueueDelayMs} ms)` }
+    }
+    if (heldOps >= this.config.maxPendingOps) {
+      this.turnedAway++
+      // the queue may be short while many batches are out: about one certificate round
+      return { retryAfterMs: PENDING_RETRY_HINT_MS, reason: `the node is saturated: ${heldOps} ops are on their way to certificates (limit ${this.config.maxPendingOps})` }
+    }
+    return undefined
   }
 
   /** Requests the API turned away since start (see admission). */

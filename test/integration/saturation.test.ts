@@ -57,7 +57,7 @@ describe('a saturated node', () => {
     const busy = await post(base, [transfer(accounts[2]!)])
     assert.equal(busy.status, 503)
     assert.equal(busy.json.error?.code, 'ERR_BUSY')
-    assert.match(busy.json.error!.message, /2 ops are waiting to be certified \(limit 2\)/)
+    assert.match(busy.json.error!.message, /2 ops are on their way to certificates \(limit 2\)/)
     assert.ok(busy.json.error!.retryAfterMs! >= 100 && busy.json.error!.retryAfterMs! <= 5000, `hint ${busy.json.error!.retryAfterMs}`)
     assert.ok(Number(busy.retryAfter) >= 1, `Retry-After: ${busy.retryAfter}`)
     const status = await (await fetch(`${base}/status`)).json() as { shedRequests: number, stateHash?: string }

@@ -57,6 +57,8 @@ export class Proposer {
   /** Slots (slotKey) of the ops queued or in flight, so an account's next op can follow them. */
   private readonly slots = new Map<string, number>()
 
+  /** Ops in pending batches too many validators put off (putOffSince set). */
+  private putOffOps = 0
   /** Bytes of the ops in pending batches (queued ones are in queuedBytes). */
   private inFlightBytes = 0
   /** Slots (slotKey) of the ops in pending batches. */
@@ -114,8 +116,19 @@ export class Proposer {
   /** Batches proposed less than proposeRetry ago that no validator has put off: the pipeline. */
   private inPipeline (now: number): number {
     let n = 0
-    for (const b of this.pending.values()) if (now < b.openedAt + this.timing.proposeRetry && b.deferredBy.size === 0) n++
+    for (const b of this.pending.values()) if (this.fresh(b, now)) n++
     return n
+  }
+
+  private fresh (b: PendingBatch, now: number): boolean {
+    // the put-off half of a split batch starts over, but validators already refused its ops
+    return now < b.openedAt + this.timing.proposeRetry && b.deferredBy.size === 0 && b.putOffSince === undefined
+  }
+
+  /** A batch too many validators put off: its ops no longer count as work on its way (see held). */
+  private putOff (b: PendingBatch, since: number): void {
+    if (b.putOffSince === undefined) this.putOffOps += b.ops.length
+    b.putOffSince = since
   }
 
   /**
@@ -196,14 +209,14 @@ export class Proposer {
     if (batch === undefined || slots.size === 0) return undefined
     batch.deferredBy.set(voter, slots)
     if (validators - batch.deferredBy.size >= quorum) return undefined
-    batch.putOffSince ??= now
+    this.putOff(batch, batch.putOffSince ?? now)
     const off = new Set<string>()
     for (const s of batch.deferredBy.values()) for (const key of s) off.add(key)
     const rest = batch.ops.filter(op => !off.has(slotKey(op.account, op.seq)))
     const later = batch.ops.filter(op => off.has(slotKey(op.account, op.seq)))
     if (rest.length === 0 || later.length === 0) return undefined
     this.close(id, now)
-    this.open(later, now, batch.retryDelay).putOffSince = batch.putOffSince
+    this.putOff(this.open(later, now, batch.retryDelay), batch.putOffSince!)
     return this.open(rest, now)
   }
 
@@ -225,6 +238,7 @@ export class Proposer {
     const batch = this.pending.get(id)
     if (batch === undefined) return undefined
     this.pending.delete(id)
+    if (batch.putOffSince !== undefined) this.putOffOps -= batch.ops.length
     for (const op of batch.ops) {
       this.inFlight.delete(toHex(op.hash))
       this.inFlightSlots.delete(slotKey(op.account, op.seq))
@@ -289,7 +303,11 @@ export class Proposer {
   nextDue (now: number): number {
     const open = this.queue.size > 0 && (this.queue.size >= this.maxBatch || this.inPipeline(now) < this.timing.pipeline)
     let at = open ? this.oldestQueuedAt() + this.timing.batchDelay : Infinity
-    for (const b of this.pending.values()) at = Math.min(at, b.nextRetryAt)
+    for (const b of this.pending.values()) {
+      at = Math.min(at, b.nextRetryAt)
+      // with the pipeline full, the queue goes when a batch leaves it, whenever its next resend is
+      if (this.queue.size > 0 && this.fresh(b, now)) at = Math.min(at, b.openedAt + this.timing.proposeRetry)
+    }
     return at
   }
 
@@ -299,9 +317,13 @@ export class Proposer {
     return at === Infinity ? 0 : Math.max(0, now - at)
   }
 
-  /** Ops held here in any state: queued, waiting behind a predecessor, or in a pending batch. */
-  get held (): number {
-    return this.queue.size + this.waiting.size + this.inFlight.size
+  /**
+   * Ops on their way through this broadcaster: queued, or in a pending batch validators have not
+   * put off. Put-off ops and those waiting behind them are left out: a client can park those here
+   * (ops past a seq it never sends) until giveUpAfter, and must not make the node look saturated.
+   */
+  get inProgress (): number {
+    return this.queue.size + this.inFlight.size - this.putOffOps
   }
 
   /** Ops queued or waiting for a predecessor's batch (not yet in a batch). */

@@ -16,7 +16,7 @@ import { MalformedError } from '../errors.js'
 import { networkId, quorumSize, faultsTolerated } from '../ledger/genesis.js'
 import type { Genesis } from '../ledger/genesis.js'
 import { Ledger } from '../ledger/ledger.js'
-import { decodeOp, slotKey, verifyOpSignature } from '../ledger/op.js'
+import { accountKey, decodeOp, slotKey, verifyOpSignature } from '../ledger/op.js'
 import type { SignedOp, Slot } from '../ledger/op.js'
 import type { Action, PeerId, PersistRecord, ReceiveResult, SubmitResult, SubmitStatus, Verdict } from './actions.js'
 import { SlotBindings } from './bindings.js'
@@ -362,11 +362,11 @@ export class Replica {
   }
 
   /**
-   * How loaded this broadcaster is: ops it holds (queued, waiting or in pending batches), and how
+   * How loaded this broadcaster is: ops on their way (queued, or in batches not put off), and how
    * long the oldest queued op has waited for a batch. The host turns clients away past its limits.
    */
   load (now: number): { heldOps: number, queueWaitMs: number } {
-    return { heldOps: this.proposer.held, queueWaitMs: this.proposer.queueWait(now) }
+    return { heldOps: this.proposer.inProgress, queueWaitMs: this.proposer.queueWait(now) }
   }
 
   /** The status without the state root, which costs a pass over the whole state after any change. */
@@ -404,7 +404,7 @@ export class Replica {
 
   /** The last seq of an account whose history this replica no longer holds (0: all held). */
   prunedThrough (account: Uint8Array): number {
-    return this.checkpoints.prunedThrough(toHex(account))
+    return this.checkpoints.prunedThrough(accountKey(account))
   }
 
   /** A persisted record that only holds history behind the kept checkpoints: the host may delete it. */
@@ -718,7 +718,7 @@ export class Replica {
       }
     }
     if (m.complete) {
-      for (const s of this.ledger.streams()) if (!theirs.has(toHex(s.account))) serve(s.account, 1)
+      for (const s of this.ledger.streams()) if (!theirs.has(accountKey(s.account))) serve(s.account, 1)
     }
     this.checkpoints.peerAt(from, m.checkpoint)
     this.takeKeeperActions()
@@ -765,14 +765,16 @@ export class Replica {
 
   /** A bound op with no certificate in sight: its broadcaster may be gone, so propose it ourselves. */
   private reproposeStale (now: number): void {
+    let stale = 0
     for (const b of this.bindings.stale(now, this.timing.reproposeAfter, this.limits.maxBatchOps)) {
       const { account, seq } = b.op
       if (this.isDelivered(b.op) || this.equivocations.has(slotKey(account, seq))) continue
       // a stream stuck on a slot its author split is not worth proposing past
       if (this.equivocations.has(slotKey(account, this.ledger.nextSeq(account)))) continue
-      this.proposer.enqueue(b.op, now)
+      if (this.proposer.enqueue(b.op, now)) stale++
     }
-    for (const batch of this.proposer.closeBatches(now, true)) this.propose(batch.ops.map(o => o.bytes))
+    // re-proposals go at once, past the pipeline; a tick with none leaves the queue to it
+    if (stale > 0) for (const batch of this.proposer.closeBatches(now, true)) this.propose(batch.ops.map(o => o.bytes))
   }
 
   private fetchMissing (now: number): void {
