@@ -58,9 +58,11 @@ export interface SendOptions {
   readonly clock?: SendClock
 }
 
-/** When each op first left, by position in the whole submission order. */
+/** When each op first left, by position in the whole submission order, and in the order they left. */
 export class SendClock {
   private at: Float64Array
+  /** First-send times in the order ops left (so ascending). */
+  private left: number[] = []
 
   constructor (size: number) {
     this.at = new Float64Array(size).fill(NaN)
@@ -72,13 +74,21 @@ export class SendClock {
       grown.set(this.at)
       this.at = grown
     }
-    if (Number.isNaN(this.at[position]!)) this.at[position] = t
+    if (Number.isNaN(this.at[position]!)) {
+      this.at[position] = t
+      this.left.push(t)
+    }
   }
 
-  /** How long ago the op at this position left; 0 when it has not (or is out of range). */
-  age (position: number, now: number): number {
-    const t = this.at[position]
-    return t === undefined || Number.isNaN(t) ? 0 : now - t
+  /**
+   * How long ago the oldest op not yet delivered left, when `delivered` ops are: delivery is
+   * nearly in the order ops left, so it is the (delivered+1)-th to leave (0 if none is out). Not
+   * the op at position `delivered`: per-validator queues send out of position order, and that op
+   * may have been delivered long ago while a lower one waits.
+   */
+  outstandingAge (delivered: number, now: number): number {
+    const t = this.left[delivered]
+    return t === undefined ? 0 : now - t
   }
 }
 
@@ -150,9 +160,8 @@ export async function sendAll (o: SendOptions): Promise<SendCounters> {
   const allowance = (): number => o.maxBacklogMs === undefined ? Infinity : Math.max(MIN_ALLOWANCE, 2 * (o.deliveryRate?.() ?? 0) * o.maxBacklogMs / 1000)
   // positions below this may leave now (computed once a request: the rate reads the history)
   const limit = (): number => o.delivered() + Math.min(o.window, allowance()) - offset
-  // the first op not yet delivered everywhere is about at position delivered() (delivery is
-  // nearly in submission order): its age when the count was read is the backlog
-  const backlogOpen = (): boolean => o.maxBacklogMs === undefined || clock.age(o.delivered(), o.deliveredAt?.() ?? performance.now()) <= o.maxBacklogMs
+  // the backlog: the age of the oldest op not delivered everywhere when the count was read
+  const backlogOpen = (): boolean => o.maxBacklogMs === undefined || clock.outstandingAge(o.delivered(), o.deliveredAt?.() ?? performance.now()) <= o.maxBacklogMs
 
   const send = async (k: number, idx: number[]): Promise<void> => {
     const q = queues[k]!
