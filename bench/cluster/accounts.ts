@@ -108,9 +108,16 @@ export function fundingOps (treasury: Account, recipients: readonly Account[], n
   const payers = Array.from({ length: Math.ceil(recipients.length / FAN_OUT) }, (_, d) => newAccount(d % validators))
   // a payer is funded first (with what it pays out), so the levels above come first
   const above = fundingOps(treasury, payers, networkId, validators, amount * BigInt(FAN_OUT))
-  payers.forEach((payer, d) => {
-    for (const r of recipients.slice(d * FAN_OUT, (d + 1) * FAN_OUT)) pay(last, payer, r, networkId, amount)
-  })
+  // round-robin over payers (every payer's first payment, then every second one, ...): each
+  // payer's payments form a chain delivered one after another, and the sender's backlog cap
+  // admits the first few hundred ops, so payer-by-payer order kept only a handful of chains moving
+  // (~45 transfers/s funding 40,000 accounts; ~300/s interleaved)
+  for (let j = 0; j < FAN_OUT; j++) {
+    payers.forEach((payer, d) => {
+      const r = recipients[d * FAN_OUT + j]
+      if (r !== undefined) pay(last, payer, r, networkId, amount)
+    })
+  }
   return [...above, last]
 }
 
