@@ -58,33 +58,22 @@ export interface SendOptions {
   readonly clock?: SendClock
 }
 
-/** When each op first left, by position in the whole submission order, and in the order they left. */
+/** When the requests that carried accepted ops left, in the order the ops were accepted. */
 export class SendClock {
-  private at: Float64Array
-  /** First-send times in the order ops left (so ascending). */
-  private left: number[] = []
+  private readonly left: number[] = []
 
-  constructor (size: number) {
-    this.at = new Float64Array(size).fill(NaN)
-  }
-
-  mark (position: number, t: number): void {
-    if (position >= this.at.length) {
-      const grown = new Float64Array(Math.max(position + 1, this.at.length * 2)).fill(NaN)
-      grown.set(this.at)
-      this.at = grown
-    }
-    if (Number.isNaN(this.at[position]!)) {
-      this.at[position] = t
-      this.left.push(t)
-    }
+  /** An op was accepted; its request left at `sentAt`. */
+  accepted (sentAt: number): void {
+    this.left.push(sentAt)
   }
 
   /**
    * How long ago the oldest op not yet delivered left, when `delivered` ops are: delivery is
-   * nearly in the order ops left, so it is the (delivered+1)-th to leave (0 if none is out). Not
-   * the op at position `delivered`: per-validator queues send out of position order, and that op
-   * may have been delivered long ago while a lower one waits.
+   * nearly in the order ops were accepted, so it is the (delivered+1)-th accepted (0 if none is
+   * out). Ops refused and not yet accepted again do not count: they are not in the network, and
+   * counting them stalled the sender for good behind one 503. Nor is it the op at position
+   * `delivered`: per-validator queues send out of position order, and that op may have been
+   * delivered long ago while a lower one waits.
    */
   outstandingAge (delivered: number, now: number): number {
     const t = this.left[delivered]
@@ -156,7 +145,7 @@ export async function sendAll (o: SendOptions): Promise<SendCounters> {
   const offset = o.offset ?? 0
   const queues = o.apis.map(() => new NodeQueue())
   for (let i = 0; i < o.ops.hex.length; i++) queues[o.ops.node[i]!]!.order.push(i)
-  const clock = o.clock ?? new SendClock(offset + o.ops.hex.length)
+  const clock = o.clock ?? new SendClock()
   const allowance = (): number => o.maxBacklogMs === undefined ? Infinity : Math.max(MIN_ALLOWANCE, 2 * (o.deliveryRate?.() ?? 0) * o.maxBacklogMs / 1000)
   // positions below this may leave now (computed once a request: the rate reads the history)
   const limit = (): number => o.delivered() + Math.min(o.window, allowance()) - offset
@@ -166,7 +155,6 @@ export async function sendAll (o: SendOptions): Promise<SendCounters> {
   const send = async (k: number, idx: number[]): Promise<void> => {
     const q = queues[k]!
     const sentAt = performance.now()
-    for (const i of idx) clock.mark(offset + i, sentAt)
     q.inFlight += idx.length
     c.requests++
     let retry: number[] = []
@@ -188,6 +176,7 @@ export async function sendAll (o: SendOptions): Promise<SendCounters> {
         r.results.forEach((res, j) => {
           const i = idx[j]!
           if (res.status !== 'rejected') {
+            clock.accepted(sentAt)
             c.accepted++
             c.lastAcceptedAt = performance.now()
             o.onAccepted?.(i, sentAt)

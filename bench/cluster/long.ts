@@ -68,7 +68,7 @@ export async function runLong (o: Options, n: number, sig: SignatureLimit, out: 
     say(`long: ${total} transfers from ${accounts.length} accounts at ${rate.toFixed(0)}/s (about ${(plannedS / 60).toFixed(1)} min); samples every ${o.sampleS} s in ${samplesPath}`)
     const cpu0 = net.pids.map(cpuSeconds)
     const counters = newCounters()
-    const clock = new SendClock(total)
+    const clock = new SendClock()
     const start = performance.now()
     let stopReason: string | undefined
     const stopped = (): boolean => {
