@@ -270,7 +270,7 @@ export class Ledger {
         }
         this.claim(sender, cited, claimed)
         sender.balance -= body.amount
-        this.credit(body.to, op, body.amount)
+        this.credit(body.to, sender, op.seq, body.amount)
         return APPLIED
       }
       case 'mint': {
@@ -278,7 +278,7 @@ export class Ledger {
         if (this.supply + body.amount > MAX_AMOUNT) return reject('supply-cap', 'minting would exceed the supply cap of 2^64-1')
         this.claim(sender, cited, claimed)
         this.supply += body.amount
-        this.credit(body.to, op, body.amount)
+        this.credit(body.to, sender, op.seq, body.amount)
         return APPLIED
       }
       case 'deploy': return this.deploy(sender, op, body, cited, claimed)
@@ -360,11 +360,11 @@ export class Ledger {
       const res = invoke(contract.module, call.fn, call.args, sandbox, call.gasLimit)
       if (res.ok) {
         sender.balance += call.value - sandbox.commitStorage()
-        for (const t of sandbox.transfers) this.credit(t.to, op, t.amount)
+        for (const t of sandbox.transfers) this.credit(t.to, sender, op.seq, t.amount)
         this.outcomes.set(key, { status: 'ok', result: res.result, gasUsed: res.gasUsed, events: sandbox.events, executedIn: here })
       } else {
         // nothing the call did survives; its value goes back to the caller
-        if (call.value > 0n) this.credit(call.caller, op, call.value)
+        if (call.value > 0n) this.credit(call.caller, sender, op.seq, call.value)
         this.outcomes.set(key, { status: 'error', error: res.error.message, errorKind: res.error.kind, gasUsed: res.gasUsed, executedIn: here })
       }
     }
@@ -407,11 +407,14 @@ export class Ledger {
     a.balance += amount
   }
 
-  private credit (to: AccountId, op: SignedOp, amount: bigint): void {
-    const key = slotKey(op.account, op.seq)
+  /** A credit from the op at `from`'s slot `seq`. */
+  private credit (to: AccountId, from: AccountState, seq: number, amount: bigint): void {
+    const key = slotKey(from.id, seq)
     const credits = this.state(to).credits
     const prior = credits.get(key)
-    credits.set(key, { source: { account: op.account, seq: op.seq }, amount: (prior?.amount ?? 0n) + amount })
+    // the source names the payer's own id array, not the op's: an op's arrays are freed with it,
+    // and a credit may be held for a long time
+    credits.set(key, { source: { account: from.id, seq }, amount: (prior?.amount ?? 0n) + amount })
   }
 
   /** An account's state, to write: created if new, copied first if shared with a fork. */
