@@ -106,7 +106,9 @@ export const DEFAULT_LIMITS: ReplicaLimits = {
   bindWindow: 1024,
   maxBufferedOps: 200_000,
   maxBufferedBytes: 256 * 1024 * 1024,
-  verifiedCache: 200_000,
+  // an op is looked up again when its certificate comes, seconds after its proposal: 50,000 is
+  // minutes at today's peak, and each entry costs ~130 bytes twice (ops and votes)
+  verifiedCache: 50_000,
   decodedCacheBytes: 32 * 1024 * 1024,
   maxEquivocations: 10_000,
   maxEquivocationBytes: 64 * 1024 * 1024,
