@@ -190,9 +190,11 @@ export class Replica {
   private readonly refused = new Set<string>()
   private retrying = false
   private nextAntiEntropyAt = 0
-  /** Turns of peers for fetches and for frontiers, kept apart (see nextPeer). */
-  private readonly peerTurns = { fetch: 0, frontier: 0 }
+  /** Turns of peers for fetches (see nextPeer). */
+  private readonly peerTurns = { fetch: 0 }
+  /** The first stream of the next frontier page, and the rounds of pages begun (see sendFrontier). */
   private frontierCursor = 0
+  private frontierRound = 0
   private deliveredCount = 0
 
   /** Actions gathered while handling one input. */
@@ -800,22 +802,33 @@ export class Replica {
     }
   }
 
-  /** One page of our frontier; pages rotate so every stream is offered within a few rounds. */
+  /**
+   * One page of our frontier; pages rotate so every stream is offered within a few rounds. Page k
+   * of round r goes to peer k + r, so each page reaches every peer within as many rounds as there
+   * are peers. A peer hears of an account it holds at seq 1 only from our pages (its own frontier
+   * cannot list it): with one peer turn per page, a page count that is a multiple of the peer count
+   * would send each page to the same peer for ever, and such a gap would never be repaired.
+   */
   private sendFrontier (): void {
     if (this.peers.length === 0) return
     const streams = [...this.ledger.streams()]
     const max = MESSAGE_LIMITS.maxFrontierEntries
     const complete = streams.length <= max
-    if (complete || this.frontierCursor >= streams.length) this.frontierCursor = 0
+    if (complete || this.frontierCursor >= streams.length) {
+      this.frontierCursor = 0
+      this.frontierRound++
+    }
+    const index = Math.floor(this.frontierCursor / max)
     const page = complete ? streams : streams.slice(this.frontierCursor, this.frontierCursor + max)
     this.frontierCursor += page.length
-    this.send(this.nextPeer('frontier'), { type: 'frontier', entries: page.map(s => ({ account: s.account, seq: s.nextSeq })), complete, checkpoint: this.checkpoints.height })
+    const to = this.peers[(index + this.frontierRound) % this.peers.length]!
+    this.send(to, { type: 'frontier', entries: page.map(s => ({ account: s.account, seq: s.nextSeq })), complete, checkpoint: this.checkpoints.height })
   }
 
   /**
-   * Peers in turn: the core has no randomness, and rotation reaches every peer. Fetches and
-   * frontiers rotate apart: with one shared turn, the fetches of each tick could move it by a
-   * multiple of the peer count, and every frontier would go to the same (perhaps silent) peer.
+   * Peers in turn: the core has no randomness, and rotation reaches every peer. Frontiers do not
+   * take turns here (see sendFrontier): fetches move the turn by any number each tick, which could
+   * be a multiple of the peer count, and every frontier would go to the same (perhaps silent) peer.
    */
   private nextPeer (purpose: keyof typeof this.peerTurns): PeerId {
     const peer = this.peers[this.peerTurns[purpose] % this.peers.length]!
