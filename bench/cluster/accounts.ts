@@ -46,6 +46,8 @@ export interface Account {
   nextSeq: number
   /** The funding credit the account's first op (seq 1) cites. */
   credit?: Slot
+  /** In the load ring, the account that pays this one (its every op does): see transfer. */
+  payer?: Account
 }
 
 export function newAccount (home: number, seed: Uint8Array = new Uint8Array(randomBytes(32))): Account {
@@ -82,9 +84,22 @@ export function takeBack (p: Prepared, accepted: Uint8Array): number {
   return count
 }
 
+/**
+ * What an op cites: the first, its funding credit; later ones in the load ring, the credit from
+ * the payer's op two seqs back, as a wallet claims what it was paid. Without it every transfer left
+ * an uncited credit for ever and the state grew by one a transfer (~1 KB of a validator's memory
+ * each, two ledgers); with it an account holds about two. Two seqs back is two rounds of every
+ * account, so delivered long before (at most 3/4 of the accounts' ops are outstanding). A function
+ * of account and seq only, so an op signed again is the same op.
+ */
+function depsOf (from: Account, seq: number): Slot[] {
+  if (seq === 1) return from.credit === undefined ? [] : [from.credit]
+  return from.payer !== undefined && seq >= 3 ? [{ account: from.payer.signer.publicKey, seq: seq - 2 }] : []
+}
+
 function transfer (p: Prepared, from: Account, networkId: Uint8Array, to: Uint8Array, amount: bigint): void {
   const seq = from.nextSeq++
-  const op = signOp(from.signer, networkId, { account: from.signer.publicKey, seq, deps: seq === 1 && from.credit !== undefined ? [from.credit] : [], body: { kind: 'transfer', to, amount } })
+  const op = signOp(from.signer, networkId, { account: from.signer.publicKey, seq, deps: depsOf(from, seq), body: { kind: 'transfer', to, amount } })
   p.hex.push(Buffer.from(op.bytes.buffer, op.bytes.byteOffset, op.bytes.length).toString('hex'))
   p.hash.push(Buffer.from(op.hash.buffer, op.hash.byteOffset, op.hash.length).toString('hex'))
   p.node.push(from.home)
@@ -135,6 +150,7 @@ function pay (p: Prepared, from: Account, to: Account, networkId: Uint8Array, am
 export async function loadOps (accounts: readonly Account[], networkId: Uint8Array, cursor: number, count: number, slice = Infinity): Promise<Prepared> {
   const p = emptyPrepared()
   const k = accounts.length
+  accounts.forEach((a, i) => { a.payer = accounts[(i - 1 + k) % k] })
   for (let j = 0; j < count; j++) {
     const i = (cursor + j) % k
     transfer(p, accounts[i]!, networkId, accounts[(i + 1) % k]!.signer.publicKey, 1n)
