@@ -480,25 +480,21 @@ export class Ledger {
    * snapshot, here or in a ledger this one shares them with, are not encoded again.
    */
   snapshot (): Snapshot {
-    const self = this
+    const items: Uint8Array[] = []
     let height = 0
-    function * items (): Generator<Uint8Array> {
-      for (const id of self.ids()) {
-        const a = self.accounts.get(id)!
-        height += a.nextSeq - 1
-        let encoded = encodedItems.get(a)
-        if (encoded === undefined) {
-          encoded = accountItems({ id: a.id, balance: a.balance, nextSeq: a.nextSeq, credits: sortedCredits(a) }).map(v => encode(v))
-          encodedItems.set(a, encoded)
-        }
-        yield * encoded
+    for (const id of this.ids()) {
+      const a = this.accounts.get(id)!
+      height += a.nextSeq - 1
+      let encoded = encodedItems.get(a)
+      if (encoded === undefined) {
+        encoded = accountItems(accountEntry(a)).map(v => encode(v))
+        encodedItems.set(a, encoded)
       }
-      // contracts are few: encoded afresh
-      for (const id of [...self.contracts.keys()].sort()) for (const v of contractItems(self.contractEntry(self.contracts.get(id)!))) yield encode(v)
+      for (const item of encoded) items.push(item)
     }
-    // the manifest carries the height: count it while the items stream by, then build
-    const all = [...items()]
-    const snapshot = snapshotOf(all, height, this.supply)
+    // contracts are few: encoded afresh
+    for (const id of [...this.contracts.keys()].sort()) for (const v of contractItems(this.contractEntry(this.contracts.get(id)!))) items.push(encode(v))
+    const snapshot = snapshotOf(items, height, this.supply)
     this.root = snapshot.root
     return snapshot
   }
@@ -533,10 +529,7 @@ export class Ledger {
 
   /** The state as plain data in canonical order: what snapshots are made of. */
   exportState (): LedgerState {
-    const accounts = this.ids().map(id => {
-      const a = this.accounts.get(id)!
-      return { id: a.id, balance: a.balance, nextSeq: a.nextSeq, credits: sortedCredits(a) }
-    })
+    const accounts = this.ids().map(id => accountEntry(this.accounts.get(id)!))
     const contracts = [...this.contracts.keys()].sort().map(id => this.contractEntry(this.contracts.get(id)!))
     return { supply: this.supply, accounts, contracts }
   }
@@ -580,6 +573,10 @@ export class Ledger {
       for (const q of c.queue) this.countQueued(q.caller, 1)
     }
   }
+}
+
+function accountEntry (a: AccountState): AccountEntry {
+  return { id: a.id, balance: a.balance, nextSeq: a.nextSeq, credits: sortedCredits(a) }
 }
 
 function sortedCredits (a: AccountState): Credit[] {
