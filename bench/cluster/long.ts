@@ -113,10 +113,7 @@ export async function runLong (o: Options, n: number, sig: SignatureLimit, out: 
         window: o.window,
         maxBacklogMs: o.maxBacklogMs,
         clock,
-        delivered: () => monitor.minSince(base),
-        deliveryRate: () => monitor.recentRate(),
-        deliveredAt: () => monitor.latestAt(),
-        wake: async () => await monitor.next(),
+        ...monitor.feeds(base),
         stopped,
         counters
       })

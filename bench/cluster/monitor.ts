@@ -117,6 +117,16 @@ export class Monitor {
     return last === undefined ? 0 : Math.max(...last.t)
   }
 
+  /** What the load generator reads of delivery (see SendOptions), counted from `base`. */
+  feeds (base: readonly number[]): { delivered: () => number, deliveryRate: () => number, deliveredAt: () => number, wake: () => Promise<void> } {
+    return {
+      delivered: () => this.minSince(base),
+      deliveryRate: () => this.recentRate(),
+      deliveredAt: () => this.latestAt(),
+      wake: async () => await this.next()
+    }
+  }
+
   /** The fewest ops delivered since `base` at any validator. */
   minSince (base: readonly number[]): number {
     return Math.min(...this.latest.map((d, k) => d - base[k]!))

@@ -118,10 +118,7 @@ export async function measure (ctx: Context, spec: RunSpec): Promise<RunResult> 
     startAt: start,
     window: spec.window,
     maxBacklogMs: spec.maxBacklogMs,
-    delivered: () => monitor.minSince(base),
-    deliveryRate: () => monitor.recentRate(),
-    deliveredAt: () => monitor.latestAt(),
-    wake: async () => await monitor.next(),
+    ...monitor.feeds(base),
     stopped,
     onAccepted
   }).catch(err => {
