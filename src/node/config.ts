@@ -33,8 +33,21 @@ export interface NodeConfig {
   maxQueueDelayMs: number
   /** The API answers 503 while this many ops are on their way through this node (queued, or in batches not put off). */
   maxPendingOps: number
-  logLevel: 'debug' | 'info' | 'warn' | 'error'
+  /** Log level: one level for all modules, or per module after it (`info,net=debug`). */
+  logLevel: string
   logFormat: 'text' | 'json'
+  /** Also append logs, as JSON lines, to this file. */
+  logFile?: string
+  /** Interval of the one-line status log (ms; 0: none). */
+  statusIntervalMs: number
+  /** Serve Prometheus metrics at GET /metrics on the API port. */
+  metrics: boolean
+  /** Serve the live dashboard at /dashboard on the API port. */
+  dashboard: boolean
+  /** Origins a browser may call the API from (CORS): none by default, ["*"] for any. */
+  apiCors: string[]
+  /** When set, API requests (all but health and readiness) must carry `Authorization: Bearer <token>`; prefer BFTNODE_API_TOKEN. */
+  apiToken?: string
   /** Delivered ops between checkpoints this validator proposes (0: never proposes). */
   checkpointInterval: number
   /** Certified checkpoints of history (certificates) kept behind the latest, for lagging peers. */
@@ -49,6 +62,9 @@ export interface NodeConfig {
    */
   resumeVoting: boolean
 }
+
+const LEVEL = '(debug|info|warn|error)'
+const LOG_LEVEL_SPEC = new RegExp(`^(${LEVEL}|[a-z][a-z0-9-]*=${LEVEL})(,[a-z][a-z0-9-]*=${LEVEL})*$`)
 
 export class ConfigError extends BftError {
   readonly code = 'ERR_CONFIG'
@@ -73,6 +89,10 @@ export function defaultConfig (dataDir = DEFAULT_DATA_DIR): NodeConfig {
     maxPendingOps: 20_000,
     logLevel: 'info',
     logFormat: 'text',
+    statusIntervalMs: 10_000,
+    metrics: true,
+    dashboard: true,
+    apiCors: [],
     checkpointInterval: 1000,
     checkpointRetain: 2,
     join: false,
@@ -97,6 +117,12 @@ const KEYS: Record<keyof NodeConfig, 'string' | 'number' | 'boolean' | 'string[]
   maxPendingOps: 'number',
   logLevel: 'string',
   logFormat: 'string',
+  logFile: 'string',
+  statusIntervalMs: 'number',
+  metrics: 'boolean',
+  dashboard: 'boolean',
+  apiCors: 'string[]',
+  apiToken: 'string',
   checkpointInterval: 'number',
   checkpointRetain: 'number',
   join: 'boolean',
@@ -121,7 +147,9 @@ export function checkConfig (raw: unknown, where: string, base: string): Partial
   if (c.tickMs !== undefined && (c.tickMs < 1 || c.tickMs > 1000)) throw new ConfigError(`${where}: tickMs must be between 1 and 1000`)
   if (c.maxQueueDelayMs !== undefined && (!Number.isInteger(c.maxQueueDelayMs) || c.maxQueueDelayMs < 10 || c.maxQueueDelayMs > 600_000)) throw new ConfigError(`${where}: maxQueueDelayMs must be a whole number of ms from 10 to 600000`)
   if (c.maxPendingOps !== undefined && (!Number.isInteger(c.maxPendingOps) || c.maxPendingOps < 1 || c.maxPendingOps > 100_000)) throw new ConfigError(`${where}: maxPendingOps must be a whole number from 1 to 100000 (the replica's own queue limit)`)
-  if (c.logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(c.logLevel)) throw new ConfigError(`${where}: logLevel must be debug, info, warn or error`)
+  if (c.logLevel !== undefined && !LOG_LEVEL_SPEC.test(c.logLevel)) throw new ConfigError(`${where}: logLevel must be debug, info, warn or error, optionally followed by per-module levels (info,net=debug)`)
+  if (c.statusIntervalMs !== undefined && (!Number.isInteger(c.statusIntervalMs) || c.statusIntervalMs < 0 || c.statusIntervalMs > 3_600_000)) throw new ConfigError(`${where}: statusIntervalMs must be a whole number of ms from 0 (none) to 3600000`)
+  if (c.apiToken !== undefined && c.apiToken.length < 16) throw new ConfigError(`${where}: apiToken must be at least 16 characters`)
   if (c.checkpointInterval !== undefined && (!Number.isInteger(c.checkpointInterval) || c.checkpointInterval < 0 || c.checkpointInterval > 1_000_000)) throw new ConfigError(`${where}: checkpointInterval must be a whole number of ops from 0 (never propose) to 1000000`)
   if (c.checkpointRetain !== undefined && (!Number.isInteger(c.checkpointRetain) || c.checkpointRetain < 0 || c.checkpointRetain > 1000)) throw new ConfigError(`${where}: checkpointRetain must be a whole number from 0 to 1000`)
   if (c.trustedRoot !== undefined && !/^[0-9a-f]{64}$/.test(c.trustedRoot)) throw new ConfigError(`${where}: trustedRoot must be 64 lowercase hex characters (a checkpoint's state root)`)

@@ -12,10 +12,12 @@ export interface Logger {
 
 const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 }
 
-export function createLogger (opts: { level: LogLevel, format: 'text' | 'json', prefix?: string, write?: (line: string) => void }): Logger {
+/** `level` is a level, or a spec like `info,net=debug` (per-module levels are not applied yet). */
+export function createLogger (opts: { level: string, format: 'text' | 'json', prefix?: string, write?: (line: string) => void }): Logger {
+  const base = (opts.level.split(',').find(part => !part.includes('=')) ?? 'info') as LogLevel
   const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'))
   const emit = (level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void => {
-    if (ORDER[level] < ORDER[opts.level]) return
+    if (ORDER[level] < ORDER[base]) return
     const time = new Date().toISOString()
     if (opts.format === 'json') {
       write(JSON.stringify({ time, level, msg, ...fields }, (_k, v: unknown) => typeof v === 'bigint' ? v.toString() : v))

@@ -91,7 +91,7 @@ export const startCommand: CliCommand<StartArgs> = {
     mdns: { type: 'boolean', describe: 'find peers on the LAN (default on; --no-mdns to turn off)' },
     'api-host': { type: 'string', describe: 'address of the local API (default 127.0.0.1)' },
     'api-port': { type: 'number', describe: 'port of the local API (default 7200)' },
-    'log-level': { type: 'string', choices: ['debug', 'info', 'warn', 'error'], describe: 'default info' },
+    'log-level': { type: 'string', describe: 'debug, info, warn or error, optionally per module: info,net=debug (default info)' },
     'log-format': { type: 'string', choices: ['text', 'json'], describe: 'default text' },
     'checkpoint-interval': { type: 'number', describe: 'delivered ops between the checkpoints a validator proposes (default 1000; 0: never)' },
     'checkpoint-retain': { type: 'number', describe: 'certified checkpoints of history kept behind the latest for lagging peers (default 2)' },
@@ -167,7 +167,7 @@ export const joinCommand: CliCommand<StartArgs> = {
     'api-port': { type: 'number', describe: 'port of the local API (default 7300)' },
     'trusted-root': { type: 'string', describe: 'hex state root of a checkpoint to accept without checking its signatures' },
     'checkpoint-retain': { type: 'number', describe: 'certified checkpoints of history kept behind the latest (default 2)' },
-    'log-level': { type: 'string', choices: ['debug', 'info', 'warn', 'error'], describe: 'default info' },
+    'log-level': { type: 'string', describe: 'debug, info, warn or error, optionally per module: info,net=debug (default info)' },
     'log-format': { type: 'string', choices: ['text', 'json'], describe: 'default text' }
   },
   handler: async (a) => {
