@@ -8,12 +8,9 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
 import type { Browser, Page } from 'playwright-core'
 import { ApiClient } from '../../src/client/api-client.js'
 import { openKey, parseKeyFile } from '../../src/client/keyfile.js'
@@ -25,10 +22,7 @@ import { nobleScheme } from '../../src/core/crypto/noble.js'
 import { freePort, waitFor } from '../support/ports.js'
 import { BIN, placeTestnet, runCli, until } from '../support/testnet.js'
 import { seedOf } from '../support/localnet.js'
-
-const CHROMIUM = process.env.BFTNODE_CHROMIUM ?? '/usr/bin/chromium'
-const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url))
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+import { ARTIFACTS, launchChromium } from '../support/browser.js'
 
 describe('the dashboard in a browser, against four validator processes', () => {
   let dir: string
@@ -63,7 +57,7 @@ describe('the dashboard in a browser, against four validator processes', () => {
 
   before(async () => {
     // the test needs the browser: a machine without it fails here, it does not skip
-    assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: the dashboard e2e test drives Debian's headless Chromium; install it with \`apt-get install chromium\` (or set BFTNODE_CHROMIUM to its path)`)
+    browser = await launchChromium()
     dir = await mkdtemp(join(tmpdir(), 'bftnode-dash-e2e-'))
     env = { ...process.env, BFTNODE_HOME: join(dir, 'home') }
     const ports = await Promise.all(Array.from({ length: 4 }, async () => await freePort()))
@@ -82,7 +76,6 @@ describe('the dashboard in a browser, against four validator processes', () => {
       return st.every(s => Number(s.validatorsConnected) >= 3) ? st[0] : undefined
     })).networkId))
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
     page.on('console', m => { if (m.type() === 'error' && !m.text().includes('Failed to load resource')) pageErrors.push(m.text()) })
     page.on('pageerror', e => pageErrors.push(e.message))
