@@ -12,6 +12,8 @@ import { sodiumScheme } from '../native/sodium.js'
 import { genesisToJson } from '../node/genesis-file.js'
 import type { BftNode } from '../node/node.js'
 import { toJson } from './json.js'
+import { dashboardView } from './dashboard.js'
+import { serveDashboardFile } from './dashboard-files.js'
 
 const MAX_BODY = 8 * 1024 * 1024
 const MAX_WAIT_MS = 60_000
@@ -90,6 +92,7 @@ function hex32 (s: string | undefined, what: string): Uint8Array {
 async function handle (node: BftNode, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost')
   const parts = url.pathname.split('/').filter(p => p !== '')
+  if (parts[0] === 'dashboard') return await serveDashboardFile(req, res, parts.slice(1), node.config.dashboard)
   if (parts[0] !== 'v1') throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown path; the API lives under /v1')
   const route = `${req.method ?? 'GET'} /${parts.slice(1).map((p, i) => (i === 0 ? p : ':')).join('/')}`
   const ledger = node.replica.ledger
@@ -144,6 +147,9 @@ async function handle (node: BftNode, req: IncomingMessage, res: ServerResponse)
         accounts: node.replica.conflicts().slice(0, MAX_EVIDENCE_LISTED).map(([a, b]) => ({ account: toHex(a.account), seq: a.seq, ops: [toHex(a.bytes), toHex(b.bytes)] }))
       })
     }
+    case 'GET /dashboard':
+      if (!node.config.dashboard) throw new ApiError(404, 'ERR_NOT_FOUND', 'the dashboard is turned off on this node (dashboard: false)')
+      return reply(res, dashboardView(node))
     case 'GET /genesis':
       return reply(res, { networkId: node.networkIdHex, genesis: genesisToJson(node.genesis) })
     case 'POST /ops': {

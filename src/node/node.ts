@@ -24,6 +24,7 @@ import { StorageError } from '../store/errors.js'
 import type { NodeConfig } from './config.js'
 import type { Logger } from './log.js'
 import { joinNetwork } from './join.js'
+import { RecentActivity } from './activity.js'
 import type { CertifiedCheckpoint } from '../core/checkpoint/keeper.js'
 import { rebuildCheckpoint } from '../core/checkpoint/joiner.js'
 import type { ValidatorSet } from '../core/checkpoint/certificate.js'
@@ -93,6 +94,8 @@ export class BftNode {
   private turnedAway = 0
   /** Why this validator does not vote (its data dir was new when it joined a running network). */
   private abstain: string | undefined
+  /** Recent rejections, latencies, peers heard and checkpoint times, for the dashboard. */
+  readonly activity = new RecentActivity()
 
   private constructor (
     readonly config: NodeConfig,
@@ -307,6 +310,7 @@ export class BftNode {
   /** After a certified checkpoint: store it, then drop stored history the replica has pruned. */
   private async onCheckpoint (cp: CertifiedCheckpoint): Promise<void> {
     const started = performance.now()
+    this.activity.checkpointCertified(cp.msg.height, Date.now())
     await this.storeCheckpoint(cp)
     const r = this.current
     const certs = await this.db.pruneCertificates(bytes => r.prunable({ kind: 'certificate', bytes }))
@@ -348,6 +352,7 @@ export class BftNode {
   private receive (from: string, bytes: Uint8Array): Verdict {
     if (this.stopping || this.installing) return 'ignore'
     const res = this.current.receive(from, bytes, Date.now())
+    this.activity.heardFrom(from, Date.now())
     this.execute(res.actions)
     this.wake()
     if (res.verdict === 'reject') this.log.debug('rejected message', { peer: from.slice(0, 16), reason: res.reason })
@@ -384,6 +389,7 @@ export class BftNode {
   submit (opBytes: readonly Uint8Array[]): SubmitStatus[] {
     if (this.installing) return opBytes.map(() => ({ status: 'rejected', code: 'busy', reason: 'the node is installing a snapshot; retry shortly' }))
     const res = this.current.submit(opBytes, Date.now())
+    this.activity.submitted(opBytes, res.results, Date.now(), decodeOp)
     res.results.forEach((r, i) => {
       if (r.status === 'queued' && !this.ops.has(toHex(r.hash))) this.track(decodeOp(opBytes[i]!), { status: 'queued' })
     })
@@ -476,8 +482,12 @@ export class BftNode {
       },
       store: { persist: async records => await this.db.persist(records) },
       deliveries: {
-        delivered: (op, outcome) => this.delivered(op, outcome),
+        delivered: (op, outcome) => {
+          this.activity.delivered(op, outcome, Date.now())
+          this.delivered(op, outcome)
+        },
         dropped: (op, reason, evidence) => {
+          this.activity.dropped(op, reason, Date.now())
           this.track(op, { status: 'dropped', reason: `${reason} (evidence: op ${toHex(evidence.hash).slice(0, 16)})` })
           this.log.warn('dropped an op: its account equivocated', { account: toHex(op.account).slice(0, 16), seq: op.seq })
         }
