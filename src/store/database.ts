@@ -74,9 +74,10 @@ export class NodeDatabase {
   private certificateCount = 0
   private readonly slowWrites = new LogThrottle(SLOW_WRITE_REPORT_MS)
 
-  private constructor (private readonly db: Db, readonly dir: string, private readonly log: Logger) {}
+  private constructor (private readonly db: Db, readonly dir: string, private readonly log: Logger, private readonly slowWriteMs: number) {}
 
-  static async open (dir: string, log: Logger = silentLogger): Promise<NodeDatabase> {
+  /** `slowWriteMs`: a synced write slower than this is reported to `log` (tests set 0). */
+  static async open (dir: string, log: Logger = silentLogger, slowWriteMs = SLOW_WRITE_MS): Promise<NodeDatabase> {
     await mkdir(dir, { recursive: true })
     const db: Db = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' })
     try {
@@ -86,7 +87,7 @@ export class NodeDatabase {
       if (cause?.code === 'LEVEL_LOCKED') throw new DataDirLockedError(dir)
       throw new StorageError(`cannot open the database in ${dir}: ${(err as Error).message}`)
     }
-    const store = new NodeDatabase(db, dir, log)
+    const store = new NodeDatabase(db, dir, log, slowWriteMs)
     for await (const key of db.keys({ gte: PREFIX.certificate, lt: PREFIX.certificate + '\xff', reverse: true, limit: 1 })) {
       store.certificateCount = Number(key.slice(PREFIX.certificate.length)) + 1
     }
@@ -118,10 +119,10 @@ export class NodeDatabase {
     const started = performance.now()
     await write()
     const ms = Math.round(performance.now() - started)
-    if (ms < SLOW_WRITE_MS) return
+    if (ms < this.slowWriteMs) return
     const held = this.slowWrites.take('write')
     if (held === undefined) return
-    this.log.warn(`disk slow: a synced LevelDB write took ${ms} ms (over ${SLOW_WRITE_MS} ms); votes wait for it`, { write: what, records, ms, ...(held > 0 ? { slowWritesNotShown: held } : {}) })
+    this.log.warn(`disk slow: a synced LevelDB write took ${ms} ms (over ${this.slowWriteMs} ms); votes wait for it`, { write: what, records, ms, ...(held > 0 ? { slowWritesNotShown: held } : {}) })
   }
 
   async pruneCheckpointSigs (prunable: (record: PersistRecord) => boolean): Promise<number> {
