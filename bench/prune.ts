@@ -148,7 +148,7 @@ async function child (): Promise<void> {
     balances: accounts.map(a => ({ account: a.publicKey, amount: BALANCE }))
   })
   const config = { ...defaultConfig(dir), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false, checkpointInterval: interval, checkpointRetain: retain }
-  const log = createLogger({ level: logLevel(), format: 'text', prefix: `[interval ${interval}] `, write: line => process.stderr.write(line + '\n') })
+  const log = createLogger({ level: logLevel(), format: 'text' }).child(`interval-${interval}`)
   const node = await BftNode.start(config, genesis, nodeSeed, log)
   await sleep(1000)
   gc?.()

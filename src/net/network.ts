@@ -30,6 +30,7 @@ import { fromHex, toHex } from '../core/crypto/hash.js'
 import type { Verdict } from '../core/broadcast/actions.js'
 import { MESSAGE_LIMITS } from '../core/broadcast/messages.js'
 import type { Logger } from '../node/log.js'
+import { LogThrottle } from '../node/log-throttle.js'
 import { RateLimiter } from './rate-limit.js'
 import { PREFIX_ROOM, SYNC_LIMITS, SyncRequestError, exchange, isOverLimit, serve } from './sync.js'
 
@@ -77,6 +78,16 @@ export interface SyncRequestOptions {
 /** How often lost bootstrap peers are dialed again (ms). */
 const REDIAL_MS = 2000
 
+/**
+ * Bootstrap peers that cannot be reached are summed up at info: first once peers had this long
+ * to come up after start (ms), then when the set changes, and while it lasts every DIAL_REPORT_MS.
+ */
+const DIAL_GRACE_MS = 10_000
+const DIAL_REPORT_MS = 60_000
+
+/** A peer cut off for misbehaving is named once per this long (ms), with a count of the rest. */
+const MISBEHAVIOUR_REPORT_MS = 60_000
+
 /** What one outbound channel may hold before it drops the oldest frames (the protocol resends). */
 const MAX_QUEUED_FRAMES = 4096
 
@@ -102,6 +113,14 @@ const INBOUND_CONNECTIONS_PER_SECOND = 5
 /** Gossipsub's router scores peers, but its public interface does not declare it. */
 interface ScoredPubSub { getScore (peerId: string): number }
 
+/** A bootstrap address we keep dialing, and why the last dial to it failed. */
+interface DialTarget {
+  readonly address: string
+  readonly addr: Multiaddr
+  readonly id: PeerId | undefined
+  failure?: string
+}
+
 interface Channel {
   queue: Uint8Array[]
   stream?: LengthPrefixedStream<Stream>
@@ -116,6 +135,9 @@ export class P2PNetwork {
   private readonly topic: string
   private stopped = false
   private redial: NodeJS.Timeout | undefined
+  private readonly misbehaving = new LogThrottle(MISBEHAVIOUR_REPORT_MS)
+  private readonly startedAt = Date.now()
+  private dialReport = { unreachable: '', at: 0 }
 
   private constructor (private readonly node: Libp2p<{ pubsub: GossipSub }>, private readonly init: NetworkInit, private readonly handlers: NetworkHandlers) {
     this.protocol = `/bftnode/${init.networkId.slice(0, 16)}/direct/1.0.0`
@@ -133,6 +155,7 @@ export class P2PNetwork {
     // set once createLibp2p returns; a connection that arrives before then is the first anyway
     // eslint-disable-next-line prefer-const -- a const here would be in its TDZ when that callback runs early
     let started: Libp2p | undefined
+    const misbehaving = new LogThrottle(MISBEHAVIOUR_REPORT_MS)
     const node = await createLibp2p({
       privateKey,
       addresses: { listen: [...init.listen] },
@@ -146,7 +169,9 @@ export class P2PNetwork {
         denyInboundEncryptedConnection: peer => {
           const open = started?.getConnections(peer).length ?? 0
           if (open < MAX_PEER_CONNECTIONS) return false
-          init.log.warn('peer opened too many connections; refusing another', { peer: keyOf(peer).slice(0, 16), open })
+          const key = keyOf(peer).slice(0, 16)
+          const held = misbehaving.take(key)
+          if (held !== undefined) init.log.warn('peer opened too many connections; refusing another', { peer: key, open, ...(held > 0 ? { refusedSinceLastReport: held } : {}) })
           return true
         }
       },
@@ -199,28 +224,41 @@ export class P2PNetwork {
     })
     if (this.init.subscribe ?? true) pubsub.subscribe(this.topic)
     this.node.addEventListener('peer:connect', evt => this.init.log.debug('peer connected', { peer: keyOf(evt.detail).slice(0, 16) }))
-    // libp2p 3 does not dial what discovery finds (mDNS only reports peers): we do
-    this.node.addEventListener('peer:discovery', evt => {
-      const id = evt.detail.id
-      if (this.stopped || id.equals(this.node.peerId) || this.node.getConnections(id).length > 0) return
-      this.node.dial(id).catch(() => {})
-    })
     // bootstrap dials its list once; validators come and go, so keep redialing the ones we lost
-    const targets = this.init.bootstrap.flatMap(a => {
+    const targets = this.init.bootstrap.flatMap((a): DialTarget[] => {
       try {
         const id = a.split('/p2p/')[1]
-        return [{ addr: multiaddr(a), id: id === undefined ? undefined : peerIdFromString(id) }]
+        return [{ address: a, addr: multiaddr(a), id: id === undefined ? undefined : peerIdFromString(id) }]
       } catch {
         this.init.log.warn('ignoring a bootstrap address that does not parse', { address: a })
         return []
       }
     })
+    // libp2p 3 does not dial what discovery finds (mDNS only reports peers): we do
+    this.node.addEventListener('peer:discovery', evt => {
+      const id = evt.detail.id
+      if (this.stopped || id.equals(this.node.peerId) || this.node.getConnections(id).length > 0) return
+      this.node.dial(id).catch(err => {
+        if (this.stopped) return
+        const target = targets.find(t => t.id?.equals(id) === true)
+        if (target !== undefined) target.failure = dialFailure(err)
+        this.init.log.debug('dial failed', { peer: keyOf(id).slice(0, 16), ...(target === undefined ? {} : { address: target.address }), reason: dialFailure(err) })
+      })
+    })
     if (targets.length > 0) {
       this.redial = setInterval(() => {
         if (this.stopped) return
+        this.reportUnreachable(targets)
         for (const t of targets) {
-          if (t.id !== undefined && this.node.getConnections(t.id).length > 0) continue
-          this.node.dial(t.addr).catch(() => {})
+          if (t.id !== undefined && this.node.getConnections(t.id).length > 0) {
+            t.failure = undefined
+            continue
+          }
+          this.node.dial(t.addr).then(() => { t.failure = undefined }, err => {
+            if (this.stopped) return
+            t.failure = dialFailure(err)
+            this.init.log.debug('dial failed', { address: t.address, reason: t.failure })
+          })
         }
       }, REDIAL_MS)
     }
@@ -230,6 +268,29 @@ export class P2PNetwork {
       if (ch !== undefined) ch.stream = undefined
       this.init.log.debug('peer disconnected', { peer: key.slice(0, 16) })
     })
+  }
+
+  /** The info-level summary of bootstrap peers that dials do not reach (see DIAL_GRACE_MS). */
+  private reportUnreachable (targets: readonly DialTarget[]): void {
+    const now = Date.now()
+    if (now - this.startedAt < DIAL_GRACE_MS) return
+    const down = targets.filter(t => t.failure !== undefined && (t.id === undefined || this.node.getConnections(t.id).length === 0))
+    const unreachable = down.map(t => t.address).join(' ')
+    const last = this.dialReport
+    if (unreachable === last.unreachable && (unreachable === '' || now - last.at < DIAL_REPORT_MS)) return
+    this.dialReport = { unreachable, at: now }
+    if (down.length === 0) {
+      this.init.log.info(`reached every bootstrap peer again (${targets.length})`)
+      return
+    }
+    const reasons = down.map(t => `${t.address} (${t.failure!})`).join(', ')
+    this.init.log.info(`could not reach ${down.length} of ${targets.length} bootstrap peers: ${reasons}`, { unreachable: down.length, bootstrap: targets.length })
+  }
+
+  /** A peer cut off for misbehaving: named at warn, once per MISBEHAVIOUR_REPORT_MS. */
+  private cutOff (peer: string, msg: string, fields: Record<string, unknown>): void {
+    const held = this.misbehaving.take(`${msg}:${peer}`)
+    if (held !== undefined) this.init.log.warn(msg, { peer, ...fields, ...(held > 0 ? { cutOffSinceLastReport: held } : {}) })
   }
 
   /**
@@ -246,7 +307,7 @@ export class P2PNetwork {
         const frame = (await lp.read()).subarray()
         if (!this.limiter.take(from)) {
           if (++dropped > this.init.inboundRate * 4) {
-            this.init.log.warn('peer flooded the direct protocol; closing its stream', { peer, dropped, rate: this.init.inboundRate })
+            this.cutOff(peer, 'peer flooded the direct protocol; closing its stream', { dropped, rate: this.init.inboundRate })
             stream.abort(new Error(`peer ${peer} exceeded the inbound rate`))
             return
           }
@@ -258,7 +319,7 @@ export class P2PNetwork {
     } catch (err) {
       if (this.stopped) return
       if (isOverLimit(err)) {
-        this.init.log.warn('peer sent more than the message limit allows; closing its stream', { peer, limit: MESSAGE_LIMITS.maxMessageBytes, error: (err as Error).message })
+        this.cutOff(peer, 'peer sent more than the message limit allows; closing its stream', { limit: MESSAGE_LIMITS.maxMessageBytes, error: (err as Error).message })
         stream.abort(err as Error)
         return
       }
@@ -446,6 +507,13 @@ function scoreParams (topic: string): Partial<PeerScoreParams> {
       }
     }
   }
+}
+
+/** Why a dial failed: libp2p wraps one error per address tried in an AggregateError. */
+export function dialFailure (err: unknown): string {
+  const inner = (err as { errors?: unknown }).errors
+  if (Array.isArray(inner) && inner.length > 0) return [...new Set(inner.map(e => (e as Error).message))].join('; ')
+  return (err as Error).message
 }
 
 /** The hex ed25519 key behind a libp2p peer id (ours are always ed25519). */

@@ -23,6 +23,8 @@ import { NodeDatabase } from '../store/database.js'
 import { StorageError } from '../store/errors.js'
 import type { NodeConfig } from './config.js'
 import type { Logger } from './log.js'
+import { StatusReporter } from './status-line.js'
+import type { StatusFigures } from './status-line.js'
 import { joinNetwork } from './join.js'
 import { RecentActivity } from './activity.js'
 import type { CertifiedCheckpoint } from '../core/checkpoint/keeper.js'
@@ -96,6 +98,11 @@ export class BftNode {
   private abstain: string | undefined
   /** Recent rejections, latencies, peers heard and checkpoint times, for the dashboard. */
   readonly activity = new RecentActivity()
+  /** The status line and the warnings about peers, quorum and load (see status-line.ts). */
+  private reporter: StatusReporter | undefined
+  /** Why the API last turned a client away, and when this node reached its latest checkpoint. */
+  private shedReason: string | undefined
+  private checkpointAt: number | undefined
 
   private constructor (
     readonly config: NodeConfig,
@@ -133,8 +140,9 @@ export class BftNode {
   }
 
   /** Opens the data dir, replays what was persisted, joins the network and starts the clock. */
-  static async start (config: NodeConfig, genesis: Genesis, seed: Uint8Array, log: Logger): Promise<BftNode> {
-    const db = await NodeDatabase.open(config.dataDir)
+  static async start (config: NodeConfig, genesis: Genesis, seed: Uint8Array, logger: Logger): Promise<BftNode> {
+    const log = logger.child('node')
+    const db = await NodeDatabase.open(config.dataDir, logger.child('store'))
     try {
       const stored = await db.getMeta('genesis')
       const mine = encodeGenesis(genesis)
@@ -159,7 +167,7 @@ export class BftNode {
         maxConnections: config.maxConnections,
         inboundRate: config.inboundRate,
         subscribe: !node.current.isValidator,
-        log
+        log: logger.child('net')
       }, {
         direct: (from, bytes) => node.receive(from, bytes),
         gossip: (from, bytes) => node.receive(from, bytes),
@@ -177,6 +185,8 @@ export class BftNode {
         void node.probe()
       }
       if (node.abstain !== undefined) log.warn('this validator does not vote', { why: node.abstain })
+      node.reporter = new StatusReporter(() => node.statusFigures(), logger.child('status'), config.statusIntervalMs)
+      node.reporter.start()
       node.wake()
       return node
     } catch (err) {
@@ -208,7 +218,7 @@ export class BftNode {
   private async join (prefer: readonly string[] = [], newDataDir = false): Promise<void> {
     const above = this.current.latestCheckpoint()?.msg.height ?? 0
     const options = { above, ...(this.config.trustedRoot === undefined ? {} : { trustedRoot: fromHex(this.config.trustedRoot) }) }
-    const got = await joinNetwork({ genesis: this.genesis, set: this.validatorSet, net: this.net!, log: this.log, prefer, expectPeers: this.config.bootstrap.length, options })
+    const got = await joinNetwork({ genesis: this.genesis, set: this.validatorSet, net: this.net!, log: this.log.child('join'), prefer, expectPeers: this.config.bootstrap.length, options })
     if (got === undefined) return
     // A validator whose data dir is new, in a network that already certified checkpoints, may
     // be one whose disk was lost: it cannot know which slots it bound before, and voting again
@@ -272,8 +282,9 @@ export class BftNode {
       return true
     })
     if (!swapped) return
+    this.checkpointAt = Date.now()
     const st = this.current.status()
-    this.log.info('started from a certified checkpoint', { height: cp.msg.height, root: toHex(cp.msg.root).slice(0, 16), delivered: st.delivered })
+    this.log.child('checkpoint').info('started from a certified checkpoint', { height: cp.msg.height, root: toHex(cp.msg.root).slice(0, 16), delivered: st.delivered })
   }
 
   /**
@@ -309,6 +320,7 @@ export class BftNode {
 
   /** After a certified checkpoint: store it, then drop stored history the replica has pruned. */
   private async onCheckpoint (cp: CertifiedCheckpoint): Promise<void> {
+    this.checkpointAt = Date.now()
     const started = performance.now()
     this.activity.checkpointCertified(cp.msg.height, Date.now())
     await this.storeCheckpoint(cp)
@@ -316,7 +328,7 @@ export class BftNode {
     const certs = await this.db.pruneCertificates(bytes => r.prunable({ kind: 'certificate', bytes }))
     const bindings = await this.db.pruneBindings(opBytes => r.prunable({ kind: 'bindings', ops: [opBytes] }))
     await this.db.pruneCheckpointSigs(record => r.prunable(record))
-    this.log.info('checkpoint certified', { height: cp.msg.height, root: toHex(cp.msg.root).slice(0, 16), chunks: cp.snapshot.chunks.length, prunedCertificates: certs, prunedBindings: bindings, ms: Math.round(performance.now() - started) })
+    this.log.child('checkpoint').info('checkpoint certified', { height: cp.msg.height, root: toHex(cp.msg.root).slice(0, 16), chunks: cp.snapshot.chunks.length, prunedCertificates: certs, prunedBindings: bindings, ms: Math.round(performance.now() - started) })
   }
 
   /** A peer asks for our latest checkpoint or a chunk of a snapshot we serve. */
@@ -355,7 +367,10 @@ export class BftNode {
     this.activity.heardFrom(from, Date.now())
     this.execute(res.actions)
     this.wake()
-    if (res.verdict === 'reject') this.log.debug('rejected message', { peer: from.slice(0, 16), reason: res.reason })
+    if (res.verdict === 'reject') {
+      this.log.debug('rejected message', { peer: from.slice(0, 16), reason: res.reason })
+      this.reporter?.rejected(from, res.reason ?? 'invalid')
+    }
     return res.verdict
   }
 
@@ -366,6 +381,12 @@ export class BftNode {
    * drain, roughly: a client that comes back then finds room.
    */
   admission (): { retryAfterMs: number, reason: string } | undefined {
+    const busy = this.busy()
+    if (busy !== undefined) this.shedReason = busy.reason
+    return busy
+  }
+
+  private busy (): { retryAfterMs: number, reason: string } | undefined {
     if (this.installing) return { retryAfterMs: 1000, reason: 'the node is installing a snapshot' }
     const { heldOps, queueWaitMs } = this.current.load(Date.now())
     if (queueWaitMs > this.config.maxQueueDelayMs) {
@@ -570,6 +591,30 @@ export class BftNode {
     return this.net?.connectedPeers() ?? []
   }
 
+  /** What the status line and its warnings are made of. */
+  private statusFigures (): StatusFigures {
+    const st = this.current.counters()
+    const peers = this.peers()
+    const others = this.current.validators.filter(v => v !== this.id)
+    const validators = new Set(others)
+    return {
+      validator: st.validator,
+      voting: this.current.votes,
+      peers: peers.length,
+      validatorsConnected: peers.filter(p => validators.has(p)).length,
+      otherValidators: others.length,
+      quorum: this.current.quorum,
+      expectPeers: others.length > 0 || this.config.bootstrap.length > 0,
+      delivered: st.delivered,
+      queued: st.queued,
+      buffered: st.buffered,
+      checkpoint: st.checkpoint,
+      checkpointAt: this.checkpointAt,
+      shedRequests: this.turnedAway,
+      shedReason: this.shedReason
+    }
+  }
+
   addresses (): string[] {
     return this.net?.addresses() ?? []
   }
@@ -582,6 +627,7 @@ export class BftNode {
     if (this.stopping) return
     this.stopping = true
     if (this.timer !== undefined) clearTimeout(this.timer)
+    this.reporter?.stop()
     await this.net?.stop().catch(() => {})
     await this.executor.settled()
     await this.sequencing

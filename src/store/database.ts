@@ -9,6 +9,9 @@ import { ClassicLevel } from 'classic-level'
 import type { PersistRecord } from '../core/broadcast/actions.js'
 import { sha256, toHex } from '../core/crypto/hash.js'
 import { DataDirLockedError, StorageError } from './errors.js'
+import { silentLogger } from '../node/log.js'
+import type { Logger } from '../node/log.js'
+import { LogThrottle } from '../node/log-throttle.js'
 
 type Db = ClassicLevel<string, Uint8Array>
 
@@ -39,6 +42,11 @@ const MAX_CHUNKS = 1_000_000
 /** Deletions per batch when pruning: bounds the memory one batch holds. */
 const PRUNE_BATCH = 1000
 
+/** A synced write slower than this is reported (ms): votes wait on it, so the network does too. */
+export const SLOW_WRITE_MS = 200
+/** At most one slow-disk warning per this long (ms), with a count of the others. */
+const SLOW_WRITE_REPORT_MS = 10_000
+
 /** A certified checkpoint as stored: what a joining node needs to check and rebuild the state. */
 export interface StoredCheckpoint {
   /** Total ops in the cut (below 2^53). */
@@ -64,10 +72,12 @@ function checkIndex (what: string, n: number, below: number): void {
 
 export class NodeDatabase {
   private certificateCount = 0
+  private readonly slowWrites = new LogThrottle(SLOW_WRITE_REPORT_MS)
 
-  private constructor (private readonly db: Db, readonly dir: string) {}
+  private constructor (private readonly db: Db, readonly dir: string, private readonly log: Logger, private readonly slowWriteMs: number) {}
 
-  static async open (dir: string): Promise<NodeDatabase> {
+  /** `slowWriteMs`: a synced write slower than this is reported to `log` (tests set 0). */
+  static async open (dir: string, log: Logger = silentLogger, slowWriteMs = SLOW_WRITE_MS): Promise<NodeDatabase> {
     await mkdir(dir, { recursive: true })
     const db: Db = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' })
     try {
@@ -77,7 +87,7 @@ export class NodeDatabase {
       if (cause?.code === 'LEVEL_LOCKED') throw new DataDirLockedError(dir)
       throw new StorageError(`cannot open the database in ${dir}: ${(err as Error).message}`)
     }
-    const store = new NodeDatabase(db, dir)
+    const store = new NodeDatabase(db, dir, log, slowWriteMs)
     for await (const key of db.keys({ gte: PREFIX.certificate, lt: PREFIX.certificate + '\xff', reverse: true, limit: 1 })) {
       store.certificateCount = Number(key.slice(PREFIX.certificate.length)) + 1
     }
@@ -101,7 +111,18 @@ export class NodeDatabase {
         batch.put(PREFIX.checkpointSig + record.height.toString().padStart(16, '0'), record.bytes)
       }
     }
-    await batch.write({ sync: true })
+    await this.timed('persist', records.length, async () => await batch.write({ sync: true }))
+  }
+
+  /** Runs a synced write and warns (throttled) when the disk took longer than SLOW_WRITE_MS. */
+  private async timed (what: string, records: number, write: () => Promise<void>): Promise<void> {
+    const started = performance.now()
+    await write()
+    const ms = Math.round(performance.now() - started)
+    if (ms < this.slowWriteMs) return
+    const held = this.slowWrites.take('write')
+    if (held === undefined) return
+    this.log.warn(`disk slow: a synced LevelDB write took ${ms} ms (over ${this.slowWriteMs} ms); votes wait for it`, { write: what, records, ms, ...(held > 0 ? { slowWritesNotShown: held } : {}) })
   }
 
   async pruneCheckpointSigs (prunable: (record: PersistRecord) => boolean): Promise<number> {
@@ -121,7 +142,7 @@ export class NodeDatabase {
 
   /** Execute ops this node's sequencer built, so a restart never signs a different one for the same slot. */
   async saveSequencerOp (contractHex: string, opBytes: Uint8Array): Promise<void> {
-    await this.db.put(PREFIX.sequencer + contractHex, opBytes, { sync: true })
+    await this.timed('sequencer op', 1, async () => await this.db.put(PREFIX.sequencer + contractHex, opBytes, { sync: true }))
   }
 
   async sequencerOps (): Promise<Uint8Array[]> {
@@ -154,7 +175,7 @@ export class NodeDatabase {
     batch.put(base + 'c', cp.certificate)
     batch.put(base + 'm', cp.manifest)
     cp.chunks.forEach((chunk, i) => batch.put(chunkKey(cp.height, i), chunk))
-    await batch.write({ sync: true })
+    await this.timed('checkpoint', stale.length + 2 + cp.chunks.length, async () => await batch.write({ sync: true }))
   }
 
   /**

@@ -5,7 +5,8 @@
 import '../../src/net/polyfill.js'
 import { toHex } from '../../src/core/crypto/hash.js'
 import { sodiumScheme } from '../../src/native/sodium.js'
-import type { Logger } from '../../src/node/log.js'
+import { recordingLogger } from './recording-logger.js'
+import type { LogLine } from './recording-logger.js'
 import { P2PNetwork } from '../../src/net/network.js'
 import type { NetworkHandlers, NetworkInit } from '../../src/net/network.js'
 import { createLibp2p } from 'libp2p'
@@ -17,15 +18,10 @@ import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { freePorts, waitFor } from './ports.js'
 import { seedOf } from './localnet.js'
 
+export { recordingLogger }
+export type { LogLine }
+
 export const TEST_NETWORK_ID = 'cd'.repeat(32)
-
-export interface LogLine { level: string, msg: string, fields: Record<string, unknown> }
-
-export function recordingLogger (): Logger & { lines: LogLine[] } {
-  const lines: LogLine[] = []
-  const at = (level: string) => (msg: string, fields: Record<string, unknown> = {}) => { lines.push({ level, msg, fields }) }
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
-}
 
 export interface Hosts {
   nets: P2PNetwork[]

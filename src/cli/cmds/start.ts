@@ -107,7 +107,7 @@ export async function runNode (a: StartArgs & GlobalArgs): Promise<void> {
   const { config, dev } = await resolveConfig(a)
   if (dev) await ensureDevNetwork(config, a)
   else if (a.join === true) await ensureNodeKey(config)
-  const log = createLogger({ level: config.logLevel, format: config.logFormat })
+  const log = createLogger({ level: config.logLevel, format: config.logFormat, ...(config.logFile === undefined ? {} : { file: config.logFile }) })
   const started = performance.now()
   const genesis = await readGenesisFile(config.genesisFile)
   let keyText: string
@@ -123,12 +123,25 @@ export async function runNode (a: StartArgs & GlobalArgs): Promise<void> {
     throw portError(err, 'API', `${config.apiHost}:${config.apiPort}`)
   }
   const peerId = await peerIdForSeed(seed)
-  log.info('ready', { ms: Math.round(performance.now() - started), role: node.replica.isValidator ? 'validator' : 'observer', network: genesis.network })
-  say(`bftnode ready in ${Math.round(performance.now() - started)} ms: ${node.replica.isValidator ? 'validator' : 'observer'} of network "${genesis.network}" (${node.replica.validators.length} validator(s), quorum ${node.replica.quorum})`)
-  say(`  data dir  ${config.dataDir}`)
-  say(`  API       http://${config.apiHost}:${apiServer.port}`)
-  for (const addr of node.addresses()) say(`  p2p       ${addr.includes('/p2p/') ? addr : `${addr}/p2p/${peerId}`}`)
-  if (dev) say('  add peers: start another node with --bootstrap <p2p address above> and the same genesis; a real network: `bftnode testnet init --help`')
+  const ready = {
+    ms: Math.round(performance.now() - started),
+    role: node.replica.isValidator ? 'validator' : 'observer',
+    network: genesis.network,
+    validators: node.replica.validators.length,
+    quorum: node.replica.quorum,
+    dataDir: config.dataDir,
+    api: `http://${config.apiHost}:${apiServer.port}`,
+    p2p: node.addresses().map(addr => addr.includes('/p2p/') ? addr : `${addr}/p2p/${peerId}`)
+  }
+  // in JSON mode the banner is a record like any other, for log shippers; as text, a person reads it
+  log.info('ready', ready)
+  if (config.logFormat === 'text') {
+    say(`bftnode ready in ${ready.ms} ms: ${ready.role} of network "${ready.network}" (${ready.validators} validator(s), quorum ${ready.quorum})`)
+    say(`  data dir  ${ready.dataDir}`)
+    say(`  API       ${ready.api}`)
+    for (const addr of ready.p2p) say(`  p2p       ${addr}`)
+    if (dev) say('  add peers: start another node with --bootstrap <p2p address above> and the same genesis; a real network: `bftnode testnet init --help`')
+  }
   const stop = async (signal: string): Promise<void> => {
     log.info('stopping', { signal })
     await apiServer.close()
