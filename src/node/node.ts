@@ -24,6 +24,8 @@ import { StorageError } from '../store/errors.js'
 import type { NodeConfig } from './config.js'
 import type { Logger } from './log.js'
 import { joinNetwork } from './join.js'
+import { NodeMetrics } from './metrics.js'
+import { nodeGauges } from './health.js'
 import type { CertifiedCheckpoint } from '../core/checkpoint/keeper.js'
 import { rebuildCheckpoint } from '../core/checkpoint/joiner.js'
 import type { ValidatorSet } from '../core/checkpoint/certificate.js'
@@ -93,6 +95,11 @@ export class BftNode {
   private turnedAway = 0
   /** Why this validator does not vote (its data dir was new when it joined a running network). */
   private abstain: string | undefined
+  /** Prometheus metrics (unset when config.metrics is off): GET /metrics serves them. */
+  readonly metrics: NodeMetrics | undefined
+  /** When this node last stored a certified checkpoint and last delivered an op, since start (epoch ms). */
+  private checkpointStoredAt: number | undefined
+  private lastDeliveryAt: number | undefined
 
   private constructor (
     readonly config: NodeConfig,
@@ -108,6 +115,7 @@ export class BftNode {
     this.networkIdHex = toHex(networkId(genesis))
     this.sequencer = new ContractSequencer(signer, networkId(genesis))
     this.executor = new ActionExecutor(this.ports(), (err, action) => this.fatal(err, { action: action.type }))
+    this.metrics = config.metrics ? new NodeMetrics(() => nodeGauges(this)) : undefined
   }
 
   /** The replica: replaced only when the node re-joins from a snapshot. */
@@ -156,6 +164,7 @@ export class BftNode {
         maxConnections: config.maxConnections,
         inboundRate: config.inboundRate,
         subscribe: !node.current.isValidator,
+        ...(node.metrics === undefined ? {} : { metrics: node.metrics.registry }),
         log
       }, {
         direct: (from, bytes) => node.receive(from, bytes),
@@ -312,6 +321,8 @@ export class BftNode {
     const certs = await this.db.pruneCertificates(bytes => r.prunable({ kind: 'certificate', bytes }))
     const bindings = await this.db.pruneBindings(opBytes => r.prunable({ kind: 'bindings', ops: [opBytes] }))
     await this.db.pruneCheckpointSigs(record => r.prunable(record))
+    this.checkpointStoredAt = Date.now()
+    this.metrics?.checkpointStore.observe((performance.now() - started) / 1000)
     this.log.info('checkpoint certified', { height: cp.msg.height, root: toHex(cp.msg.root).slice(0, 16), chunks: cp.snapshot.chunks.length, prunedCertificates: certs, prunedBindings: bindings, ms: Math.round(performance.now() - started) })
   }
 
@@ -347,7 +358,9 @@ export class BftNode {
 
   private receive (from: string, bytes: Uint8Array): Verdict {
     if (this.stopping || this.installing) return 'ignore'
-    const res = this.current.receive(from, bytes, Date.now())
+    const started = Date.now()
+    const res = this.current.receive(from, bytes, started)
+    this.metrics?.received(res.verdict === 'reject', res.actions, started)
     this.execute(res.actions)
     this.wake()
     if (res.verdict === 'reject') this.log.debug('rejected message', { peer: from.slice(0, 16), reason: res.reason })
@@ -383,10 +396,15 @@ export class BftNode {
   /** Ops from the API: checked by the replica and queued for the next batch. */
   submit (opBytes: readonly Uint8Array[]): SubmitStatus[] {
     if (this.installing) return opBytes.map(() => ({ status: 'rejected', code: 'busy', reason: 'the node is installing a snapshot; retry shortly' }))
-    const res = this.current.submit(opBytes, Date.now())
-    res.results.forEach((r, i) => {
-      if (r.status === 'queued' && !this.ops.has(toHex(r.hash))) this.track(decodeOp(opBytes[i]!), { status: 'queued' })
+    const now = Date.now()
+    const res = this.current.submit(opBytes, now)
+    const ids = res.results.map((r, i) => {
+      if (r.status !== 'queued') return undefined
+      const id = toHex(r.hash)
+      if (!this.ops.has(id)) this.track(decodeOp(opBytes[i]!), { status: 'queued' })
+      return id
     })
+    this.metrics?.submitted(res.results, ids, now)
     this.execute(res.actions)
     this.wake()
     return res.results
@@ -463,10 +481,14 @@ export class BftNode {
   private ports (): ActionPorts {
     return {
       network: {
-        send: (to, bytes) => this.net?.send(to, bytes),
+        send: (to, bytes, kind) => {
+          this.metrics?.send(kind, bytes, Date.now())
+          this.net?.send(to, bytes)
+        },
         // to validators directly (a certificate then reaches each before the broadcaster's next
         // proposal, which may build on it), to observers by gossip
-        publish: bytes => {
+        publish: (bytes, kind) => {
+          this.metrics?.publish(kind, bytes, Date.now())
           const net = this.net
           if (net === undefined) return
           // every validator, connected now or not (send dials): validators no longer hear gossip
@@ -474,10 +496,20 @@ export class BftNode {
           net.publish(bytes)
         }
       },
-      store: { persist: async records => await this.db.persist(records) },
+      store: {
+        persist: async records => {
+          const write = this.db.persist(records)
+          await (this.metrics === undefined ? write : this.metrics.timed(this.metrics.dbWrite, write))
+        }
+      },
       deliveries: {
-        delivered: (op, outcome) => this.delivered(op, outcome),
+        delivered: (op, outcome) => {
+          const id = this.delivered(op, outcome)
+          const now = this.lastDeliveryAt = Date.now()
+          this.metrics?.delivered(id, outcome, now)
+        },
         dropped: (op, reason, evidence) => {
+          this.metrics?.dropped()
           this.track(op, { status: 'dropped', reason: `${reason} (evidence: op ${toHex(evidence.hash).slice(0, 16)})` })
           this.log.warn('dropped an op: its account equivocated', { account: toHex(op.account).slice(0, 16), seq: op.seq })
         }
@@ -499,16 +531,18 @@ export class BftNode {
     void this.stop().finally(() => { process.exitCode = 1 })
   }
 
-  private delivered (op: SignedOp, outcome: Outcome): void {
-    this.track(op, { status: 'delivered', account: toHex(op.account), seq: op.seq, outcome })
+  /** Returns the op's hex hash. */
+  private delivered (op: SignedOp, outcome: Outcome): string {
+    const id = this.track(op, { status: 'delivered', account: toHex(op.account), seq: op.seq, outcome })
     // a call queued for a contract this node sequences: tick at full rate (see wake)
     if (op.body.kind === 'call' && !this.sequencerBusy) {
       const c = this.current.ledger.contract(op.body.contract)
       if (c !== undefined && bytesEqual(c.sequencer, this.signer.publicKey)) this.sequencerBusy = true
     }
+    return id
   }
 
-  private track (op: SignedOp, status: OpStatus): void {
+  private track (op: SignedOp, status: OpStatus): string {
     const id = toHex(op.hash)
     this.ops.delete(id)
     this.ops.set(id, status)
@@ -517,6 +551,7 @@ export class BftNode {
       for (const w of this.waiters.get(id) ?? []) w(status)
       this.waiters.delete(id)
     }
+    return id
   }
 
   // -------------------------------------------------------------------------------------------
@@ -566,6 +601,16 @@ export class BftNode {
 
   get id (): string {
     return this.current.id
+  }
+
+  /** What readiness and metrics read besides the replica (see health.ts). */
+  get vitals (): { joining: boolean, checkpointStoredAt: number | undefined, lastDeliveryAt: number | undefined } {
+    return {
+      // a validator on probation asks peers for checkpoints now and then; it is not joining until it installs one
+      joining: this.installing || (this.rejoining && this.abstain !== PROBATION),
+      checkpointStoredAt: this.checkpointStoredAt,
+      lastDeliveryAt: this.lastDeliveryAt
+    }
   }
 
   async stop (): Promise<void> {
