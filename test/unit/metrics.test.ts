@@ -1,9 +1,11 @@
 // The node's metrics registry: every documented metric is exposed, two nodes' registries share
 // nothing (nor touch prom-client's global one), the hot-path hooks count what happened, and the
-// label-free histogram writes exactly what prom-client's own would.
+// label-free histogram writes exactly what prom-client's own would. docs/metrics.md lists every
+// bftnode metric, and the Grafana dashboard asks only for metrics a node has.
 
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
 import { Histogram, Registry, register as globalRegistry } from 'prom-client'
 import { toHex } from '../../src/core/crypto/hash.js'
 import { signerFrom } from '../../src/core/crypto/signing.js'
@@ -161,5 +163,21 @@ describe('node metrics', () => {
     for (const v of [0, 0.1, 0.10001, 0.7, 1, 4.9, 5, 6, 1e9]) { plain.observe(v); reference.observe(v) }
     assert.equal(await ours.metrics(), await theirs.metrics())
     assert.equal(plain.observations, 9)
+  })
+
+  test('docs/metrics.md lists every bftnode metric, and the dashboard asks only for metrics a node has', async () => {
+    const text = await new NodeMetrics(() => gauges()).text()
+    const exposed = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map(m => m[1]!))
+    const doc = await readFile(new URL('../../../docs/metrics.md', import.meta.url), 'utf8')
+    for (const name of exposed) if (name.startsWith('bftnode_')) assert.ok(doc.includes(`\`${name}`), `docs/metrics.md lists ${name}`)
+    const dashboard = JSON.parse(await readFile(new URL('../../../ops/grafana/bftnode.json', import.meta.url), 'utf8')) as { panels: Array<{ type: string, targets?: Array<{ expr: string }> }> }
+    const exprs = dashboard.panels.flatMap(p => (p.targets ?? []).map(t => t.expr))
+    assert.ok(exprs.length > 20, `${exprs.length} queries`)
+    // libp2p's are checked against a real node in test/integration/metrics.test.ts
+    const used = new Set(exprs.flatMap(e => [...e.matchAll(/\b((?:bftnode|nodejs|process)_[a-z0-9_]+)/g)].map(m => m[1]!.replace(/_(bucket|sum|count)$/, ''))))
+    for (const name of used) assert.ok(exposed.has(name), `the dashboard's ${name} is exposed`)
+    for (const name of ['bftnode_ops_delivered_total', 'bftnode_submit_to_delivered_seconds', 'bftnode_queued_ops', 'bftnode_validators_connected', 'bftnode_checkpoint_age_seconds', 'process_resident_memory_bytes']) {
+      assert.ok(used.has(name), `the dashboard shows ${name}`)
+    }
   })
 })
