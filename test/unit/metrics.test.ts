@@ -11,10 +11,10 @@ import { toHex } from '../../src/core/crypto/hash.js'
 import { signerFrom } from '../../src/core/crypto/signing.js'
 import { signOp } from '../../src/core/ledger/op.js'
 import type { SignedOp } from '../../src/core/ledger/op.js'
-import { encodeMessage } from '../../src/core/broadcast/messages.js'
+import { decodeMessage, encodeMessage } from '../../src/core/broadcast/messages.js'
 import type { Action } from '../../src/core/broadcast/actions.js'
 import { sodiumScheme } from '../../src/native/sodium.js'
-import { NodeMetrics, PlainHistogram } from '../../src/node/metrics.js'
+import { NodeMetrics, PlainHistogram, peekBatch } from '../../src/node/metrics.js'
 import type { NodeGauges } from '../../src/node/metrics.js'
 import { seedOf } from '../support/localnet.js'
 
@@ -139,6 +139,22 @@ describe('node metrics', () => {
     assert.equal(sample(text, 'bftnode_batch_ops_bucket{le="5"}'), 2)
     assert.equal(sample(text, 'bftnode_messages_sent_total{kind="propose"}'), 4)
     assert.equal(sample(text, 'bftnode_messages_sent_total{kind="certified"}'), 2)
+  })
+
+  test('a batch is read from its CBOR headers as decoding would read it, whatever its size', () => {
+    const all = ops(1024)
+    const votes = [{ voter: new Uint8Array(32), sig: new Uint8Array(64) }]
+    for (const n of [1, 23, 24, 255, 256, 1024]) {
+      for (const bytes of [encodeMessage({ type: 'propose', ops: all.slice(0, n).map(o => o.bytes) }), encodeMessage({ type: 'certified', ops: all.slice(0, n).map(o => o.bytes), votes })]) {
+        const m = decodeMessage(bytes) as { ops: readonly Uint8Array[] }
+        const first = m.ops[0]!
+        assert.deepEqual(peekBatch(bytes), { ops: m.ops.length, key: toHex(first.subarray(first.length - 32)) }, `${n} ops`)
+      }
+    }
+    assert.equal(peekBatch(encodeMessage({ type: 'vote', digest: new Uint8Array(32), voter: new Uint8Array(32), sig: new Uint8Array(64) })), undefined)
+    assert.equal(peekBatch(encodeMessage({ type: 'frontier', entries: [], complete: true, checkpoint: 3 })), undefined)
+    assert.equal(peekBatch(encodeMessage({ type: 'propose', ops: all.slice(0, 3).map(o => o.bytes) }).subarray(0, 20)), undefined)
+    assert.equal(peekBatch(new Uint8Array(0)), undefined)
   })
 
   test('a vote is timed from the proposal that caused it; rejected messages are counted', async () => {
