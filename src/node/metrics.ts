@@ -95,7 +95,7 @@ export class NodeMetrics {
     const sent = this.sent
     void new Counter({
       name: 'bftnode_messages_sent_total',
-      help: 'protocol messages sent to one peer or gossiped, by kind',
+      help: 'protocol messages sent, by kind (a certificate this node made counts once, though every validator gets it)',
       labelNames: ['kind'],
       registers: [r],
       collect () {
