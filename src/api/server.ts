@@ -14,6 +14,8 @@ import type { BftNode } from '../node/node.js'
 import { toJson } from './json.js'
 import { dashboardView } from './dashboard.js'
 import { serveDashboardFile } from './dashboard-files.js'
+import { serveMetrics } from './metrics-route.js'
+import { liveness, readiness } from '../node/health.js'
 
 const MAX_BODY = 8 * 1024 * 1024
 const MAX_WAIT_MS = 60_000
@@ -93,10 +95,17 @@ async function handle (node: BftNode, req: IncomingMessage, res: ServerResponse)
   const url = new URL(req.url ?? '/', 'http://localhost')
   const parts = url.pathname.split('/').filter(p => p !== '')
   if (parts[0] === 'dashboard') return await serveDashboardFile(req, res, parts.slice(1), node.config.dashboard)
+  if (url.pathname === '/metrics' && req.method === 'GET') {
+    if (await serveMetrics(node, res)) return
+    throw new ApiError(404, 'ERR_NOT_FOUND', 'metrics are off on this node (config "metrics": false)')
+  }
   if (parts[0] !== 'v1') throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown path; the API lives under /v1')
   const route = `${req.method ?? 'GET'} /${parts.slice(1).map((p, i) => (i === 0 ? p : ':')).join('/')}`
   const ledger = node.replica.ledger
   switch (route) {
+    // liveness and readiness: open without an API token, as probes hold no secret
+    case 'GET /health': return reply(res, liveness(node))
+    case 'GET /ready': { const r = readiness(node); return reply(res, r, r.ready ? 200 : 503) }
     case 'GET /status': {
       const st = node.replica.counters()
       // the root costs a pass over every account (cached encodings make it cheaper, not free):

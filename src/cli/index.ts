@@ -10,7 +10,8 @@ import type { CliCommand, GlobalArgs } from './context.js'
 import { joinCommand, startCommand } from './cmds/start.js'
 import { testnetCommand } from './cmds/testnet.js'
 import { demoCommand } from './cmds/demo.js'
-import { accountCommand, balanceCommand, callCommand, cancelCommand, deployCommand, peersCommand, statusCommand, transferCommand } from './cmds/wallet-cmds.js'
+import { accountCommand, balanceCommand, callCommand, cancelCommand, deployCommand, peersCommand, transferCommand } from './cmds/wallet-cmds.js'
+import { statusCommand } from './cmds/status.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command types its own args
 export const COMMANDS: ReadonlyArray<CliCommand<any>> = [startCommand, joinCommand, testnetCommand, accountCommand, transferCommand, balanceCommand, deployCommand, callCommand, cancelCommand, statusCommand, peersCommand, demoCommand]

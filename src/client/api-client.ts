@@ -38,10 +38,28 @@ export interface OpStatusView {
   reason?: string
 }
 
+/** GET /v1/ready: whether the node is connected to a quorum and caught up, and why not. */
+export interface ReadinessView {
+  ready: boolean
+  reasons: string[]
+  role: 'validator' | 'observer'
+  voting: boolean
+  validators: number
+  quorum: number
+  validatorsConnected: number
+  validatorsNeeded: number
+  peers: number
+  delivered: number
+  buffered: number
+  lastDeliveryMsAgo: number | null
+  checkpoint: { height: number, ageMs: number | null } | null
+}
+
 export class ApiClient {
   constructor (readonly base: string) {}
 
-  private async request<T> (path: string, init?: { method: string, body: unknown }): Promise<T> {
+  /** `accept`: error statuses whose body is an answer, not an error (503 from /ready). */
+  private async request<T> (path: string, init?: { method: string, body: unknown }, accept: readonly number[] = []): Promise<T> {
     const url = `${this.base.replace(/\/$/, '')}/v1${path}`
     let res: Response
     try {
@@ -50,11 +68,15 @@ export class ApiClient {
       throw new NodeUnreachableError(this.base)
     }
     const body = await res.json().catch(() => undefined) as { error?: { code: string, message: string } } | undefined
-    if (!res.ok) throw new ApiRequestError(body?.error?.code ?? 'ERR_HTTP', body?.error?.message ?? `HTTP ${res.status}`, res.status)
+    if (!res.ok && !accept.includes(res.status)) throw new ApiRequestError(body?.error?.code ?? 'ERR_HTTP', body?.error?.message ?? `HTTP ${res.status}`, res.status)
     return body as T
   }
 
   async status (): Promise<Record<string, unknown>> { return await this.request('/status') }
+  /** Liveness: answers while the node's process serves. */
+  async health (): Promise<{ status: string, uptimeMs: number }> { return await this.request('/health') }
+  /** Readiness, ready or not (the node answers 503 when not). */
+  async ready (): Promise<ReadinessView> { return await this.request('/ready', undefined, [503]) }
   async peers (): Promise<{ peers: Array<{ id: string, validator: boolean }> }> { return await this.request('/peers') }
   async genesis (): Promise<{ networkId: string, genesis: { network: string, validators: string[], mintAuthority: string } }> { return await this.request('/genesis') }
   async account (hex: string): Promise<AccountView> { return await this.request(`/accounts/${hex}`) }

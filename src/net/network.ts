@@ -26,12 +26,14 @@ import type { PeerId, Stream } from '@libp2p/interface'
 import type { PeerScoreParams, PeerScoreThresholds } from '@libp2p/gossipsub/score'
 import { lpStream } from '@libp2p/utils'
 import type { LengthPrefixedStream } from '@libp2p/utils'
+import type { Registry } from 'prom-client'
 import { fromHex, toHex } from '../core/crypto/hash.js'
 import type { Verdict } from '../core/broadcast/actions.js'
 import { MESSAGE_LIMITS } from '../core/broadcast/messages.js'
 import type { Logger } from '../node/log.js'
 import { LogThrottle } from '../node/log-throttle.js'
 import { RateLimiter } from './rate-limit.js'
+import { libp2pMetrics } from './libp2p-metrics.js'
 import { PREFIX_ROOM, SYNC_LIMITS, SyncRequestError, exchange, isOverLimit, serve } from './sync.js'
 
 export interface NetworkInit {
@@ -53,6 +55,8 @@ export interface NetworkInit {
    * certificates directly, in order with their proposals; gossip carries them among observers.
    */
   readonly subscribe?: boolean
+  /** Where libp2p records its metrics (connections, dials, bytes per protocol); unset: nowhere. */
+  readonly metrics?: Registry
   readonly log: Logger
 }
 
@@ -163,6 +167,7 @@ export class P2PNetwork {
       connectionEncrypters: [noise()],
       streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: STREAM_WINDOW, maxReadBufferLength: READ_BUFFER } })],
       peerDiscovery,
+      ...(init.metrics === undefined ? {} : { metrics: await libp2pMetrics(init.metrics) }),
       connectionManager: { maxConnections: init.maxConnections, inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_SECOND },
       connectionGater: {
         // checked once the peer has proven its key, before the muxer is set up

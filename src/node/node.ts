@@ -27,6 +27,8 @@ import { StatusReporter } from './status-line.js'
 import type { StatusFigures } from './status-line.js'
 import { joinNetwork } from './join.js'
 import { RecentActivity } from './activity.js'
+import { NodeMetrics } from './metrics.js'
+import { nodeGauges } from './health.js'
 import type { CertifiedCheckpoint } from '../core/checkpoint/keeper.js'
 import { rebuildCheckpoint } from '../core/checkpoint/joiner.js'
 import type { ValidatorSet } from '../core/checkpoint/certificate.js'
@@ -100,9 +102,13 @@ export class BftNode {
   readonly activity = new RecentActivity()
   /** The status line and the warnings about peers, quorum and load (see status-line.ts). */
   private reporter: StatusReporter | undefined
-  /** Why the API last turned a client away, and when this node reached its latest checkpoint. */
+  /** Why the API last turned a client away, and when this node reached its latest checkpoint (epoch ms). */
   private shedReason: string | undefined
   private checkpointAt: number | undefined
+  /** Prometheus metrics (unset when config.metrics is off): GET /metrics serves them. */
+  readonly metrics: NodeMetrics | undefined
+  /** When this node last delivered an op (epoch ms). */
+  private lastDeliveryAt: number | undefined
 
   private constructor (
     readonly config: NodeConfig,
@@ -118,6 +124,7 @@ export class BftNode {
     this.networkIdHex = toHex(networkId(genesis))
     this.sequencer = new ContractSequencer(signer, networkId(genesis))
     this.executor = new ActionExecutor(this.ports(), (err, action) => this.fatal(err, { action: action.type }))
+    this.metrics = config.metrics ? new NodeMetrics(() => nodeGauges(this)) : undefined
   }
 
   /** The replica: replaced only when the node re-joins from a snapshot. */
@@ -167,6 +174,7 @@ export class BftNode {
         maxConnections: config.maxConnections,
         inboundRate: config.inboundRate,
         subscribe: !node.current.isValidator,
+        ...(node.metrics === undefined ? {} : { metrics: node.metrics.registry }),
         log: logger.child('net')
       }, {
         direct: (from, bytes) => node.receive(from, bytes),
@@ -322,12 +330,13 @@ export class BftNode {
   private async onCheckpoint (cp: CertifiedCheckpoint): Promise<void> {
     this.checkpointAt = Date.now()
     const started = performance.now()
-    this.activity.checkpointCertified(cp.msg.height, Date.now())
+    this.activity.checkpointCertified(cp.msg.height, this.checkpointAt)
     await this.storeCheckpoint(cp)
     const r = this.current
     const certs = await this.db.pruneCertificates(bytes => r.prunable({ kind: 'certificate', bytes }))
     const bindings = await this.db.pruneBindings(opBytes => r.prunable({ kind: 'bindings', ops: [opBytes] }))
     await this.db.pruneCheckpointSigs(record => r.prunable(record))
+    this.metrics?.checkpointStore.observe((performance.now() - started) / 1000)
     this.log.child('checkpoint').info('checkpoint certified', { height: cp.msg.height, root: toHex(cp.msg.root).slice(0, 16), chunks: cp.snapshot.chunks.length, prunedCertificates: certs, prunedBindings: bindings, ms: Math.round(performance.now() - started) })
   }
 
@@ -363,8 +372,10 @@ export class BftNode {
 
   private receive (from: string, bytes: Uint8Array): Verdict {
     if (this.stopping || this.installing) return 'ignore'
-    const res = this.current.receive(from, bytes, Date.now())
-    this.activity.heardFrom(from, Date.now())
+    const started = Date.now()
+    const res = this.current.receive(from, bytes, started)
+    this.activity.heardFrom(from, started)
+    this.metrics?.received(res.verdict === 'reject', res.actions, started)
     this.execute(res.actions)
     this.wake()
     if (res.verdict === 'reject') {
@@ -409,11 +420,16 @@ export class BftNode {
   /** Ops from the API: checked by the replica and queued for the next batch. */
   submit (opBytes: readonly Uint8Array[]): SubmitStatus[] {
     if (this.installing) return opBytes.map(() => ({ status: 'rejected', code: 'busy', reason: 'the node is installing a snapshot; retry shortly' }))
-    const res = this.current.submit(opBytes, Date.now())
-    this.activity.submitted(opBytes, res.results, Date.now(), decodeOp)
-    res.results.forEach((r, i) => {
-      if (r.status === 'queued' && !this.ops.has(toHex(r.hash))) this.track(decodeOp(opBytes[i]!), { status: 'queued' })
+    const now = Date.now()
+    const res = this.current.submit(opBytes, now)
+    this.activity.submitted(opBytes, res.results, now, decodeOp)
+    const ids = res.results.map((r, i) => {
+      if (r.status !== 'queued') return undefined
+      const id = toHex(r.hash)
+      if (!this.ops.has(id)) this.track(decodeOp(opBytes[i]!), { status: 'queued' })
+      return id
     })
+    this.metrics?.submitted(res.results, ids, now)
     this.execute(res.actions)
     this.wake()
     return res.results
@@ -490,10 +506,14 @@ export class BftNode {
   private ports (): ActionPorts {
     return {
       network: {
-        send: (to, bytes) => this.net?.send(to, bytes),
+        send: (to, bytes, kind) => {
+          this.metrics?.send(kind, bytes, Date.now())
+          this.net?.send(to, bytes)
+        },
         // to validators directly (a certificate then reaches each before the broadcaster's next
         // proposal, which may build on it), to observers by gossip
-        publish: bytes => {
+        publish: (bytes, kind) => {
+          this.metrics?.publish(kind, bytes, Date.now())
           const net = this.net
           if (net === undefined) return
           // every validator, connected now or not (send dials): validators no longer hear gossip
@@ -501,14 +521,22 @@ export class BftNode {
           net.publish(bytes)
         }
       },
-      store: { persist: async records => await this.db.persist(records) },
+      store: {
+        persist: async records => {
+          const write = this.db.persist(records)
+          await (this.metrics === undefined ? write : this.metrics.timed(this.metrics.dbWrite, write))
+        }
+      },
       deliveries: {
         delivered: (op, outcome) => {
-          this.activity.delivered(op, outcome, Date.now())
-          this.delivered(op, outcome)
+          const id = this.delivered(op, outcome)
+          const now = this.lastDeliveryAt = Date.now()
+          this.activity.delivered(op, outcome, now)
+          this.metrics?.delivered(id, outcome, now)
         },
         dropped: (op, reason, evidence) => {
           this.activity.dropped(op, reason, Date.now())
+          this.metrics?.dropped()
           this.track(op, { status: 'dropped', reason: `${reason} (evidence: op ${toHex(evidence.hash).slice(0, 16)})` })
           this.log.warn('dropped an op: its account equivocated', { account: toHex(op.account).slice(0, 16), seq: op.seq })
         }
@@ -530,16 +558,18 @@ export class BftNode {
     void this.stop().finally(() => { process.exitCode = 1 })
   }
 
-  private delivered (op: SignedOp, outcome: Outcome): void {
-    this.track(op, { status: 'delivered', account: toHex(op.account), seq: op.seq, outcome })
+  /** Returns the op's hex hash. */
+  private delivered (op: SignedOp, outcome: Outcome): string {
+    const id = this.track(op, { status: 'delivered', account: toHex(op.account), seq: op.seq, outcome })
     // a call queued for a contract this node sequences: tick at full rate (see wake)
     if (op.body.kind === 'call' && !this.sequencerBusy) {
       const c = this.current.ledger.contract(op.body.contract)
       if (c !== undefined && bytesEqual(c.sequencer, this.signer.publicKey)) this.sequencerBusy = true
     }
+    return id
   }
 
-  private track (op: SignedOp, status: OpStatus): void {
+  private track (op: SignedOp, status: OpStatus): string {
     const id = toHex(op.hash)
     this.ops.delete(id)
     this.ops.set(id, status)
@@ -548,6 +578,7 @@ export class BftNode {
       for (const w of this.waiters.get(id) ?? []) w(status)
       this.waiters.delete(id)
     }
+    return id
   }
 
   // -------------------------------------------------------------------------------------------
@@ -621,6 +652,16 @@ export class BftNode {
 
   get id (): string {
     return this.current.id
+  }
+
+  /** What readiness and metrics read besides the replica (see health.ts). */
+  get vitals (): { joining: boolean, checkpointStoredAt: number | undefined, lastDeliveryAt: number | undefined } {
+    return {
+      // a validator on probation asks peers for checkpoints now and then; it is not joining until it installs one
+      joining: this.installing || (this.rejoining && this.abstain !== PROBATION),
+      checkpointStoredAt: this.checkpointAt,
+      lastDeliveryAt: this.lastDeliveryAt
+    }
   }
 
   async stop (): Promise<void> {

@@ -213,15 +213,6 @@ export const cancelCommand: CliCommand<{ contract: string, call: number, from: s
   }
 }
 
-export const statusCommand: CliCommand = {
-  command: 'status',
-  describe: 'what the node knows: network, peers, validators seen, delivered ops, state hash',
-  handler: async (a) => {
-    const s = await api(a).status()
-    for (const [k, v] of Object.entries(s)) say(`${k.padEnd(20)} ${Array.isArray(v) ? v.join(' ') : String(v)}`)
-  }
-}
-
 export const peersCommand: CliCommand = {
   command: 'peers',
   describe: 'the peers the node is connected to (validators marked)',

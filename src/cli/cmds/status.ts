@@ -1,0 +1,55 @@
+// `bftnode status`: a verdict first ("healthy: 3/3 other validators, delivering, checkpoint 12,000
+// (4 s ago)" or "unready: below quorum (...)"), from the node's GET /v1/ready, then what the node
+// knows (GET /v1/status). `--json` prints both answers as they came.
+
+import type { ReadinessView } from '../../client/api-client.js'
+import { api, say } from '../context.js'
+import type { CliCommand } from '../context.js'
+
+/** A node that delivered within this long is "delivering"; otherwise "idle" (ms). */
+const DELIVERING_MS = 10_000
+
+/** One line a person reads first: healthy or unready, and why. */
+export function verdict (r: ReadinessView): string {
+  if (!r.ready) return `unready: ${r.reasons.join('; ')}`
+  const others = r.validators - (r.role === 'validator' ? 1 : 0)
+  const parts = [
+    r.role === 'validator'
+      ? (others === 0 ? 'the only validator' : `${r.validatorsConnected}/${others} other validators`)
+      : `observer, ${r.validatorsConnected}/${r.validators} validators`
+  ]
+  if (r.role === 'validator' && !r.voting) parts.push('not voting')
+  parts.push(r.lastDeliveryMsAgo !== null && r.lastDeliveryMsAgo < DELIVERING_MS ? 'delivering' : 'idle')
+  const cp = r.checkpoint
+  parts.push(cp === null ? 'no checkpoint yet' : `checkpoint ${cp.height.toLocaleString('en-US')}${cp.ageMs === null ? '' : ` (${ago(cp.ageMs)})`}`)
+  return `healthy: ${parts.join(', ')}`
+}
+
+function ago (ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000))
+  if (s < 120) return `${s} s ago`
+  if (s < 7200) return `${Math.round(s / 60)} min ago`
+  return `${Math.round(s / 3600)} h ago`
+}
+
+export const statusCommand: CliCommand<{ json: boolean }> = {
+  command: 'status',
+  describe: 'is the node healthy (a quorum connected, caught up), then what it knows: network, peers, delivered ops, state hash',
+  examples: [
+    ['bftnode status', 'verdict first: "healthy: 3/3 other validators, delivering, checkpoint 12,000 (4 s ago)"'],
+    ['bftnode status --json', 'the node\'s answers to /v1/status and /v1/ready, as JSON']
+  ],
+  options: {
+    json: { type: 'boolean', default: false, describe: 'print the raw JSON ({"status": ..., "ready": ...})' }
+  },
+  handler: async (a) => {
+    const client = api(a)
+    const [status, ready] = await Promise.all([client.status(), client.ready()])
+    if (a.json) {
+      say(JSON.stringify({ status, ready }, null, 2))
+      return
+    }
+    say(verdict(ready))
+    for (const [k, v] of Object.entries(status)) say(`  ${k.padEnd(20)} ${Array.isArray(v) ? v.join(' ') : String(v)}`)
+  }
+}
