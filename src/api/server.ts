@@ -54,6 +54,8 @@ export async function startApi (node: BftNode, host: string, port: number, opts:
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.connections }
   const ctx: Context = { node, access: new Access(opts), body: { ...DEFAULT_BODY_LIMITS, ...opts.body } }
   const server = createServer(serverOptions(limits), (req, res) => {
+    // Node destroys the socket as soon as this returns (PRI starts an HTTP/2 preface): answer now
+    if (req.method === 'PRI') return reply(res, new ApiError(405, 'ERR_METHOD_NOT_ALLOWED', 'PRI (HTTP/2 prior knowledge) is not supported: use HTTP/1.1', {}, { headers: { allow: 'GET, HEAD, POST, OPTIONS' }, close: true }))
     handle(ctx, req, res).catch(err => {
       if (err instanceof ApiError) return reply(res, err)
       // not the client's doing: a fault of the node, kept in its log
