@@ -40,8 +40,13 @@ export interface RawResponse {
   header (name: string): string | undefined
 }
 
-/** Parses every response in `bytes`; throws on anything that is not well-formed HTTP/1.1. */
-export function parseResponses (bytes: Buffer, headRequest = false): RawResponse[] {
+/**
+ * Parses every response in `bytes`; throws on anything that is not well-formed HTTP/1.1.
+ * `headRequest` says which answers are to HEAD requests (no body), one flag per answer in order.
+ * Nothing may follow an answer with `Connection: close`, but the body of a raw error answer to a
+ * HEAD request that the parser refused (the server cannot know it was HEAD).
+ */
+export function parseResponses (bytes: Buffer, headRequest: boolean | readonly boolean[] = false): RawResponse[] {
   const out: RawResponse[] = []
   let at = 0
   while (at < bytes.length) {
@@ -61,7 +66,8 @@ export function parseResponses (bytes: Buffer, headRequest = false): RawResponse
     at = end + 4
     let body: Buffer
     const length = headers.get('content-length')
-    const noBody = headRequest || status === 204 || status === 304 || (status >= 100 && status < 200)
+    const head = typeof headRequest === 'boolean' ? headRequest : headRequest[out.length] ?? false
+    const noBody = head || status === 204 || status === 304 || (status >= 100 && status < 200)
     if (noBody) {
       body = Buffer.alloc(0)
     } else if (headers.get('transfer-encoding')?.some(v => /chunked/i.test(v)) === true) {
@@ -89,6 +95,10 @@ export function parseResponses (bytes: Buffer, headRequest = false): RawResponse
     }
     if (status >= 100 && status < 200) continue
     out.push({ status, headers, body, header: (name: string) => headers.get(name)?.[0] })
+    if (headers.get('connection')?.some(v => /close/i.test(v)) === true) {
+      if (at < bytes.length && !head) throw new Error(`${bytes.length - at} bytes after a Connection: close answer`)
+      break
+    }
   }
   return out
 }
