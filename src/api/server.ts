@@ -57,7 +57,11 @@ export async function startApi (node: BftNode, host: string, port: number, opts:
     // Node destroys the socket as soon as this returns (PRI starts an HTTP/2 preface): answer now
     if (req.method === 'PRI') return reply(res, new ApiError(405, 'ERR_METHOD_NOT_ALLOWED', 'PRI (HTTP/2 prior knowledge) is not supported: use HTTP/1.1', {}, { headers: { allow: 'GET, HEAD, POST, OPTIONS' }, close: true }))
     handle(ctx, req, res).catch(err => {
-      if (err instanceof ApiError) return reply(res, err)
+      if (err instanceof ApiError) {
+        // the client's doing: visible with --log-level api=debug (or debug), never louder
+        log.debug('API request refused', { method: req.method, url: req.url?.slice(0, 200), status: err.status, code: err.code })
+        return reply(res, err)
+      }
       // not the client's doing: a fault of the node, kept in its log
       log.error('API request failed', { method: req.method, url: req.url?.slice(0, 200), err: (err as Error).stack ?? String(err) })
       reply(res, new ApiError(500, 'ERR_INTERNAL', `internal error: ${(err as Error).message}`))
@@ -86,9 +90,9 @@ async function closeServer (server: Server): Promise<void> {
   await new Promise<void>(resolve => server.close(() => resolve()))
 }
 
-function reply (res: ServerResponse, body: unknown, status = 200, extraHeaders: Record<string, string> = {}): void {
+function reply (res: ServerResponse, body: unknown, status = 200): void {
   if (res.headersSent) { res.end(); return }
-  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...extraHeaders }
+  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }
   if (body instanceof ApiError) {
     status = body.status
     if (body.extra.retryAfterMs !== undefined) headers['retry-after'] = Math.ceil(body.extra.retryAfterMs / 1000)
@@ -176,6 +180,8 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
     }
     case 'GET /genesis':
       return reply(res, { networkId: node.networkIdHex, genesis: genesisToJson(node.genesis) })
+    case 'GET /openapi.json':
+      return reply(res, openApiDocument())
     case 'POST /ops': {
       // a saturated node says so before it reads, decodes or verifies anything
       const busy = node.admission()
@@ -233,8 +239,6 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
       if (outcome === undefined) throw new ApiError(404, 'ERR_UNKNOWN_CALL', 'no call at that slot has been delivered here')
       return reply(res, outcome)
     }
-    case 'GET /openapi.json':
-      return reply(res, openApiDocument())
     default:
       notFound(req, method, parts)
   }
