@@ -124,12 +124,19 @@ export async function readJsonBody (req: IncomingMessage, limits: BodyLimits): P
     const onEnd = (): void => done()
     const onAbort = (): void => done(new ApiError(400, 'ERR_INCOMPLETE_BODY', 'the connection ended before the whole body arrived'))
     // a body trickled in a byte at a time would hold a connection for the whole request timeout
+    const every = Math.max(100, Math.min(500, limits.graceMs))
+    let lastCheck = started
+    let stalled = 0
     const pace = setInterval(() => {
-      const late = Date.now() - started - limits.graceMs
+      const now = Date.now()
+      // while this node's event loop was stuck it read nothing: not the sender's fault
+      if (now - lastCheck > 2 * every) stalled += now - lastCheck - every
+      lastCheck = now
+      const late = now - started - stalled - limits.graceMs
       if (late > 0 && size < limits.minBytesPerSecond * late / 1000) {
         done(new ApiError(408, 'ERR_SLOW_BODY', `the body arrived slower than ${limits.minBytesPerSecond} bytes a second; send it at once`, {}, { close: true }))
       }
-    }, Math.max(100, Math.min(500, limits.graceMs)))
+    }, every)
     req.on('data', onData).on('end', onEnd).on('error', onAbort).on('close', onAbort)
   })
   let text: string
