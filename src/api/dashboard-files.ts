@@ -3,8 +3,7 @@
 // ever reaches the file system; the Content-Security-Policy lets the page load and fetch from
 // this origin only.
 
-import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -47,14 +46,21 @@ export function locateDashboardFiles (moduleUrl: string = import.meta.url): stri
   return undefined
 }
 
-let located: string | undefined | null = null
+/** The files, read once: a few small files, and an answer that needs no I/O is never cut off. */
+let loaded: ReadonlyMap<string, Buffer> | undefined | null = null
+
+function loadFiles (): ReadonlyMap<string, Buffer> | undefined {
+  const dir = locateDashboardFiles()
+  if (dir === undefined) return undefined
+  return new Map(Object.keys(FILES).map(name => [name, readFileSync(join(dir, name))]))
+}
 
 /**
  * Answers GET or HEAD /dashboard and /dashboard/<file>. `rest` is the path after /dashboard,
  * split on slashes. A missing file, a disabled dashboard or a folder that cannot be found is a
  * 404 with the API's JSON error.
  */
-export async function serveDashboardFile (req: IncomingMessage, res: ServerResponse, rest: readonly string[], enabled: boolean): Promise<void> {
+export function serveDashboardFile (req: IncomingMessage, res: ServerResponse, rest: readonly string[], enabled: boolean): void {
   if (!enabled) return notFound(res, 'the dashboard is turned off on this node (dashboard: false)')
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     return json(res, 405, { error: { code: 'ERR_METHOD_NOT_ALLOWED', message: 'the dashboard answers GET and HEAD only' } }, { allow: 'GET, HEAD' })
@@ -62,9 +68,9 @@ export async function serveDashboardFile (req: IncomingMessage, res: ServerRespo
   const name = rest.length === 0 ? 'index.html' : rest.length === 1 ? rest[0]! : undefined
   const type = name === undefined || !Object.hasOwn(FILES, name) ? undefined : FILES[name]
   if (name === undefined || type === undefined) return notFound(res, `no dashboard file /dashboard/${rest.join('/')}`)
-  if (located === null) located = locateDashboardFiles()
-  if (located === undefined) return notFound(res, 'the dashboard files (static/dashboard) are missing from this installation')
-  const body = await readFile(join(located, name))
+  if (loaded === null) loaded = loadFiles()
+  const body = loaded?.get(name)
+  if (body === undefined) return notFound(res, 'the dashboard files (static/dashboard) are missing from this installation')
   res.writeHead(200, {
     'content-type': type,
     'content-length': body.length,

@@ -1,31 +1,45 @@
 // The node's local HTTP JSON API (127.0.0.1 by default). It accepts ops already signed by their
 // accounts: the API never holds a user's key. Requests are untrusted: bounded bodies, validated
 // fields, and one JSON error with a stable code for anything wrong. Amounts travel as decimal
-// strings, keys and hashes as hex.
+// strings, keys and hashes as hex. Every route is listed in routes.ts and docs/api.md.
 
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import { concatBytes, fromHex, toHex } from '../core/crypto/hash.js'
+import { fromHex, toHex } from '../core/crypto/hash.js'
 import { MESSAGE_LIMITS } from '../core/broadcast/messages.js'
 import { checkVoteEvidence } from '../core/broadcast/evidence.js'
 import { sodiumScheme } from '../native/sodium.js'
 import { genesisToJson } from '../node/genesis-file.js'
 import type { BftNode } from '../node/node.js'
+import { silentLogger } from '../node/log.js'
+import type { Logger } from '../node/log.js'
 import { toJson } from './json.js'
 import { dashboardView } from './dashboard.js'
 import { serveDashboardFile } from './dashboard-files.js'
 import { serveMetrics } from './metrics-route.js'
 import { liveness, readiness } from '../node/health.js'
+import { ApiError } from './errors.js'
+import { Access, exposureWarning } from './access.js'
+import type { AccessOptions } from './access.js'
+import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverOptions } from './connections.js'
+import type { ConnectionLimits } from './connections.js'
+import { checkHeaders, parseTarget, queryBoolean, queryInteger, readJsonBody } from './request.js'
+import type { BodyLimits, Target } from './request.js'
+import { allowHeader, MAX_WAIT_MS, methodsFor, routeKey } from './routes.js'
+import { openApiDocument } from './openapi.js'
 
-const MAX_BODY = 8 * 1024 * 1024
-const MAX_WAIT_MS = 60_000
 /** Equivocating accounts listed by GET /v1/evidence (the replica keeps up to 10,000). */
 const MAX_EVIDENCE_LISTED = 100
 const HEX32 = /^[0-9a-f]{64}$/
 
-class ApiError extends Error {
-  /** `retryAfterMs` also goes out as a Retry-After header, in whole seconds as HTTP has it. */
-  constructor (readonly status: number, readonly code: string, message: string, readonly extra: { retryAfterMs?: number } = {}) { super(message) }
+export const DEFAULT_BODY_LIMITS: BodyLimits = { maxBytes: 8 * 1024 * 1024, minBytesPerSecond: 4096, graceMs: 2000 }
+
+export interface ApiOptions extends AccessOptions {
+  log?: Logger
+  connections?: Partial<ConnectionLimits>
+  body?: Partial<BodyLimits>
+  /** Where the warning about an API beyond loopback is printed besides the log (stderr). */
+  warn?: (line: string) => void
 }
 
 export interface ApiServer {
@@ -33,16 +47,45 @@ export interface ApiServer {
   close (): Promise<void>
 }
 
-export async function startApi (node: BftNode, host: string, port: number): Promise<ApiServer> {
-  const server = createServer((req, res) => {
-    handle(node, req, res).catch(err => reply(res, err instanceof ApiError ? err : new ApiError(500, 'ERR_INTERNAL', (err as Error).message)))
+interface Context {
+  node: BftNode
+  access: Access
+  body: BodyLimits
+}
+
+export async function startApi (node: BftNode, host: string, port: number, opts: ApiOptions = {}): Promise<ApiServer> {
+  const log = opts.log ?? silentLogger
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.connections }
+  const ctx: Context = { node, access: new Access(opts), body: { ...DEFAULT_BODY_LIMITS, ...opts.body } }
+  const server = createServer(serverOptions(limits), (req, res) => {
+    // Node destroys the socket as soon as this returns (PRI starts an HTTP/2 preface): answer now
+    if (req.method === 'PRI') return reply(res, new ApiError(405, 'ERR_METHOD_NOT_ALLOWED', 'PRI (HTTP/2 prior knowledge) is not supported: use HTTP/1.1', {}, { headers: { allow: 'GET, HEAD, POST, OPTIONS' }, close: true }))
+    handle(ctx, req, res).catch(err => {
+      if (err instanceof ApiError) {
+        // the client's doing: visible with --log-level api=debug (or debug), never louder
+        log.debug('API request refused', { method: req.method, url: req.url?.slice(0, 200), status: err.status, code: err.code })
+        return reply(res, err)
+      }
+      // not the client's doing: a fault of the node, kept in its log
+      log.error('API request failed', { method: req.method, url: req.url?.slice(0, 200), err: (err as Error).stack ?? String(err) })
+      reply(res, new ApiError(500, 'ERR_INTERNAL', `internal error: ${(err as Error).message}`))
+    })
   })
-  server.headersTimeout = 10_000
-  server.requestTimeout = MAX_WAIT_MS + 10_000
+  guardConnections(server, limits, log)
+  // a client that half-closes after its request (curl -N, raw sockets, some proxies) still gets the
+  // answer of an async route; Node would otherwise drop it at the client's FIN (undocumented but
+  // long-standing field of http.Server)
+  ;(server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true
+  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => reply(res, new ApiError(417, 'ERR_EXPECTATION_FAILED', 'only Expect: 100-continue is supported')))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => { server.off('error', reject); resolve() })
   })
+  const warning = exposureWarning(host, opts)
+  if (warning !== undefined) {
+    log.warn(warning, { apiHost: host, token: opts.token !== undefined })
+    ;(opts.warn ?? (line => process.stderr.write(line + '\n')))(`WARNING: ${warning}`)
+  }
   const address = server.address()
   return {
     port: typeof address === 'object' && address !== null ? address.port : port,
@@ -57,10 +100,13 @@ async function closeServer (server: Server): Promise<void> {
 
 function reply (res: ServerResponse, body: unknown, status = 200): void {
   if (res.headersSent) { res.end(); return }
-  const headers: Record<string, string | number> = { 'content-type': 'application/json' }
+  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }
   if (body instanceof ApiError) {
     status = body.status
     if (body.extra.retryAfterMs !== undefined) headers['retry-after'] = Math.ceil(body.extra.retryAfterMs / 1000)
+    Object.assign(headers, body.options.headers)
+    // the unread rest of the request is not worth reading: Node closes the socket after this answer
+    if (body.options.close === true) headers.connection = 'close'
     body = { error: { code: body.code, message: body.message, ...body.extra } }
   }
   const text = JSON.stringify(toJson(body))
@@ -69,38 +115,31 @@ function reply (res: ServerResponse, body: unknown, status = 200): void {
   res.end(text)
 }
 
-async function readBody (req: IncomingMessage): Promise<unknown> {
-  const declared = Number(req.headers['content-length'] ?? 0)
-  if (declared > MAX_BODY) throw new ApiError(413, 'ERR_TOO_LARGE', `request body over ${MAX_BODY} bytes`)
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Uint8Array).length
-    if (size > MAX_BODY) throw new ApiError(413, 'ERR_TOO_LARGE', `request body over ${MAX_BODY} bytes`)
-    chunks.push(chunk as Uint8Array)
-  }
-  try {
-    return JSON.parse(new TextDecoder().decode(concatBytes(...chunks)))
-  } catch {
-    throw new ApiError(400, 'ERR_BAD_JSON', 'request body is not valid JSON')
-  }
-}
-
 function hex32 (s: string | undefined, what: string): Uint8Array {
   if (s === undefined || !HEX32.test(s)) throw new ApiError(400, 'ERR_BAD_REQUEST', `${what} must be 64 lowercase hex digits`)
   return fromHex(s)
 }
 
-async function handle (node: BftNode, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://localhost')
-  const parts = url.pathname.split('/').filter(p => p !== '')
-  if (parts[0] === 'dashboard') return await serveDashboardFile(req, res, parts.slice(1), node.config.dashboard)
-  if (url.pathname === '/metrics' && req.method === 'GET') {
+async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { node, access } = ctx
+  // on every answer, errors included, so a browser page can read why it failed
+  for (const [k, v] of Object.entries(access.corsHeaders(req))) res.setHeader(k, v)
+  checkHeaders(req)
+  const target = parseTarget(req.url)
+  const parts = target.segments
+  if (req.method === 'OPTIONS') return options(ctx, req, res, target)
+  if (target.asterisk) throw new ApiError(400, 'ERR_BAD_PATH', 'the * target is for OPTIONS only')
+  // HEAD is GET without the body (Node leaves it out)
+  const method = req.method === 'HEAD' ? 'GET' : req.method ?? 'GET'
+  access.authorize(req, method, parts)
+  if (parts[0] === 'dashboard') return serveDashboardFile(req, res, parts.slice(1), node.config.dashboard)
+  // Prometheus scrapes /metrics at the root by convention
+  if (parts.length === 1 && parts[0] === 'metrics' && method === 'GET') {
     if (await serveMetrics(node, res)) return
     throw new ApiError(404, 'ERR_NOT_FOUND', 'metrics are off on this node (config "metrics": false)')
   }
   if (parts[0] !== 'v1') throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown path; the API lives under /v1')
-  const route = `${req.method ?? 'GET'} /${parts.slice(1).map((p, i) => (i === 0 ? p : ':')).join('/')}`
+  const route = routeKey(method, parts)
   const ledger = node.replica.ledger
   switch (route) {
     // liveness and readiness: open without an API token, as probes hold no secret
@@ -110,7 +149,7 @@ async function handle (node: BftNode, req: IncomingMessage, res: ServerResponse)
       const st = node.replica.counters()
       // the root costs a pass over every account (cached encodings make it cheaper, not free):
       // pollers that only watch counters skip it with ?stateHash=false
-      const state = url.searchParams.get('stateHash') === 'false' ? undefined : node.stateRoot()
+      const state = queryBoolean(target.query, 'stateHash') === false ? undefined : node.stateRoot()
       const peers = node.peers()
       const validators = new Set(node.replica.validators)
       return reply(res, {
@@ -161,11 +200,13 @@ async function handle (node: BftNode, req: IncomingMessage, res: ServerResponse)
       return reply(res, dashboardView(node))
     case 'GET /genesis':
       return reply(res, { networkId: node.networkIdHex, genesis: genesisToJson(node.genesis) })
+    case 'GET /openapi.json':
+      return reply(res, openApiDocument())
     case 'POST /ops': {
       // a saturated node says so before it reads, decodes or verifies anything
       const busy = node.admission()
       if (busy !== undefined) throw new ApiError(503, 'ERR_BUSY', `${busy.reason}; retry in ${busy.retryAfterMs} ms`, { retryAfterMs: busy.retryAfterMs })
-      const body = await readBody(req) as { ops?: unknown }
+      const body = await readJsonBody(req, ctx.body) as { ops?: unknown }
       if (body === null || typeof body !== 'object' || !Array.isArray(body.ops) || body.ops.length === 0 || body.ops.length > MESSAGE_LIMITS.maxBatchOps) {
         throw new ApiError(400, 'ERR_BAD_REQUEST', `body must be {"ops": [hex-encoded signed ops]} with 1 to ${MESSAGE_LIMITS.maxBatchOps} ops`)
       }
@@ -178,7 +219,7 @@ async function handle (node: BftNode, req: IncomingMessage, res: ServerResponse)
     }
     case 'GET /ops/:': {
       const hash = toHex(hex32(parts[2], 'op hash'))
-      const waitMs = Math.min(Number(url.searchParams.get('wait') ?? 0) || 0, MAX_WAIT_MS)
+      const waitMs = Math.min(queryInteger(target.query, 'wait') ?? 0, MAX_WAIT_MS)
       const status = waitMs > 0 ? await node.waitFor(hash, waitMs) ?? node.opStatus(hash) : node.opStatus(hash)
       if (status === undefined) throw new ApiError(404, 'ERR_UNKNOWN_OP', 'this node has not seen that op')
       return reply(res, { hash, ...status })
@@ -212,13 +253,33 @@ async function handle (node: BftNode, req: IncomingMessage, res: ServerResponse)
     }
     case 'GET /calls/:/:': {
       const account = hex32(parts[2], 'caller account')
-      const seq = Number(parts[3])
-      if (!Number.isSafeInteger(seq) || seq < 1) throw new ApiError(400, 'ERR_BAD_REQUEST', 'usage: /v1/calls/<caller>/<seq>')
+      const seq = /^[1-9][0-9]{0,15}$/.test(parts[3] ?? '') ? Number(parts[3]) : NaN
+      if (!Number.isSafeInteger(seq)) throw new ApiError(400, 'ERR_BAD_REQUEST', 'usage: /v1/calls/<caller>/<seq>')
       const outcome = ledger.callOutcome({ account, seq })
       if (outcome === undefined) throw new ApiError(404, 'ERR_UNKNOWN_CALL', 'no call at that slot has been delivered here')
       return reply(res, outcome)
     }
     default:
-      throw new ApiError(404, 'ERR_NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`)
+      notFound(req, method, parts)
   }
+}
+
+/** 405 with Allow when the path has routes for other methods, else 404. */
+function notFound (req: IncomingMessage, method: string, parts: readonly string[]): never {
+  const path = `/${parts.join('/')}`.slice(0, 200)
+  const methods = methodsFor(parts)
+  if (methods.length > 0 && !(methods as string[]).includes(method)) {
+    const allow = allowHeader(methods).join(', ')
+    throw new ApiError(405, 'ERR_METHOD_NOT_ALLOWED', `${req.method ?? ''} is not allowed on ${path}; allowed: ${allow}`, {}, { headers: { allow } })
+  }
+  throw new ApiError(404, 'ERR_NOT_FOUND', `no route ${req.method ?? ''} ${path}`)
+}
+
+/** OPTIONS: a CORS preflight, or which methods a path allows. */
+function options (ctx: Context, req: IncomingMessage, res: ServerResponse, target: Target): void {
+  const methods = target.asterisk ? ['GET', 'POST'] : methodsFor(target.segments)
+  if (methods.length === 0) throw new ApiError(404, 'ERR_NOT_FOUND', `no route at /${target.segments.join('/')}`.slice(0, 200))
+  const { status, headers } = ctx.access.preflight(req, allowHeader(methods))
+  res.writeHead(status, headers)
+  res.end()
 }

@@ -123,9 +123,10 @@ describe('the dashboard routes of a running node', () => {
       '/dashboard/..\\..\\package.json', '/dashboard/%2fetc%2fpasswd'
     ]) {
       const r = await raw(path)
-      assert.equal(r.status, 404, path)
+      // dot segments are refused by the API's path parser (400) before the file list (404) sees them
+      assert.ok(r.status === 404 || r.status === 400, `${path}: ${r.status}`)
       assert.equal(r.headers['content-type'], 'application/json', path)
-      assert.equal((JSON.parse(r.body) as { error: { code: string } }).error.code, 'ERR_NOT_FOUND', path)
+      assert.match((JSON.parse(r.body) as { error: { code: string } }).error.code, /^ERR_(NOT_FOUND|BAD_PATH)$/, path)
     }
   })
 

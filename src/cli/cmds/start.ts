@@ -117,7 +117,7 @@ export async function runNode (a: StartArgs & GlobalArgs): Promise<void> {
   const node = await BftNode.start(config, genesis, seed, log).catch(err => { throw portError(err, 'libp2p', config.listen.join(', ')) })
   let apiServer
   try {
-    apiServer = await startApi(node, config.apiHost, config.apiPort)
+    apiServer = await startApi(node, config.apiHost, config.apiPort, { log, cors: config.apiCors, token: config.apiToken })
   } catch (err) {
     await node.stop()
     throw portError(err, 'API', `${config.apiHost}:${config.apiPort}`)

@@ -1,0 +1,101 @@
+// Every route of the API in one table: what the 405 answer's Allow header lists, what
+// GET /v1/openapi.json describes, and what a test checks against the server's dispatch and
+// docs/api.md, so none of them can drift from the others.
+
+export type Method = 'GET' | 'POST'
+
+export interface Param {
+  name: string
+  description: string
+  /** JSON Schema of the value. */
+  schema: Record<string, unknown>
+}
+
+export interface RouteSpec {
+  method: Method
+  /** As docs/api.md and OpenAPI spell it: `/v1/ops/{hash}`. */
+  path: string
+  summary: string
+  /** Served without the API token (probes, the dashboard's static files). */
+  public?: boolean
+  /** Served by an operations module (metrics, health, dashboard) rather than the API proper. */
+  operations?: boolean
+  query?: Param[]
+  /** JSON Schema of the request body. */
+  body?: Record<string, unknown>
+  /** Success status and what it carries. */
+  ok: { status: number, description: string, type?: string }
+  /** Error codes this route answers with besides those every route can (see docs/api.md). */
+  errors: Array<[status: number, code: string]>
+}
+
+const HEX32 = { type: 'string', pattern: '^[0-9a-f]{64}$' }
+const hex32Param = (name: string, description: string): Param => ({ name, description, schema: HEX32 })
+
+export const PATH_PARAMS: Record<string, Param> = {
+  hash: hex32Param('hash', 'op hash (SHA-256 of the signed op), 64 lowercase hex digits'),
+  account: hex32Param('account', 'account key, 64 lowercase hex digits'),
+  address: hex32Param('address', 'contract address, 64 lowercase hex digits'),
+  caller: hex32Param('caller', 'key of the calling account, 64 lowercase hex digits'),
+  seq: { name: 'seq', description: 'seq of the call in the caller\'s stream (from 1)', schema: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } }
+}
+
+export const MAX_WAIT_MS = 60_000
+
+export const ROUTES: readonly RouteSpec[] = [
+  {
+    method: 'GET', path: '/v1/status', summary: 'what the node knows: network, peers, validators, delivered ops, queues, state hash',
+    query: [{ name: 'stateHash', description: 'false skips the state root (a pass over every account) for pollers that watch counters', schema: { type: 'boolean', default: true } }],
+    ok: { status: 200, description: 'the node\'s status' },
+    errors: [[400, 'ERR_BAD_QUERY']]
+  },
+  { method: 'GET', path: '/v1/peers', summary: 'connected peers, validators marked', ok: { status: 200, description: 'peer ids' }, errors: [] },
+  { method: 'GET', path: '/v1/evidence', summary: 'proofs of misbehaviour: validators that voted twice, accounts that signed two ops for one slot', ok: { status: 200, description: 'evidence' }, errors: [] },
+  { method: 'GET', path: '/v1/genesis', summary: 'the network\'s genesis and network id', ok: { status: 200, description: 'genesis' }, errors: [] },
+  {
+    method: 'POST', path: '/v1/ops', summary: 'submit signed ops (1 to 1024), each hex-encoded; every op gets its own result',
+    body: { type: 'object', required: ['ops'], properties: { ops: { type: 'array', minItems: 1, maxItems: 1024, items: { type: 'string', pattern: '^([0-9a-f]{2})+$' } } } },
+    ok: { status: 202, description: 'one result per op: queued, delivered, or rejected with a code' },
+    errors: [[400, 'ERR_BAD_JSON'], [400, 'ERR_BAD_REQUEST'], [400, 'ERR_INCOMPLETE_BODY'], [408, 'ERR_SLOW_BODY'], [413, 'ERR_TOO_LARGE'], [415, 'ERR_UNSUPPORTED_MEDIA_TYPE'], [503, 'ERR_BUSY']]
+  },
+  {
+    method: 'GET', path: '/v1/ops/{hash}', summary: 'status of an op at this node; with ?wait, waits server side until it is delivered or dropped',
+    query: [{ name: 'wait', description: `how long to wait for delivery (ms, 0 to ${MAX_WAIT_MS})`, schema: { type: 'integer', minimum: 0, maximum: MAX_WAIT_MS, default: 0 } }],
+    ok: { status: 200, description: 'queued, delivered (with the outcome) or dropped' },
+    errors: [[400, 'ERR_BAD_REQUEST'], [400, 'ERR_BAD_QUERY'], [404, 'ERR_UNKNOWN_OP']]
+  },
+  { method: 'GET', path: '/v1/accounts/{account}', summary: 'an account: balance, pending credits, next seq', ok: { status: 200, description: 'the account (any key has one: a new key has balance 0)' }, errors: [[400, 'ERR_BAD_REQUEST']] },
+  { method: 'GET', path: '/v1/contracts/{address}', summary: 'a contract: sequencer, balance, queued calls, storage', ok: { status: 200, description: 'the contract' }, errors: [[400, 'ERR_BAD_REQUEST'], [404, 'ERR_UNKNOWN_CONTRACT']] },
+  { method: 'GET', path: '/v1/calls/{caller}/{seq}', summary: 'the outcome of a contract call, once executed or cancelled', ok: { status: 200, description: 'the call\'s outcome' }, errors: [[400, 'ERR_BAD_REQUEST'], [404, 'ERR_UNKNOWN_CALL']] },
+  { method: 'GET', path: '/v1/openapi.json', summary: 'this API described as OpenAPI 3.1, generated from the route table', ok: { status: 200, description: 'an OpenAPI document' }, errors: [] },
+  // operations: served by the metrics, health and dashboard modules
+  { method: 'GET', path: '/metrics', summary: 'Prometheus metrics (text exposition format)', operations: true, ok: { status: 200, description: 'metrics', type: 'text/plain' }, errors: [] },
+  { method: 'GET', path: '/v1/health', summary: 'liveness: the process answers and its loop is not stuck', public: true, operations: true, ok: { status: 200, description: 'alive' }, errors: [] },
+  { method: 'GET', path: '/v1/ready', summary: 'readiness: connected to a quorum and caught up, or the reason it is not', public: true, operations: true, ok: { status: 200, description: 'ready (503 with the reason when not)' }, errors: [] },
+  { method: 'GET', path: '/dashboard', summary: 'the live dashboard page and its static files (under /dashboard/)', public: true, operations: true, ok: { status: 200, description: 'HTML, JavaScript, CSS', type: 'text/html' }, errors: [] },
+  { method: 'GET', path: '/v1/dashboard', summary: 'the figures the dashboard shows, in one JSON document', operations: true, ok: { status: 200, description: 'dashboard data' }, errors: [] }
+]
+
+/** Every route answers HEAD where it answers GET, and OPTIONS. */
+export function allowHeader (methods: readonly string[]): string[] {
+  return [...new Set(methods.flatMap(m => m === 'GET' ? ['GET', 'HEAD'] : [m]).concat('OPTIONS'))]
+}
+
+/**
+ * The label of a /v1 route in the server's `switch`: method, then the path after /v1 with every
+ * segment past the first as `:` (`GET /ops/:`). Undefined for paths outside /v1.
+ */
+export function routeKey (method: string, segments: readonly string[]): string | undefined {
+  if (segments[0] !== 'v1') return undefined
+  return `${method} /${segments.slice(1).map((p, i) => (i === 0 ? p : ':')).join('/')}`
+}
+
+export const specSegments = (path: string): string[] => path.split('/').filter(s => s !== '')
+export const specKey = (r: RouteSpec): string | undefined => routeKey(r.method, specSegments(r.path))
+
+/** Methods the table has for the path of these segments (a /v1 path), for 405 and OPTIONS. */
+export function methodsFor (segments: readonly string[]): Method[] {
+  const key = routeKey('', segments)
+  if (key === undefined) return []
+  return ROUTES.filter(r => specKey(r)?.slice(r.method.length) === key).map(r => r.method)
+}
