@@ -9,11 +9,12 @@ import { globalOptions, UsageError } from './context.js'
 import type { CliCommand, GlobalArgs } from './context.js'
 import { joinCommand, startCommand } from './cmds/start.js'
 import { testnetCommand } from './cmds/testnet.js'
+import { configCommand } from './cmds/config.js'
 import { demoCommand } from './cmds/demo.js'
 import { accountCommand, balanceCommand, callCommand, cancelCommand, deployCommand, peersCommand, statusCommand, transferCommand } from './cmds/wallet-cmds.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command types its own args
-export const COMMANDS: ReadonlyArray<CliCommand<any>> = [startCommand, joinCommand, testnetCommand, accountCommand, transferCommand, balanceCommand, deployCommand, callCommand, cancelCommand, statusCommand, peersCommand, demoCommand]
+export const COMMANDS: ReadonlyArray<CliCommand<any>> = [startCommand, joinCommand, configCommand, testnetCommand, accountCommand, transferCommand, balanceCommand, deployCommand, callCommand, cancelCommand, statusCommand, peersCommand, demoCommand]
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function register (y: Argv, cmd: CliCommand<any>): Argv {
