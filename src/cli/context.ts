@@ -72,7 +72,7 @@ export async function passphraseFor (args: GlobalArgs, name: string, confirm = f
   return first
 }
 
-async function prompt (question: string): Promise<string> {
+export async function prompt (question: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true })
   const out = rl as unknown as { _writeToOutput: (s: string) => void }
   let asked = false

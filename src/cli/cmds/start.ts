@@ -82,8 +82,8 @@ export async function runNode (a: StartArgs & GlobalArgs, opts: { defaults?: Par
   const genesis = await readGenesisFile(config.genesisFile)
   let keyText: string
   try { keyText = await readFile(config.keyFile, 'utf8') } catch (err) { throw new UsageError(`cannot read the node key file ${config.keyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`) }
-  const keyFile = parseKeyFile(keyText, config.keyFile)
-  const seed = await openKey(keyFile, keyFile.encrypted === undefined ? undefined : config.passphrase ?? await passphraseFor(a, config.keyFile), config.keyFile)
+  const keyFile = parseKeyFile(keyText, `node key file ${config.keyFile}`)
+  const seed = await openKey(keyFile, keyFile.encrypted === undefined ? undefined : config.passphrase ?? await passphraseFor(a, config.keyFile), `node key file ${config.keyFile}`)
   const node = await BftNode.start(config, genesis, seed, log).catch(err => { throw portError(err, 'libp2p', config.listen.join(', ')) })
   let apiServer
   try {

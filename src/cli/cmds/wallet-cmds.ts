@@ -15,6 +15,7 @@ import { api, parseAmount, parseArgs, passphraseFor, say, UsageError, wallet } f
 import type { CliCommand, GlobalArgs } from '../context.js'
 import { sendOp } from '../ops.js'
 import type { Sent } from '../ops.js'
+import { deleteCommand, exportCommand, importCommand, passwdCommand } from './account-keys.js'
 
 async function unlock (args: GlobalArgs, name: string): Promise<Awaited<ReturnType<ReturnType<typeof wallet>['unlock']>>> {
   const w = wallet(args)
@@ -61,11 +62,18 @@ export const accountCommand: CliCommand = {
       command: 'list',
       describe: 'list the accounts in the wallet',
       handler: async (a: GlobalArgs) => {
-        const files = await wallet(a).list()
-        if (files.length === 0) say(`no accounts in ${wallet(a).dir}; create one with \`bftnode account new --name <name>\``)
-        for (const f of files) say(`${f.name.padEnd(16)} ${f.publicKey}${f.encrypted === undefined ? '  (not encrypted)' : ''}`)
+        const { accounts, broken } = await wallet(a).list()
+        if (accounts.length === 0 && broken.length === 0) say(`no accounts in ${wallet(a).dir}; create one with \`bftnode account new --name <name>\``)
+        for (const { name, file } of accounts) say(`${name.padEnd(16)} ${file.publicKey}${file.encrypted === undefined ? '  (not encrypted)' : ''}`)
+        // a damaged key file is reported, never hidden: it may be the only copy of a key
+        for (const b of broken) process.stderr.write(`error: key file ${b.path} is unreadable: ${b.reason}\n`)
+        if (broken.length > 0) process.exitCode = 1
       }
-    }
+    },
+    importCommand,
+    exportCommand,
+    passwdCommand,
+    deleteCommand
   ]
 }
 
