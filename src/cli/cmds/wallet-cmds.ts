@@ -15,6 +15,7 @@ import { api, parseAmount, parseArgs, passphraseFor, say, UsageError, wallet } f
 import type { CliCommand, GlobalArgs } from '../context.js'
 import { sendOp } from '../ops.js'
 import type { Sent } from '../ops.js'
+import { nodeLabel } from '../node-id.js'
 import { deleteCommand, exportCommand, importCommand, passwdCommand } from './account-keys.js'
 
 async function unlock (args: GlobalArgs, name: string): Promise<Awaited<ReturnType<ReturnType<typeof wallet>['unlock']>>> {
@@ -131,7 +132,7 @@ export const deployCommand: CliCommand<{ file: string, from: string, args?: stri
     const sent = await send(a, a.from, { kind: 'deploy', code, args: parseArgs(a.args), sequencer, gasLimit: a.gas })
     if (sent.status.outcome?.status === 'applied') {
       say(`contract ${toHex(contractAddress(sent.slot.account, sent.slot.seq))}`)
-      say(`sequenced by node ${toHex(sequencer).slice(0, 16)}...`)
+      say(`sequenced by ${a.sequencer === undefined ? `node ${nodeLabel(toHex(sequencer), false)}` : toHex(sequencer)}`)
     }
   }
 }
@@ -226,16 +227,16 @@ export const statusCommand: CliCommand = {
   describe: 'what the node knows: network, peers, validators seen, delivered ops, state hash',
   handler: async (a) => {
     const s = await api(a).status()
-    for (const [k, v] of Object.entries(s)) say(`${k.padEnd(20)} ${Array.isArray(v) ? v.join(' ') : String(v)}`)
+    for (const [k, v] of Object.entries(s)) say(`${k.padEnd(20)} ${k === 'nodeId' ? nodeLabel(String(v), s.validator === true) : Array.isArray(v) ? v.join(' ') : String(v)}`)
   }
 }
 
 export const peersCommand: CliCommand = {
   command: 'peers',
-  describe: 'the peers the node is connected to (validators marked)',
+  describe: 'the peers the node is connected to, by peer id (validators with their key, as genesis lists them)',
   handler: async (a) => {
     const { peers } = await api(a).peers()
     if (peers.length === 0) say('no peers connected')
-    for (const p of peers) say(`${p.id}${p.validator ? '  validator' : ''}`)
+    for (const p of peers) say(nodeLabel(p.id, p.validator))
   }
 }
