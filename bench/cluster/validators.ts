@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parse as parseJsonc } from 'jsonc-parser'
 import { openKey, parseKeyFile } from '../../src/client/keyfile.js'
 import { freePorts, waitFor } from '../../test/support/ports.js'
 import { NodeApi } from './http.js'
@@ -41,7 +42,7 @@ async function cli (env: NodeJS.ProcessEnv, args: string[]): Promise<void> {
 /** Rewrites the configs to the given ports (each node bootstraps from all others) plus `extra`. */
 async function place (net: string, n: number, ports: number[], apiPorts: number[], extra: Record<string, unknown>): Promise<string[]> {
   const paths = Array.from({ length: n }, (_, i) => join(net, `node${i + 1}`, 'config.json'))
-  const configs = await Promise.all(paths.map(async p => JSON.parse(await readFile(p, 'utf8')) as Record<string, unknown>))
+  const configs = await Promise.all(paths.map(async p => parseJsonc(await readFile(p, 'utf8')) as Record<string, unknown>))
   // node i's peer id is in node (i+1)'s bootstrap list, at the port init gave node i
   const ids = configs.map((_, i) => n === 1 ? '' : (configs[(i + 1) % n]!.bootstrap as string[]).find(a => a.includes(`/tcp/${INIT_BASE_PORT + i}/`))!.split('/p2p/')[1]!)
   for (let i = 0; i < n; i++) {

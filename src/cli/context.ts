@@ -42,6 +42,8 @@ export interface CliCommand<A = Record<string, unknown>> {
   readonly describe: string
   readonly examples?: ReadonlyArray<readonly [string, string]>
   readonly options?: Record<string, Options>
+  /** The handler reads BFTNODE_* variables itself (through the node config schema), so they are not flag defaults. */
+  readonly ownEnv?: boolean
   readonly positionals?: Record<string, Options & { type: 'string' | 'number' }>
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly subcommands?: ReadonlyArray<CliCommand<any>>
@@ -70,7 +72,7 @@ export async function passphraseFor (args: GlobalArgs, name: string, confirm = f
   return first
 }
 
-async function prompt (question: string): Promise<string> {
+export async function prompt (question: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true })
   const out = rl as unknown as { _writeToOutput: (s: string) => void }
   let asked = false

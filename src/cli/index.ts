@@ -5,16 +5,17 @@
 import yargs from 'yargs'
 import type { Argv, Options } from 'yargs'
 import { BftError } from '../core/errors.js'
-import { globalOptions } from './context.js'
+import { globalOptions, UsageError } from './context.js'
 import type { CliCommand, GlobalArgs } from './context.js'
 import { joinCommand, startCommand } from './cmds/start.js'
 import { testnetCommand } from './cmds/testnet.js'
+import { configCommand } from './cmds/config.js'
 import { demoCommand } from './cmds/demo.js'
 import { accountCommand, balanceCommand, callCommand, cancelCommand, deployCommand, peersCommand, transferCommand } from './cmds/wallet-cmds.js'
 import { statusCommand } from './cmds/status.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command types its own args
-export const COMMANDS: ReadonlyArray<CliCommand<any>> = [startCommand, joinCommand, testnetCommand, accountCommand, transferCommand, balanceCommand, deployCommand, callCommand, cancelCommand, statusCommand, peersCommand, demoCommand]
+export const COMMANDS: ReadonlyArray<CliCommand<any>> = [startCommand, joinCommand, configCommand, testnetCommand, accountCommand, transferCommand, balanceCommand, deployCommand, callCommand, cancelCommand, statusCommand, peersCommand, demoCommand]
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function register (y: Argv, cmd: CliCommand<any>): Argv {
@@ -23,7 +24,8 @@ function register (y: Argv, cmd: CliCommand<any>): Argv {
     describe: cmd.describe,
     builder: (b: Argv) => {
       for (const [name, opt] of Object.entries(cmd.positionals ?? {})) b = b.positional(name, opt)
-      b = b.options(withEnv(cmd.options ?? {}))
+      b = b.options(cmd.ownEnv === true ? cmd.options ?? {} : withEnv(cmd.options ?? {}))
+      if (envErrors[0] !== undefined) throw envErrors[0]
       for (const [example, what] of cmd.examples ?? []) b = b.example(example, what)
       for (const sub of cmd.subcommands ?? []) b = register(b, sub)
       if ((cmd.subcommands ?? []).length > 0) b = b.demandCommand(1, `${cmd.command}: name a subcommand (see --help)`)
@@ -38,7 +40,7 @@ export async function main (argv: string[]): Promise<void> {
   let y = yargs(argv)
     .scriptName('bftnode')
     .usage('$0 <command> [options]\n\nA node of a Byzantine-fault-tolerant payment and contract network.')
-    .options(withEnv(globalOptions))
+    .options(withEnv(globalOptions, ['passphrase']))
     .demandCommand(1, 'name a command (see --help)')
     .recommendCommands()
     .strict()
@@ -72,14 +74,31 @@ class UsageLine extends Error {}
 /**
  * BFTNODE_<OPTION> variables set an option's default (flags still win). Done per declared option
  * rather than with yargs' env(), so an unrelated BFTNODE_* variable is never an unknown argument.
+ * `selfRead` options read their variable themselves (a passphrase as a default would show in --help).
+ * A value of the wrong type is refused here, naming the variable, rather than passed on as NaN.
  */
-function withEnv (options: Record<string, Options>): Record<string, Options> {
+function withEnv (options: Record<string, Options>, selfRead: readonly string[] = []): Record<string, Options> {
   const out: Record<string, Options> = {}
   for (const [name, opt] of Object.entries(options)) {
-    const raw = process.env[`BFTNODE_${name.toUpperCase().replace(/-/g, '_')}`]
-    if (raw === undefined) { out[name] = opt; continue }
-    const value = opt.type === 'number' ? Number(raw) : opt.type === 'boolean' ? !['0', 'false', 'no', ''].includes(raw.toLowerCase()) : opt.type === 'array' ? raw.split(',').map(x => x.trim()).filter(x => x !== '') : raw
-    out[name] = { ...opt, default: value }
+    const variable = `BFTNODE_${name.toUpperCase().replace(/-/g, '_')}`
+    const raw = process.env[variable]
+    if (raw === undefined || selfRead.includes(name)) { out[name] = opt; continue }
+    const value = envValue(opt, raw)
+    out[name] = value === undefined ? opt : { ...opt, default: value }
+    if (value === undefined) envErrors.push(new UsageError(`${variable}: must be ${opt.type === 'number' ? 'a number' : 'true or false'}, got ${JSON.stringify(raw.slice(0, 60))}`))
   }
   return out
+}
+
+/** Variables withEnv refused; thrown when a command is built, so they are reported like any other error. */
+const envErrors: UsageError[] = []
+
+/** An option's value from its variable's text; undefined when the text is not one. */
+function envValue (opt: Options, raw: string): unknown {
+  switch (opt.type) {
+    case 'number': return /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(raw) ? Number(raw) : undefined
+    case 'boolean': return ['1', 'true', 'yes', 'on'].includes(raw.toLowerCase()) ? true : ['0', 'false', 'no', 'off', ''].includes(raw.toLowerCase()) ? false : undefined
+    case 'array': return raw.split(',').map(x => x.trim()).filter(x => x !== '')
+    default: return raw
+  }
 }

@@ -4,16 +4,17 @@
 // instead of signing another (which would make the account equivocate and lock its stream).
 
 import { randomBytes } from '@noble/ciphers/utils.js'
-import { link, mkdir, open, readFile, readdir, rm } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { BftError } from '../core/errors.js'
 import { fromHex, toHex } from '../core/crypto/hash.js'
 import { decodeOp } from '../core/ledger/op.js'
 import { nobleScheme } from '../core/crypto/noble.js'
 import { signerFrom } from '../core/crypto/signing.js'
 import type { Signer } from '../core/crypto/signing.js'
-import { openKey, parseKeyFile, sealKey } from '../client/keyfile.js'
+import { InvalidKeyFileError, openKey, parseKeyFile, sealKey } from '../client/keyfile.js'
 import type { KeyFile } from '../client/keyfile.js'
+import { removeFiles, replaceFile, writeNewFile } from './durable-file.js'
 
 export class UnknownAccountError extends BftError {
   readonly code = 'ERR_UNKNOWN_ACCOUNT'
@@ -41,6 +42,21 @@ export class PendingExistsError extends BftError {
   }
 }
 
+/** One key may live under one name only: each name has its own pending op, so two could sign two ops for one slot. */
+export class KeyInWalletError extends BftError {
+  readonly code = 'ERR_KEY_IN_WALLET'
+  constructor (name: string) { super(`this key is already in the wallet as "${name}"; one key under two names could sign two ops for one slot`) }
+}
+
+/** An account with an op in flight is not deleted: its pending record is what stops a second op for the slot. */
+export class AccountBusyError extends BftError {
+  readonly code = 'ERR_ACCOUNT_BUSY'
+  constructor (name: string, why: string) { super(`account "${name}" ${why}; run any op command for it to settle the op first, or pass --force if you know it cannot be delivered any more`) }
+}
+
+/** A key file the wallet holds but cannot read, and why. */
+export interface BrokenKeyFile { readonly path: string, readonly reason: string }
+
 /** A signed op not yet known delivered: the wallet signs nothing else for the account meanwhile. */
 export interface PendingOp {
   readonly seq: number
@@ -58,7 +74,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
 export class Wallet {
   constructor (readonly dir: string) {}
 
-  private keyPath (name: string): string { return join(this.dir, `${name}.key.json`) }
+  keyPath (name: string): string { return join(this.dir, `${name}.key.json`) }
   private pendingPath (name: string): string { return join(this.dir, `${name}.pending.json`) }
 
   static checkName (name: string): void {
@@ -69,34 +85,81 @@ export class Wallet {
     Wallet.checkName(name)
     await mkdir(this.dir, { recursive: true, mode: 0o700 })
     if (await this.exists(name)) throw new AccountExistsError(name)
-    const file = await sealKey(name, seed, passphrase)
-    if (!await writeDurable(this.keyPath(name), JSON.stringify(file, null, 2) + '\n')) throw new AccountExistsError(name)
-    return file
+    return await this.add(name, await sealKey(name, seed, passphrase))
+  }
+
+  /** Adds a key file (made here or imported) under a new name; a key already held under any name is refused. */
+  async add (name: string, file: KeyFile): Promise<KeyFile> {
+    Wallet.checkName(name)
+    await mkdir(this.dir, { recursive: true, mode: 0o700 })
+    if (await this.exists(name)) throw new AccountExistsError(name)
+    const { accounts } = await this.list()
+    const holder = accounts.find(a => a.file.publicKey === file.publicKey)
+    if (holder !== undefined) throw new KeyInWalletError(holder.name)
+    const named: KeyFile = { ...file, name }
+    if (!await writeNewFile(this.keyPath(name), JSON.stringify(named, null, 2) + '\n')) throw new AccountExistsError(name)
+    return named
+  }
+
+  /** Replaces an account's key file in one step (a new passphrase, or none): never half written. */
+  async rewrite (name: string, file: KeyFile): Promise<void> {
+    const old = await this.load(name)
+    if (old.publicKey !== file.publicKey) throw new Error(`internal: rewriting ${name} with another key`)
+    await replaceFile(this.keyPath(name), JSON.stringify({ ...file, name }, null, 2) + '\n')
+  }
+
+  /** Deletes an account's key (and its pending record, when forced). Refused while an op may be in flight. */
+  async remove (name: string, force: boolean): Promise<void> {
+    await this.load(name).catch((err: unknown) => { if (!(force && err instanceof InvalidKeyFileError)) throw err })
+    if (!force) {
+      let held: PendingOp | undefined
+      try { held = await this.pending(name) } catch (err) {
+        if (err instanceof PendingCorruptError) throw new AccountBusyError(name, `has an unreadable pending-op file (${err.message})`)
+        throw err
+      }
+      if (held !== undefined) throw new AccountBusyError(name, `has op ${held.hash.slice(0, 16)} (seq ${held.seq}) pending, which may still be delivered`)
+    }
+    await removeFiles(this.dir, [this.keyPath(name), this.pendingPath(name)])
   }
 
   async exists (name: string): Promise<boolean> {
     return await readFile(this.keyPath(name)).then(() => true, () => false)
   }
 
-  async list (): Promise<KeyFile[]> {
+  /** Every key file in the wallet, and those it cannot read with the reason: a damaged key is reported, never hidden. */
+  async list (): Promise<{ accounts: Array<{ name: string, file: KeyFile }>, broken: BrokenKeyFile[] }> {
     const names = await readdir(this.dir).catch(() => [] as string[])
-    const files: KeyFile[] = []
+    const accounts: Array<{ name: string, file: KeyFile }> = []
+    const broken: BrokenKeyFile[] = []
     for (const n of names.filter(n => n.endsWith('.key.json')).sort()) {
-      try { files.push(parseKeyFile(await readFile(join(this.dir, n), 'utf8'))) } catch { /* not ours: skip */ }
+      const path = join(this.dir, n)
+      try {
+        accounts.push({ name: n.slice(0, -'.key.json'.length), file: parseKeyFile(await readFile(path, 'utf8'), `key file ${path}`) })
+      } catch (err) {
+        broken.push({ path, reason: err instanceof InvalidKeyFileError ? err.reason : (err as NodeJS.ErrnoException).code ?? (err as Error).message })
+      }
     }
-    return files
+    return { accounts, broken }
   }
 
   async load (name: string): Promise<KeyFile> {
     Wallet.checkName(name)
+    const path = this.keyPath(name)
     let text: string
-    try { text = await readFile(this.keyPath(name), 'utf8') } catch { throw new UnknownAccountError(name, this.dir) }
-    return parseKeyFile(text)
+    try { text = await readFile(path, 'utf8') } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UnknownAccountError(name, this.dir)
+      throw new InvalidKeyFileError(`key file ${path}`, `cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+    }
+    return parseKeyFile(text, `key file ${path}`)
+  }
+
+  /** The seed of an account, checked against its public key; errors name the key file. */
+  async seed (name: string, passphrase: string | undefined): Promise<Uint8Array> {
+    return await openKey(await this.load(name), passphrase, `key file ${this.keyPath(name)}`)
   }
 
   async unlock (name: string, passphrase: string | undefined): Promise<Signer> {
-    const seed = await openKey(await this.load(name), passphrase)
-    return signerFrom(nobleScheme, seed)
+    return signerFrom(nobleScheme, await this.seed(name, passphrase))
   }
 
   /** A name in this wallet, or a 64-hex-digit account key, to the account's key. */
@@ -125,7 +188,7 @@ export class Wallet {
   async setPending (name: string, seq: number, opBytes: Uint8Array, hash: Uint8Array, network?: string): Promise<void> {
     const text = JSON.stringify({ seq, op: toHex(opBytes), hash: toHex(hash), ...(network === undefined ? {} : { network }) }) + '\n'
     for (;;) {
-      if (await writeDurable(this.pendingPath(name), text)) return
+      if (await writeNewFile(this.pendingPath(name), text)) return
       const held = await this.pending(name)
       // gone between the two: another command settled it, so try again
       if (held === undefined) continue
@@ -163,32 +226,4 @@ class BftErrorName extends BftError {
 
 function nobleRandomSeed (): Uint8Array {
   return randomBytes(32)
-}
-
-/**
- * Writes a file whole and durably, or not at all: a synced temporary file linked into place, then
- * the directory synced. link() never replaces, so an existing file wins: returns false.
- */
-async function writeDurable (path: string, text: string): Promise<boolean> {
-  const tmp = `${path}.${process.pid}.${toHex(randomBytes(4))}.tmp`
-  const file = await open(tmp, 'wx', 0o600)
-  try {
-    try {
-      await file.writeFile(text)
-      await file.sync()
-    } finally {
-      await file.close()
-    }
-    try {
-      await link(tmp, path)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
-      throw err
-    }
-  } finally {
-    await rm(tmp, { force: true })
-  }
-  const dir = await open(dirname(path), 'r')
-  try { await dir.sync() } finally { await dir.close() }
-  return true
 }

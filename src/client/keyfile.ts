@@ -11,11 +11,13 @@ import { BftError } from '../core/errors.js'
 
 export class WrongPassphraseError extends BftError {
   readonly code = 'ERR_WRONG_PASSPHRASE'
-  constructor (name: string) { super(`wrong passphrase for key "${name}"`) }
+  constructor (name: string, where?: string) { super(`wrong passphrase for key "${name}"${where === undefined ? '' : ` (${where})`}`) }
 }
 
+/** A key file that cannot be used: `where` is its path (or what it came from), `reason` what is wrong. */
 export class InvalidKeyFileError extends BftError {
   readonly code = 'ERR_INVALID_KEY_FILE'
+  constructor (readonly where: string, readonly reason: string) { super(`${where}: ${reason}`) }
 }
 
 export interface KeyFile {
@@ -54,37 +56,45 @@ export async function sealKey (name: string, seed: Uint8Array, passphrase: strin
   }
 }
 
-export async function openKey (file: KeyFile, passphrase: string | undefined): Promise<Uint8Array> {
+/** Opens a key file; `where` (its path) goes into the errors. */
+export async function openKey (file: KeyFile, passphrase: string | undefined, where = `key file "${file.name}"`): Promise<Uint8Array> {
   let seed: Uint8Array
   if (file.encrypted === undefined) {
-    if (typeof file.seed !== 'string') throw new InvalidKeyFileError(`key file "${file.name}" has neither a seed nor an encrypted seed`)
+    if (typeof file.seed !== 'string' || !HEX32.test(file.seed)) throw new InvalidKeyFileError(where, 'holds neither a seed nor an encrypted seed')
     seed = fromHex(file.seed)
   } else {
-    if (passphrase === undefined) throw new WrongPassphraseError(file.name)
+    if (passphrase === undefined) throw new WrongPassphraseError(file.name, where)
     const { kdf, cipher, ciphertext } = file.encrypted
     const key = await keyFrom(passphrase, fromHex(kdf.salt), kdf)
     try {
       seed = xchacha20poly1305(key, fromHex(cipher.nonce), fromHex(file.publicKey)).decrypt(fromHex(ciphertext))
     } catch {
-      throw new WrongPassphraseError(file.name)
+      throw new WrongPassphraseError(file.name, where)
     }
   }
-  if (seed.length !== 32 || toHex(nobleScheme.publicKeyOf(seed)) !== file.publicKey) throw new InvalidKeyFileError(`key file "${file.name}" does not match its public key`)
+  if (seed.length !== 32 || toHex(nobleScheme.publicKeyOf(seed)) !== file.publicKey) throw new InvalidKeyFileError(where, 'the seed does not match the public key')
   return seed
 }
 
-/** Parses and validates a key file's JSON (untrusted: it comes from disk). */
-export function parseKeyFile (text: string): KeyFile {
+const HEX32 = /^[0-9a-f]{64}$/
+const HEX = /^([0-9a-f]{2})+$/
+
+/** Parses and validates a key file's JSON (untrusted: it comes from disk); `where` (its path) goes into the errors. */
+export function parseKeyFile (text: string, where = 'key file'): KeyFile {
   let v: unknown
-  try { v = JSON.parse(text) } catch { throw new InvalidKeyFileError('key file is not JSON') }
+  try { v = JSON.parse(text) } catch { throw new InvalidKeyFileError(where, 'not JSON (a damaged or foreign file)') }
   const f = v as Partial<KeyFile>
-  if (f === null || typeof f !== 'object' || f.version !== 1 || typeof f.name !== 'string' || typeof f.publicKey !== 'string' || !/^[0-9a-f]{64}$/.test(f.publicKey)) {
-    throw new InvalidKeyFileError('not a bftnode key file (version 1)')
+  if (f === null || typeof f !== 'object' || f.version !== 1 || typeof f.name !== 'string' || typeof f.publicKey !== 'string' || !HEX32.test(f.publicKey)) {
+    throw new InvalidKeyFileError(where, 'not a bftnode key file (version 1 with a name and a 64-hex-digit publicKey)')
   }
   const e = f.encrypted
-  if (e !== undefined && (e.kdf?.name !== 'scrypt' || e.cipher?.name !== 'xchacha20-poly1305' || typeof e.cipher.nonce !== 'string' || typeof e.ciphertext !== 'string' ||
+  if (e !== undefined && (e === null || typeof e !== 'object' || e.kdf?.name !== 'scrypt' || e.cipher?.name !== 'xchacha20-poly1305' || typeof e.cipher.nonce !== 'string' || typeof e.ciphertext !== 'string' ||
     !Number.isInteger(e.kdf.N) || e.kdf.N < 1024 || e.kdf.N > (1 << 20) || !Number.isInteger(e.kdf.r) || e.kdf.r < 1 || e.kdf.r > 32 || !Number.isInteger(e.kdf.p) || e.kdf.p < 1 || e.kdf.p > 16)) {
-    throw new InvalidKeyFileError(`key file "${f.name}" has unsupported encryption parameters`)
+    throw new InvalidKeyFileError(where, 'unsupported encryption parameters')
   }
+  if (e !== undefined && (typeof e.kdf.salt !== 'string' || !HEX.test(e.kdf.salt) || !/^[0-9a-f]{48}$/.test(e.cipher.nonce) || !HEX.test(e.ciphertext))) {
+    throw new InvalidKeyFileError(where, 'damaged encrypted seed (salt, nonce or ciphertext is not hex of the right length)')
+  }
+  if (e === undefined && (typeof f.seed !== 'string' || !HEX32.test(f.seed))) throw new InvalidKeyFileError(where, 'holds neither a seed nor an encrypted seed')
   return f as KeyFile
 }

@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parse as parseJsonc } from 'jsonc-parser'
 import { waitFor } from './ports.js'
 
 export const BIN = fileURLToPath(new URL('../../../bin/bftnode.js', import.meta.url))
@@ -34,7 +35,7 @@ export async function until<T> (what: string, ms: number, get: () => Promise<T |
  */
 export async function placeTestnet (net: string, ports: readonly number[], apiPorts: readonly number[], extra: Record<string, unknown> = {}): Promise<string[]> {
   const paths = ports.map((_, i) => join(net, `node${i + 1}`, 'config.json'))
-  const configs = await Promise.all(paths.map(async p => JSON.parse(await readFile(p, 'utf8')) as Record<string, unknown>))
+  const configs = await Promise.all(paths.map(async p => parseJsonc(await readFile(p, 'utf8')) as Record<string, unknown>))
   // each config bootstraps from the others: node i's peer id appears in node (i+1)'s list
   const ids = configs.map((_, i) => (configs[(i + 1) % configs.length]!.bootstrap as string[]).find(a => a.includes(`/tcp/${ports[0]! + i}/`))!.split('/p2p/')[1]!)
   for (let i = 0; i < configs.length; i++) {

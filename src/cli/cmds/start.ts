@@ -2,7 +2,7 @@
 // in the default data dir (created on first use, with a funded `dev` wallet account), so a person
 // can try everything at once; with --config (see `bftnode testnet init`) it joins a real network.
 
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { access, mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomBytes } from '@noble/ciphers/utils.js'
 import { fromHex, toHex } from '../../core/crypto/hash.js'
@@ -10,48 +10,29 @@ import { nobleScheme } from '../../core/crypto/noble.js'
 import { makeGenesis } from '../../core/ledger/genesis.js'
 import { openKey, parseKeyFile, sealKey } from '../../client/keyfile.js'
 import { startApi } from '../../api/server.js'
-import { checkConfig, DEFAULT_DATA_DIR, defaultConfig, loadConfigFile } from '../../node/config.js'
 import type { NodeConfig } from '../../node/config.js'
+import { shownConfig } from '../../node/config-sources.js'
 import { genesisToJson, readGenesisFile } from '../../node/genesis-file.js'
 import { createLogger } from '../../node/log.js'
 import { BftNode } from '../../node/node.js'
 import { peerIdForSeed } from '../../net/network.js'
 import { BFTNODE_HOME, passphraseFor, say, UsageError, wallet } from '../context.js'
 import type { CliCommand, GlobalArgs } from '../context.js'
+import { replaceFile, writeNewFile } from '../durable-file.js'
+import { nodeFlags, resolveNodeConfig } from '../node-options.js'
+import type { NodeArgs } from '../node-options.js'
 
-interface StartArgs {
-  config?: string
-  dataDir?: string
-  genesis?: string
-  key?: string
-  listen?: string[]
-  bootstrap?: string[]
-  mdns?: boolean
-  apiHost?: string
-  apiPort?: number
-  logLevel?: string
-  logFormat?: string
-  checkpointInterval?: number
-  checkpointRetain?: number
-  trustedRoot?: string
-  join?: boolean
-  resumeVoting?: boolean
-}
+type StartArgs = NodeArgs
 
 const exists = async (p: string): Promise<boolean> => await access(p).then(() => true, () => false)
 
-/** Flags and BFTNODE_* variables (yargs maps both) over the config file over the defaults. */
-async function resolveConfig (a: StartArgs): Promise<{ config: NodeConfig, dev: boolean }> {
-  const fromFile = a.config === undefined ? {} : await loadConfigFile(a.config)
-  const dataDir = a.dataDir ?? fromFile.dataDir ?? DEFAULT_DATA_DIR
-  const flags = checkConfig(Object.fromEntries(Object.entries({
-    genesisFile: a.genesis, keyFile: a.key, listen: a.listen, bootstrap: a.bootstrap, mdns: a.mdns,
-    apiHost: a.apiHost, apiPort: a.apiPort, logLevel: a.logLevel, logFormat: a.logFormat,
-    checkpointInterval: a.checkpointInterval, checkpointRetain: a.checkpointRetain, trustedRoot: a.trustedRoot, join: a.join, resumeVoting: a.resumeVoting
-  }).filter(([, v]) => v !== undefined)), 'flags', process.cwd())
-  const config = { ...defaultConfig(dataDir), ...fromFile, ...flags, dataDir }
-  const dev = a.config === undefined && a.genesis === undefined
-  return { config, dev }
+/** What `bftnode join` changes: an observer has its own data dir and ports, and starts from a checkpoint. */
+const JOIN_DEFAULTS: Partial<NodeConfig> = { dataDir: join(BFTNODE_HOME, 'observer'), listen: ['/ip4/127.0.0.1/tcp/0'], apiPort: 7300, join: true }
+
+/** A node key file, encrypted when there is a passphrase; never replaces an existing key. */
+async function writeNodeKey (path: string, name: string, seed: Uint8Array, passphrase: string | undefined): Promise<void> {
+  const text = JSON.stringify(await sealKey(name, seed, passphrase), null, 2) + '\n'
+  if (!await writeNewFile(path, text)) throw new UsageError(`${path} already exists; not replacing a node key`)
 }
 
 /** First run of `bftnode start` with no flags: a one-validator network of this machine's own. */
@@ -59,8 +40,8 @@ async function ensureDevNetwork (config: NodeConfig, g: GlobalArgs): Promise<voi
   if (await exists(config.genesisFile)) return
   await mkdir(config.dataDir, { recursive: true })
   const nodeSeed = randomBytes(32)
-  const nodeKey = await sealKey('node', nodeSeed, undefined)
-  await writeFile(config.keyFile, JSON.stringify(nodeKey, null, 2) + '\n', { mode: 0o600 })
+  // a node key left by an interrupted first run would not be the validator this genesis names
+  await replaceFile(config.keyFile, JSON.stringify(await sealKey('node', nodeSeed, config.passphrase), null, 2) + '\n')
   const w = wallet(g)
   const dev = await w.exists('dev') ? await w.load('dev') : await w.create('dev', undefined)
   const genesis = makeGenesis({
@@ -69,8 +50,9 @@ async function ensureDevNetwork (config: NodeConfig, g: GlobalArgs): Promise<voi
     mintAuthority: fromHex(dev.publicKey),
     balances: [{ account: fromHex(dev.publicKey), amount: 1_000_000n }]
   })
-  await writeFile(config.genesisFile, JSON.stringify(genesisToJson(genesis), null, 2) + '\n')
+  await replaceFile(config.genesisFile, JSON.stringify(genesisToJson(genesis), null, 2) + '\n', 0o644)
   say(`created a development network in ${config.dataDir}: one validator (this node) and a wallet account "dev" holding 1000000`)
+  say(`  node key  ${config.keyFile}${config.passphrase === undefined ? ' (NOT encrypted; set BFTNODE_PASSPHRASE on first start to encrypt it)' : ' (encrypted with the passphrase given)'}`)
 }
 
 export const startCommand: CliCommand<StartArgs> = {
@@ -81,39 +63,27 @@ export const startCommand: CliCommand<StartArgs> = {
     ['bftnode start --config ./net/node1/config.json', 'one validator of a network made by `bftnode testnet init`'],
     ['bftnode start --genesis net/genesis.json --key node.key.json --bootstrap /ip4/127.0.0.1/tcp/7101/p2p/12D3...', 'by flags']
   ],
-  options: {
-    config: { type: 'string', describe: 'JSON config file (options below; paths relative to the file)' },
-    'data-dir': { type: 'string', describe: `data dir (LevelDB, node key); default ${DEFAULT_DATA_DIR}` },
-    genesis: { type: 'string', describe: 'genesis file of the network' },
-    key: { type: 'string', describe: 'the node key file (a validator uses the key genesis lists)' },
-    listen: { type: 'array', string: true, describe: 'libp2p listen multiaddrs (default /ip4/127.0.0.1/tcp/7100)' },
-    bootstrap: { type: 'array', string: true, describe: 'multiaddrs of peers to dial' },
-    mdns: { type: 'boolean', describe: 'find peers on the LAN (default on; --no-mdns to turn off)' },
-    'api-host': { type: 'string', describe: 'address of the local API (default 127.0.0.1)' },
-    'api-port': { type: 'number', describe: 'port of the local API (default 7200)' },
-    'log-level': { type: 'string', describe: 'debug, info, warn or error, optionally per module: info,net=debug (default info)' },
-    'log-format': { type: 'string', choices: ['text', 'json'], describe: 'default text' },
-    'checkpoint-interval': { type: 'number', describe: 'delivered ops between the checkpoints a validator proposes (default 1000; 0: never)' },
-    'checkpoint-retain': { type: 'number', describe: 'certified checkpoints of history kept behind the latest for lagging peers (default 2)' },
-    join: { type: 'boolean', describe: 'with no state yet, download and verify the latest certified checkpoint from peers (observers do by default)' },
-    'trusted-root': { type: 'string', describe: 'hex state root of a checkpoint to accept without checking its signatures' },
-    'resume-voting': { type: 'boolean', describe: 'let a validator vote that joined a running network with a new data dir (only if its key never voted on this network: see docs/protocol.md)' }
-  },
+  options: nodeFlags(),
+  ownEnv: true,
   handler: async (a) => { await runNode(a) }
 }
 
 /** Runs a node until a signal: `start` and `join` both end here. */
-export async function runNode (a: StartArgs & GlobalArgs): Promise<void> {
-  const { config, dev } = await resolveConfig(a)
+export async function runNode (a: StartArgs & GlobalArgs, opts: { defaults?: Partial<NodeConfig>, required?: ReadonlyArray<keyof NodeConfig> } = {}): Promise<void> {
+  const resolved = await resolveNodeConfig(a, opts)
+  const config = resolved.config
+  // no config file and no genesis from anywhere: the development network of this machine
+  const dev = resolved.configFile === undefined && resolved.sources.genesisFile === 'default' && !config.join
   if (dev) await ensureDevNetwork(config, a)
-  else if (a.join === true) await ensureNodeKey(config)
+  else if (config.join) await ensureNodeKey(config)
   const log = createLogger({ level: config.logLevel, format: config.logFormat, ...(config.logFile === undefined ? {} : { file: config.logFile }) })
+  log.debug('config', { ...Object.fromEntries(shownConfig(resolved).map(o => [o.name, o.value])), from: Object.fromEntries(shownConfig(resolved).filter(o => o.source !== 'default').map(o => [o.name, o.source])) })
   const started = performance.now()
   const genesis = await readGenesisFile(config.genesisFile)
   let keyText: string
-  try { keyText = await readFile(config.keyFile, 'utf8') } catch { throw new UsageError(`cannot read the node key file ${config.keyFile}`) }
-  const keyFile = parseKeyFile(keyText)
-  const seed = await openKey(keyFile, keyFile.encrypted === undefined ? undefined : config.passphrase ?? await passphraseFor(a, 'the node key'))
+  try { keyText = await readFile(config.keyFile, 'utf8') } catch (err) { throw new UsageError(`cannot read the node key file ${config.keyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`) }
+  const keyFile = parseKeyFile(keyText, `node key file ${config.keyFile}`)
+  const seed = await openKey(keyFile, keyFile.encrypted === undefined ? undefined : config.passphrase ?? await passphraseFor(a, config.keyFile), `node key file ${config.keyFile}`)
   const node = await BftNode.start(config, genesis, seed, log).catch(err => { throw portError(err, 'libp2p', config.listen.join(', ')) })
   let apiServer
   try {
@@ -158,8 +128,8 @@ export async function runNode (a: StartArgs & GlobalArgs): Promise<void> {
 async function ensureNodeKey (config: NodeConfig): Promise<void> {
   if (await exists(config.keyFile)) return
   await mkdir(config.dataDir, { recursive: true })
-  await writeFile(config.keyFile, JSON.stringify(await sealKey('node', randomBytes(32), undefined), null, 2) + '\n', { mode: 0o600 })
-  say(`created an observer key in ${config.keyFile}`)
+  await writeNodeKey(config.keyFile, 'node', randomBytes(32), config.passphrase)
+  say(`created an observer key in ${config.keyFile}${config.passphrase === undefined ? ' (NOT encrypted)' : ' (encrypted)'}`)
 }
 
 export const joinCommand: CliCommand<StartArgs> = {
@@ -169,22 +139,10 @@ export const joinCommand: CliCommand<StartArgs> = {
     ['bftnode join --genesis net/genesis.json --bootstrap /ip4/127.0.0.1/tcp/7101/p2p/12D3... --data-dir ./observer', 'join a running network'],
     ['bftnode join --genesis net/genesis.json --bootstrap <addr> --trusted-root 3fa1...', 'trust this checkpoint root rather than checking signatures']
   ],
-  options: {
-    genesis: { type: 'string', demandOption: true, describe: 'genesis file of the network (its validators are who you trust)' },
-    bootstrap: { type: 'array', string: true, demandOption: true, describe: 'multiaddr(s) of peers to dial' },
-    'data-dir': { type: 'string', describe: `data dir (default ${join(BFTNODE_HOME, 'observer')})` },
-    key: { type: 'string', describe: 'node key file (default: <data-dir>/node-key.json, made if missing)' },
-    listen: { type: 'array', string: true, describe: 'libp2p listen multiaddrs (default /ip4/127.0.0.1/tcp/0: any free port)' },
-    mdns: { type: 'boolean', describe: 'find peers on the LAN (default on)' },
-    'api-host': { type: 'string', describe: 'address of the local API (default 127.0.0.1)' },
-    'api-port': { type: 'number', describe: 'port of the local API (default 7300)' },
-    'trusted-root': { type: 'string', describe: 'hex state root of a checkpoint to accept without checking its signatures' },
-    'checkpoint-retain': { type: 'number', describe: 'certified checkpoints of history kept behind the latest (default 2)' },
-    'log-level': { type: 'string', describe: 'debug, info, warn or error, optionally per module: info,net=debug (default info)' },
-    'log-format': { type: 'string', choices: ['text', 'json'], describe: 'default text' }
-  },
+  options: nodeFlags({ omit: ['join'], defaults: JOIN_DEFAULTS }),
+  ownEnv: true,
   handler: async (a) => {
-    await runNode({ ...a, dataDir: a.dataDir ?? join(BFTNODE_HOME, 'observer'), listen: a.listen ?? ['/ip4/127.0.0.1/tcp/0'], apiPort: a.apiPort ?? 7300, join: true })
+    await runNode(a, { defaults: JOIN_DEFAULTS, required: ['genesisFile', 'bootstrap'] })
   }
 }
 

@@ -5,6 +5,7 @@
 import type { ReadinessView } from '../../client/api-client.js'
 import { api, say } from '../context.js'
 import type { CliCommand } from '../context.js'
+import { nodeLabel } from '../node-id.js'
 
 /** A node that delivered within this long is "delivering"; otherwise "idle" (ms). */
 const DELIVERING_MS = 10_000
@@ -50,6 +51,6 @@ export const statusCommand: CliCommand<{ json: boolean }> = {
       return
     }
     say(verdict(ready))
-    for (const [k, v] of Object.entries(status)) say(`  ${k.padEnd(20)} ${Array.isArray(v) ? v.join(' ') : String(v)}`)
+    for (const [k, v] of Object.entries(status)) say(`  ${k.padEnd(20)} ${k === 'nodeId' ? nodeLabel(String(v), status.validator === true) : Array.isArray(v) ? v.join(' ') : String(v)}`)
   }
 }

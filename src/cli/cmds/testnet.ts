@@ -4,20 +4,42 @@
 
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { access, mkdir, readdir, writeFile } from 'node:fs/promises'
+import { access, mkdir, readdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { randomBytes } from '@noble/ciphers/utils.js'
 import { fromHex } from '../../core/crypto/hash.js'
 import { nobleScheme } from '../../core/crypto/noble.js'
 import { makeGenesis, quorumSize } from '../../core/ledger/genesis.js'
-import { sealKey } from '../../client/keyfile.js'
+import { parseKeyFile, sealKey } from '../../client/keyfile.js'
+import { renderConfigFile } from '../../node/config-file.js'
+import type { NodeConfig } from '../../node/config.js'
 import { genesisToJson } from '../../node/genesis-file.js'
 import { peerIdForSeed } from '../../net/network.js'
-import { parseAmount, say, UsageError, wallet } from '../context.js'
-import type { CliCommand } from '../context.js'
+import { parseAmount, passphraseFor, say, UsageError, wallet } from '../context.js'
+import type { CliCommand, GlobalArgs } from '../context.js'
+import { replaceFile } from '../durable-file.js'
 
-interface InitArgs { validators: number, dir: string, basePort: number, apiPort: number, network: string, treasury: string, force: boolean }
+interface InitArgs {
+  validators: number
+  dir: string
+  basePort: number
+  apiPort: number
+  network: string
+  treasury: string
+  force: boolean
+  /** Encrypts the node keys and the treasury key with this passphrase; absent: clear text. */
+  passphrase?: string
+}
+
+/** What a validator's config file sets; every other option is written commented out at its default. */
+function nodeConfigText (i: number, set: Partial<NodeConfig>, network: string): string {
+  return renderConfigFile(set, [
+    `bftnode config of node${i + 1}, a validator of network "${network}", written by \`bftnode testnet init\`.`,
+    'JSON with comments. Every option is listed with its meaning: the ones this node needs are set, the others are commented out at their defaults.',
+    'Relative paths are relative to this file. BFTNODE_* variables and flags override what is here; `bftnode config show --config <this file>` prints the result and where each value came from.'
+  ])
+}
 
 export async function initTestnet (a: InitArgs & { walletDir: string }, out: (line: string) => void = say): Promise<{ dir: string, nodes: number }> {
   if (!Number.isInteger(a.validators) || a.validators < 1 || a.validators > 64) throw new UsageError('--validators must be between 1 and 64')
@@ -26,7 +48,7 @@ export async function initTestnet (a: InitArgs & { walletDir: string }, out: (li
   const seeds = Array.from({ length: a.validators }, () => randomBytes(32))
   const peerIds = await Promise.all(seeds.map(peerIdForSeed))
   const w = wallet(a)
-  const treasury = await w.exists('treasury') ? await w.load('treasury') : await w.create('treasury', undefined)
+  const treasury = await w.exists('treasury') ? await w.load('treasury') : await w.create('treasury', a.passphrase)
   const genesis = makeGenesis({
     network: a.network,
     validators: seeds.map(s => nobleScheme.publicKeyOf(s)),
@@ -34,13 +56,13 @@ export async function initTestnet (a: InitArgs & { walletDir: string }, out: (li
     balances: [{ account: fromHex(treasury.publicKey), amount: parseAmount(a.treasury, '--treasury') }]
   })
   await mkdir(dir, { recursive: true })
-  await writeFile(join(dir, 'genesis.json'), JSON.stringify(genesisToJson(genesis), null, 2) + '\n')
+  await replaceFile(join(dir, 'genesis.json'), JSON.stringify(genesisToJson(genesis), null, 2) + '\n', 0o644)
   const addr = (i: number): string => `/ip4/127.0.0.1/tcp/${a.basePort + i}/p2p/${peerIds[i]!}`
   for (let i = 0; i < a.validators; i++) {
     const nodeDir = join(dir, `node${i + 1}`)
     await mkdir(nodeDir, { recursive: true })
-    await writeFile(join(nodeDir, 'node-key.json'), JSON.stringify(await sealKey(`node${i + 1}`, seeds[i]!, undefined), null, 2) + '\n', { mode: 0o600 })
-    const config = {
+    await replaceFile(join(nodeDir, 'node-key.json'), JSON.stringify(await sealKey(`node${i + 1}`, seeds[i]!, a.passphrase), null, 2) + '\n')
+    const config: Partial<NodeConfig> = {
       dataDir: 'data',
       genesisFile: '../genesis.json',
       keyFile: 'node-key.json',
@@ -49,12 +71,13 @@ export async function initTestnet (a: InitArgs & { walletDir: string }, out: (li
       mdns: false,
       apiPort: a.apiPort + i
     }
-    await writeFile(join(nodeDir, 'config.json'), JSON.stringify(config, null, 2) + '\n')
+    await replaceFile(join(nodeDir, 'config.json'), nodeConfigText(i, config, a.network), 0o644)
   }
   out(`network "${a.network}" in ${dir}: ${a.validators} validator(s), quorum ${quorumSize(a.validators)}`)
   out(`  genesis   ${join(dir, 'genesis.json')}`)
   for (let i = 0; i < a.validators; i++) out(`  node${i + 1}     ${join(dir, `node${i + 1}`, 'config.json')}  (p2p ${a.basePort + i}, API ${a.apiPort + i})`)
-  out(`  treasury  wallet account "treasury" (${treasury.publicKey.slice(0, 16)}...) holds ${a.treasury} and may mint; key file in ${w.dir} (NOT encrypted: a test network)`)
+  out(`  keys      ${a.passphrase === undefined ? 'node keys NOT encrypted (a test network; --encrypt encrypts them)' : 'node keys encrypted: start the nodes with BFTNODE_PASSPHRASE set, or type the passphrase'}`)
+  out(`  treasury  wallet account "treasury" (${treasury.publicKey.slice(0, 16)}...) holds ${a.treasury} and may mint; key file in ${w.dir}${treasury.encrypted === undefined ? ' (NOT encrypted: a test network)' : ' (encrypted)'}`)
   out(`start all validators with \`bftnode testnet start --dir ${a.dir}\`; the CLI talks to node1's API (${a.apiPort}) by default`)
   return { dir, nodes: a.validators }
 }
@@ -85,6 +108,15 @@ export async function stopChildren (children: ChildProcess[]): Promise<void> {
   }))
 }
 
+/** Encrypted node keys: the children cannot ask (no terminal), so one passphrase is asked here and handed down. */
+async function childPassphrase (keyFiles: readonly string[], g: GlobalArgs): Promise<Record<string, string>> {
+  if (process.env.BFTNODE_PASSPHRASE !== undefined) return {}
+  const encrypted = await Promise.all(keyFiles.map(async f => await readFile(f, 'utf8').then(t => parseKeyFile(t, f).encrypted !== undefined, () => false)))
+  if (!encrypted.some(Boolean)) return {}
+  const pass = await passphraseFor(g, 'the node keys')
+  return pass === undefined ? {} : { BFTNODE_PASSPHRASE: pass }
+}
+
 export const testnetCommand: CliCommand = {
   command: 'testnet',
   describe: 'create and run a local test network',
@@ -100,9 +132,13 @@ export const testnetCommand: CliCommand = {
         'api-port': { type: 'number', default: 7200, describe: 'API port of node1; node i uses apiPort+i-1' },
         network: { type: 'string', default: 'testnet', describe: 'network name (part of the network id)' },
         treasury: { type: 'string', default: '1000000', describe: 'starting balance of the treasury account' },
-        force: { type: 'boolean', default: false, describe: 'overwrite an existing network in --dir' }
+        force: { type: 'boolean', default: false, describe: 'overwrite an existing network in --dir' },
+        encrypt: { type: 'boolean', default: false, describe: 'encrypt the node keys and the treasury key with a passphrase (--passphrase, BFTNODE_PASSPHRASE or asked for)' }
       },
-      handler: async (a: Record<string, unknown> & { walletDir: string }) => { await initTestnet(a as unknown as InitArgs & { walletDir: string }) }
+      handler: async (a: Record<string, unknown> & GlobalArgs) => {
+        const passphrase = a.encrypt === true ? await passphraseFor(a, 'the network\'s keys', true) : undefined
+        await initTestnet({ ...a as unknown as InitArgs & { walletDir: string }, passphrase })
+      }
     },
     {
       command: 'start',
@@ -114,7 +150,8 @@ export const testnetCommand: CliCommand = {
         const nodes = (await readdir(dir).catch(() => { throw new UsageError(`no network in ${dir}; create one with \`bftnode testnet init\``) }))
           .filter(n => /^node[0-9]+$/.test(n)).sort((x, y) => Number(x.slice(4)) - Number(y.slice(4)))
         if (nodes.length === 0) throw new UsageError(`no node directories in ${dir}`)
-        const children = nodes.map(n => startChild(join(dir, n, 'config.json'), n))
+        const env = await childPassphrase(nodes.map(n => join(dir, n, 'node-key.json')), a as unknown as GlobalArgs)
+        const children = nodes.map(n => startChild(join(dir, n, 'config.json'), n, env))
         let stopping = false
         const stop = async (): Promise<void> => {
           if (stopping) return

@@ -15,6 +15,8 @@ import { api, parseAmount, parseArgs, passphraseFor, say, UsageError, wallet } f
 import type { CliCommand, GlobalArgs } from '../context.js'
 import { sendOp } from '../ops.js'
 import type { Sent } from '../ops.js'
+import { nodeLabel } from '../node-id.js'
+import { deleteCommand, exportCommand, importCommand, passwdCommand } from './account-keys.js'
 
 async function unlock (args: GlobalArgs, name: string): Promise<Awaited<ReturnType<ReturnType<typeof wallet>['unlock']>>> {
   const w = wallet(args)
@@ -61,11 +63,18 @@ export const accountCommand: CliCommand = {
       command: 'list',
       describe: 'list the accounts in the wallet',
       handler: async (a: GlobalArgs) => {
-        const files = await wallet(a).list()
-        if (files.length === 0) say(`no accounts in ${wallet(a).dir}; create one with \`bftnode account new --name <name>\``)
-        for (const f of files) say(`${f.name.padEnd(16)} ${f.publicKey}${f.encrypted === undefined ? '  (not encrypted)' : ''}`)
+        const { accounts, broken } = await wallet(a).list()
+        if (accounts.length === 0 && broken.length === 0) say(`no accounts in ${wallet(a).dir}; create one with \`bftnode account new --name <name>\``)
+        for (const { name, file } of accounts) say(`${name.padEnd(16)} ${file.publicKey}${file.encrypted === undefined ? '  (not encrypted)' : ''}`)
+        // a damaged key file is reported, never hidden: it may be the only copy of a key
+        for (const b of broken) process.stderr.write(`error: key file ${b.path} is unreadable: ${b.reason}\n`)
+        if (broken.length > 0) process.exitCode = 1
       }
-    }
+    },
+    importCommand,
+    exportCommand,
+    passwdCommand,
+    deleteCommand
   ]
 }
 
@@ -123,7 +132,7 @@ export const deployCommand: CliCommand<{ file: string, from: string, args?: stri
     const sent = await send(a, a.from, { kind: 'deploy', code, args: parseArgs(a.args), sequencer, gasLimit: a.gas })
     if (sent.status.outcome?.status === 'applied') {
       say(`contract ${toHex(contractAddress(sent.slot.account, sent.slot.seq))}`)
-      say(`sequenced by node ${toHex(sequencer).slice(0, 16)}...`)
+      say(`sequenced by ${a.sequencer === undefined ? `node ${nodeLabel(toHex(sequencer), false)}` : toHex(sequencer)}`)
     }
   }
 }
@@ -215,10 +224,10 @@ export const cancelCommand: CliCommand<{ contract: string, call: number, from: s
 
 export const peersCommand: CliCommand = {
   command: 'peers',
-  describe: 'the peers the node is connected to (validators marked)',
+  describe: 'the peers the node is connected to, by peer id (validators with their key, as genesis lists them)',
   handler: async (a) => {
     const { peers } = await api(a).peers()
     if (peers.length === 0) say('no peers connected')
-    for (const p of peers) say(`${p.id}${p.validator ? '  validator' : ''}`)
+    for (const p of peers) say(nodeLabel(p.id, p.validator))
   }
 }
