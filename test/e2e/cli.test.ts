@@ -88,7 +88,7 @@ describe('bftnode CLI with four validator processes', () => {
     const lines = p.out.trim().split('\n')
     assert.equal(lines.filter(l => /^12D3Koo\w+ {2}validator [0-9a-f]{64}$/.test(l)).length, 3)
     // one name for a node: the peer id status gives node1 is the one peers on node2 lists
-    const me = s.out.match(/^nodeId\s+(12D3Koo\w+) {2}validator ([0-9a-f]{64})$/m)
+    const me = s.out.match(/^\s*nodeId\s+(12D3Koo\w+) {2}validator ([0-9a-f]{64})$/m)
     assert.ok(me !== null, s.out)
     const seen = await cli('peers', '--api', `http://127.0.0.1:${base + 5}`)
     assert.ok(seen.out.split('\n').includes(`${me[1]!}  validator ${me[2]!}`), seen.out)

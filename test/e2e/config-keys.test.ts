@@ -141,9 +141,10 @@ describe('config and keys through the bftnode CLI', () => {
 
     // one name for the node: the peer id of its p2p address is the one status gives, with its key
     const status = await cli(['status', '--api', `http://127.0.0.1:${apiPort}`])
-    const id = status.out.match(/^nodeId\s+(12D3Koo\w+) {2}validator ([0-9a-f]{64})$/m)
+    const id = status.out.match(/^\s*nodeId\s+(12D3Koo\w+) {2}validator ([0-9a-f]{64})$/m)
     assert.ok(id !== null, status.out)
-    assert.ok(out.includes(`/p2p/${id[1]!}`), out)
+    // the ready banner: on stdout in text mode, a JSON record on stderr in JSON mode
+    assert.ok((out + logs).includes(`/p2p/${id[1]!}`), out + logs)
     const genesis = JSON.parse(await readFile(join(dir, 'net', 'genesis.json'), 'utf8')) as { validators: string[] }
     assert.deepEqual(genesis.validators, [id[2]])
   })

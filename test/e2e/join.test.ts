@@ -28,6 +28,7 @@ import { freePort, waitFor } from '../support/ports.js'
 import { BIN, placeTestnet, runCli, until } from '../support/testnet.js'
 import type { CliRun } from '../support/testnet.js'
 import { seedOf } from '../support/localnet.js'
+import { parse as parseJsonc } from 'jsonc-parser'
 
 const TOKEN = fileURLToPath(new URL('../../../contracts/token.lisp', import.meta.url))
 const INTERVAL = 250
@@ -115,8 +116,8 @@ describe('a new node joins a running network from a certified checkpoint', () =>
   })
 
   test('bftnode join reaches the validators\' root despite two lying peers, names them, follows live, and relays a wallet\'s transfer', async () => {
-    const v1 = JSON.parse(await readFile(join(dir, 'net', 'node1', 'config.json'), 'utf8')) as { listen: string[] }
-    const v2 = JSON.parse(await readFile(join(dir, 'net', 'node2', 'config.json'), 'utf8')) as { bootstrap: string[] }
+    const v1 = parseJsonc(await readFile(join(dir, 'net', 'node1', 'config.json'), 'utf8')) as { listen: string[] }
+    const v2 = parseJsonc(await readFile(join(dir, 'net', 'node2', 'config.json'), 'utf8')) as { bootstrap: string[] }
     const bootstrap = v2.bootstrap.find(a => a.startsWith(v1.listen[0]!))!
     // two liars on the same network: one forges the checkpoint's signatures, one serves a manifest of its own
     // the real offer, fetched once, so the liars answer at once (the joiner hears them before it chooses)
@@ -168,7 +169,7 @@ describe('a new node joins a running network from a certified checkpoint', () =>
   })
 
   test('with nothing but the genesis file and one bootstrap address, a second observer joins too', async () => {
-    const v2 = JSON.parse(await readFile(join(dir, 'net', 'node2', 'config.json'), 'utf8')) as { bootstrap: string[] }
+    const v2 = parseJsonc(await readFile(join(dir, 'net', 'node2', 'config.json'), 'utf8')) as { bootstrap: string[] }
     const api = new ApiClient(`http://127.0.0.1:${await freePort()}`)
     const p = spawn(process.execPath, [BIN, 'join', '--genesis', join(dir, 'net', 'genesis.json'), '--bootstrap', v2.bootstrap[0]!, '--data-dir', join(dir, 'observer2'), '--api-port', new URL(api.base).port, '--no-mdns', '--log-level', 'warn'], { env, stdio: ['ignore', 'ignore', 'pipe'] })
     procs.push(p)
@@ -198,7 +199,7 @@ describe('a new node joins a running network from a certified checkpoint', () =>
   test('a validator whose data dir was lost joins from a snapshot and does not vote until told it never voted', async () => {
     const config = join(dir, 'net', 'node3', 'config.json')
     // relative paths in a config file are relative to the file
-    const dataDir = join(dir, 'net', 'node3', (JSON.parse(await readFile(config, 'utf8')) as { dataDir: string }).dataDir)
+    const dataDir = join(dir, 'net', 'node3', (parseJsonc(await readFile(config, 'utf8')) as { dataDir: string }).dataDir)
     const restart = async (...flags: string[]): Promise<() => string> => {
       const old = procs[2]!
       if (old.exitCode === null) {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { freePorts, waitFor } from '../support/ports.js'
+import { parse as parseJsonc } from 'jsonc-parser'
 
 const BIN = fileURLToPath(new URL('../../../bin/bftnode.js', import.meta.url))
 
@@ -45,7 +46,7 @@ describe('bftnode start: logs an operator can use', () => {
     await new Promise<void>((resolve, reject) => execFile(process.execPath, [BIN, 'testnet', 'init', '--validators', '2', '--dir', join(dir, 'net'), '--base-port', String(p2p!), '--api-port', String(api!)], { env }, err => err === null ? resolve() : reject(err)))
     config = join(dir, 'net', 'node1', 'config.json')
     logFile = join(dir, 'logs', 'node1.log')
-    const c = JSON.parse(await readFile(config, 'utf8')) as Record<string, unknown>
+    const c = parseJsonc(await readFile(config, 'utf8')) as Record<string, unknown>
     await writeFile(config, JSON.stringify({ ...c, logFormat: 'json', logFile, statusIntervalMs: 300 }, null, 2))
   })
 
