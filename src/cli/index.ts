@@ -1,19 +1,25 @@
 // The `bftnode` command line: every command is a CliCommand object; this file turns them into
 // yargs commands, adds the global options and BFTNODE_* environment variables, and prints errors a
-// person caused as one line (stack traces only for internal errors, with --verbose).
+// person caused as one line (stack traces only for internal errors, with --verbose). main()
+// returns the exit code: 0 done, 1 an error (a person's or the node's), 2 a malformed command line.
 
 import yargs from 'yargs'
 import type { Argv, Options } from 'yargs'
 import { BftError } from '../core/errors.js'
 import { globalOptions } from './context.js'
 import type { CliCommand, GlobalArgs } from './context.js'
+import { exitOnSignal, StopRequested } from './lifecycle.js'
 import { joinCommand, startCommand } from './cmds/start.js'
-import { testnetCommand } from './cmds/testnet.js'
+import { testnetCommand, testnetStartCommand } from './cmds/testnet.js'
 import { demoCommand } from './cmds/demo.js'
 import { accountCommand, balanceCommand, callCommand, cancelCommand, deployCommand, peersCommand, statusCommand, transferCommand } from './cmds/wallet-cmds.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command types its own args
 export const COMMANDS: ReadonlyArray<CliCommand<any>> = [startCommand, joinCommand, testnetCommand, accountCommand, transferCommand, balanceCommand, deployCommand, callCommand, cancelCommand, statusCommand, peersCommand, demoCommand]
+
+/** Commands that run until stopped: a signal stops them cleanly (see lifecycle.ts). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const LONG_RUNNING: ReadonlySet<CliCommand<any>> = new Set([startCommand, joinCommand, testnetStartCommand])
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function register (y: Argv, cmd: CliCommand<any>): Argv {
@@ -28,11 +34,15 @@ function register (y: Argv, cmd: CliCommand<any>): Argv {
       if ((cmd.subcommands ?? []).length > 0) b = b.demandCommand(1, `${cmd.command}: name a subcommand (see --help)`)
       return b.strict()
     },
-    handler: async (args: unknown) => { if (cmd.handler !== undefined) await cmd.handler(args as never) }
+    handler: async (args: unknown) => {
+      if (cmd.handler === undefined) return
+      if (!LONG_RUNNING.has(cmd)) exitOnSignal()
+      await cmd.handler(args as never)
+    }
   })
 }
 
-export async function main (argv: string[]): Promise<void> {
+export async function main (argv: string[]): Promise<number> {
   let verbose = argv.includes('--verbose')
   let y = yargs(argv)
     .scriptName('bftnode')
@@ -51,7 +61,9 @@ export async function main (argv: string[]): Promise<void> {
   try {
     const args = await y.parseAsync() as unknown as GlobalArgs
     verbose = args.verbose
+    return 0
   } catch (err) {
+    if (err instanceof StopRequested) return 0 // a stop asked for while starting: not a failure
     if (err instanceof UsageLine) {
       process.stderr.write(`error: ${err.message}\n(run \`bftnode --help\` or \`bftnode <command> --help\`)\n`)
     } else if (err instanceof BftError) {
@@ -62,7 +74,7 @@ export async function main (argv: string[]): Promise<void> {
       if (verbose) process.stderr.write(`${(err as Error).stack ?? ''}\n`)
       else process.stderr.write('(internal error; run again with --verbose for details)\n')
     }
-    process.exitCode = err instanceof UsageLine ? 2 : 1
+    return err instanceof UsageLine ? 2 : 1
   }
 }
 

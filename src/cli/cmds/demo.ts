@@ -16,6 +16,7 @@ import type { CliCommand, GlobalArgs } from '../context.js'
 import { InsufficientFundsError, sendOp } from '../ops.js'
 import type { Sent } from '../ops.js'
 import { initTestnet, startChild, stopChildren } from './testnet.js'
+import { cleanUpOnSignal } from '../lifecycle.js'
 
 async function freePorts (n: number): Promise<number[]> {
   const ports: number[] = []
@@ -63,6 +64,7 @@ export const demoCommand: CliCommand<{ validators: number, keep: boolean }> = {
     keep: { type: 'boolean', default: false, describe: 'keep the network directory afterwards' }
   },
   handler: async (a) => {
+    if (!Number.isInteger(a.validators) || a.validators < 1 || a.validators > 64) throw new UsageError('--validators must be between 1 and 64')
     const dir = await mkdtemp(join(tmpdir(), 'bftnode-demo-'))
     const g: GlobalArgs = { ...a, walletDir: join(dir, 'wallet'), timeout: 30_000 }
     const n = a.validators
@@ -70,6 +72,11 @@ export const demoCommand: CliCommand<{ validators: number, keep: boolean }> = {
     say(`== a ${n}-validator network in ${dir} (quorum ${quorumSize(n)}), p2p ports ${base}-${base + n - 1}`)
     await initTestnet({ validators: n, dir, basePort: base, apiPort: base + n, network: 'demo', treasury: '1000000', force: true, walletDir: g.walletDir }, () => {})
     const children = Array.from({ length: n }, (_, i) => startChild(join(dir, `node${i + 1}`, 'config.json'), `node${i + 1}`, { BFTNODE_LOG_LEVEL: 'warn' }))
+    const cleanUp = async (): Promise<void> => {
+      await stopChildren(children)
+      if (!a.keep) await rm(dir, { recursive: true, force: true })
+    }
+    const forget = cleanUpOnSignal(cleanUp)
     const apis = Array.from({ length: n }, (_, i) => new ApiClient(`http://127.0.0.1:${base + n + i}`))
     try {
       await waitUntil('the validators to connect', 60_000, async () => {
@@ -127,9 +134,9 @@ export const demoCommand: CliCommand<{ validators: number, keep: boolean }> = {
       }
       say('== every node holds the same state; stopping the network')
     } finally {
-      await stopChildren(children)
-      if (!a.keep) await rm(dir, { recursive: true, force: true })
-      else say(`network kept in ${dir}`)
+      forget()
+      await cleanUp()
+      if (a.keep) say(`network kept in ${dir}`)
     }
   }
 }

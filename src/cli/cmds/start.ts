@@ -15,9 +15,12 @@ import type { NodeConfig } from '../../node/config.js'
 import { genesisToJson, readGenesisFile } from '../../node/genesis-file.js'
 import { createLogger } from '../../node/log.js'
 import { BftNode } from '../../node/node.js'
+import { BftError } from '../../core/errors.js'
 import { peerIdForSeed } from '../../net/network.js'
 import { BFTNODE_HOME, passphraseFor, say, UsageError, wallet } from '../context.js'
 import type { CliCommand, GlobalArgs } from '../context.js'
+import { requestStop, stopOnSignal } from '../lifecycle.js'
+import type { StopControl, StopRequested } from '../lifecycle.js'
 
 interface StartArgs {
   config?: string
@@ -102,21 +105,44 @@ export const startCommand: CliCommand<StartArgs> = {
   handler: async (a) => { await runNode(a) }
 }
 
-/** Runs a node until a signal: `start` and `join` both end here. */
+/**
+ * Runs a node until a signal: `start` and `join` both end here. A signal at any point, start-up
+ * included, stops it cleanly and it returns (exit 0); a node that stops on its own (a failed disk
+ * write) or cannot start throws (exit 1). See lifecycle.ts for the second signal and the grace period.
+ */
 export async function runNode (a: StartArgs & GlobalArgs): Promise<void> {
+  const stop = stopOnSignal()
+  // a child of `testnet start` or `demo` (it has their IPC channel) stops when they are gone
+  if (process.send !== undefined) {
+    if (!process.connected) requestStop('the parent process exited')
+    else process.once('disconnect', () => requestStop('the parent process exited'))
+  }
+  try {
+    await runUntilStopped(a, stop)
+  } catch (err) {
+    // whatever a stop during start-up interrupted (a join, libp2p) fails with: not an error
+    if (!stop.signal.aborted) throw err
+    say(`stopped (${String((stop.signal.reason as StopRequested).signalName)}) before start-up finished`)
+  }
+}
+
+async function runUntilStopped (a: StartArgs & GlobalArgs, stop: StopControl): Promise<void> {
   const { config, dev } = await resolveConfig(a)
   if (dev) await ensureDevNetwork(config, a)
   else if (a.join === true) await ensureNodeKey(config)
   const log = createLogger({ level: config.logLevel, format: config.logFormat })
+  stop.report(msg => log.info(msg))
   const started = performance.now()
   const genesis = await readGenesisFile(config.genesisFile)
   let keyText: string
   try { keyText = await readFile(config.keyFile, 'utf8') } catch { throw new UsageError(`cannot read the node key file ${config.keyFile}`) }
   const keyFile = parseKeyFile(keyText)
   const seed = await openKey(keyFile, keyFile.encrypted === undefined ? undefined : config.passphrase ?? await passphraseFor(a, 'the node key'))
-  const node = await BftNode.start(config, genesis, seed, log).catch(err => { throw portError(err, 'libp2p', config.listen.join(', ')) })
+  stop.throwIfStopping()
+  const node = await BftNode.start(config, genesis, seed, log, { signal: stop.signal }).catch(err => { throw portError(err, 'libp2p', config.listen.join(', ')) })
   let apiServer
   try {
+    stop.throwIfStopping()
     apiServer = await startApi(node, config.apiHost, config.apiPort)
   } catch (err) {
     await node.stop()
@@ -129,16 +155,12 @@ export async function runNode (a: StartArgs & GlobalArgs): Promise<void> {
   say(`  API       http://${config.apiHost}:${apiServer.port}`)
   for (const addr of node.addresses()) say(`  p2p       ${addr.includes('/p2p/') ? addr : `${addr}/p2p/${peerId}`}`)
   if (dev) say('  add peers: start another node with --bootstrap <p2p address above> and the same genesis; a real network: `bftnode testnet init --help`')
-  const stop = async (signal: string): Promise<void> => {
-    log.info('stopping', { signal })
-    await apiServer.close()
-    await node.stop()
-    log.info('stopped')
-    process.exit(0)
-  }
-  process.once('SIGINT', () => { void stop('SIGINT') })
-  process.once('SIGTERM', () => { void stop('SIGTERM') })
-  await new Promise(() => {}) // run until a signal
+  // run until a signal, or until the node stops on its own
+  const ended = await Promise.race([stop.requested.then(() => undefined), node.halted])
+  await apiServer.close()
+  await node.stop()
+  log.info('stopped')
+  if (ended !== undefined) throw new NodeHaltedError(`the node stopped: ${ended.message}`)
 }
 
 /** A joining observer needs a key of its own (not a validator's): made on first use. */
@@ -173,6 +195,11 @@ export const joinCommand: CliCommand<StartArgs> = {
   handler: async (a) => {
     await runNode({ ...a, dataDir: a.dataDir ?? join(BFTNODE_HOME, 'observer'), listen: a.listen ?? ['/ip4/127.0.0.1/tcp/0'], apiPort: a.apiPort ?? 7300, join: true })
   }
+}
+
+/** The node stopped on its own while running (e.g. its disk failed): the process exits 1. */
+export class NodeHaltedError extends BftError {
+  readonly code = 'ERR_NODE_HALTED'
 }
 
 function portError (err: unknown, what: string, where: string): unknown {
