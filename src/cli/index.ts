@@ -11,11 +11,12 @@ import type { CliCommand, GlobalArgs } from './context.js'
 import { exitOnSignal, StopRequested } from './lifecycle.js'
 import { joinCommand, startCommand } from './cmds/start.js'
 import { testnetCommand, testnetStartCommand } from './cmds/testnet.js'
+import { versionCommand } from './cmds/version.js'
 import { demoCommand } from './cmds/demo.js'
 import { accountCommand, balanceCommand, callCommand, cancelCommand, deployCommand, peersCommand, statusCommand, transferCommand } from './cmds/wallet-cmds.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command types its own args
-export const COMMANDS: ReadonlyArray<CliCommand<any>> = [startCommand, joinCommand, testnetCommand, accountCommand, transferCommand, balanceCommand, deployCommand, callCommand, cancelCommand, statusCommand, peersCommand, demoCommand]
+export const COMMANDS: ReadonlyArray<CliCommand<any>> = [startCommand, joinCommand, testnetCommand, accountCommand, transferCommand, balanceCommand, deployCommand, callCommand, cancelCommand, statusCommand, peersCommand, demoCommand, versionCommand]
 
 /** Commands that run until stopped: a signal stops them cleanly (see lifecycle.ts). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -44,12 +45,15 @@ function register (y: Argv, cmd: CliCommand<any>): Argv {
 
 export async function main (argv: string[]): Promise<number> {
   let verbose = argv.includes('--verbose')
+  // `bftnode --version [--json]` is `bftnode version`; yargs' own --version is turned off below
+  if (argv[0] === '--version') argv = ['version', ...argv.slice(1)]
   let y = yargs(argv)
     .scriptName('bftnode')
     .usage('$0 <command> [options]\n\nA node of a Byzantine-fault-tolerant payment and contract network.')
     .options(withEnv(globalOptions))
     .demandCommand(1, 'name a command (see --help)')
     .recommendCommands()
+    .version(false)
     .strict()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .epilogue('Every option can also be set as BFTNODE_<OPTION> (e.g. BFTNODE_API, BFTNODE_PASSPHRASE). Docs: docs/running.md')
