@@ -59,7 +59,7 @@ export async function main (argv: string[]): Promise<number> {
     .epilogue('Every option can also be set as BFTNODE_<OPTION> (e.g. BFTNODE_API, BFTNODE_PASSPHRASE). Docs: docs/running.md')
     .fail((msg, err) => {
       if (err !== undefined && err !== null) throw err
-      throw new UsageLine(msg)
+      throw new UsageLine(unknownOnce(msg))
     })
   for (const cmd of COMMANDS) y = register(y, cmd)
   try {
@@ -83,6 +83,16 @@ export async function main (argv: string[]): Promise<number> {
 }
 
 class UsageLine extends Error {}
+
+/** yargs names an unknown `--foo-bar` twice (foo-bar, fooBar): keep the spelling a person typed. */
+function unknownOnce (msg: string): string {
+  const m = /^Unknown arguments?: (.*)$/.exec(msg)
+  if (m === null) return msg
+  const names = m[1]!.split(', ')
+  const kebab = (s: string): string => s.replace(/[A-Z]/g, c => `-${c.toLowerCase()}`)
+  const kept = names.filter(n => n === kebab(n) || !names.includes(kebab(n)))
+  return `Unknown argument${kept.length > 1 ? 's' : ''}: ${kept.join(', ')}`
+}
 
 /**
  * BFTNODE_<OPTION> variables set an option's default (flags still win). Done per declared option
