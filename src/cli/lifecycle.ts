@@ -27,6 +27,8 @@ export interface StopControl {
   readonly requested: Promise<string>
   /** Throws StopRequested once a stop was asked for: call it between start-up steps. */
   throwIfStopping (): void
+  /** `work`'s result, unless a stop comes first: then it rejects with StopRequested. */
+  unlessStopped<T> (work: Promise<T>): Promise<T>
   /** Where notes about the stop go (a logger once there is one; stderr until then). */
   report (note: (msg: string) => void): void
 }
@@ -140,6 +142,7 @@ export function stopOnSignal (): StopControl {
     signal: controller.signal,
     requested,
     throwIfStopping: () => { controller.signal.throwIfAborted() },
+    unlessStopped: async (work) => await Promise.race([work, requested.then(() => { controller.signal.throwIfAborted(); return undefined as never })]),
     report: (fn) => { note = fn }
   }
 }

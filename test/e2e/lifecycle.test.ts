@@ -1,19 +1,21 @@
 // End to end: how `bftnode` processes end. Exit codes (0 done, 1 an error a person can act on, 2 a
 // malformed command line), a join to a dead bootstrap that gives up and exits, SIGTERM during
-// start-up and after it (exit 0, promptly), a second signal, a stop that hangs, `testnet start`
-// when one of its nodes dies (exit 1, naming it) and when it is killed (no orphan nodes).
+// start-up (at the passphrase prompt too) and after it (exit 0, promptly), a second signal, a stop
+// that hangs, `testnet start` when one of its nodes dies (exit 1, naming it) and when it is killed
+// (no orphan nodes).
 
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import type { Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ApiClient } from '../../src/client/api-client.js'
+import { openKey, parseKeyFile, sealKey } from '../../src/client/keyfile.js'
 import { peerIdForSeed } from '../../src/net/network.js'
 import { STOP_GRACE_MS } from '../../src/cli/lifecycle.js'
 import { freePorts, waitFor } from '../support/ports.js'
@@ -115,6 +117,25 @@ describe('bftnode processes end with a code that says why, and never hang', () =
     const again = bin('start', '--config', join(net, 'node1', 'config.json'))
     await again.waitForOutput(/bftnode ready in/, 30_000)
     assert.equal((await again.stopWith('SIGINT')).code, 0, again.output())
+  })
+
+  test('Ctrl-C at the node key\'s passphrase prompt (a terminal) stops start, exit 0', async (t) => {
+    const hasScript = await new Promise<boolean>(resolve => spawn('script', ['--version'], { stdio: 'ignore' }).once('error', () => resolve(false)).once('close', code => resolve(code === 0)))
+    if (!hasScript) { t.skip('no `script` (util-linux) here to give bftnode a terminal'); return }
+    const { net } = await network(1)
+    const keyPath = join(net, 'node1', 'node-key.json')
+    const seed = await openKey(parseKeyFile(await readFile(keyPath, 'utf8')), undefined)
+    await writeFile(keyPath, JSON.stringify(await sealKey('node1', seed, 'a passphrase')))
+    // script runs bftnode on a terminal of its own and passes it what this test writes
+    const command = [process.execPath, BIN, 'start', '--config', join(net, 'node1', 'config.json')].map(a => `'${a}'`).join(' ')
+    const p = watch(spawn('script', ['-qefc', command, '/dev/null'], { env, cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] }))
+    running.push(p)
+    await p.waitForOutput(/passphrase for the node key: /, 30_000)
+    p.child.stdin!.write('\u0003')
+    const end = await Promise.race([p.ended, timeout(5000)])
+    assert.ok(end !== undefined, `still running 5 s after Ctrl-C; output:\n${p.output()}`)
+    assert.equal(end.code, 0, p.output())
+    assert.match(p.output(), /stopped \(SIGINT\) before start-up finished/)
   })
 
   test('testnet start: a node that dies stops the others, exit 1 naming it and its log', async () => {

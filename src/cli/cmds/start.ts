@@ -137,7 +137,9 @@ async function runUntilStopped (a: StartArgs & GlobalArgs, stop: StopControl): P
   let keyText: string
   try { keyText = await readFile(config.keyFile, 'utf8') } catch { throw new UsageError(`cannot read the node key file ${config.keyFile}`) }
   const keyFile = parseKeyFile(keyText)
-  const seed = await openKey(keyFile, keyFile.encrypted === undefined ? undefined : config.passphrase ?? await passphraseFor(a, 'the node key'))
+  // a prompt for the passphrase must not outlast a stop
+  const passphrase = keyFile.encrypted === undefined ? undefined : config.passphrase ?? await stop.unlessStopped(passphraseFor(a, 'the node key'))
+  const seed = await openKey(keyFile, passphrase)
   stop.throwIfStopping()
   const node = await BftNode.start(config, genesis, seed, log, { signal: stop.signal }).catch(err => { throw portError(err, 'libp2p', config.listen.join(', ')) })
   let apiServer
