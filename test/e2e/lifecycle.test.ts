@@ -2,13 +2,13 @@
 // malformed command line), a join to a dead bootstrap that gives up and exits, SIGTERM during
 // start-up (at the passphrase prompt too) and after it (exit 0, promptly), a second signal, a stop
 // that hangs, `testnet start` when one of its nodes dies (exit 1, naming it) and when it is killed
-// (no orphan nodes).
+// (no orphan nodes), `demo` interrupted (its nodes and directory cleaned up).
 
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import type { Server } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -184,6 +184,20 @@ describe('bftnode processes end with a code that says why, and never hang', () =
     assert.ok(end.code === 130 || end.code === 143, `exit ${String(end.code)}; output:\n${p.output()}`)
     assert.match(p.output(), /second signal \(SIG(INT|TERM)\): exiting now/)
     await waitFor('its nodes to stop', 15_000, async () => (await Promise.all(apiPorts.map(answers))).every(up => !up))
+  })
+
+  test('demo interrupted by SIGTERM stops its nodes and removes its directory, exit 143', async () => {
+    const tmp = join(dir, 'demo-tmp')
+    await mkdir(tmp)
+    const p = watchBin(['demo'], { ...env, TMPDIR: tmp }, dir)
+    running.push(p)
+    await p.waitForOutput(/\[node1\] bftnode ready/, 60_000)
+    const apiPort = Number(/\[node1\] {3}API {7}http:\/\/127\.0\.0\.1:([0-9]+)/.exec(p.output())?.[1])
+    const end = await p.stopWith('SIGTERM')
+    assert.equal(end.code, 143, p.output())
+    assert.ok(end.ms < STOP_GRACE_MS, `took ${end.ms} ms`)
+    assert.deepEqual(await readdir(tmp), [], 'the demo directory is removed')
+    assert.equal(await answers(apiPort), false, 'node1 still runs')
   })
 
   test('a stop that hangs is cut off after the grace period, exit 1', async () => {
