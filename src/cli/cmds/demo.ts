@@ -2,6 +2,7 @@
 // real `bftnode` process on 127.0.0.1, with a few transfers, a token contract deployed and called,
 // and every node's balances and state hash printed at the end. Nothing is left behind.
 
+import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -69,14 +70,15 @@ export const demoCommand: CliCommand<{ validators: number, keep: boolean }> = {
     const g: GlobalArgs = { ...a, walletDir: join(dir, 'wallet'), timeout: 30_000 }
     const n = a.validators
     const base = await freeRange(n)
-    say(`== a ${n}-validator network in ${dir} (quorum ${quorumSize(n)}), p2p ports ${base}-${base + n - 1}`)
-    await initTestnet({ validators: n, dir, basePort: base, apiPort: base + n, network: 'demo', treasury: '1000000', force: true, walletDir: g.walletDir }, () => {})
-    const children = Array.from({ length: n }, (_, i) => startChild(join(dir, `node${i + 1}`, 'config.json'), `node${i + 1}`, { BFTNODE_LOG_LEVEL: 'warn' }))
+    let children: ChildProcess[] = []
     const cleanUp = async (): Promise<void> => {
       await stopChildren(children)
       if (!a.keep) await rm(dir, { recursive: true, force: true })
     }
     const forget = cleanUpOnSignal(cleanUp)
+    say(`== a ${n}-validator network in ${dir} (quorum ${quorumSize(n)}), p2p ports ${base}-${base + n - 1}`)
+    await initTestnet({ validators: n, dir, basePort: base, apiPort: base + n, network: 'demo', treasury: '1000000', force: true, walletDir: g.walletDir }, () => {})
+    children = Array.from({ length: n }, (_, i) => startChild(join(dir, `node${i + 1}`, 'config.json'), `node${i + 1}`, { BFTNODE_LOG_LEVEL: 'warn' }))
     const apis = Array.from({ length: n }, (_, i) => new ApiClient(`http://127.0.0.1:${base + n + i}`))
     try {
       await waitUntil('the validators to connect', 60_000, async () => {
