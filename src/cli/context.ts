@@ -77,6 +77,9 @@ export async function prompt (question: string): Promise<string> {
   const out = rl as unknown as { _writeToOutput: (s: string) => void }
   let asked = false
   out._writeToOutput = (s: string) => { if (!asked) { process.stdout.write(s); asked = true } }
+  // the terminal is raw while it asks: Ctrl-C reaches readline, not the process, so pass it on
+  // (to the handlers now: with stdin closed nothing may keep the process up to receive a signal)
+  rl.once('SIGINT', () => { rl.close(); process.stdout.write('\n'); if (!process.emit('SIGINT', 'SIGINT')) process.kill(process.pid, 'SIGINT') })
   return await new Promise(resolve => rl.question(question, answer => { rl.close(); process.stdout.write('\n'); resolve(answer) }))
 }
 

@@ -30,6 +30,8 @@ export interface JoinRun {
   readonly prefer?: readonly string[]
   /** Peers worth waiting for (e.g. the bootstrap list): ask several, never trust the first alone. */
   readonly expectPeers?: number
+  /** Aborted: the node is stopping; the join ends with the signal's reason. */
+  readonly signal?: AbortSignal
 }
 
 /** How long to wait for more peers once one is connected, before asking. */
@@ -45,6 +47,11 @@ const PROGRESS_MS = 2000
 export async function joinNetwork (run: JoinRun): Promise<{ cp: CertifiedCheckpoint, ledger: Ledger } | undefined> {
   const { net, log } = run
   const started = Date.now()
+  const sleep = async (ms: number): Promise<void> => {
+    await new Promise(resolve => setTimeout(resolve, ms))
+    run.signal?.throwIfAborted()
+  }
+  run.signal?.throwIfAborted()
   while (net.connectedPeers().length === 0) {
     if (Date.now() - started > (run.connectTimeout ?? 30_000)) throw new JoinError('no peer reachable: check --bootstrap and that the network is up')
     await sleep(100)
@@ -119,8 +126,4 @@ export async function joinNetwork (run: JoinRun): Promise<{ cp: CertifiedCheckpo
       log.info('joining: downloading the snapshot', { height: p.height, chunks: `${p.chunksDone}/${p.chunks}`, bytes: p.bytes, sources: p.sources, eta: eta === undefined ? 'unknown' : `${eta}s` })
     }
   }
-}
-
-async function sleep (ms: number): Promise<void> {
-  await new Promise(resolve => setTimeout(resolve, ms))
 }

@@ -109,6 +109,10 @@ export class BftNode {
   readonly metrics: NodeMetrics | undefined
   /** When this node last delivered an op (epoch ms). */
   private lastDeliveryAt: number | undefined
+  private closing: Promise<void> | undefined
+  private halt!: (err: Error) => void
+  /** Settles with the error if the node stops on its own (a failed disk write): the process should end. */
+  readonly halted = new Promise<Error>(resolve => { this.halt = resolve })
 
   private constructor (
     readonly config: NodeConfig,
@@ -146,10 +150,15 @@ export class BftNode {
     return { networkId: networkId(this.genesis), scheme: sodiumScheme, validators: new Set(this.current.validators), quorum: this.current.quorum }
   }
 
-  /** Opens the data dir, replays what was persisted, joins the network and starts the clock. */
-  static async start (config: NodeConfig, genesis: Genesis, seed: Uint8Array, logger: Logger): Promise<BftNode> {
+  /**
+   * Opens the data dir, replays what was persisted, joins the network and starts the clock. An
+   * abort of `signal` (a stop asked for during start-up) ends it between steps, and a failure
+   * closes what it had opened (libp2p too): the process must be able to exit.
+   */
+  static async start (config: NodeConfig, genesis: Genesis, seed: Uint8Array, logger: Logger, opts: { signal?: AbortSignal } = {}): Promise<BftNode> {
     const log = logger.child('node')
     const db = await NodeDatabase.open(config.dataDir, logger.child('store'))
+    let node: BftNode | undefined
     try {
       const stored = await db.getMeta('genesis')
       const mine = encodeGenesis(genesis)
@@ -163,8 +172,9 @@ export class BftNode {
       const validator = genesis.validators.some(v => bytesEqual(v, signer.publicKey))
       const onProbation = stored === undefined && validator && genesis.validators.length > 1 && !config.join && !config.resumeVoting
       const why = abstain === undefined || config.resumeVoting ? (onProbation ? PROBATION : undefined) : new TextDecoder().decode(abstain)
-      const node = new BftNode(config, genesis, signer, db, log, why)
+      node = new BftNode(config, genesis, signer, db, log, why)
       await node.restore()
+      opts.signal?.throwIfAborted()
       node.net = await P2PNetwork.start({
         seed,
         networkId: node.networkIdHex,
@@ -177,28 +187,30 @@ export class BftNode {
         ...(node.metrics === undefined ? {} : { metrics: node.metrics.registry }),
         log: logger.child('net')
       }, {
-        direct: (from, bytes) => node.receive(from, bytes),
-        gossip: (from, bytes) => node.receive(from, bytes),
-        sync: async (from, bytes) => node.answerSync(from, bytes)
+        direct: (from, bytes) => node!.receive(from, bytes),
+        gossip: (from, bytes) => node!.receive(from, bytes),
+        sync: async (from, bytes) => node!.answerSync(from, bytes)
       })
+      opts.signal?.throwIfAborted()
       // a node with no state joins from a verified snapshot rather than replaying all history
       // (observers by default; a validator only when asked, as it could not vote on a snapshot's past)
       const fresh = node.current.status().delivered === 0 && node.current.latestCheckpoint() === undefined
       if (fresh && (config.join || !node.current.isValidator)) {
-        await node.join([], stored === undefined).catch(err => {
-          if (config.join) throw err
+        await node.join([], stored === undefined, opts.signal).catch(err => {
+          if (config.join || opts.signal?.aborted === true) throw err
           log.warn('could not join from a snapshot; starting from genesis', { error: (err as Error).message })
         })
       } else if (onProbation) {
         void node.probe()
       }
       if (node.abstain !== undefined) log.warn('this validator does not vote', { why: node.abstain })
-      node.reporter = new StatusReporter(() => node.statusFigures(), logger.child('status'), config.statusIntervalMs)
+      node.reporter = new StatusReporter(() => node!.statusFigures(), logger.child('status'), config.statusIntervalMs)
       node.reporter.start()
       node.wake()
       return node
     } catch (err) {
-      await db.close().catch(() => {})
+      if (node !== undefined) await node.stop()
+      else await db.close().catch(() => {})
       throw err
     }
   }
@@ -223,10 +235,10 @@ export class BftNode {
    * Downloads a certified checkpoint above the one held from peers, stores it and starts the
    * replica from it. `newDataDir`: this node's data dir was created by this start.
    */
-  private async join (prefer: readonly string[] = [], newDataDir = false): Promise<void> {
+  private async join (prefer: readonly string[] = [], newDataDir = false, signal?: AbortSignal): Promise<void> {
     const above = this.current.latestCheckpoint()?.msg.height ?? 0
     const options = { above, ...(this.config.trustedRoot === undefined ? {} : { trustedRoot: fromHex(this.config.trustedRoot) }) }
-    const got = await joinNetwork({ genesis: this.genesis, set: this.validatorSet, net: this.net!, log: this.log.child('join'), prefer, expectPeers: this.config.bootstrap.length, options })
+    const got = await joinNetwork({ genesis: this.genesis, set: this.validatorSet, net: this.net!, log: this.log.child('join'), prefer, expectPeers: this.config.bootstrap.length, options, signal })
     if (got === undefined) return
     // A validator whose data dir is new, in a network that already certified checkpoints, may
     // be one whose disk was lost: it cannot know which slots it bound before, and voting again
@@ -555,7 +567,8 @@ export class BftNode {
   private fatal (err: unknown, fields: Record<string, unknown> = {}): void {
     if (this.stopping) return
     this.log.error('storage failed; stopping the node', { error: (err as Error).message, ...fields })
-    void this.stop().finally(() => { process.exitCode = 1 })
+    this.halt(err instanceof Error ? err : new Error(String(err)))
+    void this.stop()
   }
 
   /** Returns the op's hex hash. */
@@ -664,8 +677,13 @@ export class BftNode {
     }
   }
 
+  /** Stops the node; every call waits for the same stop to finish. */
   async stop (): Promise<void> {
-    if (this.stopping) return
+    this.closing ??= this.close()
+    await this.closing
+  }
+
+  private async close (): Promise<void> {
     this.stopping = true
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.reporter?.stop()

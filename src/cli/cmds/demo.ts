@@ -2,6 +2,7 @@
 // real `bftnode` process on 127.0.0.1, with a few transfers, a token contract deployed and called,
 // and every node's balances and state hash printed at the end. Nothing is left behind.
 
+import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -16,6 +17,7 @@ import type { CliCommand, GlobalArgs } from '../context.js'
 import { InsufficientFundsError, sendOp } from '../ops.js'
 import type { Sent } from '../ops.js'
 import { initTestnet, startChild, stopChildren } from './testnet.js'
+import { cleanUpOnSignal } from '../lifecycle.js'
 
 async function freePorts (n: number): Promise<number[]> {
   const ports: number[] = []
@@ -63,13 +65,20 @@ export const demoCommand: CliCommand<{ validators: number, keep: boolean }> = {
     keep: { type: 'boolean', default: false, describe: 'keep the network directory afterwards' }
   },
   handler: async (a) => {
+    if (!Number.isInteger(a.validators) || a.validators < 1 || a.validators > 64) throw new UsageError('--validators must be between 1 and 64')
     const dir = await mkdtemp(join(tmpdir(), 'bftnode-demo-'))
     const g: GlobalArgs = { ...a, walletDir: join(dir, 'wallet'), timeout: 30_000 }
     const n = a.validators
     const base = await freeRange(n)
+    let children: ChildProcess[] = []
+    const cleanUp = async (): Promise<void> => {
+      await stopChildren(children)
+      if (!a.keep) await rm(dir, { recursive: true, force: true })
+    }
+    const forget = cleanUpOnSignal(cleanUp)
     say(`== a ${n}-validator network in ${dir} (quorum ${quorumSize(n)}), p2p ports ${base}-${base + n - 1}`)
     await initTestnet({ validators: n, dir, basePort: base, apiPort: base + n, network: 'demo', treasury: '1000000', force: true, walletDir: g.walletDir }, () => {})
-    const children = Array.from({ length: n }, (_, i) => startChild(join(dir, `node${i + 1}`, 'config.json'), `node${i + 1}`, { BFTNODE_LOG_LEVEL: 'warn' }))
+    children = Array.from({ length: n }, (_, i) => startChild(join(dir, `node${i + 1}`, 'config.json'), `node${i + 1}`, { BFTNODE_LOG_LEVEL: 'warn' }))
     const apis = Array.from({ length: n }, (_, i) => new ApiClient(`http://127.0.0.1:${base + n + i}`))
     try {
       await waitUntil('the validators to connect', 60_000, async () => {
@@ -127,9 +136,9 @@ export const demoCommand: CliCommand<{ validators: number, keep: boolean }> = {
       }
       say('== every node holds the same state; stopping the network')
     } finally {
-      await stopChildren(children)
-      if (!a.keep) await rm(dir, { recursive: true, force: true })
-      else say(`network kept in ${dir}`)
+      forget()
+      await cleanUp()
+      if (a.keep) say(`network kept in ${dir}`)
     }
   }
 }

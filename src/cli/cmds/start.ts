@@ -15,12 +15,15 @@ import { shownConfig } from '../../node/config-sources.js'
 import { genesisToJson, readGenesisFile } from '../../node/genesis-file.js'
 import { createLogger } from '../../node/log.js'
 import { BftNode } from '../../node/node.js'
+import { BftError } from '../../core/errors.js'
 import { peerIdForSeed } from '../../net/network.js'
 import { BFTNODE_HOME, passphraseFor, say, UsageError, wallet } from '../context.js'
 import type { CliCommand, GlobalArgs } from '../context.js'
 import { replaceFile, writeNewFile } from '../durable-file.js'
 import { nodeFlags, resolveNodeConfig } from '../node-options.js'
 import type { NodeArgs } from '../node-options.js'
+import { requestStop, stopOnSignal } from '../lifecycle.js'
+import type { StopControl, StopRequested } from '../lifecycle.js'
 
 type StartArgs = NodeArgs
 
@@ -68,8 +71,30 @@ export const startCommand: CliCommand<StartArgs> = {
   handler: async (a) => { await runNode(a) }
 }
 
-/** Runs a node until a signal: `start` and `join` both end here. */
-export async function runNode (a: StartArgs & GlobalArgs, opts: { defaults?: Partial<NodeConfig>, required?: ReadonlyArray<keyof NodeConfig> } = {}): Promise<void> {
+/**
+ * Runs a node until a signal: `start` and `join` both end here. A signal at any point, start-up
+ * included, stops it cleanly and it returns (exit 0); a node that stops on its own (a failed disk
+ * write) or cannot start throws (exit 1). See lifecycle.ts for the second signal and the grace period.
+ */
+export async function runNode (a: StartArgs & GlobalArgs, opts: NodeConfigOptions = {}): Promise<void> {
+  const stop = stopOnSignal()
+  // a child of `testnet start` or `demo` (it has their IPC channel) stops when they are gone
+  if (process.send !== undefined) {
+    if (!process.connected) requestStop('the parent process exited')
+    else process.once('disconnect', () => requestStop('the parent process exited'))
+  }
+  try {
+    await runUntilStopped(a, stop, opts)
+  } catch (err) {
+    // whatever a stop during start-up interrupted (a join, libp2p) fails with: not an error
+    if (!stop.signal.aborted) throw err
+    say(`stopped (${String((stop.signal.reason as StopRequested).signalName)}) before start-up finished`)
+  }
+}
+
+type NodeConfigOptions = { defaults?: Partial<NodeConfig>, required?: ReadonlyArray<keyof NodeConfig> }
+
+async function runUntilStopped (a: StartArgs & GlobalArgs, stop: StopControl, opts: NodeConfigOptions): Promise<void> {
   const resolved = await resolveNodeConfig(a, opts)
   const config = resolved.config
   // no config file and no genesis from anywhere: the development network of this machine
@@ -78,15 +103,20 @@ export async function runNode (a: StartArgs & GlobalArgs, opts: { defaults?: Par
   else if (config.join) await ensureNodeKey(config)
   const log = createLogger({ level: config.logLevel, format: config.logFormat, ...(config.logFile === undefined ? {} : { file: config.logFile }) })
   log.debug('config', { ...Object.fromEntries(shownConfig(resolved).map(o => [o.name, o.value])), from: Object.fromEntries(shownConfig(resolved).filter(o => o.source !== 'default').map(o => [o.name, o.source])) })
+  stop.report(msg => log.info(msg))
   const started = performance.now()
   const genesis = await readGenesisFile(config.genesisFile)
   let keyText: string
   try { keyText = await readFile(config.keyFile, 'utf8') } catch (err) { throw new UsageError(`cannot read the node key file ${config.keyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`) }
   const keyFile = parseKeyFile(keyText, `node key file ${config.keyFile}`)
-  const seed = await openKey(keyFile, keyFile.encrypted === undefined ? undefined : config.passphrase ?? await passphraseFor(a, config.keyFile), `node key file ${config.keyFile}`)
-  const node = await BftNode.start(config, genesis, seed, log).catch(err => { throw portError(err, 'libp2p', config.listen.join(', ')) })
+  // a prompt for the passphrase must not outlast a stop
+  const passphrase = keyFile.encrypted === undefined ? undefined : config.passphrase ?? await stop.unlessStopped(passphraseFor(a, config.keyFile))
+  const seed = await openKey(keyFile, passphrase, `node key file ${config.keyFile}`)
+  stop.throwIfStopping()
+  const node = await BftNode.start(config, genesis, seed, log, { signal: stop.signal }).catch(err => { throw portError(err, 'libp2p', config.listen.join(', ')) })
   let apiServer
   try {
+    stop.throwIfStopping()
     apiServer = await startApi(node, config.apiHost, config.apiPort, { log, cors: config.apiCors, token: config.apiToken })
   } catch (err) {
     await node.stop()
@@ -112,16 +142,13 @@ export async function runNode (a: StartArgs & GlobalArgs, opts: { defaults?: Par
     for (const addr of ready.p2p) say(`  p2p       ${addr}`)
     if (dev) say('  add peers: start another node with --bootstrap <p2p address above> and the same genesis; a real network: `bftnode testnet init --help`')
   }
-  const stop = async (signal: string): Promise<void> => {
-    log.info('stopping', { signal })
-    await apiServer.close()
-    await node.stop()
-    log.info('stopped')
-    process.exit(0)
-  }
-  process.once('SIGINT', () => { void stop('SIGINT') })
-  process.once('SIGTERM', () => { void stop('SIGTERM') })
-  await new Promise(() => {}) // run until a signal
+  // run until a signal, or until the node stops on its own
+  const ended = await Promise.race([stop.requested.then(() => undefined), node.halted])
+  await apiServer.close()
+  await node.stop()
+  log.info('stopped')
+  await log.close()
+  if (ended !== undefined) throw new NodeHaltedError(`the node stopped: ${ended.message}`)
 }
 
 /** A joining observer needs a key of its own (not a validator's): made on first use. */
@@ -144,6 +171,11 @@ export const joinCommand: CliCommand<StartArgs> = {
   handler: async (a) => {
     await runNode(a, { defaults: JOIN_DEFAULTS, required: ['genesisFile', 'bootstrap'] })
   }
+}
+
+/** The node stopped on its own while running (e.g. its disk failed): the process exits 1. */
+export class NodeHaltedError extends BftError {
+  readonly code = 'ERR_NODE_HALTED'
 }
 
 function portError (err: unknown, what: string, where: string): unknown {

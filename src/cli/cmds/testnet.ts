@@ -1,13 +1,16 @@
 // `bftnode testnet init` writes a whole local network: keys, genesis, one config per validator
 // (each bootstrapping from the others) and a funded `treasury` wallet account. `bftnode testnet
-// start` runs all its validators as child processes with prefixed logs; Ctrl-C stops them.
+// start` runs all its validators as child processes with prefixed logs; Ctrl-C stops them, and one
+// that stops on its own stops them all (exit 1, naming it and its log).
 
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
 import { access, mkdir, readdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { randomBytes } from '@noble/ciphers/utils.js'
+import { BftError } from '../../core/errors.js'
 import { fromHex } from '../../core/crypto/hash.js'
 import { nobleScheme } from '../../core/crypto/noble.js'
 import { makeGenesis, quorumSize } from '../../core/ledger/genesis.js'
@@ -19,6 +22,7 @@ import { peerIdForSeed } from '../../net/network.js'
 import { parseAmount, passphraseFor, say, UsageError, wallet } from '../context.js'
 import type { CliCommand, GlobalArgs } from '../context.js'
 import { replaceFile } from '../durable-file.js'
+import { STOP_GRACE_MS, stopOnSignal } from '../lifecycle.js'
 
 interface InitArgs {
   validators: number
@@ -87,13 +91,23 @@ export function binPath (): string {
   return fileURLToPath(new URL('../../../../bin/bftnode.js', import.meta.url))
 }
 
-export function startChild (config: string, name: string, extraEnv: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, [binPath(), 'start', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...extraEnv } })
+/**
+ * Runs `bftnode start --config <config>` with its output prefixed by `name`, and copied to
+ * `logFile` if given. The child gets an IPC channel only so it notices when this process is gone
+ * (it then stops itself: see runNode): a supervisor killed with SIGKILL leaves no orphan nodes.
+ */
+export function startChild (config: string, name: string, extraEnv: Record<string, string> = {}, logFile?: string): ChildProcess {
+  const child = spawn(process.execPath, [binPath(), 'start', '--config', config], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, ...extraEnv } })
+  child.channel?.unref()
+  const file = logFile === undefined ? undefined : createWriteStream(logFile, { flags: 'a' })
+  file?.on('error', () => {}) // the log copy is a convenience: never a reason to fail
   const prefix = (chunk: Buffer, out: NodeJS.WriteStream): void => {
+    file?.write(chunk)
     for (const line of chunk.toString('utf8').split('\n')) if (line !== '') out.write(`[${name}] ${line}\n`)
   }
   child.stdout?.on('data', (c: Buffer) => prefix(c, process.stdout))
   child.stderr?.on('data', (c: Buffer) => prefix(c, process.stderr))
+  child.once('close', () => file?.end())
   return child
 }
 
@@ -101,7 +115,7 @@ export async function stopChildren (children: ChildProcess[]): Promise<void> {
   await Promise.all(children.map(async c => {
     if (c.exitCode !== null || c.signalCode !== null) return
     await new Promise<void>(resolve => {
-      const force = setTimeout(() => c.kill('SIGKILL'), 5000)
+      const force = setTimeout(() => c.kill('SIGKILL'), CHILD_STOP_MS)
       c.once('exit', () => { clearTimeout(force); resolve() })
       c.kill('SIGTERM')
     })
@@ -115,6 +129,61 @@ async function childPassphrase (keyFiles: readonly string[], g: GlobalArgs): Pro
   if (!encrypted.some(Boolean)) return {}
   const pass = await passphraseFor(g, 'the node keys')
   return pass === undefined ? {} : { BFTNODE_PASSPHRASE: pass }
+}
+
+/** How long a child node gets to stop before SIGKILL: within this process's own grace period. */
+const CHILD_STOP_MS = STOP_GRACE_MS - 2000
+
+/** The last lines a node wrote, to show with the news that it died. */
+function tail (child: ChildProcess, lines: number): () => string[] {
+  const kept: string[] = []
+  const keep = (chunk: Buffer): void => {
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') kept.push(line)
+    kept.splice(0, kept.length - lines)
+  }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  return () => kept
+}
+
+/** A node of the test network stopped on its own: the whole network is stopped and the command fails. */
+export class NodeDiedError extends BftError {
+  readonly code = 'ERR_NODE_DIED'
+}
+
+export const testnetStartCommand: CliCommand<{ dir: string }> = {
+  command: 'start',
+  describe: 'run every validator of a test network as a child process (logs prefixed, and in <dir>/nodeN/bftnode.log); Ctrl-C stops them. If one stops on its own, all are stopped and the command exits 1',
+  examples: [['bftnode testnet start --dir ./net', 'after `bftnode testnet init`']],
+  options: { dir: { type: 'string', default: './net', describe: 'the network directory' } },
+  handler: async (a) => {
+    const stop = stopOnSignal()
+    const dir = resolve(a.dir)
+    const nodes = (await readdir(dir).catch(() => { throw new UsageError(`no network in ${dir}; create one with \`bftnode testnet init\``) }))
+      .filter(n => /^node[0-9]+$/.test(n)).sort((x, y) => Number(x.slice(4)) - Number(y.slice(4)))
+    if (nodes.length === 0) throw new UsageError(`no node directories in ${dir}`)
+    stop.throwIfStopping()
+    const env = await childPassphrase(nodes.map(n => join(dir, n, 'node-key.json')), a as unknown as GlobalArgs)
+    stop.throwIfStopping()
+    const logs = nodes.map(n => join(dir, n, 'bftnode.log'))
+    const children = nodes.map((n, i) => startChild(join(dir, n, 'config.json'), n, env, logs[i]))
+    const tails = children.map(c => tail(c, 15))
+    say(`started ${nodes.length} node(s); logs in ${join(dir, 'node*', 'bftnode.log')}; Ctrl-C stops them`)
+    // the first node to stop on its own, if any, before a stop is asked for
+    const died = new Promise<number>(resolve => children.forEach((c, i) => c.once('close', () => resolve(i))))
+    const which = await Promise.race([stop.requested.then(() => undefined), died])
+    if (which === undefined) {
+      say('stopping all nodes...')
+      await stopChildren(children)
+      return
+    }
+    const c = children[which]!
+    const how = c.signalCode !== null ? `was killed by ${c.signalCode}` : `exited with code ${c.exitCode ?? '?'}`
+    process.stderr.write(`[${nodes[which]!}] last lines of its log:\n${tails[which]!().map(l => `  ${l}`).join('\n')}\n`)
+    say('stopping the other nodes...')
+    await stopChildren(children)
+    throw new NodeDiedError(`${nodes[which]!} ${how}; the test network is stopped (its log: ${logs[which]!})`)
+  }
 }
 
 export const testnetCommand: CliCommand = {
@@ -140,31 +209,6 @@ export const testnetCommand: CliCommand = {
         await initTestnet({ ...a as unknown as InitArgs & { walletDir: string }, passphrase })
       }
     },
-    {
-      command: 'start',
-      describe: 'run every validator of a test network as a child process (logs prefixed); Ctrl-C stops them',
-      examples: [['bftnode testnet start --dir ./net', 'after `bftnode testnet init`']],
-      options: { dir: { type: 'string', default: './net', describe: 'the network directory' } },
-      handler: async (a: Record<string, unknown>) => {
-        const dir = resolve(String(a.dir))
-        const nodes = (await readdir(dir).catch(() => { throw new UsageError(`no network in ${dir}; create one with \`bftnode testnet init\``) }))
-          .filter(n => /^node[0-9]+$/.test(n)).sort((x, y) => Number(x.slice(4)) - Number(y.slice(4)))
-        if (nodes.length === 0) throw new UsageError(`no node directories in ${dir}`)
-        const env = await childPassphrase(nodes.map(n => join(dir, n, 'node-key.json')), a as unknown as GlobalArgs)
-        const children = nodes.map(n => startChild(join(dir, n, 'config.json'), n, env))
-        let stopping = false
-        const stop = async (): Promise<void> => {
-          if (stopping) return
-          stopping = true
-          say('stopping all nodes...')
-          await stopChildren(children)
-          process.exit(0)
-        }
-        process.once('SIGINT', () => { void stop() })
-        process.once('SIGTERM', () => { void stop() })
-        children.forEach((c, i) => c.once('exit', code => { if (!stopping) say(`[${nodes[i]!}] exited with code ${code}`) }))
-        await new Promise(() => {})
-      }
-    }
+    testnetStartCommand
   ]
 }
