@@ -130,13 +130,12 @@ export class StatusReporter {
 }
 
 /**
- * Other validators a validator must reach for a quorum with its own vote; undefined for an
- * observer. A validator not voting yet (a new data dir on probation) is held to it too: it starts
- * voting only once it reaches at least that many, and an operator starting one validator of a new
- * network wants to hear why nothing happens.
+ * Other validators a validator must reach for a quorum, with its own vote if it votes; undefined
+ * for an observer. A validator that does not vote (a new data dir) needs a whole quorum of others
+ * for its ops to be certified; on probation it starts voting only once it reaches even more.
  */
 function quorumOthers (f: StatusFigures): number | undefined {
-  return f.validator ? f.quorum - 1 : undefined
+  return f.validator ? f.quorum - (f.voting ? 1 : 0) : undefined
 }
 
 /** One word for the node's state, worst first. */

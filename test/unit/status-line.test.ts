@@ -55,6 +55,7 @@ describe('status line', () => {
     assert.equal(verdict(healthy, true), 'saturated')
     assert.equal(verdict({ ...healthy, voting: false }), 'not voting')
     assert.equal(verdict({ ...healthy, voting: false, validatorsConnected: 1 }), 'below quorum', 'a validator on probation needs a quorum to start voting')
+    assert.equal(verdict({ ...healthy, voting: false, validatorsConnected: 2 }), 'below quorum', 'without its own vote, a quorum of others')
     assert.equal(verdict({ ...healthy, validator: false, voting: false, peers: 1, validatorsConnected: 1, otherValidators: 4 }), 'healthy')
     assert.equal(verdict({ ...healthy, peers: 0, validatorsConnected: 0, otherValidators: 0, quorum: 1, expectPeers: false }), 'healthy', 'a lone dev validator')
   })
