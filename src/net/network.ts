@@ -139,6 +139,8 @@ export class P2PNetwork {
   private readonly topic: string
   private stopped = false
   private redial: NodeJS.Timeout | undefined
+  /** Frees this node's copy of libp2p's metrics module once libp2p has stopped. */
+  private releaseMetrics: (() => void) | undefined
   private readonly misbehaving = new LogThrottle(MISBEHAVIOUR_REPORT_MS)
   private readonly startedAt = Date.now()
   private dialReport = { unreachable: '', at: 0 }
@@ -160,6 +162,7 @@ export class P2PNetwork {
     // eslint-disable-next-line prefer-const -- a const here would be in its TDZ when that callback runs early
     let started: Libp2p | undefined
     const misbehaving = new LogThrottle(MISBEHAVIOUR_REPORT_MS)
+    const metrics = init.metrics === undefined ? undefined : await libp2pMetrics(init.metrics)
     const node = await createLibp2p({
       privateKey,
       addresses: { listen: [...init.listen] },
@@ -167,7 +170,7 @@ export class P2PNetwork {
       connectionEncrypters: [noise()],
       streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: STREAM_WINDOW, maxReadBufferLength: READ_BUFFER } })],
       peerDiscovery,
-      ...(init.metrics === undefined ? {} : { metrics: await libp2pMetrics(init.metrics) }),
+      ...(metrics === undefined ? {} : { metrics: metrics.metrics }),
       connectionManager: { maxConnections: init.maxConnections, inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_SECOND },
       connectionGater: {
         // checked once the peer has proven its key, before the muxer is set up
@@ -200,9 +203,13 @@ export class P2PNetwork {
           scoreThresholds: GOSSIP_SCORE_THRESHOLDS
         })
       }
+    }).catch(err => {
+      metrics?.release()
+      throw err
     })
     started = node
     const net = new P2PNetwork(node, init, handlers)
+    net.releaseMetrics = metrics?.release
     await net.wire()
     return net
   }
@@ -456,6 +463,7 @@ export class P2PNetwork {
     this.stopped = true
     if (this.redial !== undefined) clearInterval(this.redial)
     await this.node.stop()
+    this.releaseMetrics?.()
   }
 }
 

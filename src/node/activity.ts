@@ -4,7 +4,6 @@
 // bounded, and feeding it costs a map write or two: it sits on the node's hot paths.
 
 import { toHex } from '../core/crypto/hash.js'
-import type { Hash } from '../core/crypto/hash.js'
 import type { SubmitStatus } from '../core/broadcast/actions.js'
 import type { Outcome } from '../core/ledger/ledger.js'
 import type { SignedOp } from '../core/ledger/op.js'
@@ -23,6 +22,8 @@ const MAX_PENDING = 20_000
 const MAX_PENDING_AGE_MS = 5 * 60_000
 /** Peers remembered for "last heard" (validators are few; observers could be many). */
 const MAX_PEERS_HEARD = 1024
+/** Characters of a rejection's detail kept: a decoder's error quotes what the client sent. */
+const MAX_DETAIL = 300
 
 /** Where a rejection was learnt: refused by this node's API, rejected by the ledger at delivery, or dropped for equivocation. */
 export type RejectionStage = 'submit' | 'delivery' | 'dropped'
@@ -65,12 +66,15 @@ export class RecentActivity {
   /** The latest checkpoint certified while this node ran: its height and when. */
   checkpoint: { height: number, at: number } | undefined
 
-  /** The API's submit answers: accepted ops start their latency clock, refused ones are recorded. */
-  submitted (ops: readonly Uint8Array[], results: readonly SubmitStatus[], now: number, read: (bytes: Uint8Array) => SignedOp): void {
+  /**
+   * The API's submit answers: accepted ops start their latency clock, refused ones are recorded.
+   * `ids`: the hex hash of each queued op, when the caller has it already.
+   */
+  submitted (ops: readonly Uint8Array[], results: readonly SubmitStatus[], now: number, read: (bytes: Uint8Array) => SignedOp, ids?: ReadonlyArray<string | undefined>): void {
     results.forEach((r, i) => {
       if (r.status === 'queued') {
         this.accepted++
-        this.startClock(r.hash, now)
+        this.startClock(ids?.[i] ?? toHex(r.hash), now)
       } else if (r.status === 'rejected') {
         this.refused++
         let op: SignedOp | undefined
@@ -80,17 +84,18 @@ export class RecentActivity {
     })
   }
 
-  delivered (op: SignedOp, outcome: Outcome, now: number): void {
+  /** `id`: the op's hex hash, when the caller has it already. */
+  delivered (op: SignedOp, outcome: Outcome, now: number, id?: string): void {
     if (outcome.status === 'applied') this.applied++
     else {
       this.rejected++
       this.reject({ at: now, stage: 'delivery', ...fieldsOf(op), reason: outcome.reason, detail: outcome.detail })
     }
     if (this.pending.size === 0) return
-    const id = toHex(op.hash)
-    const since = this.pending.get(id)
+    const key = id ?? toHex(op.hash)
+    const since = this.pending.get(key)
     if (since === undefined) return
-    this.pending.delete(id)
+    this.pending.delete(key)
     const i = this.samples % MAX_LATENCY_SAMPLES
     this.sampleAt[i] = now
     this.sampleMs[i] = now - since
@@ -133,8 +138,7 @@ export class RecentActivity {
     return { windowMs: LATENCY_WINDOW_MS, count: values.length, p50: rank(0.5), p90: rank(0.9), p99: rank(0.99), max: values.length === 0 ? null : values[values.length - 1]! }
   }
 
-  private startClock (hash: Hash, now: number): void {
-    const id = toHex(hash)
+  private startClock (id: string, now: number): void {
     if (this.pending.has(id)) return
     // insertion order is submit order: the oldest entries are first
     for (const [old, at] of this.pending) {
@@ -145,6 +149,8 @@ export class RecentActivity {
   }
 
   private reject (r: Rejection): void {
+    // copied, so a slice does not keep the whole of a long detail in memory
+    if (r.detail.length > MAX_DETAIL) r = { ...r, detail: Buffer.from(r.detail.slice(0, MAX_DETAIL - 1)).toString() + '…' }
     if (this.rejections.length < MAX_REJECTIONS) this.rejections.push(r)
     else this.rejections[this.next] = r
     this.next = (this.next + 1) % MAX_REJECTIONS

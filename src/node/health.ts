@@ -33,7 +33,7 @@ export interface Readiness {
   readonly quorum: number
   /** Other validators connected (this node not counted). */
   readonly validatorsConnected: number
-  /** Other validators that must be connected for a quorum (this node counted if a validator). */
+  /** Other validators that must be connected for a quorum (this node counted if it votes). */
   readonly validatorsNeeded: number
   readonly peers: number
   readonly delivered: number
@@ -56,7 +56,8 @@ export function readiness (node: BftNode, now = Date.now()): Readiness {
   const peers = node.peers()
   const connected = peers.filter(p => validators.has(p) && p !== node.id).length
   const others = replica.validators.length - (replica.isValidator ? 1 : 0)
-  const needed = Math.max(0, replica.quorum - (replica.isValidator ? 1 : 0))
+  // a validator's own vote counts toward a quorum only if it votes
+  const needed = Math.max(0, replica.quorum - (replica.votes ? 1 : 0))
   const reasons: string[] = []
   if (connected < needed) {
     reasons.push(`below quorum (${connected} of ${others} ${replica.isValidator ? 'other ' : ''}validators connected, ${needed} needed)`)

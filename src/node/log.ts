@@ -190,11 +190,23 @@ export function formatText (record: LogFields, color = false): string {
   const label = String(level).toUpperCase().padEnd(5)
   const shown = color ? `${COLORS[String(level)] ?? ''}${label}\x1b[0m` : label
   const extra = Object.entries(fields).map(([k, v]) => `${k}=${textValue(v)}`).join(' ')
-  return `${stamp} ${shown} ${module === undefined ? '' : `[${String(module)}] `}${String(msg)}${extra === '' ? '' : ' ' + extra}`
+  return `${stamp} ${shown} ${module === undefined ? '' : `[${String(module)}] `}${oneLine(String(msg))}${extra === '' ? '' : ' ' + extra}`
 }
 
+/**
+ * Line breaks and control characters escaped as in JSON: a message may quote what a peer sent,
+ * and must not forge a record of its own or send escape sequences to a terminal.
+ */
+export function oneLine (s: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+  return s.replace(/[\x00-\x1f\x7f\u2028\u2029]/g, c => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+
 function textValue (v: unknown): string {
-  if (typeof v === 'string') return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v)
+  // eslint-disable-next-line no-control-regex -- a value with control characters is quoted, escaped
+  if (typeof v === 'string') return /^[^\s"=\x00-\x1f\x7f]+$/.test(v) ? v : JSON.stringify(v)
   return JSON.stringify(v)
 }
 

@@ -1,6 +1,6 @@
 // The node's Prometheus metrics: one prom-client Registry per node (never the global one, so
-// several nodes in one process keep their figures apart), holding libp2p's metrics and the
-// process's (event-loop lag, RSS, heap) next to ours. Gauges are read from the node when scraped;
+// several nodes in one process keep their figures apart), holding libp2p's metrics next to ours;
+// the process's (event-loop lag, RSS, heap) come from one registry per process, scraped with it. Gauges are read from the node when scraped;
 // what happens on hot paths is counted in plain numbers, mirrored into the registry at scrape.
 
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
@@ -46,6 +46,21 @@ const MAX_TIMED_OPS = 50_000
 /** Batches proposed here whose first proposal time is kept until their certificate. */
 const MAX_TIMED_BATCHES = 4096
 
+/**
+ * prom-client's default metrics describe the process, so one set serves every node in it. They
+ * are collected once: each collectDefaultMetrics call starts a GC observer and an event-loop
+ * timer that nothing stops, and they would keep a node's registry, and so the node, alive.
+ */
+let processRegistry: Registry | undefined
+
+function processMetrics (): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry()
+    collectDefaultMetrics({ register: processRegistry })
+  }
+  return processRegistry
+}
+
 export class NodeMetrics {
   readonly registry = new Registry()
   private readonly counts = { submitted: 0, delivered: 0, proposedOps: 0, proposedBatches: 0, certifiedOps: 0, certifiedBatches: 0, rejectedMessages: 0 }
@@ -69,7 +84,7 @@ export class NodeMetrics {
   readonly checkpointStore = new PlainHistogram('bftnode_checkpoint_store_seconds', 'storing a certified checkpoint and pruning the history behind it', CHECKPOINT_BOUNDS, this.registry)
 
   constructor (private readonly read: () => NodeGauges) {
-    collectDefaultMetrics({ register: this.registry })
+    processMetrics()
     const r = this.registry
     const c = this.counts
     const gauges = (): NodeGauges => this.gauges()
@@ -145,9 +160,10 @@ export class NodeMetrics {
     return this.snapshot
   }
 
-  /** The text Prometheus scrapes. */
+  /** The text Prometheus scrapes: the node's metrics, then the process's. */
   async text (): Promise<string> {
-    return await this.registry.metrics()
+    const [own, process] = await Promise.all([this.registry.metrics(), processMetrics().metrics()])
+    return `${own}\n${process}`
   }
 
   get contentType (): string {

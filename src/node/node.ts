@@ -434,13 +434,13 @@ export class BftNode {
     if (this.installing) return opBytes.map(() => ({ status: 'rejected', code: 'busy', reason: 'the node is installing a snapshot; retry shortly' }))
     const now = Date.now()
     const res = this.current.submit(opBytes, now)
-    this.activity.submitted(opBytes, res.results, now, decodeOp)
     const ids = res.results.map((r, i) => {
       if (r.status !== 'queued') return undefined
       const id = toHex(r.hash)
       if (!this.ops.has(id)) this.track(decodeOp(opBytes[i]!), { status: 'queued' })
       return id
     })
+    this.activity.submitted(opBytes, res.results, now, decodeOp, ids)
     this.metrics?.submitted(res.results, ids, now)
     this.execute(res.actions)
     this.wake()
@@ -543,7 +543,7 @@ export class BftNode {
         delivered: (op, outcome) => {
           const id = this.delivered(op, outcome)
           const now = this.lastDeliveryAt = Date.now()
-          this.activity.delivered(op, outcome, now)
+          this.activity.delivered(op, outcome, now, id)
           this.metrics?.delivered(id, outcome, now)
         },
         dropped: (op, reason, evidence) => {

@@ -3,6 +3,7 @@
 // turned away, peers sending invalid messages. A state is said when it changes and a count once
 // per interval, never once per check, so a node in trouble for hours does not bury its own log.
 
+import { oneLine } from './log.js'
 import type { Logger } from './log.js'
 
 /** What the node reports at each check (BftNode gathers it). */
@@ -38,6 +39,9 @@ export const PEER_GRACE_MS = 5000
 /** Peers named in one summary of invalid messages. */
 const MAX_PEERS_NAMED = 5
 
+/** Characters of a rejection's reason kept: it may quote a peer's message (up to 4 MiB). */
+const MAX_REASON = 120
+
 export class StatusReporter {
   private timer: NodeJS.Timeout | undefined
   private previous: { delivered: number, shed: number, at: number } | undefined
@@ -72,9 +76,9 @@ export class StatusReporter {
     const r = this.rejects.get(peer)
     if (r !== undefined) {
       r.count++
-      r.reason = reason
+      r.reason = clip(reason)
     } else if (this.rejects.size < 1000) {
-      this.rejects.set(peer, { count: 1, reason })
+      this.rejects.set(peer, { count: 1, reason: clip(reason) })
     }
   }
 
@@ -118,7 +122,7 @@ export class StatusReporter {
     if (this.rejects.size === 0) return
     const worst = [...this.rejects].sort(([, a], [, b]) => b.count - a.count)
     const total = worst.reduce((n, [, r]) => n + r.count, 0)
-    const named = worst.slice(0, MAX_PEERS_NAMED).map(([peer, r]) => `${peer.slice(0, 16)} x${r.count} (${r.reason})`)
+    const named = worst.slice(0, MAX_PEERS_NAMED).map(([peer, r]) => `${peer.slice(0, 16)} x${r.count} (${oneLine(r.reason)})`)
     const more = worst.length > MAX_PEERS_NAMED ? ` and ${worst.length - MAX_PEERS_NAMED} more` : ''
     this.log.warn(`rejected ${count(total)} invalid message(s) from ${worst.length} peer(s) in the last ${Math.round(seconds)} s: ${named.join(', ')}${more}`, { messages: total, peers: worst.length })
     this.rejects.clear()
@@ -126,13 +130,12 @@ export class StatusReporter {
 }
 
 /**
- * Other validators a validator must reach for a quorum with its own vote; undefined for an
- * observer. A validator not voting yet (a new data dir on probation) is held to it too: it starts
- * voting only once it reaches at least that many, and an operator starting one validator of a new
- * network wants to hear why nothing happens.
+ * Other validators a validator must reach for a quorum, with its own vote if it votes; undefined
+ * for an observer. A validator that does not vote (a new data dir) needs a whole quorum of others
+ * for its ops to be certified; on probation it starts voting only once it reaches even more.
  */
 function quorumOthers (f: StatusFigures): number | undefined {
-  return f.validator ? f.quorum - 1 : undefined
+  return f.validator ? f.quorum - (f.voting ? 1 : 0) : undefined
 }
 
 /** One word for the node's state, worst first. */
@@ -157,6 +160,11 @@ export function statusLine (f: StatusFigures, at: { rate: number, busy: boolean,
   if (f.buffered > 0) parts.push(`buffered ${count(f.buffered)}`)
   parts.push(f.checkpoint === 0 ? 'checkpoint none' : `checkpoint ${count(f.checkpoint)}${f.checkpointAt === undefined ? '' : ` (${ago(at.now - f.checkpointAt)})`}`)
   return parts.join(' | ')
+}
+
+/** The start of a reason, copied (a slice would keep the whole of a long one in memory). */
+function clip (reason: string): string {
+  return reason.length <= MAX_REASON ? reason : Buffer.from(reason.slice(0, MAX_REASON)).toString() + '…'
 }
 
 function count (n: number): string {

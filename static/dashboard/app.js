@@ -145,8 +145,10 @@ function render (view) {
   $('latency-count').textContent = `${number.format(view.latency.count)} ops delivered in the last minute of those submitted here`
 
   const up = view.validators.filter(v => v.connected).length
+  // a validator that does not vote counts itself as connected, but its vote certifies nothing
+  const votes = up - (n.role === 'validator' && !n.voting ? 1 : 0)
   $('validators-summary').textContent = `${up} / ${view.validators.length}`
-  $('quorum').textContent = `connected (this node included); quorum ${view.quorum}${up < view.quorum ? ': BELOW QUORUM' : ''}`
+  $('quorum').textContent = `connected (this node included); quorum ${view.quorum}${votes < view.quorum ? ': BELOW QUORUM' : ''}`
   $('uptime').textContent = formatDuration(n.uptimeMs)
   $('voting').textContent = n.role !== 'validator' ? 'follows without voting' : n.voting ? 'voting' : `not voting: ${n.notVoting ?? ''}`
 

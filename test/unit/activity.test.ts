@@ -10,6 +10,7 @@ import { nobleScheme } from '../../src/core/crypto/noble.js'
 import { decodeOp, signOp } from '../../src/core/ledger/op.js'
 import type { SignedOp } from '../../src/core/ledger/op.js'
 import { LATENCY_WINDOW_MS, MAX_LATENCY_SAMPLES, MAX_REJECTIONS, RecentActivity } from '../../src/node/activity.js'
+import { encode } from '../../src/core/codec/canonical.js'
 import { seedOf } from '../support/localnet.js'
 
 const NETWORK = new Uint8Array(32).fill(7)
@@ -51,6 +52,21 @@ describe('RecentActivity', () => {
     assert.deepEqual({ stage: bad!.stage, reason: bad!.reason, seq: bad!.seq, hash: bad!.hash }, { stage: 'submit', reason: 'bad-signature', seq: 1, hash: toHex(op.hash) })
     assert.equal(malformed!.reason, 'malformed')
     assert.equal(malformed!.account, undefined)
+  })
+
+  test('a refusal quoting what the client sent keeps only the start of it', () => {
+    const a = new RecentActivity()
+    // an op whose payload has a field name of 90 KB: the decoder's error quotes it whole
+    const junk = encode([encode({ ['x'.repeat(90_000)]: 0 }), new Uint8Array(64)])
+    let reason = ''
+    try { decodeOp(junk) } catch (err) { reason = (err as Error).message }
+    assert.ok(reason.length > 90_000)
+    for (let i = 0; i < MAX_REJECTIONS; i++) a.submitted([junk], [{ status: 'rejected', code: 'malformed', reason }], i, b => decodeOp(b))
+    const list = a.recentRejections()
+    assert.ok(list.every(r => r.detail.length <= 300), `details of ${list[0]!.detail.length} characters`)
+    assert.ok(list[0]!.detail.startsWith(reason.slice(0, 100)))
+    // what GET /v1/dashboard sends every second stays small
+    assert.ok(JSON.stringify(list).length < 50_000)
   })
 
   test('latency percentiles cover ops submitted here and delivered within the window', () => {

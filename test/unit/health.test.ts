@@ -65,6 +65,14 @@ describe('readiness', () => {
     assert.deepEqual(r.reasons, ['below quorum (1 of 3 other validators connected, 2 needed)'])
   })
 
+  test('a validator that does not vote counts only the others: its own vote certifies nothing', () => {
+    const r = readiness(node({ votes: false, peers: ['v1', 'v2'] }), NOW)
+    assert.equal(r.ready, false)
+    assert.equal(r.validatorsNeeded, 3)
+    assert.deepEqual(r.reasons, ['below quorum (2 of 3 other validators connected, 3 needed)'])
+    assert.equal(readiness(node({ votes: false }), NOW).ready, true)
+  })
+
   test('an observer needs a whole quorum of validators', () => {
     const r = readiness(node({ self: 'observer', peers: ['v0', 'v1'] }), NOW)
     assert.deepEqual(r.reasons, ['below quorum (2 of 4 validators connected, 3 needed)'])

@@ -112,6 +112,12 @@ describe('log formats', () => {
     assert.equal(formatText({ time: at.toISOString(), level: 'error', module: 'store', msg: 'x' }), 'Mar-01 12:03:04.056 ERROR [store] x')
     assert.ok(formatText({ time: at.toISOString(), level: 'warn', msg: 'x' }, true).endsWith('\x1b[33mWARN \x1b[0m x'))
   })
+
+  test('text: a message with line breaks or control characters stays one line, escaped', () => {
+    const line = formatText({ time: new Date(2025, 2, 1).toISOString(), level: 'warn', module: 'status', msg: 'from a peer: "a\nMar-01 00:00:00.000 ERROR forged\r\x1b[2J\u2028b"' })
+    assert.equal(line, 'Mar-01 00:00:00.000 WARN  [status] from a peer: "a\\nMar-01 00:00:00.000 ERROR forged\\r\\u001b[2J\\u2028b"')
+    assert.equal(formatText({ time: new Date(2025, 2, 1).toISOString(), level: 'debug', msg: 'x', error: 'no\x1b[2Jspace' }), 'Mar-01 00:00:00.000 DEBUG x error="no\\u001b[2Jspace"')
+  })
 })
 
 describe('log file', () => {

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict'
 import { PEER_GRACE_MS, StatusReporter, statusLine, verdict } from '../../src/node/status-line.js'
 import type { StatusFigures } from '../../src/node/status-line.js'
 import { recordingLogger } from '../support/recording-logger.js'
+import { decodeMessage } from '../../src/core/broadcast/messages.js'
+import { encode } from '../../src/core/codec/canonical.js'
 
 const healthy: StatusFigures = {
   validator: true,
@@ -53,6 +55,7 @@ describe('status line', () => {
     assert.equal(verdict(healthy, true), 'saturated')
     assert.equal(verdict({ ...healthy, voting: false }), 'not voting')
     assert.equal(verdict({ ...healthy, voting: false, validatorsConnected: 1 }), 'below quorum', 'a validator on probation needs a quorum to start voting')
+    assert.equal(verdict({ ...healthy, voting: false, validatorsConnected: 2 }), 'below quorum', 'without its own vote, a quorum of others')
     assert.equal(verdict({ ...healthy, validator: false, voting: false, peers: 1, validatorsConnected: 1, otherValidators: 4 }), 'healthy')
     assert.equal(verdict({ ...healthy, peers: 0, validatorsConnected: 0, otherValidators: 0, quorum: 1, expectPeers: false }), 'healthy', 'a lone dev validator')
   })
@@ -137,5 +140,21 @@ describe('status warnings', () => {
     step(10_000)
     step(10_000)
     assert.deepEqual(said('warn'), [`rejected 41 invalid message(s) from 2 peer(s) in the last 10 s: ${'a'.repeat(16)} x40 (bad signature), ${'b'.repeat(16)} x1 (certificate has 1 votes, needs 3)`])
+  })
+
+  test('a reason a peer wrote (a field name of its message) is said on one short line', () => {
+    const { r, step, said } = reporter()
+    // the replica rejects this with the decoder's message, which quotes the field name
+    const forged = '\n' + 'Mar-01 12:00:00.000 ERROR [node] storage failed; stopping the node\x1b[2J' + 'x'.repeat(1_000_000)
+    let reason = ''
+    try { decodeMessage(encode({ [forged]: 0 })) } catch (err) { reason = (err as Error).message }
+    assert.ok(reason.includes(forged), 'the reason holds the peer\'s text')
+    r.rejected('a'.repeat(64), reason)
+    step(10_000)
+    const [warning] = said('warn')
+    assert.ok(warning !== undefined)
+    // eslint-disable-next-line no-control-regex -- the escape character is what must not be there
+    assert.doesNotMatch(warning, /[\n\r\x1b]/, 'no line breaks or escape sequences from the peer')
+    assert.ok(warning.length < 500, `a warning of ${warning.length} characters`)
   })
 })
