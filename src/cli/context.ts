@@ -19,6 +19,7 @@ export class UsageError extends BftError {
 
 export interface GlobalArgs {
   api: string
+  apiToken?: string
   walletDir: string
   passphrase?: string
   timeout: number
@@ -30,6 +31,7 @@ export const BFTNODE_HOME = process.env.BFTNODE_HOME ?? join(homedir(), '.bftnod
 /** Options are spelled in kebab-case on the command line; handlers read them camelCased. */
 export const globalOptions: Record<string, Options> = {
   api: { type: 'string', default: 'http://127.0.0.1:7200', describe: 'URL of the node API the command talks to' },
+  'api-token': { type: 'string', describe: 'bearer token of a node API that requires one (better: BFTNODE_API_TOKEN, which the node reads too)' },
   'wallet-dir': { type: 'string', default: join(BFTNODE_HOME, 'wallet'), describe: 'directory of wallet key files' },
   passphrase: { type: 'string', describe: 'passphrase for encrypted key files (better: BFTNODE_PASSPHRASE)' },
   timeout: { type: 'number', default: 30_000, describe: 'how long to wait for an op to be delivered (ms)' },
@@ -50,8 +52,9 @@ export interface CliCommand<A = Record<string, unknown>> {
   readonly handler?: (args: A & GlobalArgs) => Promise<void>
 }
 
+/** A client of the node's API; its token from --api-token or BFTNODE_API_TOKEN (read here, never a flag default shown by --help). */
 export function api (args: GlobalArgs): ApiClient {
-  return new ApiClient(args.api)
+  return new ApiClient(args.api, args.apiToken ?? process.env.BFTNODE_API_TOKEN)
 }
 
 export function wallet (args: Pick<GlobalArgs, 'walletDir'>): Wallet {

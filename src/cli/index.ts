@@ -53,7 +53,7 @@ export async function main (argv: string[]): Promise<number> {
   let y = yargs(argv)
     .scriptName('bftnode')
     .usage('$0 <command> [options]\n\nA node of a Byzantine-fault-tolerant payment and contract network.')
-    .options(withEnv(globalOptions, ['passphrase']))
+    .options(withEnv(globalOptions, ['passphrase', 'api-token']))
     .demandCommand(1, 'name a command (see --help)')
     .recommendCommands()
     .version(false)
@@ -68,7 +68,8 @@ export async function main (argv: string[]): Promise<number> {
   try {
     const args = await y.parseAsync() as unknown as GlobalArgs
     verbose = args.verbose
-    return 0
+    // a command that finished but failed its purpose (an op rejected, a damaged key file listed) says so by process.exitCode
+    return Number(process.exitCode ?? 0) || 0
   } catch (err) {
     if (err instanceof StopRequested) return 0 // a stop asked for while starting: not a failure
     if (err instanceof UsageLine) {

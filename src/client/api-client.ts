@@ -56,14 +56,16 @@ export interface ReadinessView {
 }
 
 export class ApiClient {
-  constructor (readonly base: string) {}
+  /** `token`: sent as `Authorization: Bearer` to a node whose API requires one (its apiToken). */
+  constructor (readonly base: string, private readonly token?: string) {}
 
   /** `accept`: error statuses whose body is an answer, not an error (503 from /ready). */
   private async request<T> (path: string, init?: { method: string, body: unknown }, accept: readonly number[] = []): Promise<T> {
     const url = `${this.base.replace(/\/$/, '')}/v1${path}`
     let res: Response
     try {
-      res = await fetch(url, init === undefined ? undefined : { method: init.method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(init.body) })
+      const headers: Record<string, string> = this.token === undefined ? {} : { authorization: `Bearer ${this.token}` }
+      res = await fetch(url, init === undefined ? { headers } : { method: init.method, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(init.body) })
     } catch {
       throw new NodeUnreachableError(this.base)
     }

@@ -113,7 +113,9 @@ export class StatusReporter {
     if (below !== this.belowQuorum) {
       this.belowQuorum = below
       const connected = `${f.validatorsConnected} of ${f.otherValidators} other validators connected`
-      if (below) this.log.warn(`below quorum: ${connected}, ${needed!} needed; no op can be certified until more connect`, { connected: f.validatorsConnected, needed })
+      // a validator that does not vote yet (probation) cannot count its own vote
+      const own = f.validator && !f.voting ? ' (this validator does not vote yet, so its own vote does not count)' : ''
+      if (below) this.log.warn(`below quorum: ${connected}, ${needed!} needed${own}; no op can be certified until more connect`, { connected: f.validatorsConnected, needed })
       else this.log.info(`quorum restored: ${connected}`, { connected: f.validatorsConnected })
     }
   }

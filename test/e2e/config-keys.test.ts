@@ -16,6 +16,7 @@ import { BIN, runCli } from '../support/testnet.js'
 import type { CliRun } from '../support/testnet.js'
 
 const PASS = 'correct horse battery staple'
+const TOKEN = 'e2e-api-token-0123456789'
 
 describe('config and keys through the bftnode CLI', () => {
   let dir: string
@@ -110,7 +111,7 @@ describe('config and keys through the bftnode CLI', () => {
     assert.equal(typo.err.trim(), 'error: typo.json:1:3: unknown option "maxConections" (did you mean "maxConnections"?)')
   })
 
-  test('an encrypted node key: refused without its passphrase, started with BFTNODE_PASSPHRASE; a variable alone reaches the node', async () => {
+  test('an encrypted node key: refused without its passphrase, started with BFTNODE_PASSPHRASE; a variable alone reaches the node; the CLI sends the API token', async () => {
     const key = JSON.parse(await readFile(join(dir, 'net', 'node1', 'node-key.json'), 'utf8')) as { encrypted?: unknown, seed?: unknown }
     assert.ok(key.encrypted !== undefined && key.seed === undefined, 'the node key is encrypted')
     const none = await cli(['start', '--config', 'net/node1/config.json'])
@@ -122,7 +123,7 @@ describe('config and keys through the bftnode CLI', () => {
 
     const p = spawn(process.execPath, [BIN, 'start', '--config', 'net/node1/config.json'], {
       cwd: dir,
-      env: { ...env, BFTNODE_PASSPHRASE: PASS, BFTNODE_TICK_MS: '9', BFTNODE_LOG_LEVEL: 'debug', BFTNODE_LOG_FORMAT: 'json' },
+      env: { ...env, BFTNODE_PASSPHRASE: PASS, BFTNODE_TICK_MS: '9', BFTNODE_LOG_LEVEL: 'debug', BFTNODE_LOG_FORMAT: 'json', BFTNODE_API_TOKEN: TOKEN },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     procs.push(p)
@@ -130,7 +131,7 @@ describe('config and keys through the bftnode CLI', () => {
     let logs = ''
     p.stdout.on('data', (b: Buffer) => { out += b.toString() })
     p.stderr.on('data', (b: Buffer) => { logs += b.toString() })
-    const api = new ApiClient(`http://127.0.0.1:${apiPort}`)
+    const api = new ApiClient(`http://127.0.0.1:${apiPort}`, TOKEN)
     await waitFor('the node to answer', 60_000, async () => (await api.status()).network === 'testnet')
     const config = logs.split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l) as Record<string, unknown>).find(l => l.msg === 'config')
     assert.ok(config !== undefined, logs)
@@ -138,9 +139,16 @@ describe('config and keys through the bftnode CLI', () => {
     assert.equal((config.from as Record<string, string>).tickMs, 'env:BFTNODE_TICK_MS')
     assert.equal(config.passphrase, '********')
     assert.ok(!logs.includes(PASS) && !out.includes(PASS))
+    assert.ok(!logs.includes(TOKEN) && !out.includes(TOKEN))
+    assert.equal(config.apiToken, '********')
 
+    // the node's API wants its token: the CLI without one is refused, with BFTNODE_API_TOKEN it is let in
+    const refused = await cli(['status', '--api', `http://127.0.0.1:${apiPort}`])
+    assert.equal(refused.code, 1)
+    assert.match(refused.err, /token/i)
     // one name for the node: the peer id of its p2p address is the one status gives, with its key
-    const status = await cli(['status', '--api', `http://127.0.0.1:${apiPort}`])
+    const status = await cli(['status', '--api', `http://127.0.0.1:${apiPort}`], { BFTNODE_API_TOKEN: TOKEN })
+    assert.equal(status.code, 0, status.err)
     const id = status.out.match(/^\s*nodeId\s+(12D3Koo\w+) {2}validator ([0-9a-f]{64})$/m)
     assert.ok(id !== null, status.out)
     // the ready banner: on stdout in text mode, a JSON record on stderr in JSON mode

@@ -130,7 +130,7 @@ describe('bftnode processes end with a code that says why, and never hang', () =
     const command = [process.execPath, BIN, 'start', '--config', join(net, 'node1', 'config.json')].map(a => `'${a}'`).join(' ')
     const p = watch(spawn('script', ['-qefc', command, '/dev/null'], { env, cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] }))
     running.push(p)
-    await p.waitForOutput(/passphrase for the node key: /, 30_000)
+    await p.waitForOutput(/passphrase for .*node-key\.json: /, 30_000)
     p.child.stdin!.write('\u0003')
     const end = await Promise.race([p.ended, timeout(5000)])
     assert.ok(end !== undefined, `still running 5 s after Ctrl-C; output:\n${p.output()}`)

@@ -69,7 +69,7 @@ describe('bftnode start: logs an operator can use', () => {
     assert.ok(Array.isArray(ready.p2p) && ready.p2p.every(a => /\/p2p\/12D3/.test(String(a))), JSON.stringify(ready.p2p))
     const status = await (await fetch(`${String(ready.api)}/v1/status?stateHash=false`)).json() as { validatorsConnected: number }
     assert.equal(status.validatorsConnected, 0)
-    assert.equal(all.find(r => r.module === 'status' && String(r.msg).startsWith('below quorum'))!.msg, 'below quorum: 0 of 1 other validators connected, 1 needed; no op can be certified until more connect')
+    assert.equal(all.find(r => r.module === 'status' && String(r.msg).startsWith('below quorum'))!.msg, 'below quorum: 0 of 1 other validators connected, 2 needed (this validator does not vote yet, so its own vote does not count); no op can be certified until more connect')
     assert.ok(all.some(r => r.module === 'status' && /^status: no peers \| peers 0 \| validators 0\/1 \|/.test(String(r.msg))))
     const dial = all.find(r => r.module === 'net' && r.level === 'debug' && r.msg === 'dial failed')
     assert.match(String(dial?.reason), /ECONNREFUSED/)

@@ -65,7 +65,7 @@ describe('a lone validator of four explains itself', () => {
   test('alone, it prints its status, warns of no peers and of a lost quorum once each, and says why dials fail', async () => {
     await waitFor('the below-quorum warning', 15_000, () => said('warn', 'status', /^below quorum/).length > 0)
     // a new data dir: on probation it does not vote, so its own vote does not count
-    assert.equal(said('warn', 'status', /^below quorum/)[0]!.msg, 'below quorum: 0 of 3 other validators connected, 3 needed; no op can be certified until more connect')
+    assert.equal(said('warn', 'status', /^below quorum/)[0]!.msg, 'below quorum: 0 of 3 other validators connected, 3 needed (this validator does not vote yet, so its own vote does not count); no op can be certified until more connect')
     assert.equal(said('warn', 'status', /^no peers connected/).length, 1)
     assert.match(said('info', 'status', /^status:/)[0]!.msg, /^status: no peers \| peers 0 \| validators 0\/3 \| delivered 0 \(\+0\/s\) \| queued 0 \| checkpoint none$/)
     // every failed dial at debug, with the address and what the socket said
