@@ -4,7 +4,7 @@
 
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sealKey } from '../../src/client/keyfile.js'
@@ -36,5 +36,16 @@ describe('commands that refuse', () => {
     const viaEnv = await runCli({ ...env, BFTNODE_KEY: key }, dir, ['start', '--data-dir', join(dir, 'data'), '--api-port', '0', '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'])
     assert.equal(viaEnv.code, 1, `exit ${viaEnv.code}; ${viaEnv.out}${viaEnv.err}`)
     assert.equal(await readFile(key, 'utf8'), text, 'the key file is unchanged')
+  })
+
+  test('testnet init refuses ports that are not ports, out of range or overlapping, and writes nothing', async () => {
+    const bad = [['--api-port', 'abc'], ['--base-port', '0'], ['--base-port', '65534'], ['--api-port', '7101'], ['--api-port', '1.5']]
+    for (const [i, args] of bad.entries()) {
+      const net = join(dir, `net${i}`)
+      const r = await runCli(env, dir, ['testnet', 'init', '--validators', '4', '--dir', net, ...args])
+      assert.equal(r.code, 1, `${args.join(' ')}: exit ${r.code}; ${r.out}${r.err}`)
+      assert.match(r.err, /port/)
+      assert.equal(await access(join(net, 'genesis.json')).then(() => true, () => false), false, `${args.join(' ')}: a network was written`)
+    }
   })
 })
