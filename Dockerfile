@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # bftnode in a container (docs/deploy.md). Two stages: the first installs every dependency and
 # compiles TypeScript; the second holds only the compiled node, production dependencies, the
-# bin and the sample contracts, and runs as the unprivileged `node` user with its state in /data.
+# bin, the sample contracts and the dashboard's static files, and runs as the unprivileged
+# `node` user with its state in /data.
 #
 #   docker build -t bftnode:local --build-arg COMMIT=$(git rev-parse --short HEAD) .
 #   docker run --init -p 127.0.0.1:7200:7200 -v bftnode-data:/data bftnode:local
@@ -32,6 +33,8 @@ COPY --from=build /src/dist/src ./dist/src
 COPY --from=build /src/dist/build-info.json ./dist/build-info.json
 COPY bin ./bin
 COPY contracts ./contracts
+# the dashboard's page, script and style, served at /dashboard
+COPY static ./static
 RUN ln -s /app/bin/bftnode.js /usr/local/bin/bftnode \
  && mkdir -p /data \
  && chown node:node /data

@@ -85,10 +85,19 @@ export interface BodyLimits {
   /** After `graceMs`, a body must keep arriving at this many bytes a second on average, or it is cut. */
   minBytesPerSecond: number
   graceMs: number
+  /**
+   * Body bytes all requests together may hold while they are read (the server's one budget): past
+   * it a request is answered 503 rather than read, so many connections sending the largest body
+   * each cannot take maxConnections x maxBytes of memory.
+   */
+  maxInFlightBytes: number
 }
 
+/** Body bytes held by requests being read, shared by one server's requests. */
+export interface BodyBudget { held: number }
+
 /** The JSON body of a POST: declared as JSON, bounded, UTF-8, arriving at a useful pace. */
-export async function readJsonBody (req: IncomingMessage, limits: BodyLimits): Promise<unknown> {
+export async function readJsonBody (req: IncomingMessage, limits: BodyLimits, budget: BodyBudget = { held: 0 }): Promise<unknown> {
   const type = singleHeader(req, 'content-type')
   const media = type?.split(';')[0]!.trim().toLowerCase()
   const charset = /;\s*charset="?([^";\s]+)/i.exec(type ?? '')?.[1]?.toLowerCase()
@@ -99,22 +108,37 @@ export async function readJsonBody (req: IncomingMessage, limits: BodyLimits): P
   if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') throw new ApiError(415, 'ERR_UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${encoding} is not accepted; send the body uncompressed`)
   const tooLarge = (): ApiError => new ApiError(413, 'ERR_TOO_LARGE', `request body over ${limits.maxBytes} bytes`, {}, { close: true })
   if (Number(req.headers['content-length'] ?? 0) > limits.maxBytes) throw tooLarge()
+  const busy = (): ApiError => new ApiError(503, 'ERR_BUSY', 'the node is reading too many request bodies at once; retry in 1000 ms', { retryAfterMs: 1000 }, { close: true })
+  // what this request holds of the server's budget, given back when it is done
+  let charged = 0
+  const charge = (bytes: number): boolean => {
+    if (budget.held + bytes > limits.maxInFlightBytes) return false
+    budget.held += bytes
+    charged += bytes
+    return true
+  }
+  const initial = Math.min(limits.maxBytes, 64 * 1024, Math.max(1024, Number(req.headers['content-length'] ?? 0)))
+  if (!charge(initial)) throw busy()
   const bytes = await new Promise<Uint8Array>((resolve, reject) => {
     // one growing buffer, not a list of chunks (a chunked body can come in millions of tiny
     // pieces), and grown as bytes arrive, not as Content-Length promises
-    let buf = new Uint8Array(Math.min(limits.maxBytes, 64 * 1024, Math.max(1024, Number(req.headers['content-length'] ?? 0))))
+    let buf = new Uint8Array(initial)
     let size = 0
     const started = Date.now()
     const done = (err?: ApiError): void => {
       clearInterval(pace)
       req.off('data', onData).off('end', onEnd).off('error', onAbort).off('close', onAbort)
+      budget.held -= charged
+      charged = 0
       if (err === undefined) resolve(buf.subarray(0, size))
       else reject(err)
     }
     const onData = (chunk: Uint8Array): void => {
       if (size + chunk.length > limits.maxBytes) { done(tooLarge()); return }
       if (size + chunk.length > buf.length) {
-        const grown = new Uint8Array(Math.min(limits.maxBytes, Math.max(buf.length * 2, size + chunk.length)))
+        const length = Math.min(limits.maxBytes, Math.max(buf.length * 2, size + chunk.length))
+        if (!charge(length - buf.length)) { done(busy()); return }
+        const grown = new Uint8Array(length)
         grown.set(buf.subarray(0, size))
         buf = grown
       }

@@ -24,7 +24,7 @@ import type { AccessOptions } from './access.js'
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverOptions } from './connections.js'
 import type { ConnectionLimits } from './connections.js'
 import { checkHeaders, parseTarget, queryBoolean, queryInteger, readJsonBody } from './request.js'
-import type { BodyLimits, Target } from './request.js'
+import type { BodyBudget, BodyLimits, Target } from './request.js'
 import { allowHeader, MAX_WAIT_MS, methodsFor, routeKey } from './routes.js'
 import { openApiDocument } from './openapi.js'
 
@@ -32,7 +32,7 @@ import { openApiDocument } from './openapi.js'
 const MAX_EVIDENCE_LISTED = 100
 const HEX32 = /^[0-9a-f]{64}$/
 
-export const DEFAULT_BODY_LIMITS: BodyLimits = { maxBytes: 8 * 1024 * 1024, minBytesPerSecond: 4096, graceMs: 2000 }
+export const DEFAULT_BODY_LIMITS: BodyLimits = { maxBytes: 8 * 1024 * 1024, minBytesPerSecond: 4096, graceMs: 2000, maxInFlightBytes: 256 * 1024 * 1024 }
 
 export interface ApiOptions extends AccessOptions {
   log?: Logger
@@ -51,12 +51,14 @@ interface Context {
   node: BftNode
   access: Access
   body: BodyLimits
+  /** Body bytes held by the requests being read right now. */
+  bodies: BodyBudget
 }
 
 export async function startApi (node: BftNode, host: string, port: number, opts: ApiOptions = {}): Promise<ApiServer> {
   const log = opts.log ?? silentLogger
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.connections }
-  const ctx: Context = { node, access: new Access(opts), body: { ...DEFAULT_BODY_LIMITS, ...opts.body } }
+  const ctx: Context = { node, access: new Access(opts), body: { ...DEFAULT_BODY_LIMITS, ...opts.body }, bodies: { held: 0 } }
   const server = createServer(serverOptions(limits), (req, res) => {
     // Node destroys the socket as soon as this returns (PRI starts an HTTP/2 preface): answer now
     if (req.method === 'PRI') return reply(res, new ApiError(405, 'ERR_METHOD_NOT_ALLOWED', 'PRI (HTTP/2 prior knowledge) is not supported: use HTTP/1.1', {}, { headers: { allow: 'GET, HEAD, POST, OPTIONS' }, close: true }))
@@ -206,7 +208,7 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
       // a saturated node says so before it reads, decodes or verifies anything
       const busy = node.admission()
       if (busy !== undefined) throw new ApiError(503, 'ERR_BUSY', `${busy.reason}; retry in ${busy.retryAfterMs} ms`, { retryAfterMs: busy.retryAfterMs })
-      const body = await readJsonBody(req, ctx.body) as { ops?: unknown }
+      const body = await readJsonBody(req, ctx.body, ctx.bodies) as { ops?: unknown }
       if (body === null || typeof body !== 'object' || !Array.isArray(body.ops) || body.ops.length === 0 || body.ops.length > MESSAGE_LIMITS.maxBatchOps) {
         throw new ApiError(400, 'ERR_BAD_REQUEST', `body must be {"ops": [hex-encoded signed ops]} with 1 to ${MESSAGE_LIMITS.maxBatchOps} ops`)
       }

@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse as parseJsonc } from 'jsonc-parser'
 import { startCommand } from '../../src/cli/cmds/start.js'
+import { FILES as DASHBOARD_FILES } from '../../src/api/dashboard-files.js'
 import { STOP_GRACE_MS } from '../../src/cli/lifecycle.js'
 import { BIN, runCli } from '../support/testnet.js'
 import { parseYamlSubset } from '../support/yaml-subset.js'
@@ -136,6 +137,20 @@ describe('deployment files', () => {
     for (const copy of docker.filter(i => i.op === 'COPY' && !i.args.startsWith('--from'))) {
       for (const src of copy.args.split(/\s+/).slice(0, -1)) assert.ok(ignore.includes(`!${src}`) || ignore.includes(`!${src}/`), `COPY ${src} is excluded by .dockerignore`)
     }
+  })
+
+  test('the package and the image hold the dashboard\'s static files, which the node serves from its package root', async () => {
+    // dashboard-files.ts looks for static/dashboard beside dist/ in the installed package
+    const packed = await run('npm', ['pack', '--dry-run', '--ignore-scripts', '--json', '--loglevel=error'])
+    assert.equal(packed.code, 0, packed.err)
+    const files = (JSON.parse(packed.out) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map(f => f.path)
+    for (const name of Object.keys(DASHBOARD_FILES)) assert.ok(files.includes(`static/dashboard/${name}`), `npm pack lacks static/dashboard/${name}`)
+    // the last stage, with WORKDIR /app, copies static/ from the context to /app/static
+    const last = docker.slice(docker.map(i => i.op).lastIndexOf('FROM'))
+    assert.equal(last.find(i => i.op === 'WORKDIR')?.args, '/app')
+    const copy = last.find(i => i.op === 'COPY' && !i.args.startsWith('--from') && i.args.split(/\s+/)[0] === 'static')
+    assert.ok(copy !== undefined, 'the image does not copy static/ (the dashboard answers 404 without it)')
+    assert.ok(['./static', './static/', '/app/static', '/app/static/'].includes(copy.args.split(/\s+/).at(-1)!), `static/ copied to ${copy.args}`)
   })
 
   test('Dockerfile: the health check passes on a 200 from /v1/health at HEALTHCHECK_URL and fails otherwise', async () => {

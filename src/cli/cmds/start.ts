@@ -38,9 +38,16 @@ async function writeNodeKey (path: string, name: string, seed: Uint8Array, passp
   if (!await writeNewFile(path, text)) throw new UsageError(`${path} already exists; not replacing a node key`)
 }
 
-/** First run of `bftnode start` with no flags: a one-validator network of this machine's own. */
-async function ensureDevNetwork (config: NodeConfig, g: GlobalArgs): Promise<void> {
+/**
+ * First run of `bftnode start` with no flags: a one-validator network of this machine's own.
+ * `keyNamed`: the key file was named by the operator (flag, variable), not the data dir's default.
+ */
+async function ensureDevNetwork (config: NodeConfig, g: GlobalArgs, keyNamed: boolean): Promise<void> {
   if (await exists(config.genesisFile)) return
+  // a key the operator named is theirs (a validator's, say, with its genesis forgotten): never replaced
+  if (keyNamed && await exists(config.keyFile)) {
+    throw new UsageError(`no genesis file at ${config.genesisFile}, and ${config.keyFile} exists: not replacing it with a development network's key; pass --genesis (or --config) for the network this key belongs to`)
+  }
   await mkdir(config.dataDir, { recursive: true })
   const nodeSeed = randomBytes(32)
   // a node key left by an interrupted first run would not be the validator this genesis names
@@ -99,7 +106,7 @@ async function runUntilStopped (a: StartArgs & GlobalArgs, stop: StopControl, op
   const config = resolved.config
   // no config file and no genesis from anywhere: the development network of this machine
   const dev = resolved.configFile === undefined && resolved.sources.genesisFile === 'default' && !config.join
-  if (dev) await ensureDevNetwork(config, a)
+  if (dev) await ensureDevNetwork(config, a, resolved.sources.keyFile !== 'default')
   else if (config.join) await ensureNodeKey(config)
   const log = createLogger({ level: config.logLevel, format: config.logFormat, ...(config.logFile === undefined ? {} : { file: config.logFile }) })
   log.debug('config', { ...Object.fromEntries(shownConfig(resolved).map(o => [o.name, o.value])), from: Object.fromEntries(shownConfig(resolved).filter(o => o.source !== 'default').map(o => [o.name, o.source])) })

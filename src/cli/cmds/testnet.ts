@@ -47,6 +47,11 @@ function nodeConfigText (i: number, set: Partial<NodeConfig>, network: string): 
 
 export async function initTestnet (a: InitArgs & { walletDir: string }, out: (line: string) => void = say): Promise<{ dir: string, nodes: number }> {
   if (!Number.isInteger(a.validators) || a.validators < 1 || a.validators > 64) throw new UsageError('--validators must be between 1 and 64')
+  // every node's ports must be real ones, and no p2p port may be another node's API port
+  for (const [flag, base] of [['--base-port', a.basePort], ['--api-port', a.apiPort]] as const) {
+    if (!Number.isInteger(base) || base < 1 || base + a.validators - 1 > 65535) throw new UsageError(`${flag} must be a whole number from 1 to ${65536 - a.validators} (node i uses ${flag}+i-1), got ${String(base)}`)
+  }
+  if (a.basePort < a.apiPort + a.validators && a.apiPort < a.basePort + a.validators) throw new UsageError(`--base-port ${a.basePort} and --api-port ${a.apiPort} overlap for ${a.validators} validators`)
   const dir = resolve(a.dir)
   if (!a.force && await access(join(dir, 'genesis.json')).then(() => true, () => false)) throw new UsageError(`${dir} already holds a network; pass --force to overwrite it`)
   const seeds = Array.from({ length: a.validators }, () => randomBytes(32))
@@ -163,7 +168,8 @@ export const testnetStartCommand: CliCommand<{ dir: string }> = {
       .filter(n => /^node[0-9]+$/.test(n)).sort((x, y) => Number(x.slice(4)) - Number(y.slice(4)))
     if (nodes.length === 0) throw new UsageError(`no node directories in ${dir}`)
     stop.throwIfStopping()
-    const env = await childPassphrase(nodes.map(n => join(dir, n, 'node-key.json')), a as unknown as GlobalArgs)
+    // a prompt for the passphrase must not outlast a stop (Ctrl-C at it ends the command, exit 0)
+    const env = await stop.unlessStopped(childPassphrase(nodes.map(n => join(dir, n, 'node-key.json')), a as unknown as GlobalArgs))
     stop.throwIfStopping()
     const logs = nodes.map(n => join(dir, n, 'bftnode.log'))
     const children = nodes.map((n, i) => startChild(join(dir, n, 'config.json'), n, env, logs[i]))
