@@ -114,6 +114,11 @@ function text (what = 'a string'): z.ZodString {
   return z.string({ error: got(what) }).min(1, 'must not be empty')
 }
 
+/** A secret is never quoted back, even when it has the wrong type. */
+function secret (): z.ZodString {
+  return z.string({ error: 'must be a string (the value is a secret: not shown)' })
+}
+
 function between (min: number, max: number): z.ZodNumber {
   const m = `must be between ${min} and ${max}`
   return z.number({ error: got('a number') }).min(min, m).max(max, m)
@@ -151,7 +156,7 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec<NonNullable<Nod
     describe: 'The node\'s ed25519 key file: its libp2p identity and, for a validator, the voting key genesis lists. Encrypted or clear.'
   },
   passphrase: {
-    kind: 'string', schema: z.string({ error: got('a string') }), secret: true, flag: false, example: '<passphrase>',
+    kind: 'string', schema: secret(), secret: true, flag: false, example: '<passphrase>',
     describe: 'Passphrase of an encrypted node key. Better in BFTNODE_PASSPHRASE than in a file; asked for when a terminal is there.'
   },
   listen: {
@@ -227,7 +232,7 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec<NonNullable<Nod
     describe: 'Origins a browser may call the API from (CORS): none by default, "*" for any.'
   },
   apiToken: {
-    kind: 'string', schema: text().min(16, 'must be at least 16 characters'), secret: true, example: '<a long random string>',
+    kind: 'string', schema: secret().min(16, 'must be at least 16 characters'), secret: true, example: '<a long random string>',
     describe: 'When set, API requests (all but health and readiness) must carry "Authorization: Bearer <token>". Better in BFTNODE_API_TOKEN.'
   },
   checkpointInterval: {

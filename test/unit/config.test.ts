@@ -63,6 +63,8 @@ describe('config files', () => {
     refuses(() => file('{ "maxPendingOps": 0 }'), 'config.json:1:3: option "maxPendingOps" must be a whole number from 1 to 100000')
     refuses(() => file('{ "statusIntervalMs": 1.5 }'), 'config.json:1:3: option "statusIntervalMs" must be a whole number of ms from 0 to 3600000')
     refuses(() => file('{ "apiToken": "short" }'), 'config.json:1:3: option "apiToken" must be at least 16 characters')
+    // a secret of the wrong type is not quoted back
+    refuses(() => file('{ "apiToken": 12345678901234567890 }'), 'config.json:1:3: option "apiToken" must be a string (the value is a secret: not shown)')
     refuses(() => file('{ "trustedRoot": "ABC" }'), 'config.json:1:3: option "trustedRoot" must be 64 lowercase hex characters (a checkpoint\'s state root)')
   })
 
