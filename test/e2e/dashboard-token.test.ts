@@ -5,35 +5,14 @@
 
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:http'
-import type { Server } from 'node:http'
 import type { Browser, Page } from 'playwright-core'
-import { serveDashboardFile } from '../../src/api/dashboard-files.js'
-import type { DashboardView } from '../../src/api/dashboard.js'
 import { waitFor } from '../support/ports.js'
 import { launchChromium } from '../support/browser.js'
-
-const VALIDATOR = (i: number): string => String(i).repeat(64)
-
-function view (delivered: number): DashboardView {
-  const now = Date.now()
-  return {
-    node: { id: VALIDATOR(1), network: 'tokennet', networkId: 'ab'.repeat(32), role: 'validator', voting: true, uptimeMs: 5000, addresses: [] },
-    time: now,
-    quorum: 3,
-    validators: [1, 2, 3, 4].map(i => ({ id: VALIDATOR(i), connected: i !== 4, self: i === 1, validator: true, lastHeardMs: i === 4 ? null : 200 })),
-    observers: [],
-    counters: { delivered, applied: delivered, rejected: 0, accepted: 0, refused: 0, shedRequests: 0, certificates: 0, bindings: 0, equivocations: 0 },
-    queues: { queued: 0, queueWaitMs: 0, heldOps: 0, pendingBatches: 0, buffered: 0, maxPendingOps: 20_000, maxQueueDelayMs: 1000 },
-    checkpoint: { height: 0, root: null, sinceCheckpoint: delivered, ageMs: null },
-    latency: { windowMs: 60_000, count: 0, p50: null, p90: null, p99: null, max: null },
-    rejections: []
-  }
-}
+import { serveDashboardStub, stubView } from '../support/dashboard-stub.js'
+import type { StubServer } from '../support/dashboard-stub.js'
 
 describe('the dashboard with an API that needs a token', () => {
-  let server: Server | undefined
-  let base: string
+  let server: StubServer | undefined
   let browser: Browser | undefined
   let page: Page
   let token = 's3cret'
@@ -43,31 +22,23 @@ describe('the dashboard with an API that needs a token', () => {
 
   before(async () => {
     browser = await launchChromium()
-    const api = createServer((req, res) => {
-      const parts = (req.url ?? '/').split('?')[0]!.split('/').filter(p => p !== '')
-      if (parts[0] === 'dashboard') { void serveDashboardFile(req, res, parts.slice(1), true); return }
+    server = await serveDashboardStub((req, res) => {
       seen.push(req.headers.authorization)
       const ok = req.headers.authorization === `Bearer ${token}`
-      const body = ok ? view(delivered += 7) : { error: { code: 'ERR_UNAUTHORIZED', message: 'this API needs a bearer token' } }
+      const body = ok ? stubView('tokennet', { delivered: delivered += 7 }) : { error: { code: 'ERR_UNAUTHORIZED', message: 'this API needs a bearer token' } }
       res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' })
       res.end(JSON.stringify(body))
     })
-    server = api
-    await new Promise<void>(resolve => api.listen(0, '127.0.0.1', resolve))
-    base = `http://127.0.0.1:${(api.address() as { port: number }).port}`
     page = await browser.newPage()
   })
 
   after(async () => {
     await browser?.close()
-    const api = server
-    if (api === undefined) return
-    api.closeAllConnections()
-    await new Promise(resolve => api.close(resolve))
+    await server?.close()
   })
 
   test('asks for the token on a 401, then sends it on every fetch', async () => {
-    await page.goto(`${base}/dashboard`)
+    await page.goto(`${server!.base}/dashboard`)
     await page.waitForSelector('#token-form:not([hidden])', { timeout: 10_000 })
     assert.equal(seen[0], undefined)
     assert.match((await page.textContent('#conn')) ?? '', /token needed/)
