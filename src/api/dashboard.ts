@@ -1,6 +1,6 @@
 // GET /v1/dashboard: everything the browser dashboard shows, in one answer it can poll every
 // second. Built from the same figures as GET /v1/status and /v1/peers, plus what the node's
-// RecentActivity kept (rejections, latencies, peers last heard, checkpoint times). Cheap: it
+// RecentActivity kept (rejections, latencies, peers last heard). Cheap: it
 // never computes the state root.
 
 import { toHex } from '../core/crypto/hash.js'
@@ -85,7 +85,8 @@ export function dashboardView (node: BftNode, now = Date.now()): DashboardView {
     return { id, connected: self || connected.has(id), self, validator: validators.has(id), lastHeardMs: self ? 0 : heard === undefined ? null : now - heard }
   }
   const cp = replica.latestCheckpoint()
-  const certified = activity.checkpoint
+  // stored or installed from a snapshot: the node's one record of when its latest checkpoint came
+  const checkpointAt = node.vitals.checkpointStoredAt
   return {
     node: {
       id: node.id,
@@ -125,7 +126,7 @@ export function dashboardView (node: BftNode, now = Date.now()): DashboardView {
       height: st.checkpoint,
       root: cp === undefined ? null : toHex(cp.msg.root),
       sinceCheckpoint: st.sinceCheckpoint,
-      ageMs: certified !== undefined && certified.height === st.checkpoint ? now - certified.at : null
+      ageMs: checkpointAt === undefined ? null : now - checkpointAt
     },
     latency: activity.latency(now),
     rejections: activity.recentRejections()

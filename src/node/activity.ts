@@ -1,6 +1,6 @@
 // What a node saw recently, for people watching it (the dashboard): the last rejected ops with
 // their reasons, submit→delivered latencies of ops submitted here over the last minute, when each
-// peer was last heard from, and when the latest checkpoint was certified. Every structure is
+// peer was last heard from. Every structure is
 // bounded, and feeding it costs a map write or two: it sits on the node's hot paths.
 
 import { toHex } from '../core/crypto/hash.js'
@@ -63,8 +63,6 @@ export class RecentActivity {
   refused = 0
   applied = 0
   rejected = 0
-  /** The latest checkpoint certified while this node ran: its height and when. */
-  checkpoint: { height: number, at: number } | undefined
 
   /**
    * The API's submit answers: accepted ops start their latency clock, refused ones are recorded.
@@ -115,10 +113,6 @@ export class RecentActivity {
 
   lastHeard (peer: string): number | undefined {
     return this.heard.get(peer)
-  }
-
-  checkpointCertified (height: number, now: number): void {
-    this.checkpoint = { height, at: now }
   }
 
   /** The last MAX_REJECTIONS rejections, newest first. */

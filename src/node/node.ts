@@ -342,7 +342,6 @@ export class BftNode {
   private async onCheckpoint (cp: CertifiedCheckpoint): Promise<void> {
     this.checkpointAt = Date.now()
     const started = performance.now()
-    this.activity.checkpointCertified(cp.msg.height, this.checkpointAt)
     await this.storeCheckpoint(cp)
     const r = this.current
     const certs = await this.db.pruneCertificates(bytes => r.prunable({ kind: 'certificate', bytes }))
