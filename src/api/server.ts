@@ -153,7 +153,6 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
       // pollers that only watch counters skip it with ?stateHash=false
       const state = queryBoolean(target.query, 'stateHash') === false ? undefined : node.stateRoot()
       const peers = node.peers()
-      const validators = new Set(node.replica.validators)
       return reply(res, {
         network: node.genesis.network,
         networkId: node.networkIdHex,
@@ -165,7 +164,7 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
         validators: node.replica.validators.length,
         quorum: node.replica.quorum,
         peers: peers.length,
-        validatorsConnected: peers.filter(p => validators.has(p)).length,
+        validatorsConnected: node.validatorsConnected(),
         delivered: st.delivered,
         checkpoint: st.checkpoint,
         sinceCheckpoint: st.sinceCheckpoint,

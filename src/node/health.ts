@@ -52,9 +52,8 @@ export function readiness (node: BftNode, now = Date.now()): Readiness {
   const replica = node.replica
   const st = replica.counters()
   const vitals = node.vitals
-  const validators = new Set(replica.validators)
   const peers = node.peers()
-  const connected = peers.filter(p => validators.has(p) && p !== node.id).length
+  const connected = node.validatorsConnected()
   const others = replica.validators.length - (replica.isValidator ? 1 : 0)
   // a validator's own vote counts toward a quorum only if it votes
   const needed = Math.max(0, replica.quorum - (replica.votes ? 1 : 0))
@@ -99,7 +98,6 @@ export function nodeGauges (node: BftNode): NodeGauges {
   const st = replica.counters()
   const now = Date.now()
   const load = replica.load(now)
-  const validators = new Set(replica.validators)
   const peers = node.peers()
   return {
     network: node.genesis.network,
@@ -108,7 +106,7 @@ export function nodeGauges (node: BftNode): NodeGauges {
     voting: replica.votes,
     ready: readiness(node, now).ready,
     peers: peers.length,
-    validatorsConnected: peers.filter(p => validators.has(p) && p !== node.id).length,
+    validatorsConnected: node.validatorsConnected(),
     validators: replica.validators.length,
     quorum: replica.quorum,
     queued: st.queued,

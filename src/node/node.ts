@@ -262,18 +262,16 @@ export class BftNode {
     // it may have signed one before its disk was lost, and f may lie); otherwise it asks again.
     const needed = Math.min(this.current.validators.length - 1, this.current.quorum - 1 + this.current.faultsTolerated)
     while (!this.stopping && this.abstain === PROBATION) {
-      const validators = new Set(this.current.validators)
-      const reachable = (): number => this.peers().filter(p => validators.has(p)).length
       this.rejoining = true // one join at a time
       try {
         await this.join([], true)
-        if (this.abstain === PROBATION && reachable() >= needed) {
+        if (this.abstain === PROBATION && this.validatorsConnected() >= needed) {
           this.abstain = undefined
           this.current.resumeVoting()
-          this.log.info('no validator holds a certified checkpoint: this new validator votes', { validatorsAsked: reachable() })
+          this.log.info('no validator holds a certified checkpoint: this new validator votes', { validatorsAsked: this.validatorsConnected() })
           return
         }
-        if (this.abstain === PROBATION) this.log.info('too few validators reachable to know the network is young; not voting yet', { reachable: reachable(), needed })
+        if (this.abstain === PROBATION) this.log.info('too few validators reachable to know the network is young; not voting yet', { reachable: this.validatorsConnected(), needed })
       } catch (err) {
         this.log.warn('could not ask peers for a certified checkpoint; not voting yet, asking again', { error: (err as Error).message })
       } finally {
@@ -634,17 +632,20 @@ export class BftNode {
     return this.net?.connectedPeers() ?? []
   }
 
+  /** Other validators this node is connected to: what quorum warnings, readiness and status count. */
+  validatorsConnected (): number {
+    return this.peers().filter(p => p !== this.id && this.validatorIds.has(p)).length
+  }
+
   /** What the status line and its warnings are made of. */
   private statusFigures (): StatusFigures {
     const st = this.current.counters()
-    const peers = this.peers()
     const others = this.current.validators.filter(v => v !== this.id)
-    const validators = new Set(others)
     return {
       validator: st.validator,
       voting: this.current.votes,
-      peers: peers.length,
-      validatorsConnected: peers.filter(p => validators.has(p)).length,
+      peers: this.peers().length,
+      validatorsConnected: this.validatorsConnected(),
       otherValidators: others.length,
       quorum: this.current.quorum,
       expectPeers: others.length > 0 || this.config.bootstrap.length > 0,

@@ -29,11 +29,14 @@ interface Shape {
 function node (s: Shape = {}): BftNode {
   const self = s.self ?? 'v0'
   const validator = V.includes(self)
+  const peers = (): string[] => s.peers ?? V.filter(v => v !== self)
   return {
     id: self,
     startedAt: NOW - 60_000,
     config: defaultConfig('/nowhere'),
-    peers: () => s.peers ?? V.filter(v => v !== self),
+    peers,
+    // as BftNode counts them: peers that are validators other than this node
+    validatorsConnected: () => peers().filter(p => p !== self && V.includes(p)).length,
     vitals: { joining: s.joining ?? false, checkpointStoredAt: s.checkpointStoredAt, lastDeliveryAt: s.lastDeliveryAt },
     replica: {
       validators: V,
