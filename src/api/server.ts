@@ -229,11 +229,16 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
       const account = hex32(parts[2], 'account')
       const credits = ledger.uncitedCredits(account)
       const contract = ledger.contract(account)
+      const balance = ledger.balance(account)
+      const pending = credits.reduce((a, c) => a + c.amount, 0n)
       return reply(res, {
         account: toHex(account),
-        balance: ledger.balance(account),
+        // what a person means by "my balance": money received is theirs to spend now, though
+        // the ledger moves it into the balance only when the account's next op cites it
+        spendable: balance + pending,
+        balance,
         nextSeq: ledger.nextSeq(account),
-        pending: credits.reduce((a, c) => a + c.amount, 0n),
+        pending,
         credits: credits.map(c => ({ account: toHex(c.source.account), seq: c.source.seq, amount: c.amount })),
         contract: contract !== undefined
       })

@@ -2,6 +2,7 @@
 // typed errors: the node is not running, or the node refused the request with a code.
 
 import { BftError } from '../core/errors.js'
+import type { JsonValue } from './values.js'
 
 export class NodeUnreachableError extends BftError {
   readonly code = 'ERR_NODE_UNREACHABLE'
@@ -18,6 +19,8 @@ export class ApiRequestError extends BftError {
 
 export interface AccountView {
   account: string
+  /** What the account can spend now: its balance plus the credits its next op claims. */
+  spendable: string
   balance: string
   nextSeq: number
   pending: string
@@ -55,6 +58,117 @@ export interface ReadinessView {
   checkpoint: { height: number, ageMs: number | null } | null
 }
 
+/** A contract event as the API gives it: data in the JSON forms of values.ts. */
+export interface EventView { name: string, data: JsonValue }
+
+/** What running a function against a node's current state gave; nothing was changed or signed. */
+export type RunView =
+  | {
+    status: 'ok'
+    result: JsonValue
+    gasUsed: number
+    events: EventView[]
+    /** Storage the run would write (value null: deleted). */
+    writes: Array<{ key: JsonValue, value: JsonValue | null }>
+    /** Money the run would send out of the contract. */
+    transfers: Array<{ to: string, amount: string }>
+  }
+  | { status: 'error', error: string, errorKind: string, gasUsed: number }
+
+/** POST /v1/contracts/{address}/query: a function run read-only (a query or a write's dry run). */
+export interface QueryRequest {
+  fn: string
+  args?: JsonValue[]
+  /** Who `(caller)` is (64 hex digits); default: all zeros. */
+  caller?: string
+  /** Money attached, as a decimal string; default 0. */
+  value?: string
+  /** Default and cap: the node's query gas limit. */
+  gasLimit?: number
+}
+
+/** An op body as POST /v1/simulate takes it: keys and hashes hex, amounts decimal strings, args in JSON forms. */
+export type SimulateBody =
+  | { kind: 'transfer', to: string, amount: string }
+  | { kind: 'deploy', code: string, args?: JsonValue[], gasLimit?: number, sequencer?: string }
+  | { kind: 'call', contract: string, fn: string, args?: JsonValue[], value?: string, gasLimit?: number, deadline?: number }
+  | { kind: 'cancel', contract: string, call: number }
+
+/** POST /v1/simulate: what the op would do if `account` signed it now, citing its uncited credits. */
+export interface SimulateView {
+  /** The op's outcome at delivery, decided by the ledger's own rules on a copy of the state. */
+  outcome: { status: 'applied' } | { status: 'rejected', reason: string, detail: string }
+  /** Why validators would not even take the op (an account that holds nothing), if so. */
+  refused?: string
+  /** A deploy's init or a call's function, run now (a call really runs when its sequencer executes it). */
+  run?: RunView
+  /** Gas to ask for: what the run used plus a margin, within the per-call cap. */
+  gasEstimate?: number
+  /** A deploy's contract address. */
+  address?: string
+}
+
+/** A contract in GET /v1/contracts and GET /v1/contracts/{address}. */
+export interface ContractView {
+  address: string
+  sequencer: string
+  deployedAt: { account: string, seq: number }
+  balance: string
+  queued: number
+  executes: number
+  /** The functions a Call may name (init excluded), with their parameters. */
+  functions: Array<{ name: string, params: string[] }>
+  /** Only in GET /v1/contracts/{address}: storage keys and values in JSON forms. */
+  storage?: Array<{ key: JsonValue, value: JsonValue }>
+}
+
+/** A page of a list; `next` is the cursor for the following page, absent on the last. */
+export interface Page<T> { items: T[], next?: string }
+
+/** The outcome of a contract call (GET /v1/calls/{caller}/{seq}). */
+export type CallView =
+  | { status: 'queued', contract: string, deadline?: number }
+  | { status: 'ok', result: JsonValue, gasUsed: number, events: EventView[], executedIn: { account: string, seq: number } }
+  | { status: 'error', error: string, errorKind: string, gasUsed: number, executedIn: { account: string, seq: number } }
+  | { status: 'cancelled', cancelledBy: { account: string, seq: number } }
+
+/** An op of an account's history (GET /v1/accounts/{account}/ops), newest first. */
+export interface AccountOpView {
+  hash: string
+  account: string
+  seq: number
+  kind: 'transfer' | 'mint' | 'deploy' | 'call' | 'execute' | 'cancel'
+  outcome: { status: 'applied' } | { status: 'rejected', reason: string, detail: string }
+  /** The node's delivery counter when it delivered the op: orders ops across accounts. */
+  index: number
+  /** Kind-specific fields: to/amount (transfer, mint), contract/fn/value (call), address (deploy), calls (execute), call (cancel). */
+  [field: string]: unknown
+}
+
+/** A contract event (GET /v1/contracts/{address}/events), newest first. */
+export interface ContractEventView {
+  contract: string
+  /** The call (or deploy, for init) that emitted it. */
+  call: { account: string, seq: number }
+  /** The Execute (or Deploy) op it ran in. */
+  executedIn: { account: string, seq: number }
+  name: string
+  data: JsonValue
+  index: number
+}
+
+/** One message of GET /v1/events (server-sent events): an op delivered, or an event a contract emitted. */
+export type StreamMessage =
+  | { type: 'delivered', op: AccountOpView }
+  | { type: 'event', event: ContractEventView }
+
+export interface SubscribeOptions {
+  /** Only ops of this account and events of this contract (both may be given). */
+  account?: string
+  contract?: string
+  signal?: AbortSignal
+}
+
 export class ApiClient {
   /** `token`: sent as `Authorization: Bearer` to a node whose API requires one (its apiToken). */
   constructor (readonly base: string, private readonly token?: string) {}
@@ -82,16 +196,43 @@ export class ApiClient {
   async peers (): Promise<{ peers: Array<{ id: string, validator: boolean }> }> { return await this.request('/peers') }
   async genesis (): Promise<{ networkId: string, genesis: { network: string, validators: string[], mintAuthority: string } }> { return await this.request('/genesis') }
   async account (hex: string): Promise<AccountView> { return await this.request(`/accounts/${hex}`) }
-  async contract (hex: string): Promise<Record<string, unknown>> { return await this.request(`/contracts/${hex}`) }
-  async call (caller: string, seq: number): Promise<Record<string, unknown>> { return await this.request(`/calls/${caller}/${seq}`) }
+  async contract (hex: string): Promise<ContractView> { return await this.request(`/contracts/${hex}`) }
+  async call (caller: string, seq: number): Promise<CallView> { return await this.request(`/calls/${caller}/${seq}`) }
   /** Proofs this node holds: validators that voted twice at one slot, accounts that signed twice. */
   async evidence (): Promise<{ validators: Array<{ validator: string, slot: { account: string, seq: number } | null }>, accounts: Array<{ account: string, seq: number, ops: string[] }> }> { return await this.request('/evidence') }
   async submit (opsHex: string[]): Promise<SubmitResultView[]> {
     return (await this.request<{ results: SubmitResultView[] }>('/ops', { method: 'POST', body: { ops: opsHex } })).results
   }
 
+  /** Runs a contract function against the node's state without changing it. */
+  async query (contract: string, req: QueryRequest): Promise<RunView> {
+    return await this.request(`/contracts/${contract}/query`, { method: 'POST', body: req })
+  }
+
+  /** What an op would do if `account` signed it now; nothing is signed or sent. */
+  async simulate (account: string, body: SimulateBody): Promise<SimulateView> {
+    return await this.request('/simulate', { method: 'POST', body: { account, body } })
+  }
+
+  async contracts (opts: { after?: string, limit?: number } = {}): Promise<Page<ContractView>> {
+    return await this.request(`/contracts${queryString(opts)}`)
+  }
+
+  async accountOps (account: string, opts: { before?: string, limit?: number } = {}): Promise<Page<AccountOpView>> {
+    return await this.request(`/accounts/${account}/ops${queryString(opts)}`)
+  }
+
+  async contractEvents (contract: string, opts: { before?: string, limit?: number, name?: string } = {}): Promise<Page<ContractEventView>> {
+    return await this.request(`/contracts/${contract}/events${queryString(opts)}`)
+  }
+
   /** Waits (server side, up to `ms`) for an op to be delivered or dropped. */
   async op (hash: string, waitMs = 0): Promise<OpStatusView> {
     return await this.request(`/ops/${hash}${waitMs > 0 ? `?wait=${waitMs}` : ''}`)
   }
+}
+
+function queryString (opts: Record<string, string | number | undefined>): string {
+  const parts = Object.entries(opts).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
+  return parts.length === 0 ? '' : `?${parts.join('&')}`
 }

@@ -81,7 +81,10 @@ describe('bftnode CLI with four validator processes', () => {
     assert.equal(t.code, 0, t.err)
     assert.match(t.out, /delivered: applied/)
     const b = await cli('balance', 'alice')
-    assert.match(b.out, /pending\s+5000 in 1 uncited credit/)
+    // received money reads as spendable at once, with the split underneath
+    assert.match(b.out, /^alice: 5000 spendable$/m)
+    assert.match(b.out, /balance\s+0$/m)
+    assert.match(b.out, /received\s+5000 in 1 credit\(s\), claimed by the account's next op/)
     const s = await cli('status')
     assert.match(s.out, /validatorsConnected\s+3/)
     const p = await cli('peers')

@@ -116,7 +116,7 @@ export const demoCommand: CliCommand<{ validators: number, keep: boolean }> = {
       const call = await send('alice', { kind: 'call', contract: token, fn: 'transfer', args: [bob, 2500n], value: 0n, gasLimit: 100_000 }, 'alice calls token transfer(bob, 2500)', [deploy.slot])
       await waitUntil('the token call to be executed', 30_000, async () => (await api.call(toHex(call.slot.account), call.slot.seq)).status !== 'queued')
       const outcome = await api.call(toHex(call.slot.account), call.slot.seq)
-      say(`${'token transfer executed by the sequencer'.padEnd(46)} ${String(outcome.status)}, gas ${String(outcome.gasUsed)}`)
+      say(`${'token transfer executed by the sequencer'.padEnd(46)} ${outcome.status}${'gasUsed' in outcome ? `, gas ${outcome.gasUsed}` : ''}`)
       // every node must reach the same state: wait for the last op everywhere, and for roots
       // taken at the node's current delivered count (a busy node serves one up to a second old)
       await waitUntil('every node to reach the same state', 30_000, async () => {

@@ -80,16 +80,17 @@ export const accountCommand: CliCommand = {
 
 export const balanceCommand: CliCommand<{ account: string }> = {
   command: 'balance <account>',
-  describe: 'show an account: spendable balance, pending (uncited) credits, next seq',
+  describe: 'show what an account can spend, split into its balance and the credits it received but has not claimed yet',
   examples: [['bftnode balance alice', 'by wallet name'], ['bftnode balance 3f1c...e9', 'by key (64 hex digits)']],
   positionals: { account: { type: 'string', describe: 'wallet name or account key' } },
   handler: async (a) => {
     const key = await wallet(a).resolve(a.account)
     const v = await api(a).account(toHex(key))
-    say(`account   ${v.account}${v.contract ? ' (contract)' : ''}`)
-    say(`balance   ${v.balance}`)
-    say(`pending   ${v.pending} in ${v.credits.length} uncited credit(s); the next op cites them`)
-    say(`next seq  ${v.nextSeq}`)
+    say(`${a.account === v.account ? '' : `${a.account}: `}${v.spendable} spendable`)
+    say(`  balance    ${v.balance}`)
+    say(`  received   ${v.pending} in ${v.credits.length} credit(s), claimed by the account's next op`)
+    say(`  next seq   ${v.nextSeq}`)
+    say(`  account    ${v.account}${v.contract ? ' (contract)' : ''}`)
   }
 }
 
