@@ -22,6 +22,12 @@ export default [
     }
   },
   {
+    // the examples' page scripts run in a browser
+    files: ['examples/**/*.js'],
+    ignores: ['examples/**/serve.js'],
+    languageOptions: { globals: { location: 'readonly', document: 'readonly', window: 'readonly' } }
+  },
+  {
     files: ['**/*.ts'],
     rules: {
       // `const X = {...} as const` with `type X = ...` of the same name is deliberate; tsc reports real redeclarations (ts2451)

@@ -8,12 +8,14 @@ import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BftError } from '../core/errors.js'
 import { fromHex, toHex } from '../core/crypto/hash.js'
-import { decodeOp } from '../core/ledger/op.js'
 import { nobleScheme } from '../core/crypto/noble.js'
 import { signerFrom } from '../core/crypto/signing.js'
 import type { Signer } from '../core/crypto/signing.js'
 import { InvalidKeyFileError, openKey, parseKeyFile, sealKey } from '../client/keyfile.js'
 import type { KeyFile } from '../client/keyfile.js'
+import { PendingCorruptError as PendingRecordCorruptError, PendingExistsError } from '../client/errors.js'
+import { pendingFromRecord } from '../client/pending.js'
+import type { PendingOp, PendingStore } from '../client/pending.js'
 import { removeFiles, replaceFile, writeNewFile } from './durable-file.js'
 
 export class UnknownAccountError extends BftError {
@@ -27,20 +29,14 @@ export class AccountExistsError extends BftError {
 }
 
 /** The pending-op file cannot be read: it may hold an op already sent, so nothing new is signed. */
-export class PendingCorruptError extends BftError {
-  readonly code = 'ERR_PENDING_CORRUPT'
+export class PendingCorruptError extends PendingRecordCorruptError {
   constructor (path: string, why: string) {
-    super(`the wallet's pending-op file ${path} is unreadable (${why}); it may hold an op already sent, so the wallet signs nothing more for this account until the file is restored, or removed once no op of this account can still be in flight`)
+    super(path, why, `the wallet's pending-op file ${path} is unreadable (${why}); it may hold an op already sent, so the wallet signs nothing more for this account until the file is restored, or removed once no op of this account can still be in flight`)
   }
 }
 
-/** Another op is already pending for the account: recording a second could equivocate. */
-export class PendingExistsError extends BftError {
-  readonly code = 'ERR_PENDING_EXISTS'
-  constructor (name: string, held: PendingOp) {
-    super(`account "${name}" already has op ${held.hash.slice(0, 16)} (seq ${held.seq}) pending; the next command resubmits it (is another command for this account running?)`)
-  }
-}
+export { PendingExistsError }
+export type { PendingOp }
 
 /** One key may live under one name only: each name has its own pending op, so two could sign two ops for one slot. */
 export class KeyInWalletError extends BftError {
@@ -56,18 +52,6 @@ export class AccountBusyError extends BftError {
 
 /** A key file the wallet holds but cannot read, and why. */
 export interface BrokenKeyFile { readonly path: string, readonly reason: string }
-
-/** A signed op not yet known delivered: the wallet signs nothing else for the account meanwhile. */
-export interface PendingOp {
-  readonly seq: number
-  /** The signed op, hex: resubmitted byte for byte. */
-  readonly op: string
-  readonly hash: string
-  /** The account key (hex) the op belongs to. */
-  readonly account: string
-  /** The network it was signed for (hex networkId); absent in records written before it was kept. */
-  readonly network?: string
-}
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
 
@@ -202,21 +186,34 @@ export class Wallet {
     // no fsync: a record that comes back after a power cut is settled again (its slot is filled)
     await rm(this.pendingPath(name), { force: true })
   }
+
+  /**
+   * The account's pending record as the client library's PendingStore (the same file). Bound to
+   * the name: the account key a call passes is not used to find the file, and a record signed by
+   * another key is caught when the client compares it with its signer.
+   */
+  pendingStore (name: string): PendingStore {
+    return {
+      get: async () => await this.pending(name),
+      set: async (_account, p) => {
+        await mkdir(this.dir, { recursive: true, mode: 0o700 })
+        await this.setPending(name, p.seq, fromHex(p.op), fromHex(p.hash), p.network)
+      },
+      clear: async () => { await this.clearPending(name) }
+    }
+  }
 }
 
 function parsePending (path: string, text: string): PendingOp {
-  let v: { seq?: unknown, op?: unknown, hash?: unknown, network?: unknown }
+  let v: unknown
   try { v = JSON.parse(text) } catch { throw new PendingCorruptError(path, 'not JSON') }
-  if (v === null || typeof v !== 'object') throw new PendingCorruptError(path, 'not a record')
-  const { seq, op, hash, network } = v
-  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) throw new PendingCorruptError(path, 'bad seq')
-  if (typeof op !== 'string' || !/^([0-9a-f]{2})+$/.test(op)) throw new PendingCorruptError(path, 'bad op')
-  if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) throw new PendingCorruptError(path, 'bad hash')
-  if (network !== undefined && (typeof network !== 'string' || !/^[0-9a-f]{64}$/.test(network))) throw new PendingCorruptError(path, 'bad network')
-  let decoded
-  try { decoded = decodeOp(fromHex(op)) } catch (err) { throw new PendingCorruptError(path, `op: ${(err as Error).message}`) }
-  if (toHex(decoded.hash) !== hash || decoded.seq !== seq) throw new PendingCorruptError(path, 'the op does not match its hash and seq')
-  return { seq, op, hash, account: toHex(decoded.account), ...(network === undefined ? {} : { network }) }
+  try {
+    return pendingFromRecord(path, v)
+  } catch (err) {
+    // the same checks as every store's, with the file's own message
+    if (err instanceof PendingRecordCorruptError) throw new PendingCorruptError(path, err.why)
+    throw err
+  }
 }
 
 class BftErrorName extends BftError {

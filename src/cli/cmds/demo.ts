@@ -14,8 +14,11 @@ import { quorumSize } from '../../core/ledger/genesis.js'
 import { ApiClient } from '../../client/api-client.js'
 import { say, UsageError, wallet } from '../context.js'
 import type { CliCommand, GlobalArgs } from '../context.js'
-import { InsufficientFundsError, sendOp } from '../ops.js'
-import type { Sent } from '../ops.js'
+import { InsufficientFundsError } from '../../client/errors.js'
+import type { Sent } from '../../client/client.js'
+import type { OpBody } from '../../client/bodies.js'
+import type { Slot } from '../../core/ledger/op.js'
+import { walletClient } from '../ops.js'
 import { initTestnet, startChild, stopChildren } from './testnet.js'
 import { cleanUpOnSignal } from '../lifecycle.js'
 
@@ -88,9 +91,10 @@ export const demoCommand: CliCommand<{ validators: number, keep: boolean }> = {
       say('== all validators up and connected')
       const w = wallet(g)
       const api = apis[0]!
-      const send = async (from: string, body: Parameters<typeof sendOp>[0]['body'], what: string, ordering: Parameters<typeof sendOp>[0]['ordering'] = []): Promise<Sent> => {
+      const send = async (from: string, body: OpBody, what: string, ordering: readonly Slot[] = []): Promise<Sent> => {
         const started = performance.now()
-        const sent = await sendOp({ api, wallet: w, name: from, signer: await w.unlock(from, undefined), body, ordering, timeoutMs: 30_000, say })
+        const client = walletClient({ api, wallet: w, name: from, signer: await w.unlock(from, undefined), timeoutMs: 30_000, say })
+        const sent = await client.send(body, { ordering })
         const o = sent.status.outcome
         say(`${what.padEnd(46)} ${o?.status === 'applied' ? 'applied' : `rejected: ${o?.status === 'rejected' ? o.detail : sent.status.status}`} in ${(performance.now() - started).toFixed(0)} ms`)
         return sent

@@ -13,8 +13,8 @@ import { ApiRequestError } from '../../client/api-client.js'
 import type { OpStatusView } from '../../client/api-client.js'
 import { api, parseAmount, parseArgs, passphraseFor, say, UsageError, wallet } from '../context.js'
 import type { CliCommand, GlobalArgs } from '../context.js'
-import { sendOp } from '../ops.js'
-import type { Sent } from '../ops.js'
+import { walletClient } from '../ops.js'
+import type { Sent } from '../../client/client.js'
 import { nodeLabel } from '../node-id.js'
 import { deleteCommand, exportCommand, importCommand, passwdCommand } from './account-keys.js'
 
@@ -33,7 +33,8 @@ function outcomeLine (st: OpStatusView): string {
 
 async function send (args: GlobalArgs, from: string, body: OpBody, ordering: Array<{ account: Uint8Array, seq: number }> = []): Promise<Sent> {
   const signer = await unlock(args, from)
-  const sent = await sendOp({ api: api(args), wallet: wallet(args), name: from, signer, body, ordering, timeoutMs: args.timeout, say })
+  const client = walletClient({ api: api(args), wallet: wallet(args), name: from, signer, timeoutMs: args.timeout, say })
+  const sent = await client.send(body, { ordering })
   say(`op ${sent.hash.slice(0, 16)} (${from} #${sent.slot.seq}) delivered: ${outcomeLine(sent.status)}`)
   if (sent.status.status !== 'delivered' || sent.status.outcome?.status !== 'applied') process.exitCode = 1
   return sent

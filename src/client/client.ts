@@ -1,0 +1,343 @@
+// BftClient: one account's view of a node, and the only safe way to send its ops. Sending settles
+// any op the pending store holds for the account, reads the account's stream position and uncited
+// credits from the node, refuses an op that could only be refused or rejected, signs the new op,
+// records it as pending (durably) before submitting it, then waits for its delivery. A pending
+// record goes only once its op's fate is known (delivered, its slot filled, or refused for good);
+// after any other error, timeout or crash the next send resubmits the same bytes, so the account
+// never signs two ops for one slot. Each rule below is there for a failure that happened.
+
+import { fromHex, toHex } from '../core/crypto/hash.js'
+import type { Signer } from '../core/crypto/signing.js'
+import { signOp } from '../core/ledger/op.js'
+import type { Slot } from '../core/ledger/op.js'
+import type { OpBody } from '../core/ledger/body.js'
+import { ApiClient, ApiRequestError } from './api-client.js'
+import type { CallView, ContractView, OpStatusView, QueryRequest, RunView, SimulateView, SubmitResultView } from './api-client.js'
+import { callBody, cancelBody, contractAddress, deployBody, fillDeps, keyBytes, keyHex, refuseUnpayable, toSimulateBody, transferBody } from './bodies.js'
+import type { Args, CallParams, Key } from './bodies.js'
+import {
+  CallNotExecutedError, NotCancellableError, OpRefusedError, OpTimeoutError, OpUnconfirmedError, PendingMismatchError,
+  SlotContestedError, SubscribeUnavailableError
+} from './errors.js'
+import type { PendingOp, PendingStore } from './pending.js'
+
+/** Something that happened while sending, for a UI or a log. */
+export type SendEvent =
+  /** A line for people (the CLI prints these): a pending op resubmitted, an earlier op's fate. */
+  | { readonly type: 'note', readonly text: string }
+  /** The op is signed and recorded as pending; it is submitted next. */
+  | { readonly type: 'signed', readonly hash: string, readonly seq: number }
+  /** The node took the op; it waits for delivery. */
+  | { readonly type: 'queued', readonly hash: string }
+  | { readonly type: 'delivered', readonly hash: string, readonly status: OpStatusView }
+
+export interface BftClientOptions {
+  /** The node's API: a base URL (http://127.0.0.1:8080) or an ApiClient. */
+  readonly api: ApiClient | string
+  /** Sent as `Authorization: Bearer` when `api` is a URL and the node requires a token. */
+  readonly token?: string
+  readonly signer: Signer
+  /** Where the account's pending op is recorded: it must outlive the process or page (see pending.ts). */
+  readonly pending: PendingStore
+  /** How long a send (and each of its steps) may take; default 30 s. */
+  readonly timeoutMs?: number
+  /** The account's name in messages; default the start of its key. */
+  readonly label?: string
+  readonly onEvent?: (e: SendEvent) => void
+}
+
+export interface SendOptions {
+  /** Deps the op needs for ordering, cited before any credit. Default: a call's contract's deploy slot, a cancel's contract's latest slot. */
+  readonly ordering?: readonly Slot[]
+}
+
+/** An op delivered (or its slot lost: `status.status` is 'dropped'); `status.outcome` says whether it applied. */
+export interface Sent { readonly hash: string, readonly slot: Slot, readonly status: OpStatusView }
+
+export interface Deployed extends Sent {
+  /** The contract's address (hex); it exists only if the deploy applied. */
+  readonly address: string
+}
+
+export interface Called extends Sent {
+  /** The call's outcome once its sequencer ran it (or it was cancelled); absent if the call op itself was not applied. */
+  readonly outcome?: Exclude<CallView, { status: 'queued' }>
+}
+
+export interface Balance {
+  /** What the account can spend now: its balance plus the credits its next op claims. */
+  readonly spendable: bigint
+  readonly balance: bigint
+  /** Received but not claimed yet (cited by the account's next op). */
+  readonly received: bigint
+  readonly credits: number
+  readonly nextSeq: number
+}
+
+/** Whatever `ApiClient.subscribe` is, when the ApiClient has one. */
+type Subscribe = ApiClient extends { subscribe: infer F } ? F : (...args: never[]) => never
+
+/** What became of a pending op; `lost`: its slot was filled by another op. */
+type Fate =
+  | { readonly kind: 'delivered' | 'lost', readonly status: OpStatusView }
+  | { readonly kind: 'refused', readonly code: string, readonly reason: string }
+
+const STAYS = 'it stays pending in the wallet and the next command resubmits it'
+
+const errorCode = (code: string): string => `ERR_${code.toUpperCase().replace(/-/g, '_')}`
+
+const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
+
+/** The API client has no timeouts of its own, and a node that never answers must not hold a send for ever. */
+async function within<T> (p: Promise<T>, deadline: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new OpTimeoutError(`the node did not answer ${what} in time`)), Math.max(0, deadline - Date.now()))
+  })
+  try {
+    return await Promise.race([p, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Executes a call may wait for by default: every call can be taken back if its sequencer stalls. */
+export const DEFAULT_DEADLINE_EXECUTES = 1000
+
+export class BftClient {
+  readonly api: ApiClient
+  readonly signer: Signer
+  /** The account's key, hex. */
+  readonly account: string
+  readonly timeoutMs: number
+  readonly label: string
+  /** `ApiClient.subscribe`, bound (server-sent events of delivered ops and contract events). */
+  readonly subscribe: Subscribe
+  private readonly pending: PendingStore
+  private readonly onEvent: (e: SendEvent) => void
+
+  constructor (opts: BftClientOptions) {
+    this.api = typeof opts.api === 'string' ? new ApiClient(opts.api, opts.token) : opts.api
+    this.signer = opts.signer
+    this.account = toHex(opts.signer.publicKey)
+    this.pending = opts.pending
+    this.timeoutMs = opts.timeoutMs ?? 30_000
+    this.label = opts.label ?? this.account.slice(0, 16)
+    this.onEvent = opts.onEvent ?? (() => {})
+    const sub = (this.api as unknown as { subscribe?: (...a: unknown[]) => unknown }).subscribe
+    this.subscribe = (sub === undefined
+      ? () => { throw new SubscribeUnavailableError('this ApiClient has no subscribe()') }
+      : sub.bind(this.api)) as unknown as Subscribe
+  }
+
+  private note (text: string): void { this.onEvent({ type: 'note', text }) }
+
+  /** The op pending for this account, if any (signed, fate not known yet). */
+  async pendingOp (): Promise<PendingOp | undefined> { return await this.pending.get(this.account) }
+
+  private async waitDelivered (hash: string, deadline: number): Promise<OpStatusView> {
+    for (;;) {
+      const left = deadline - Date.now()
+      if (left <= 0) throw new OpTimeoutError(`op ${hash.slice(0, 16)} was not delivered within ${this.timeoutMs} ms; ${STAYS}`)
+      const wait = Math.min(left, 10_000)
+      // the node answers when its wait ends: give the answer a moment to arrive
+      const st = await within(this.api.op(hash, wait), Date.now() + wait + 1000, 'about the op').catch(() => undefined)
+      if (st === undefined) await sleep(Math.min(100, Math.max(0, deadline - Date.now())))
+      else if (st.status !== 'queued') return st
+    }
+  }
+
+  private async slotFilled (p: PendingOp, deadline: number): Promise<boolean> {
+    return (await within(this.api.account(p.account), deadline, 'with the account')).nextSeq > p.seq
+  }
+
+  /** The op's slot is filled, by this op or another: either way no op of ours can take it now. */
+  private async filled (p: PendingOp): Promise<Fate> {
+    const st = await within(this.api.op(p.hash), Date.now() + this.timeoutMs, 'about the op').catch(() => undefined)
+    await this.pending.clear(this.account)
+    if (st?.status === 'delivered') return { kind: 'delivered', status: st }
+    const reason = st?.status === 'dropped' && st.reason !== undefined ? st.reason : `slot ${p.seq} holds an op this node does not know as op ${p.hash.slice(0, 16)}`
+    return { kind: 'lost', status: { hash: p.hash, status: 'dropped', reason } }
+  }
+
+  /**
+   * Learns the fate of a recorded op, submitting its bytes (again) while its slot is open, and drops
+   * the record once the fate is known. Throws, keeping the record, while it is not.
+   */
+  private async settleOp (p: PendingOp, earlier: boolean): Promise<Fate> {
+    const deadline = Date.now() + this.timeoutMs
+    const short = p.hash.slice(0, 16)
+    if (earlier) {
+      if (await this.slotFilled(p, deadline)) return await this.filled(p)
+      this.note(`resubmitting op ${short} (seq ${p.seq}) that an earlier command left pending`)
+    }
+    let result: SubmitResultView | undefined
+    try {
+      [result] = await within(this.api.submit([p.op]), deadline, 'the submission')
+    } catch (err) {
+      throw new OpUnconfirmedError(`no answer from the node about op ${short} (${(err as Error).message}); ${STAYS}`)
+    }
+    let status: OpStatusView
+    if (result === undefined) {
+      throw new OpUnconfirmedError(`the node gave no result for op ${short}; ${STAYS}`)
+    } else if (result.status === 'rejected') {
+      if (result.code === 'malformed' || result.code === 'bad-signature') {
+        // no honest validator binds such an op, so its slot is still free
+        await this.pending.clear(this.account)
+        return { kind: 'refused', code: result.code, reason: result.reason }
+      }
+      if (result.code !== 'conflict') throw new OpRefusedError(errorCode(result.code), `the node refused op ${short} for now (${result.reason}); ${STAYS}`)
+      status = { hash: p.hash, status: 'dropped', reason: result.reason }
+    } else if (result.status === 'delivered') {
+      const st = await within(this.api.op(p.hash), deadline, 'about the op').catch(() => undefined)
+      status = st?.status === 'delivered' ? st : { hash: p.hash, status: 'delivered' }
+    } else {
+      this.onEvent({ type: 'queued', hash: p.hash })
+      status = await this.waitDelivered(p.hash, deadline)
+    }
+    if (status.status === 'delivered') {
+      await this.pending.clear(this.account)
+      this.onEvent({ type: 'delivered', hash: p.hash, status })
+      return { kind: 'delivered', status }
+    }
+    // another op of the account claims the slot (the key is used elsewhere): ours may still win it,
+    // so it is lost only once the slot is filled, and until then nothing else is signed for it
+    if (await this.slotFilled(p, Date.now() + this.timeoutMs)) return await this.filled(p)
+    throw new SlotContestedError(`another op of this account claims slot ${p.seq}, which op ${short} is pending for (${status.reason ?? 'conflict'}); ${STAYS} until the slot is filled`)
+  }
+
+  /**
+   * Settles what is pending, then signs `body` once and sends it until it is delivered. Throws
+   * the errors of errors.ts; after any of them but InsufficientFundsError and a refusal for good,
+   * the op stays pending and the next send (or `settle()`) resubmits it.
+   */
+  async send (body: OpBody, opts: SendOptions = {}): Promise<Sent> {
+    const me = this.account
+    const { networkId } = await within(this.api.genesis(), Date.now() + this.timeoutMs, 'with its genesis')
+    await this.settlePending(networkId)
+    const ordering = opts.ordering ?? await this.orderingFor(body)
+    const view = await within(this.api.account(me), Date.now() + this.timeoutMs, 'with the account')
+    const { deps, credits } = fillDeps(view, ordering)
+    refuseUnpayable(body, BigInt(view.balance), credits)
+    const op = signOp(this.signer, fromHex(networkId), { account: this.signer.publicKey, seq: view.nextSeq, deps, body })
+    const hash = toHex(op.hash)
+    const record: PendingOp = { seq: op.seq, op: toHex(op.bytes), hash, account: me, network: networkId }
+    await this.pending.set(me, record)
+    this.onEvent({ type: 'signed', hash, seq: op.seq })
+    const fate = await this.settleOp(record, false)
+    if (fate.kind === 'refused') throw new OpRefusedError(errorCode(fate.code), `the node refused the op: ${fate.reason}`)
+    return { hash, slot: { account: op.account, seq: op.seq }, status: fate.status }
+  }
+
+  /** Settles an op an earlier send left pending, if any; returns what became of it. */
+  async settle (): Promise<{ op: PendingOp, status: OpStatusView } | undefined> {
+    const { networkId } = await within(this.api.genesis(), Date.now() + this.timeoutMs, 'with its genesis')
+    return await this.settlePending(networkId)
+  }
+
+  private async settlePending (networkId: string): Promise<{ op: PendingOp, status: OpStatusView } | undefined> {
+    const pending = await this.pending.get(this.account)
+    if (pending === undefined) return undefined
+    const name = this.label
+    if (pending.account !== this.account) throw new PendingMismatchError(`the op pending for "${name}" was signed by another key (${pending.account.slice(0, 16)}); the key file changed after it was signed`)
+    if (pending.network !== undefined && pending.network !== networkId) {
+      throw new PendingMismatchError(`the op pending for "${name}" was signed for network ${pending.network.slice(0, 16)}, but this node runs ${networkId.slice(0, 16)}; settle it against a node of its network first`)
+    }
+    const fate = await this.settleOp(pending, true)
+    this.note(fateLine(pending, fate))
+    return { op: pending, status: fate.kind === 'refused' ? { hash: pending.hash, status: 'dropped', reason: fate.reason } : fate.status }
+  }
+
+  /** A call cites its contract's deploy slot; a cancel its contract's latest slot (after every execute that could run the call). */
+  private async orderingFor (body: OpBody): Promise<Slot[]> {
+    if (body.kind !== 'call' && body.kind !== 'cancel') return []
+    const c = await within(this.api.contract(toHex(body.contract)), Date.now() + this.timeoutMs, 'with the contract')
+    if (body.kind === 'call') return [{ account: fromHex(c.deployedAt.account), seq: c.deployedAt.seq }]
+    if (c.executes < 1) throw new NotCancellableError('the contract has run no execute yet, so no call\'s deadline has passed')
+    return [{ account: body.contract, seq: c.executes }]
+  }
+
+  async transfer (to: Key, amount: bigint): Promise<Sent> {
+    return await this.send(transferBody(to, amount))
+  }
+
+  /** Deploys a contract; `sequencer` defaults to the key of the node this client talks to (it signs the executes). */
+  async deploy (p: { code: string, args?: Args, sequencer?: Key | null, gasLimit?: number }): Promise<Deployed> {
+    const sequencer = p.sequencer !== undefined ? p.sequencer : String((await within(this.api.status(), Date.now() + this.timeoutMs, 'with its status')).nodeId)
+    const sent = await this.send(deployBody({ ...p, sequencer }))
+    return { ...sent, address: contractAddress(sent.slot.account, sent.slot.seq) }
+  }
+
+  /**
+   * Calls a contract function and waits for its sequencer to run it. Without `deadline`, the call
+   * may be run by the contract's next `deadlineExecutes` executes (default 1000; 0: no deadline,
+   * never cancellable) and can be cancelled after them.
+   */
+  async call (p: CallParams & { readonly deadlineExecutes?: number }): Promise<Called> {
+    const contract = keyHex(p.contract)
+    const info: ContractView = await within(this.api.contract(contract), Date.now() + this.timeoutMs, 'with the contract')
+    const n = p.deadlineExecutes ?? DEFAULT_DEADLINE_EXECUTES
+    // the contract's next seq is executes + 1, so its next N executes end at seq executes + N
+    const deadline = p.deadline ?? (n === 0 ? undefined : info.executes + n)
+    const sent = await this.send(callBody({ ...p, ...(deadline === undefined ? {} : { deadline }) }), { ordering: [{ account: fromHex(info.deployedAt.account), seq: info.deployedAt.seq }] })
+    if (sent.status.outcome?.status !== 'applied') return sent
+    const until = Date.now() + this.timeoutMs
+    for (;;) {
+      const out = await within(this.api.call(this.account, sent.slot.seq), until + 1000, 'about the call').catch((err: unknown) => {
+        if (err instanceof OpTimeoutError) return undefined
+        throw err
+      })
+      if (out !== undefined && out.status !== 'queued') return { ...sent, outcome: out }
+      if (Date.now() > until) {
+        throw new CallNotExecutedError({ account: this.account, seq: sent.slot.seq }, `call ${sent.slot.seq} is queued but its sequencer has not executed it within ${this.timeoutMs} ms; check later, or cancel it once the contract's stream passes its deadline${deadline === undefined ? '' : ` (seq ${deadline})`}`)
+      }
+      await sleep(200)
+    }
+  }
+
+  /** Takes back this account's queued call at seq `call` once no execute ran it by its deadline; checked first so a hopeless cancel costs no op. */
+  async cancel (contract: Key, call: number): Promise<Sent> {
+    const address = keyHex(contract)
+    const info = await within(this.api.contract(address), Date.now() + this.timeoutMs, 'with the contract')
+    // a node may have forgotten the outcome (behind a checkpoint): then the ledger alone decides
+    const out = await within(this.api.call(this.account, call), Date.now() + this.timeoutMs, 'about the call').catch((err: unknown) => {
+      if (err instanceof ApiRequestError && err.code === 'ERR_UNKNOWN_CALL') return undefined
+      throw err
+    })
+    if (out !== undefined) {
+      if (out.status !== 'queued') throw new NotCancellableError(`call ${call} is not queued: its outcome is ${out.status}`)
+      if (out.contract !== address) throw new NotCancellableError(`call ${call} was made to contract ${out.contract}, not ${address}`)
+      if (out.deadline === undefined) throw new NotCancellableError(`call ${call} has no deadline, so it cannot be cancelled`)
+      if (info.executes < out.deadline) throw new NotCancellableError(`call ${call} may still run until contract seq ${out.deadline}; the contract's stream is at ${info.executes}, so it cannot be cancelled yet`)
+    }
+    if (info.executes < 1) throw new NotCancellableError('the contract has run no execute yet, so no call\'s deadline has passed')
+    return await this.send(cancelBody(address, call), { ordering: [{ account: fromHex(address), seq: info.executes }] })
+  }
+
+  /** Runs a contract function read-only against the node's state (as this account, by default). */
+  async query (contract: Key, req: QueryRequest): Promise<RunView> {
+    return await this.api.query(keyHex(contract), { caller: this.account, ...req })
+  }
+
+  /** What an op would do if this account signed it now; nothing is signed or sent. */
+  async simulate (body: OpBody): Promise<SimulateView> {
+    return await this.api.simulate(this.account, toSimulateBody(body))
+  }
+
+  /** What an account (default: this one) can spend, and the split underneath. */
+  async balance (account: Key = this.account): Promise<Balance> {
+    const v = await this.api.account(keyHex(account))
+    return { spendable: BigInt(v.spendable), balance: BigInt(v.balance), received: BigInt(v.pending), credits: v.credits.length, nextSeq: v.nextSeq }
+  }
+
+  /** A key as bytes (for op bodies built by hand). */
+  static key (k: Key): Uint8Array { return keyBytes(k) }
+}
+
+function fateLine (p: PendingOp, fate: Fate): string {
+  const op = `op ${p.hash.slice(0, 16)} (seq ${p.seq}) that an earlier command left pending`
+  if (fate.kind === 'refused') return `the node refused ${op} for good (${fate.reason}); it is dropped`
+  if (fate.kind === 'lost') return `${op} was not delivered: ${fate.status.reason ?? 'its slot holds another op'}`
+  const o = fate.status.outcome
+  return `${op} was delivered${o === undefined ? '' : o.status === 'applied' ? ': applied' : `: rejected (${o.reason})`}`
+}
