@@ -114,9 +114,9 @@ describe('simulations', () => {
     const root = toHex(h.ledger.stateHash())
     const bob = h.key('bob')
     const sims = [
-      simulateOp(h.ledger, bob, { kind: 'transfer', to: h.key('carol'), amount: 10n }),
-      simulateOp(h.ledger, bob, { kind: 'call', contract: token.address, fn: 'transfer', args: [h.key('carol'), 5n], value: 7n, gasLimit: GAS_LIMITS.maxCall }),
-      simulateOp(h.ledger, bob, { kind: 'deploy', code: TOKEN, args: [bob, 5n], sequencer: null, gasLimit: GAS_LIMITS.maxCall })
+      simulateOp(h.ledger, h.genesis, bob, { kind: 'transfer', to: h.key('carol'), amount: 10n }),
+      simulateOp(h.ledger, h.genesis, bob, { kind: 'call', contract: token.address, fn: 'transfer', args: [h.key('carol'), 5n], value: 7n, gasLimit: GAS_LIMITS.maxCall }),
+      simulateOp(h.ledger, h.genesis, bob, { kind: 'deploy', code: TOKEN, args: [bob, 5n], sequencer: null, gasLimit: GAS_LIMITS.maxCall })
     ]
     for (const s of sims) assert.deepEqual(s.outcome, { status: 'applied' })
     assert.equal(stateBytes(h), before)
@@ -136,8 +136,8 @@ describe('simulations', () => {
       const who = rng.pick(names)
       const before = stateBytes(h)
       const sim = below(rng, 3) === 0
-        ? simulateOp(h.ledger, h.key(who), { kind: 'call', contract: token.address, fn: 'transfer', args: [h.key(rng.pick(names)), BigInt(below(rng, 300))], value: BigInt(below(rng, 50)), gasLimit: 100_000 })
-        : simulateOp(h.ledger, h.key(who), { kind: 'transfer', to: h.key(rng.pick(names)), amount: BigInt(1 + below(rng, 100)) })
+        ? simulateOp(h.ledger, h.genesis, h.key(who), { kind: 'call', contract: token.address, fn: 'transfer', args: [h.key(rng.pick(names)), BigInt(below(rng, 300))], value: BigInt(below(rng, 50)), gasLimit: 100_000 })
+        : simulateOp(h.ledger, h.genesis, h.key(who), { kind: 'transfer', to: h.key(rng.pick(names)), amount: BigInt(1 + below(rng, 100)) })
       assert.ok(sim.outcome.status === 'applied' || sim.outcome.status === 'rejected')
       assert.equal(stateBytes(h), before, `simulation ${i} leaked into the ledger`)
       // a real op, so the ledger writes objects the forks shared
@@ -148,7 +148,7 @@ describe('simulations', () => {
 
   test('the gas estimate is at least the gas used, and a call sent with it succeeds', () => {
     const { h, token } = setup()
-    const sim = simulateOp(h.ledger, h.key('bob'), { kind: 'call', contract: token.address, fn: 'transfer', args: [h.key('carol'), 5n], value: 0n, gasLimit: GAS_LIMITS.maxCall })
+    const sim = simulateOp(h.ledger, h.genesis, h.key('bob'), { kind: 'call', contract: token.address, fn: 'transfer', args: [h.key('carol'), 5n], value: 0n, gasLimit: GAS_LIMITS.maxCall })
     const used = ok(sim.run).gasUsed
     assert.ok(sim.gasEstimate! >= used)
     assert.equal(sim.gasEstimate, gasEstimate(used))
@@ -156,11 +156,11 @@ describe('simulations', () => {
     assert.equal(out.status, 'ok')
     assert.ok(out.status === 'ok' && out.gasUsed <= sim.gasEstimate!)
     // a call asking for too little gas still gets an estimate from a run with enough
-    const short = simulateOp(h.ledger, h.key('bob'), { kind: 'call', contract: token.address, fn: 'transfer', args: [h.key('carol'), 5n], value: 0n, gasLimit: 10 })
+    const short = simulateOp(h.ledger, h.genesis, h.key('bob'), { kind: 'call', contract: token.address, fn: 'transfer', args: [h.key('carol'), 5n], value: 0n, gasLimit: 10 })
     assert.equal((short.run as { errorKind: string }).errorKind, 'out-of-gas')
     assert.ok(short.gasEstimate! >= used)
     // and a deploy's estimate covers its init
-    const d = simulateOp(h.ledger, h.key('dave'), { kind: 'deploy', code: TOKEN, args: [h.key('dave'), 5n], sequencer: null, gasLimit: GAS_LIMITS.maxCall })
+    const d = simulateOp(h.ledger, h.genesis, h.key('dave'), { kind: 'deploy', code: TOKEN, args: [h.key('dave'), 5n], sequencer: null, gasLimit: GAS_LIMITS.maxCall })
     const deployed = h.deploy('dave', TOKEN, [h.key('dave'), 5n], d.gasEstimate)
     assert.equal(deployed.outcome.status, 'applied')
     assert.deepEqual(deployed.address, d.address)
@@ -176,16 +176,16 @@ describe('simulations', () => {
     const { h, token } = setup()
     const nobody = new Uint8Array(32).fill(9)
     const bob = h.key('bob')
-    const call = (fn: string, args: Value[], value = 0n, who = bob) => simulateOp(h.ledger, who, { kind: 'call', contract: token.address, fn, args, value, gasLimit: GAS_LIMITS.maxCall })
+    const call = (fn: string, args: Value[], value = 0n, who = bob) => simulateOp(h.ledger, h.genesis, who, { kind: 'call', contract: token.address, fn, args, value, gasLimit: GAS_LIMITS.maxCall })
     // an account holding nothing: validators would not take the op
-    assert.match(simulateOp(h.ledger, nobody, { kind: 'transfer', to: bob, amount: 1n }).refused!, /holds nothing/)
+    assert.match(simulateOp(h.ledger, h.genesis, nobody, { kind: 'transfer', to: bob, amount: 1n }).refused!, /holds nothing/)
     // too little money: the ledger would reject it at delivery
-    const poor = simulateOp(h.ledger, bob, { kind: 'transfer', to: nobody, amount: 10_000_000n })
+    const poor = simulateOp(h.ledger, h.genesis, bob, { kind: 'transfer', to: nobody, amount: 10_000_000n })
     assert.equal(poor.refused, undefined)
     assert.equal(poor.outcome.status === 'rejected' && poor.outcome.reason, 'insufficient-funds')
     assert.equal((call('transfer', [nobody, 1n], 10_000_000n).outcome as { reason: string }).reason, 'insufficient-funds')
     // an unknown contract
-    const lost = simulateOp(h.ledger, bob, { kind: 'call', contract: nobody, fn: 'x', args: [], value: 0n, gasLimit: 10 })
+    const lost = simulateOp(h.ledger, h.genesis, bob, { kind: 'call', contract: nobody, fn: 'x', args: [], value: 0n, gasLimit: 10 })
     assert.equal((lost.outcome as { reason: string }).reason, 'unknown-contract')
     // init: the ledger itself rejects it; unknown functions and arity would fail when executed
     assert.equal((call('init', [bob, 1n]).outcome as { reason: string }).reason, 'bad-call')
@@ -197,7 +197,7 @@ describe('simulations', () => {
     assert.equal((failing.run as { errorKind: string }).errorKind, 'enforce')
     assert.equal(failing.gasEstimate, undefined)
     // a deploy: bad code, a failing init, init with the wrong arity
-    const deploy = (code: string, args: Value[]) => simulateOp(h.ledger, bob, { kind: 'deploy', code, args, sequencer: null, gasLimit: 100_000 })
+    const deploy = (code: string, args: Value[]) => simulateOp(h.ledger, h.genesis, bob, { kind: 'deploy', code, args, sequencer: null, gasLimit: 100_000 })
     const bad = deploy('(defun f (x) y)', [])
     assert.equal((bad.outcome as { reason: string }).reason, 'contract-error')
     assert.equal((bad.run as { errorKind: string }).errorKind, 'check')
@@ -206,7 +206,7 @@ describe('simulations', () => {
     assert.equal((initFails.run as { errorKind: string }).errorKind, 'enforce')
     assert.equal((deploy(TOKEN, [bob]).run as { errorKind: string }).errorKind, 'arity')
     // a cancel with nothing to cancel
-    const cancel = simulateOp(h.ledger, bob, { kind: 'cancel', contract: token.address, call: 1 })
+    const cancel = simulateOp(h.ledger, h.genesis, bob, { kind: 'cancel', contract: token.address, call: 1 })
     assert.equal(cancel.outcome.status, 'rejected')
   })
 })
