@@ -2,6 +2,8 @@
 // GET /v1/openapi.json describes, and what a test checks against the server's dispatch and
 // docs/api.md, so none of them can drift from the others.
 
+import { GAS_LIMITS } from '../core/vm/gas.js'
+
 export type Method = 'GET' | 'POST'
 
 export interface Param {
@@ -42,6 +44,11 @@ export const PATH_PARAMS: Record<string, Param> = {
 
 export const MAX_WAIT_MS = 60_000
 
+const AMOUNT = { type: 'string', pattern: '^(0|[1-9][0-9]{0,19})$', description: 'a decimal amount' }
+const GAS = { type: 'integer', minimum: 1, maximum: GAS_LIMITS.maxCall, description: `gas limit (default and most: ${GAS_LIMITS.maxCall})` }
+/** What a query or simulation answers with besides its result. */
+const RUN_ERRORS: Array<[number, string]> = [[400, 'ERR_BAD_JSON'], [400, 'ERR_BAD_REQUEST'], [400, 'ERR_BAD_ARGUMENT'], [400, 'ERR_INCOMPLETE_BODY'], [408, 'ERR_SLOW_BODY'], [413, 'ERR_TOO_LARGE'], [415, 'ERR_UNSUPPORTED_MEDIA_TYPE'], [503, 'ERR_BUSY']]
+
 export const ROUTES: readonly RouteSpec[] = [
   {
     method: 'GET', path: '/v1/status', summary: 'what the node knows: network, peers, validators, delivered ops, queues, state hash',
@@ -65,7 +72,34 @@ export const ROUTES: readonly RouteSpec[] = [
     errors: [[400, 'ERR_BAD_REQUEST'], [400, 'ERR_BAD_QUERY'], [404, 'ERR_UNKNOWN_OP']]
   },
   { method: 'GET', path: '/v1/accounts/{account}', summary: 'an account: balance, pending credits, next seq', ok: { status: 200, description: 'the account (any key has one: a new key has balance 0)' }, errors: [[400, 'ERR_BAD_REQUEST']] },
-  { method: 'GET', path: '/v1/contracts/{address}', summary: 'a contract: sequencer, balance, queued calls, storage', ok: { status: 200, description: 'the contract' }, errors: [[400, 'ERR_BAD_REQUEST'], [404, 'ERR_UNKNOWN_CONTRACT']] },
+  {
+    method: 'GET', path: '/v1/contracts', summary: 'contracts sorted by address, a page at a time: sequencer, balance, queue, functions',
+    query: [
+      { name: 'after', description: 'cursor: list contracts with addresses after this one (the previous page\'s `next`)', schema: HEX32 },
+      { name: 'limit', description: 'contracts per page', schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } }
+    ],
+    ok: { status: 200, description: '{items, next?}: a page of contracts, and the cursor of the next page when there is one' },
+    errors: [[400, 'ERR_BAD_QUERY']]
+  },
+  { method: 'GET', path: '/v1/contracts/{address}', summary: 'a contract: sequencer, balance, queued calls, functions, storage', ok: { status: 200, description: 'the contract' }, errors: [[400, 'ERR_BAD_REQUEST'], [404, 'ERR_UNKNOWN_CONTRACT']] },
+  {
+    method: 'POST', path: '/v1/contracts/{address}/query', summary: 'run a contract function over its current state without changing it: a read, or a dry run of a write',
+    body: {
+      type: 'object', required: ['fn'], additionalProperties: false,
+      properties: { fn: { type: 'string', minLength: 1, maxLength: 64 }, args: { type: 'array', maxItems: 16, description: 'arguments in the JSON forms of docs/api.md' }, caller: HEX32, value: AMOUNT, gasLimit: GAS }
+    },
+    ok: { status: 200, description: 'the run: ok with result, gas, events, writes and transfers, or error with its kind (nothing is stored either way)' },
+    errors: RUN_ERRORS.concat([[404, 'ERR_UNKNOWN_CONTRACT']])
+  },
+  {
+    method: 'POST', path: '/v1/simulate', summary: 'what an op would do if the account signed it now: its outcome, its run and a gas estimate; nothing is signed or stored',
+    body: {
+      type: 'object', required: ['account', 'body'], additionalProperties: false,
+      properties: { account: HEX32, body: { type: 'object', required: ['kind'], description: 'transfer {to, amount}, deploy {code, args?, gasLimit?, sequencer?}, call {contract, fn, args?, value?, gasLimit?, deadline?} or cancel {contract, call}' } }
+    },
+    ok: { status: 200, description: 'the outcome at delivery, a refusal at submission if any, the run, the gas estimate and (deploy) the address' },
+    errors: RUN_ERRORS
+  },
   { method: 'GET', path: '/v1/calls/{caller}/{seq}', summary: 'the outcome of a contract call, once executed or cancelled', ok: { status: 200, description: 'the call\'s outcome' }, errors: [[400, 'ERR_BAD_REQUEST'], [404, 'ERR_UNKNOWN_CALL']] },
   { method: 'GET', path: '/v1/openapi.json', summary: 'this API described as OpenAPI 3.1, generated from the route table', ok: { status: 200, description: 'an OpenAPI document' }, errors: [] },
   // operations: served by the metrics, health and dashboard modules

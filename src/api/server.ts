@@ -27,6 +27,7 @@ import { checkHeaders, parseTarget, queryBoolean, queryInteger, readJsonBody } f
 import type { BodyBudget, BodyLimits, Target } from './request.js'
 import { allowHeader, MAX_WAIT_MS, methodsFor, routeKey } from './routes.js'
 import { openApiDocument } from './openapi.js'
+import { callView, contractView, listContracts, query, QUERY_BODY_BYTES, RunBudget, simulate, SIMULATE_BODY_BYTES } from './contract-routes.js'
 
 /** Equivocating accounts listed by GET /v1/evidence (the replica keeps up to 10,000). */
 const MAX_EVIDENCE_LISTED = 100
@@ -53,12 +54,14 @@ interface Context {
   body: BodyLimits
   /** Body bytes held by the requests being read right now. */
   bodies: BodyBudget
+  /** Event-loop time queries and simulations may take (contract-routes.ts). */
+  runs: RunBudget
 }
 
 export async function startApi (node: BftNode, host: string, port: number, opts: ApiOptions = {}): Promise<ApiServer> {
   const log = opts.log ?? silentLogger
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.connections }
-  const ctx: Context = { node, access: new Access(opts), body: { ...DEFAULT_BODY_LIMITS, ...opts.body }, bodies: { held: 0 } }
+  const ctx: Context = { node, access: new Access(opts), body: { ...DEFAULT_BODY_LIMITS, ...opts.body }, bodies: { held: 0 }, runs: new RunBudget() }
   const server = createServer(serverOptions(limits), (req, res) => {
     // Node destroys the socket as soon as this returns (PRI starts an HTTP/2 preface): answer now
     if (req.method === 'PRI') return reply(res, new ApiError(405, 'ERR_METHOD_NOT_ALLOWED', 'PRI (HTTP/2 prior knowledge) is not supported: use HTTP/1.1', {}, { headers: { allow: 'GET, HEAD, POST, OPTIONS' }, close: true }))
@@ -243,19 +246,25 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
         contract: contract !== undefined
       })
     }
+    case 'GET /contracts': return reply(res, listContracts(ledger, target.query))
     case 'GET /contracts/:': {
+      const c = ledger.contract(hex32(parts[2], 'contract address'))
+      if (c === undefined) throw new ApiError(404, 'ERR_UNKNOWN_CONTRACT', 'no contract at that address')
+      return reply(res, contractView(ledger, c, true))
+    }
+    case 'POST /contracts/:/:': {
+      if (parts[3] !== 'query' || parts.length !== 4) return notFound(req, method, parts)
       const address = hex32(parts[2], 'contract address')
+      admitRun(ctx)
+      const body = await readJsonBody(req, { ...ctx.body, maxBytes: Math.min(ctx.body.maxBytes, QUERY_BODY_BYTES) }, ctx.bodies)
       const c = ledger.contract(address)
       if (c === undefined) throw new ApiError(404, 'ERR_UNKNOWN_CONTRACT', 'no contract at that address')
-      return reply(res, {
-        address: toHex(c.address),
-        sequencer: toHex(c.sequencer),
-        deployedAt: { account: toHex(c.deployedAt.account), seq: c.deployedAt.seq },
-        balance: ledger.balance(c.address),
-        queued: c.queue.size,
-        executes: ledger.nextSeq(c.address) - 1,
-        storage: Object.fromEntries([...c.storage.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([tag, [, v]]) => [tag, v]))
-      })
+      return reply(res, ctx.runs.run(() => query(ledger, c, body)))
+    }
+    case 'POST /simulate': {
+      admitRun(ctx)
+      const body = await readJsonBody(req, { ...ctx.body, maxBytes: Math.min(ctx.body.maxBytes, SIMULATE_BODY_BYTES) }, ctx.bodies)
+      return reply(res, ctx.runs.run(() => simulate(ledger, node.genesis, body)))
     }
     case 'GET /calls/:/:': {
       const account = hex32(parts[2], 'caller account')
@@ -263,11 +272,21 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
       if (!Number.isSafeInteger(seq)) throw new ApiError(400, 'ERR_BAD_REQUEST', 'usage: /v1/calls/<caller>/<seq>')
       const outcome = ledger.callOutcome({ account, seq })
       if (outcome === undefined) throw new ApiError(404, 'ERR_UNKNOWN_CALL', 'no call at that slot has been delivered here')
-      return reply(res, outcome)
+      return reply(res, callView(outcome))
     }
     default:
       notFound(req, method, parts)
   }
+}
+
+/**
+ * A query or simulation is refused while the node is saturated with ops (they are optional reads;
+ * delivery is not) or while queries have used their share of time: 503 ERR_BUSY, before the body is read.
+ */
+function admitRun (ctx: Context): void {
+  const busy = ctx.node.admission()
+  if (busy !== undefined) throw new ApiError(503, 'ERR_BUSY', `${busy.reason}; queries wait until it is not: retry in ${busy.retryAfterMs} ms`, { retryAfterMs: busy.retryAfterMs })
+  ctx.runs.admit()
 }
 
 /** 405 with Allow when the path has routes for other methods, else 404. */

@@ -7,10 +7,11 @@ import { join } from 'node:path'
 import type { Options } from 'yargs'
 import { BftError } from '../core/errors.js'
 import type { Value } from '../core/codec/canonical.js'
-import { fromHex } from '../core/crypto/hash.js'
-import { VmMap, fromCodec, keyTag, toCodec } from '../core/vm/values.js'
+import { toHex } from '../core/crypto/hash.js'
 import { MAX_AMOUNT } from '../core/ledger/body.js'
 import { ApiClient } from '../client/api-client.js'
+import { ArgumentError, parseArgs as parseJsonArgs } from '../client/values.js'
+import type { JsonValue } from '../client/values.js'
 import { Wallet } from './wallet.js'
 
 export class UsageError extends BftError {
@@ -94,29 +95,67 @@ export function parseAmount (text: unknown, what = 'amount', allowZero = false):
   return n
 }
 
-/**
- * JSON arguments for contract calls: whole numbers become integers, "0x.." strings bytes (an
- * account key is 0x + 64 hex digits), other strings stay strings, objects become maps.
- */
-export function parseArgs (text: unknown): Value[] {
-  if (text === undefined) return []
-  let v: unknown
-  try { v = JSON.parse(String(text)) } catch { throw new UsageError('--args must be a JSON list, e.g. \'["0xab..", 100]\'') }
-  if (!Array.isArray(v)) throw new UsageError('--args must be a JSON list')
-  return v.map(toArg)
+/** Contract arguments as a command takes them: the canonical values, and their JSON forms with names resolved. */
+export interface CliArgs {
+  readonly values: Value[]
+  /** The same arguments in JSON forms, wallet names replaced by keys: what the API takes. */
+  readonly json: JsonValue[]
 }
 
-function toArg (v: unknown): Value {
-  if (v === null || typeof v === 'boolean') return v
-  if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v)) throw new UsageError(`contract arguments are whole numbers; ${v} is not one (pass large values as strings of digits with a trailing n, e.g. "18446744073709551615n")`)
-    return BigInt(v)
+/**
+ * `--args`: a JSON list in the forms of src/client/values.ts (`[{"key": "alice"}, 1000]`), where
+ * `{"key": name}` may name a wallet account. Names are resolved first (the wallet reads files),
+ * then the list is parsed; a mistake is one ArgumentError line naming where it is.
+ */
+export async function parseArgs (args: Pick<GlobalArgs, 'walletDir'>, text: string | undefined): Promise<CliArgs> {
+  if (text === undefined) return { values: [], json: [] }
+  let json: unknown
+  try { json = JSON.parse(text) } catch { throw new ArgumentError('--args', 'is not JSON; write a JSON list such as \'[{"key": "alice"}, 1000]\'') }
+  const names = new Map<string, string>()
+  await resolveNames(json, async name => {
+    if (!names.has(name)) names.set(name, toHex(await wallet(args).resolve(name)))
+  })
+  const resolved = replaceNames(json, names)
+  const values = parseValues(resolved)
+  return { values, json: resolved as JsonValue[] }
+}
+
+function parseValues (json: unknown): Value[] {
+  try {
+    return parseJsonArgs(json)
+  } catch (err) {
+    if (err instanceof ArgumentError) throw new ArgumentError(`--args ${err.path}`, err.message.slice(err.path.length + 2))
+    throw err
   }
-  if (typeof v === 'string') {
-    if (/^0x([0-9a-f]{2})*$/.test(v)) return fromHex(v.slice(2))
-    if (/^[0-9]+n$/.test(v)) return BigInt(v.slice(0, -1))
-    return v
+}
+
+const KEY_HEX = /^[0-9a-fA-F]{64}$/
+
+/** Calls `found` for every `{"key": name}` where the forms allow one (not inside int, bytes or str, not a map's object keys). */
+async function resolveNames (v: unknown, found: (name: string) => Promise<void>): Promise<void> {
+  if (Array.isArray(v)) { for (const x of v) await resolveNames(x, found); return }
+  if (v === null || typeof v !== 'object') return
+  const entries = Object.entries(v)
+  if (entries.length !== 1) return
+  const [form, body] = entries[0]!
+  if (form === 'key' && typeof body === 'string' && body !== '' && !KEY_HEX.test(body)) await found(body)
+  else if (form === 'map') {
+    if (Array.isArray(body)) await resolveNames(body, found)
+    else if (body !== null && typeof body === 'object') for (const x of Object.values(body)) await resolveNames(x, found)
   }
-  if (Array.isArray(v)) return v.map(toArg)
-  return toCodec(new VmMap(new Map(Object.entries(v as Record<string, unknown>).map(([k, x]) => [keyTag(k), [k, fromCodec(toArg(x))] as const]))))
+}
+
+function replaceNames (v: unknown, names: ReadonlyMap<string, string>): unknown {
+  if (names.size === 0) return v
+  if (Array.isArray(v)) return v.map(x => replaceNames(x, names))
+  if (v === null || typeof v !== 'object') return v
+  const entries = Object.entries(v)
+  if (entries.length !== 1) return v
+  const [form, body] = entries[0]!
+  if (form === 'key' && typeof body === 'string' && names.has(body)) return { key: names.get(body)! }
+  if (form === 'map') {
+    if (Array.isArray(body)) return { map: replaceNames(body, names) }
+    if (body !== null && typeof body === 'object') return { map: Object.fromEntries(Object.entries(body).map(([k, x]) => [k, replaceNames(x, names)])) }
+  }
+  return v
 }

@@ -310,9 +310,11 @@ lookup('contract-form', 'contract-input', 'contract-result', '/v1/contracts', c 
     ['Sequencer', short(c.sequencer, 16)],
     ['Deployed by', `${short(c.deployedAt.account)}#${c.deployedAt.seq}`],
     ['Calls queued', number.format(c.queued)],
-    ['Executes', number.format(c.executes)]
+    ['Executes', number.format(c.executes)],
+    ['Functions', (c.functions ?? []).map(f => `${f.name}(${f.params.join(' ')})`).join(', ') || 'none']
   ])
-  const storage = JSON.stringify(c.storage, null, 2)
+  // one entry a line, key and value in the API's JSON forms ({"int": "5"}, {"bytes": "ab.."})
+  const storage = (c.storage ?? []).map(e => `${JSON.stringify(e.key)}: ${JSON.stringify(e.value)}`).join('\n') || '(empty)'
   return el('div', {}, t, el('p', { class: 'small' }, 'Storage'), el('pre', {}, storage.length > 20_000 ? storage.slice(0, 20_000) + '\n…' : storage))
 })
 

@@ -98,12 +98,12 @@ describe('a new node joins a running network from a certified checkpoint', () =>
     await new Promise(resolve => procs[3]!.once('exit', resolve))
     await transfers(1500, apis[0]!)
     const me = toHex(treasury.publicKey)
-    const d = await cli('deploy', TOKEN, '--from', 'treasury', '--args', JSON.stringify([`0x${me}`, 1_000_000]))
+    const d = await cli('deploy', TOKEN, '--from', 'treasury', '--args', JSON.stringify([{ key: me }, 1_000_000]))
     assert.equal(d.code, 0, d.out + d.err)
     seq++
     const address = d.out.match(/contract ([0-9a-f]{64})/)![1]!
     for (let i = 0; i < 3; i++) {
-      const c = await cli('call', address, 'transfer', '--from', 'treasury', '--args', JSON.stringify([`0x${toHex(signerFrom(nobleScheme, seedOf('e2e-user', 1)).publicKey)}`, 10]))
+      const c = await cli('call', address, 'transfer', '--from', 'treasury', '--args', JSON.stringify([{ key: toHex(signerFrom(nobleScheme, seedOf('e2e-user', 1)).publicKey) }, 10]))
       assert.equal(c.code, 0, c.out + c.err)
       seq++
     }

@@ -5,18 +5,19 @@
 import { readFile } from 'node:fs/promises'
 import { fromHex, toHex } from '../../core/crypto/hash.js'
 import { contractAddress } from '../../core/ledger/contracts.js'
-import { GAS_LIMITS } from '../../core/vm/gas.js'
 import { compile } from '../../core/vm/compile.js'
 import { ContractError } from '../../core/vm/errors.js'
 import type { OpBody } from '../../core/ledger/body.js'
 import { ApiRequestError } from '../../client/api-client.js'
-import type { OpStatusView } from '../../client/api-client.js'
+import type { ContractView, OpStatusView } from '../../client/api-client.js'
+import { showJson } from '../../client/values.js'
 import { api, parseAmount, parseArgs, passphraseFor, say, UsageError, wallet } from '../context.js'
 import type { CliCommand, GlobalArgs } from '../context.js'
 import { walletClient } from '../ops.js'
 import type { Sent } from '../../client/client.js'
 import { nodeLabel } from '../node-id.js'
 import { deleteCommand, exportCommand, importCommand, passwdCommand } from './account-keys.js'
+import { parseGas, simulateFirst } from './query.js'
 
 async function unlock (args: GlobalArgs, name: string): Promise<Awaited<ReturnType<ReturnType<typeof wallet>['unlock']>>> {
   const w = wallet(args)
@@ -110,16 +111,20 @@ export const transferCommand: CliCommand<{ from: string, to: string, amount: str
   }
 }
 
-export const deployCommand: CliCommand<{ file: string, from: string, args?: string, gas: number, sequencer?: string }> = {
+export const deployCommand: CliCommand<{ file: string, from: string, args?: string, gas: string, sequencer?: string, force: boolean }> = {
   command: 'deploy <file>',
-  describe: 'deploy a contract; checks the code locally first, then waits for delivery and prints its address',
-  examples: [['bftnode deploy contracts/token.lisp --from alice --args \'["0x<alice key>", 1000000]\'', 'a token owned by alice']],
+  describe: 'deploy a contract; checks the code and simulates init first, then waits for delivery and prints its address',
+  examples: [
+    ['bftnode deploy contracts/token.lisp --from alice --args \'[{"key": "alice"}, 1000000]\'', 'a token owned by alice, gas estimated'],
+    ['bftnode deploy contracts/token.lisp --from alice --args \'[{"key": "alice"}, 1000000]\' --gas 50000', 'with a gas limit of its own']
+  ],
   positionals: { file: { type: 'string', describe: 'contract source file' } },
   options: {
     from: { type: 'string', demandOption: true, describe: 'wallet account that deploys' },
-    args: { type: 'string', describe: 'JSON list of arguments for init' },
-    gas: { type: 'number', default: GAS_LIMITS.defaultCall, describe: 'gas limit for init' },
-    sequencer: { type: 'string', describe: 'wallet name or key of the sequencer (default: the key of the node the command talks to, which then runs the calls)' }
+    args: { type: 'string', describe: 'JSON list of arguments for init: numbers, strings, {"key": "<name or hex>"}, {"bytes": "<hex>"}, {"int": "<digits>"}, {"map": {...}} (docs/contracts.md)' },
+    gas: { type: 'string', default: 'auto', describe: 'gas limit for init; auto: what a simulation of init uses, plus a margin' },
+    sequencer: { type: 'string', describe: 'wallet name or key of the sequencer (default: the key of the node the command talks to, which then runs the calls)' },
+    force: { type: 'boolean', default: false, describe: 'sign and send even if the simulation says the deploy would fail' }
   },
   handler: async (a) => {
     let code: string
@@ -128,10 +133,14 @@ export const deployCommand: CliCommand<{ file: string, from: string, args?: stri
       if (err instanceof ContractError) throw new UsageError(`${a.file}: ${err.message}`)
       throw err
     }
+    const gas = parseGas(a.gas)
+    const args = await parseArgs(a, a.args)
     // By default the node this command talks to sequences the contract: it holds its own key, so
     // it can sign the Execute ops that run queued calls. A wallet key would need a wallet online.
     const sequencer = a.sequencer === undefined ? fromHex(String((await api(a).status()).nodeId)) : await wallet(a).resolve(a.sequencer)
-    const sent = await send(a, a.from, { kind: 'deploy', code, args: parseArgs(a.args), sequencer, gasLimit: a.gas })
+    const me = (await wallet(a).load(a.from)).publicKey
+    const chosen = await simulateFirst(a, me, { kind: 'deploy', code, args: args.json, sequencer: toHex(sequencer), ...(gas === 'auto' ? {} : { gasLimit: gas }) }, gas, a.force, 'deploy')
+    const sent = await send(a, a.from, { kind: 'deploy', code, args: args.values, sequencer, gasLimit: chosen.gas })
     if (sent.status.outcome?.status === 'applied') {
       say(`contract ${toHex(contractAddress(sent.slot.account, sent.slot.seq))}`)
       say(`sequenced by ${a.sequencer === undefined ? `node ${nodeLabel(toHex(sequencer), false)}` : toHex(sequencer)}`)
@@ -144,45 +153,60 @@ export const DEFAULT_DEADLINE_EXECUTES = 1000
 
 const CONTRACT_HEX = /^[0-9a-f]{64}$/
 
-interface ContractView { deployedAt: { account: string, seq: number }, executes: number }
+/** The contract, or a one-line error when this node has none at that address. */
+async function contractAt (a: GlobalArgs, address: string): Promise<ContractView> {
+  try {
+    return await api(a).contract(address)
+  } catch (err) {
+    if (err instanceof ApiRequestError && err.code === 'ERR_UNKNOWN_CONTRACT') throw new UsageError(`no contract at ${address} on this node (never deployed, its deploy was rejected, or not delivered here yet); nothing was signed`)
+    throw err
+  }
+}
 
-export const callCommand: CliCommand<{ contract: string, fn: string, from: string, args?: string, value: string, gas: number, deadlineExecutes: number }> = {
+export const callCommand: CliCommand<{ contract: string, fn: string, from: string, args?: string, value: string, gas: string, deadlineExecutes: number, force: boolean }> = {
   command: 'call <contract> <fn>',
-  describe: 'call a contract function; waits until the sequencer executes it and prints the outcome',
+  describe: 'call a contract function; simulates it first, then waits until the sequencer executes it and prints the outcome',
   examples: [
-    ['bftnode call <contract> transfer --from alice --args \'["0x<bob key>", 10]\'', 'a token transfer'],
+    ['bftnode call <contract> transfer --from alice --args \'[{"key": "bob"}, 10]\'', 'a token transfer (bob: a wallet name, or {"key": "<64 hex digits>"})'],
     ['bftnode call <escrow> deposit --from bob --value 50', 'attach money to the call'],
-    ['bftnode call <escrow> deposit --from bob --value 50 --deadline-executes 10', 'cancellable once the contract has run 10 more executes without it']
+    ['bftnode call <escrow> deposit --from bob --value 50 --deadline-executes 10', 'cancellable once the contract has run 10 more executes without it'],
+    ['bftnode call <contract> transfer --from alice --args \'[{"key": "bob"}, 10]\' --force --gas 20000', 'send even if the simulation says it would fail']
   ],
   positionals: { contract: { type: 'string', describe: 'contract address (64 hex digits)' }, fn: { type: 'string', describe: 'function name' } },
   options: {
     from: { type: 'string', demandOption: true, describe: 'wallet account that calls' },
-    args: { type: 'string', describe: 'JSON list of arguments' },
+    args: { type: 'string', describe: 'JSON list of arguments: numbers, strings, {"key": "<name or hex>"}, {"bytes": "<hex>"}, {"int": "<digits>"}, {"map": {...}} (docs/contracts.md)' },
     value: { type: 'string', default: '0', describe: 'money attached to the call (refunded if the call fails)' },
-    gas: { type: 'number', default: GAS_LIMITS.defaultCall, describe: 'gas limit for the call' },
+    gas: { type: 'string', default: 'auto', describe: 'gas limit for the call; auto: what a simulation of the call uses now, plus a margin' },
     'deadline-executes': {
       type: 'number',
       default: DEFAULT_DEADLINE_EXECUTES,
       describe: 'only the contract\'s next N executes (counted from what the node has delivered) may run the call; after them `bftnode cancel` takes it back. 0: no deadline, never cancellable'
-    }
+    },
+    force: { type: 'boolean', default: false, describe: 'sign and send even if the simulation says the call would fail' }
   },
   handler: async (a) => {
     if (!CONTRACT_HEX.test(a.contract)) throw new UsageError('the contract address is 64 hex digits')
     const n = a.deadlineExecutes
     if (!Number.isSafeInteger(n) || n < 0) throw new UsageError('--deadline-executes is a whole number of executes (0: no deadline)')
+    const gas = parseGas(a.gas)
+    const value = parseAmount(a.value, 'value', true)
+    const args = await parseArgs(a, a.args)
     const client = api(a)
-    const info = await client.contract(a.contract) as unknown as ContractView
+    const info = await contractAt(a, a.contract)
     // the contract's next seq is executes + 1, so its next N executes end at seq executes + N
     const lastSeq = n === 0 ? {} : { deadline: info.executes + n }
-    const sent = await send(a, a.from, { kind: 'call', contract: fromHex(a.contract), fn: a.fn, args: parseArgs(a.args), value: parseAmount(a.value, 'value', true), gasLimit: a.gas, ...lastSeq },
+    const me = (await wallet(a).load(a.from)).publicKey
+    const chosen = await simulateFirst(a, me, { kind: 'call', contract: a.contract, fn: a.fn, args: args.json, value: value.toString(), ...(gas === 'auto' ? {} : { gasLimit: gas }), ...lastSeq }, gas, a.force, `call of ${a.fn}`)
+    const sent = await send(a, a.from, { kind: 'call', contract: fromHex(a.contract), fn: a.fn, args: args.values, value, gasLimit: chosen.gas, ...lastSeq },
       [{ account: fromHex(info.deployedAt.account), seq: info.deployedAt.seq }])
     if (sent.status.outcome?.status !== 'applied') return
     const deadline = Date.now() + a.timeout
     for (;;) {
-      const out = await client.call(toHex(sent.slot.account), sent.slot.seq) as { status: string, result?: unknown, error?: string, gasUsed?: number, events?: unknown[] }
+      const out = await client.call(toHex(sent.slot.account), sent.slot.seq)
       if (out.status === 'cancelled') { say('call cancelled; its value went back to the caller'); process.exitCode = 1; return }
       if (out.status !== 'queued') {
-        if (out.status === 'ok') say(`call executed: ok, result ${JSON.stringify(out.result)}, gas ${out.gasUsed}${out.events !== undefined && out.events.length > 0 ? `, events ${JSON.stringify(out.events)}` : ''}`)
+        if (out.status === 'ok') say(`call executed: ok, result ${showJson(out.result)}, gas ${out.gasUsed}${out.events.length > 0 ? `, events ${out.events.map(e => `${e.name} ${showJson(e.data)}`).join('; ')}` : ''}`)
         else { say(`call executed: failed (${out.error}), gas ${out.gasUsed}; its value was refunded`); process.exitCode = 1 }
         return
       }
@@ -205,7 +229,7 @@ export const cancelCommand: CliCommand<{ contract: string, call: number, from: s
     if (!Number.isSafeInteger(a.call) || a.call < 1) throw new UsageError('the call is a seq number of the caller\'s stream (1 or more)')
     const client = api(a)
     const me = (await wallet(a).load(a.from)).publicKey
-    const info = await client.contract(a.contract) as unknown as ContractView
+    const info = await client.contract(a.contract)
     // Checked here so the common mistakes cost no op; the ledger decides the same at delivery. A
     // node may have forgotten the outcome (behind a checkpoint): then the ledger alone decides.
     const out = await client.call(me, a.call).catch((err: unknown) => {
