@@ -27,6 +27,8 @@ import { checkHeaders, parseTarget, queryBoolean, queryInteger, readJsonBody } f
 import type { BodyBudget, BodyLimits, Target } from './request.js'
 import { allowHeader, MAX_WAIT_MS, methodsFor, routeKey } from './routes.js'
 import { openApiDocument } from './openapi.js'
+import { accountOpsPage, contractEventsPage, DEFAULT_STREAM_LIMITS, EventStreams } from './history-routes.js'
+import type { StreamLimits } from './history-routes.js'
 
 /** Equivocating accounts listed by GET /v1/evidence (the replica keeps up to 10,000). */
 const MAX_EVIDENCE_LISTED = 100
@@ -40,6 +42,8 @@ export interface ApiOptions extends AccessOptions {
   body?: Partial<BodyLimits>
   /** Where the warning about an API beyond loopback is printed besides the log (stderr). */
   warn?: (line: string) => void
+  /** Bounds of GET /v1/events streams. */
+  streams?: Partial<StreamLimits>
 }
 
 export interface ApiServer {
@@ -53,12 +57,15 @@ interface Context {
   body: BodyLimits
   /** Body bytes held by the requests being read right now. */
   bodies: BodyBudget
+  /** The GET /v1/events streams, set up at the first one. */
+  streams: () => EventStreams
 }
 
 export async function startApi (node: BftNode, host: string, port: number, opts: ApiOptions = {}): Promise<ApiServer> {
   const log = opts.log ?? silentLogger
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.connections }
-  const ctx: Context = { node, access: new Access(opts), body: { ...DEFAULT_BODY_LIMITS, ...opts.body }, bodies: { held: 0 } }
+  let streams: EventStreams | undefined
+  const ctx: Context = { node, access: new Access(opts), body: { ...DEFAULT_BODY_LIMITS, ...opts.body }, bodies: { held: 0 }, streams: () => (streams ??= new EventStreams(node.history, { ...DEFAULT_STREAM_LIMITS, ...opts.streams }, log)) }
   const server = createServer(serverOptions(limits), (req, res) => {
     // Node destroys the socket as soon as this returns (PRI starts an HTTP/2 preface): answer now
     if (req.method === 'PRI') return reply(res, new ApiError(405, 'ERR_METHOD_NOT_ALLOWED', 'PRI (HTTP/2 prior knowledge) is not supported: use HTTP/1.1', {}, { headers: { allow: 'GET, HEAD, POST, OPTIONS' }, close: true }))
@@ -91,7 +98,7 @@ export async function startApi (node: BftNode, host: string, port: number, opts:
   const address = server.address()
   return {
     port: typeof address === 'object' && address !== null ? address.port : port,
-    close: async () => await closeServer(server)
+    close: async () => { streams?.close(); await closeServer(server) }
   }
 }
 
@@ -257,6 +264,15 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
         storage: Object.fromEntries([...c.storage.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([tag, [, v]]) => [tag, v]))
       })
     }
+    // history and the event stream: see history-routes.ts
+    case 'GET /accounts/:/:':
+      if (parts.length !== 4 || parts[3] !== 'ops') return notFound(req, method, parts)
+      return reply(res, accountOpsPage(node, parts, target))
+    case 'GET /contracts/:/:':
+      if (parts.length !== 4 || parts[3] !== 'events') return notFound(req, method, parts)
+      return reply(res, contractEventsPage(node, parts, target))
+    case 'GET /events':
+      return ctx.streams().open(req, res, target)
     case 'GET /calls/:/:': {
       const account = hex32(parts[2], 'caller account')
       const seq = /^[1-9][0-9]{0,15}$/.test(parts[3] ?? '') ? Number(parts[3]) : NaN
