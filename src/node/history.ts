@@ -34,10 +34,12 @@ export interface HistoryLimits {
 }
 
 /**
- * Measured on Node 20 (bench/history-bench): a transfer's entry holds ~500 bytes of heap (the
- * entry, its hex strings, its per-account list slot), a token event ~600. 100,000 of each is
- * some 110 MB at worst, hours of history on a quiet network and minutes at full load; the byte
- * caps stop large entries (Executes of many calls, events with large data) from going past that.
+ * Measured on Node 20 (bench/history.ts, 10,000 accounts): a transfer's entry holds ~370 bytes of
+ * heap (the entry, its hex strings, its list slots), an Execute of one call with its token event
+ * ~640 (op and event together). 100,000 ops and 100,000 such events are ~65 MB: hours of history
+ * on a quiet network, minutes at full load. The byte caps (on estimates that err high) bind
+ * instead when entries are large (Executes of many calls, events with large data): 128 MiB of
+ * estimates at most, whatever is delivered.
  */
 export const DEFAULT_HISTORY_LIMITS: HistoryLimits = {
   maxOps: 100_000,
@@ -51,8 +53,8 @@ export const DEFAULT_HISTORY_LIMITS: HistoryLimits = {
 const MAX_DETAIL = 300
 
 /** What an entry weighs besides its strings (object, fields, list slots): measured, rounded up. */
-const OP_BASE_BYTES = 240
-const EVENT_BASE_BYTES = 260
+const OP_BASE_BYTES = 80
+const EVENT_BASE_BYTES = 100
 const STRING_BYTES = 20
 
 export type OpKind = SignedOp['body']['kind']
@@ -406,11 +408,12 @@ export function weigh (v: Value, cap: number): number {
     if (x === null || typeof x === 'boolean') total += 8
     else if (typeof x === 'string') total += STRING_BYTES + x.length * 2
     else if (typeof x === 'bigint' || typeof x === 'number') total += 24
-    else if (x instanceof Uint8Array) total += 100 + x.length
-    else if (Array.isArray(x)) { total += 32 + 8 * x.length; for (const y of x) stack.push(y) } else {
-      const entries = Object.entries(x)
-      total += 56 + 16 * entries.length
-      for (const [k, y] of entries) { total += STRING_BYTES + k.length; stack.push(y) }
+    else if (x instanceof Uint8Array) total += 80 + x.length
+    else if (Array.isArray(x)) { total += 16 + 8 * x.length; for (const y of x) stack.push(y) } else {
+      // property names are interned by the engine: shared, counted as slots only
+      const values = Object.values(x)
+      total += 32 + 16 * values.length
+      for (const y of values) stack.push(y)
     }
   }
   return total
