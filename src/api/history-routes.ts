@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ApiError } from './errors.js'
 import { queryInteger, queryParam, singleHeader } from './request.js'
 import type { Target } from './request.js'
-import { cursorOf, eventView, formatCursor, isEvent, opView, parseCursor } from '../node/history.js'
+import { compare, cursorOf, eventView, formatCursor, isEvent, opView, parseCursor } from '../node/history.js'
 import type { Cursor, EventRecord, HistoryFilter, HistoryIndex, OpRecord } from '../node/history.js'
 import type { Logger } from '../node/log.js'
 import type { BftNode } from '../node/node.js'
@@ -25,19 +25,23 @@ const HEX32 = /^[0-9a-f]{64}$/
 export interface StreamLimits {
   /** Open streams at once, per API server; more are answered 503 ERR_BUSY. */
   maxSubscribers: number
-  /** Bytes written to a stream and not yet taken by its reader; past this the reader is cut. */
-  maxBacklogBytes: number
   /** A `: ping` comment this often (ms), so proxies and clients see the stream alive. */
   heartbeatMs: number
   /** A reader that takes nothing for this long while data waits is cut (ms). */
   stallMs: number
 }
 
-/** 100 streams x 1 MiB of backlog: at most ~100 MB held for slow readers, usually far less. */
-export const DEFAULT_STREAM_LIMITS: StreamLimits = { maxSubscribers: 100, maxBacklogBytes: 1024 * 1024, heartbeatMs: 15_000, stallMs: 60_000 }
+/**
+ * A stream holds no backlog of its own: what a reader has not taken yet stays in the history
+ * index, and is written as the socket drains (at most BATCH_BYTES past the socket's buffer). A
+ * reader the index would have to forget entries for (it fell that far behind) is cut instead,
+ * and so is one that takes nothing for stallMs.
+ */
+export const DEFAULT_STREAM_LIMITS: StreamLimits = { maxSubscribers: 100, heartbeatMs: 15_000, stallMs: 60_000 }
 
-/** Entries written per step of a resume, between waits for the reader. */
-const RESUME_BATCH = 256
+/** Entries and bytes written per step while a reader catches up, between waits for it. */
+const BATCH_ENTRIES = 256
+const BATCH_BYTES = 64 * 1024
 
 function hex32Query (target: Target, name: string): string | undefined {
   const v = queryParam(target.query, name)
@@ -87,9 +91,13 @@ export function contractEventsPage (node: BftNode, parts: readonly string[], tar
 interface Subscriber {
   readonly res: ServerResponse
   readonly filter: HistoryFilter
-  /** Resuming: the index is read up to its newest entry before live messages are written. */
-  live: boolean
-  /** When a write last found the buffer full, until it drains. */
+  /** The last entry written (or, before any, where the stream starts). */
+  cursor: Cursor
+  /** Entries evicted at or before these were gone when the stream started: not the reader's fault. */
+  readonly floor: { ops: Cursor, events: Cursor }
+  /** Catching up from the index (the socket was full, or a resume): new entries are not written directly. */
+  pumping: boolean
+  /** When a write last found the socket's buffer full, until it drains. */
   stalledSince: number | undefined
   closed: boolean
 }
@@ -99,6 +107,8 @@ function message (r: OpRecord | EventRecord): string {
     ? `id: ${formatCursor(cursorOf(r))}\nevent: event\ndata: ${JSON.stringify(eventView(r))}\n\n`
     : `id: ${r.index}\nevent: delivered\ndata: ${JSON.stringify(opView(r))}\n\n`
 }
+
+const later = (a: Cursor, b: Cursor): Cursor => compare(a, b) >= 0 ? a : b
 
 /** The streams of one API server: who follows what, fed by the node's history index. */
 export class EventStreams {
@@ -110,7 +120,7 @@ export class EventStreams {
   private readonly timer: NodeJS.Timeout
   private readonly unlisten: () => void
   private ended = false
-  /** Readers cut for falling behind, since start. */
+  /** Readers cut for falling behind or stalling, since start. */
   cut = 0
 
   constructor (private readonly history: HistoryIndex, readonly limits: StreamLimits, private readonly log: Logger) {
@@ -149,60 +159,79 @@ export class EventStreams {
     const filter: HistoryFilter = account === undefined && contract === undefined
       ? { ops: true, events: true }
       : { ops: account !== undefined, events: contract !== undefined, ...(account === undefined ? {} : { account }), ...(contract === undefined ? {} : { contract }) }
-    const sub: Subscriber = { res, filter, live: resume === undefined, stalledSince: undefined, closed: false }
+    // without Last-Event-ID: from after everything delivered so far
+    const cursor = resume ?? { index: this.history.lastIndex, position: Number.MAX_SAFE_INTEGER }
+    const sub: Subscriber = { res, filter, cursor, floor: this.history.lastEvicted(), pumping: false, stalledSince: undefined, closed: false }
     this.subs.add(sub)
-    if (filter.ops) add(filter.account === undefined ? this.allOps : setIn(this.byAccount, filter.account), sub)
-    if (filter.events) add(filter.contract === undefined ? this.allEvents : setIn(this.byContract, filter.contract), sub)
+    if (filter.ops) (filter.account === undefined ? this.allOps : setIn(this.byAccount, filter.account)).add(sub)
+    if (filter.events) (filter.contract === undefined ? this.allEvents : setIn(this.byContract, filter.contract)).add(sub)
     res.on('close', () => this.drop(sub))
     res.on('drain', () => { sub.stalledSince = undefined })
+    // an event stream's client never half-closes: its end means it is gone (the server keeps
+    // half-open sockets open, see server.ts)
+    res.socket?.once('end', () => this.end(sub, true))
     // the headers and a first line at once, so the client knows it is subscribed
     res.write(`: subscribed; last index ${this.history.lastIndex}\nretry: 3000\n\n`)
-    if (resume !== undefined) {
-      this.resume(sub, resume).catch(err => {
-        this.log.warn('event stream resume failed', { error: (err as Error).message })
-        this.end(sub, true)
-      })
-    }
+    if (resume !== undefined) this.pump(sub)
   }
 
-  /** Writes what the index holds after `from`, waiting for the reader between batches, then goes live. */
-  private async resume (sub: Subscriber, from: Cursor): Promise<void> {
-    let cursor = from
-    while (!sub.closed) {
-      const batch = this.history.after(cursor, sub.filter, RESUME_BATCH)
-      // nothing newer: from here on, fanOut writes every new entry (same tick, so none is missed)
-      if (batch.length === 0) { sub.live = true; return }
-      cursor = cursorOf(batch[batch.length - 1]!)
-      if (!sub.res.write(batch.map(message).join(''))) await this.drained(sub)
-    }
-  }
-
-  private async drained (sub: Subscriber): Promise<void> {
-    await new Promise<void>(resolve => {
-      const timer = setTimeout(() => { done(); this.cutReader(sub, 'took nothing') }, this.limits.stallMs)
-      const done = (): void => { clearTimeout(timer); sub.res.off('drain', done).off('close', done); resolve() }
-      sub.res.on('drain', done).on('close', done)
-    })
-  }
-
+  /** A new entry: written at once to readers that are caught up; the others read it from the index. */
   private fanOut (r: OpRecord | EventRecord, all: Set<Subscriber>, some: Set<Subscriber> | undefined): void {
     if (all.size === 0 && some === undefined) return
     let text: string | undefined
-    const now = Date.now()
     for (const set of [all, some]) {
       if (set === undefined) continue
       for (const sub of set) {
-        if (!sub.live) continue
+        if (sub.pumping || sub.closed) continue
+        if (sub.res.writableNeedDrain) { this.pump(sub); continue }
         text ??= message(r)
-        this.write(sub, text, now)
+        sub.cursor = cursorOf(r)
+        if (!sub.res.write(text)) sub.stalledSince ??= Date.now()
       }
     }
   }
 
-  private write (sub: Subscriber, text: string, now: number): void {
-    if (sub.closed) return
-    if (!sub.res.write(text)) sub.stalledSince ??= now
-    if (sub.res.writableLength > this.limits.maxBacklogBytes) this.cutReader(sub, `fell ${sub.res.writableLength} bytes behind (limit ${this.limits.maxBacklogBytes})`)
+  /** Catches a reader up from the index, writing as its socket drains, until nothing is left. */
+  private pump (sub: Subscriber): void {
+    if (sub.pumping || sub.closed) return
+    sub.pumping = true
+    this.catchUp(sub).catch(err => {
+      this.log.warn('event stream failed', { error: (err as Error).message })
+      this.end(sub, true)
+    })
+  }
+
+  private async catchUp (sub: Subscriber): Promise<void> {
+    while (!sub.closed) {
+      if (sub.res.writableNeedDrain) await this.drained(sub)
+      if (sub.closed) return
+      if (this.fellBehind(sub)) { this.cutReader(sub, 'fell behind what the history index holds'); return }
+      const batch = this.history.after(sub.cursor, sub.filter, BATCH_ENTRIES)
+      // caught up: from here on, fanOut writes every new entry (same tick, so none is missed)
+      if (batch.length === 0) { sub.pumping = false; return }
+      let text = ''
+      for (const r of batch) {
+        text += message(r)
+        sub.cursor = cursorOf(r)
+        if (text.length >= BATCH_BYTES) break
+      }
+      if (!sub.res.write(text)) sub.stalledSince ??= Date.now()
+    }
+  }
+
+  /** The index evicted an entry this reader was still to get (one newer than where it is). */
+  private fellBehind (sub: Subscriber): boolean {
+    const gone = this.history.lastEvicted()
+    return (sub.filter.ops && compare(gone.ops, later(sub.cursor, sub.floor.ops)) > 0) ||
+      (sub.filter.events && compare(gone.events, later(sub.cursor, sub.floor.events)) > 0)
+  }
+
+  private async drained (sub: Subscriber): Promise<void> {
+    await new Promise<void>(resolve => {
+      const timer = setTimeout(() => { done(); this.cutReader(sub, `took nothing for ${this.limits.stallMs} ms`) }, this.limits.stallMs)
+      const done = (): void => { clearTimeout(timer); sub.res.off('drain', done).off('close', done); resolve() }
+      sub.res.on('drain', done).on('close', done)
+    })
   }
 
   private cutReader (sub: Subscriber, why: string): void {
@@ -215,12 +244,13 @@ export class EventStreams {
   private heartbeat (): void {
     const now = Date.now()
     for (const sub of this.subs) {
-      if (sub.stalledSince !== undefined && now - sub.stalledSince > this.limits.stallMs) { this.cutReader(sub, 'took nothing'); continue }
-      if (sub.live) this.write(sub, ': ping\n\n', now)
+      if (sub.stalledSince !== undefined && now - sub.stalledSince > this.limits.stallMs) { this.cutReader(sub, `took nothing for ${this.limits.stallMs} ms`); continue }
+      // a reader behind is getting data already
+      if (!sub.pumping && !sub.res.writableNeedDrain) sub.res.write(': ping\n\n')
     }
   }
 
-  /** Ends a stream: cleanly (the reader sees the end), or at once when its backlog is not worth sending. */
+  /** Ends a stream: cleanly (the reader sees the end), or at once when what is queued is not worth sending. */
   private end (sub: Subscriber, destroy = false): void {
     this.drop(sub)
     if (destroy) sub.res.destroy()
@@ -251,10 +281,6 @@ function setIn<K, V> (m: Map<K, Set<V>>, k: K): Set<V> {
   let s = m.get(k)
   if (s === undefined) { s = new Set(); m.set(k, s) }
   return s
-}
-
-function add<V> (s: Set<V>, v: V): void {
-  s.add(v)
 }
 
 function remove<K, V> (m: Map<K, Set<V>>, k: K, v: V): void {

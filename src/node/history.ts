@@ -129,9 +129,12 @@ export class HistoryIndex {
   private counter = 0
   private readonly listeners = new Set<HistoryListener>()
   private closed = false
-  /** Entries evicted since start (ops, events). */
+  /** Entries evicted since start (ops, events), and the newest of each evicted so far. */
   evictedOps = 0
   evictedEvents = 0
+  private evictedOpAt = 0
+  private evictedEventAt = 0
+  private evictedEventPosition = -1
 
   constructor (readonly limits: HistoryLimits = DEFAULT_HISTORY_LIMITS) {}
 
@@ -250,6 +253,7 @@ export class HistoryIndex {
       const r = this.ops.shift()!
       this.opBytes -= r.weight
       this.evictedOps++
+      this.evictedOpAt = r.index
       // the oldest entry overall is the oldest of its account
       r.stream.entries.shift()
       if (r.stream.entries.length === 0) this.accounts.delete(r.stream.key)
@@ -261,6 +265,8 @@ export class HistoryIndex {
       const r = this.events.shift()!
       this.eventBytes -= r.weight
       this.evictedEvents++
+      this.evictedEventAt = r.index
+      this.evictedEventPosition = r.position
       r.stream.entries.shift()
       if (r.stream.entries.length === 0) this.contracts.delete(r.stream.key)
     }
@@ -278,6 +284,11 @@ export class HistoryIndex {
     const entries = this.contracts.get(contract)?.entries
     if (entries === undefined) return { items: [] }
     return pageBack(entries, before, limit, name === undefined ? () => true : r => r.name === name)
+  }
+
+  /** The newest op and the newest event evicted so far (everything older is gone too). */
+  lastEvicted (): { ops: Cursor, events: Cursor } {
+    return { ops: { index: this.evictedOpAt, position: -1 }, events: { index: this.evictedEventAt, position: this.evictedEventPosition } }
   }
 
   /** Whether the index holds any event of this contract. */
@@ -356,7 +367,7 @@ export function parseCursor (s: string): Cursor | undefined {
   return { index: Number(m[1]), position: m[2] === undefined ? -1 : Number(m[2]) }
 }
 
-const compare = (r: { index: number, position?: number }, c: Cursor): number => r.index - c.index || (r.position ?? -1) - c.position
+export const compare = (r: { index: number, position?: number }, c: Cursor): number => r.index - c.index || (r.position ?? -1) - c.position
 
 /** Position (from the deque's head) of the first entry after the cursor. */
 function firstAfter<T extends { index: number, position?: number }> (d: Deque<T>, c: Cursor): number {
