@@ -16,9 +16,10 @@ import { configCommand } from './cmds/config.js'
 import { demoCommand } from './cmds/demo.js'
 import { accountCommand, balanceCommand, callCommand, cancelCommand, deployCommand, peersCommand, transferCommand } from './cmds/wallet-cmds.js'
 import { statusCommand } from './cmds/status.js'
+import { eventsCommand, historyCommand } from './cmds/history.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command types its own args
-export const COMMANDS: ReadonlyArray<CliCommand<any>> = [startCommand, joinCommand, configCommand, testnetCommand, accountCommand, transferCommand, balanceCommand, deployCommand, callCommand, cancelCommand, statusCommand, peersCommand, demoCommand, versionCommand]
+export const COMMANDS: ReadonlyArray<CliCommand<any>> = [startCommand, joinCommand, configCommand, testnetCommand, accountCommand, transferCommand, balanceCommand, deployCommand, callCommand, cancelCommand, historyCommand, eventsCommand, statusCommand, peersCommand, demoCommand, versionCommand]
 
 /** Commands that run until stopped: a signal stops them cleanly (see lifecycle.ts). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
