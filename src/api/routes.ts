@@ -43,6 +43,9 @@ export const PATH_PARAMS: Record<string, Param> = {
 }
 
 export const MAX_WAIT_MS = 60_000
+/** Pages of history (GET /v1/accounts/{account}/ops, GET /v1/contracts/{address}/events). */
+export const DEFAULT_PAGE = 50
+export const MAX_PAGE = 200
 
 const AMOUNT = { type: 'string', pattern: '^(0|[1-9][0-9]{0,19})$', description: 'a decimal amount' }
 const GAS = { type: 'integer', minimum: 1, maximum: GAS_LIMITS.maxCall, description: `gas limit (default and most: ${GAS_LIMITS.maxCall})` }
@@ -99,6 +102,34 @@ export const ROUTES: readonly RouteSpec[] = [
     },
     ok: { status: 200, description: 'the outcome at delivery, a refusal at submission if any, the run, the gas estimate and (deploy) the address' },
     errors: RUN_ERRORS
+  },
+  {
+    method: 'GET', path: '/v1/accounts/{account}/ops', summary: 'the ops of an account this node delivered, newest first, as far back as its history index holds',
+    query: [
+      { name: 'before', description: 'cursor from the previous page\'s "next": only older entries', schema: { type: 'string', pattern: '^[0-9]{1,15}(:[0-9]{1,6})?$' } },
+      { name: 'limit', description: `entries per page (1 to ${MAX_PAGE})`, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE } }
+    ],
+    ok: { status: 200, description: 'a page: {items, next?}' },
+    errors: [[400, 'ERR_BAD_REQUEST'], [400, 'ERR_BAD_QUERY']]
+  },
+  {
+    method: 'GET', path: '/v1/contracts/{address}/events', summary: 'the events a contract emitted, newest first, as far back as this node\'s history index holds',
+    query: [
+      { name: 'before', description: 'cursor from the previous page\'s "next": only older entries', schema: { type: 'string', pattern: '^[0-9]{1,15}(:[0-9]{1,6})?$' } },
+      { name: 'limit', description: `entries per page (1 to ${MAX_PAGE})`, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE } },
+      { name: 'name', description: 'only events of this name', schema: { type: 'string', minLength: 1, maxLength: 256 } }
+    ],
+    ok: { status: 200, description: 'a page: {items, next?}' },
+    errors: [[400, 'ERR_BAD_REQUEST'], [400, 'ERR_BAD_QUERY'], [404, 'ERR_UNKNOWN_CONTRACT']]
+  },
+  {
+    method: 'GET', path: '/v1/events', summary: 'a server-sent events stream of ops delivered (event: delivered) and contract events (event: event); resumes after Last-Event-ID',
+    query: [
+      { name: 'account', description: 'only ops of this account (64 lowercase hex digits)', schema: HEX32 },
+      { name: 'contract', description: 'only events of this contract (64 lowercase hex digits)', schema: HEX32 }
+    ],
+    ok: { status: 200, description: 'an open text/event-stream', type: 'text/event-stream' },
+    errors: [[400, 'ERR_BAD_REQUEST'], [400, 'ERR_BAD_QUERY'], [503, 'ERR_BUSY']]
   },
   { method: 'GET', path: '/v1/calls/{caller}/{seq}', summary: 'the outcome of a contract call, once executed or cancelled', ok: { status: 200, description: 'the call\'s outcome' }, errors: [[400, 'ERR_BAD_REQUEST'], [404, 'ERR_UNKNOWN_CALL']] },
   { method: 'GET', path: '/v1/openapi.json', summary: 'this API described as OpenAPI 3.1, generated from the route table', ok: { status: 200, description: 'an OpenAPI document' }, errors: [] },

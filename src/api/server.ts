@@ -28,6 +28,8 @@ import type { BodyBudget, BodyLimits, Target } from './request.js'
 import { allowHeader, MAX_WAIT_MS, methodsFor, routeKey } from './routes.js'
 import { openApiDocument } from './openapi.js'
 import { callView, contractView, listContracts, query, QUERY_BODY_BYTES, RunBudget, simulate, SIMULATE_BODY_BYTES } from './contract-routes.js'
+import { accountOpsPage, contractEventsPage, DEFAULT_STREAM_LIMITS, EventStreams } from './history-routes.js'
+import type { StreamLimits } from './history-routes.js'
 
 /** Equivocating accounts listed by GET /v1/evidence (the replica keeps up to 10,000). */
 const MAX_EVIDENCE_LISTED = 100
@@ -41,6 +43,8 @@ export interface ApiOptions extends AccessOptions {
   body?: Partial<BodyLimits>
   /** Where the warning about an API beyond loopback is printed besides the log (stderr). */
   warn?: (line: string) => void
+  /** Bounds of GET /v1/events streams. */
+  streams?: Partial<StreamLimits>
 }
 
 export interface ApiServer {
@@ -56,12 +60,15 @@ interface Context {
   bodies: BodyBudget
   /** Event-loop time queries and simulations may take (contract-routes.ts). */
   runs: RunBudget
+  /** The GET /v1/events streams, set up at the first one. */
+  streams: () => EventStreams
 }
 
 export async function startApi (node: BftNode, host: string, port: number, opts: ApiOptions = {}): Promise<ApiServer> {
   const log = opts.log ?? silentLogger
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.connections }
-  const ctx: Context = { node, access: new Access(opts), body: { ...DEFAULT_BODY_LIMITS, ...opts.body }, bodies: { held: 0 }, runs: new RunBudget() }
+  let streams: EventStreams | undefined
+  const ctx: Context = { node, access: new Access(opts), body: { ...DEFAULT_BODY_LIMITS, ...opts.body }, bodies: { held: 0 }, runs: new RunBudget(), streams: () => (streams ??= new EventStreams(node.history, { ...DEFAULT_STREAM_LIMITS, ...opts.streams }, log)) }
   const server = createServer(serverOptions(limits), (req, res) => {
     // Node destroys the socket as soon as this returns (PRI starts an HTTP/2 preface): answer now
     if (req.method === 'PRI') return reply(res, new ApiError(405, 'ERR_METHOD_NOT_ALLOWED', 'PRI (HTTP/2 prior knowledge) is not supported: use HTTP/1.1', {}, { headers: { allow: 'GET, HEAD, POST, OPTIONS' }, close: true }))
@@ -94,7 +101,7 @@ export async function startApi (node: BftNode, host: string, port: number, opts:
   const address = server.address()
   return {
     port: typeof address === 'object' && address !== null ? address.port : port,
-    close: async () => await closeServer(server)
+    close: async () => { streams?.close(); await closeServer(server) }
   }
 }
 
@@ -266,6 +273,15 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
       const body = await readJsonBody(req, { ...ctx.body, maxBytes: Math.min(ctx.body.maxBytes, SIMULATE_BODY_BYTES) }, ctx.bodies)
       return reply(res, ctx.runs.run(() => simulate(ledger, node.genesis, body)))
     }
+    // history and the event stream: see history-routes.ts
+    case 'GET /accounts/:/:':
+      if (parts.length !== 4 || parts[3] !== 'ops') return notFound(req, method, parts)
+      return reply(res, accountOpsPage(node, parts, target))
+    case 'GET /contracts/:/:':
+      if (parts.length !== 4 || parts[3] !== 'events') return notFound(req, method, parts)
+      return reply(res, contractEventsPage(node, parts, target))
+    case 'GET /events':
+      return ctx.streams().open(req, res, target)
     case 'GET /calls/:/:': {
       const account = hex32(parts[2], 'caller account')
       const seq = /^[1-9][0-9]{0,15}$/.test(parts[3] ?? '') ? Number(parts[3]) : NaN

@@ -3,6 +3,7 @@
 
 import { BftError } from '../core/errors.js'
 import type { JsonValue } from './values.js'
+import { readSse } from './sse.js'
 
 export class NodeUnreachableError extends BftError {
   readonly code = 'ERR_NODE_UNREACHABLE'
@@ -153,19 +154,33 @@ export interface ContractEventView {
   /** The Execute (or Deploy) op it ran in. */
   executedIn: { account: string, seq: number }
   name: string
+  /** null, with dataOmitted, when the data was too large for the node to keep (over 16 KiB). */
   data: JsonValue
+  dataOmitted?: true
+  /** The index of the op it ran in (an Execute or a Deploy): several events share one. */
   index: number
+  /** Its place among the events that op ran, from 0: (index, position) orders every event. */
+  position: number
 }
 
-/** One message of GET /v1/events (server-sent events): an op delivered, or an event a contract emitted. */
+/**
+ * One message of GET /v1/events (server-sent events): an op delivered, or an event a contract
+ * emitted. `id` is the stream's event id (`12` for the op at index 12, `12:0` for the first event
+ * it ran): pass it as `lastEventId` to resume after it.
+ */
 export type StreamMessage =
-  | { type: 'delivered', op: AccountOpView }
-  | { type: 'event', event: ContractEventView }
+  | { type: 'delivered', id: string, op: AccountOpView }
+  | { type: 'event', id: string, event: ContractEventView }
 
 export interface SubscribeOptions {
-  /** Only ops of this account and events of this contract (both may be given). */
+  /**
+   * Only ops of this account and events of this contract (both may be given). With neither,
+   * every op and every event; with only one, only that kind of message.
+   */
   account?: string
   contract?: string
+  /** Resume: first what the node still holds after this id, then new messages. */
+  lastEventId?: string
   signal?: AbortSignal
 }
 
@@ -224,6 +239,35 @@ export class ApiClient {
 
   async contractEvents (contract: string, opts: { before?: string, limit?: number, name?: string } = {}): Promise<Page<ContractEventView>> {
     return await this.request(`/contracts/${contract}/events${queryString(opts)}`)
+  }
+
+  /**
+   * Follows GET /v1/events: ops delivered and contract events, as the node delivers them, until
+   * `signal` aborts (the iteration then ends quietly), the consumer stops iterating, or the node
+   * ends the stream (it stopped, or this reader fell too far behind). A broken connection throws
+   * StreamClosedError, whose lastEventId resumes the stream (`lastEventId`). The token travels in
+   * a header, which is why this uses fetch rather than EventSource.
+   */
+  async * subscribe (opts: SubscribeOptions = {}): AsyncGenerator<StreamMessage> {
+    const url = `${this.base.replace(/\/$/, '')}/v1/events${queryString({ account: opts.account, contract: opts.contract })}`
+    const headers: Record<string, string> = { accept: 'text/event-stream' }
+    if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`
+    if (opts.lastEventId !== undefined) headers['last-event-id'] = opts.lastEventId
+    let res: Response
+    try {
+      res = await fetch(url, { headers, ...(opts.signal === undefined ? {} : { signal: opts.signal }) })
+    } catch {
+      if (opts.signal?.aborted === true) return
+      throw new NodeUnreachableError(this.base)
+    }
+    if (!res.ok || res.body === null) {
+      const body = await res.json().catch(() => undefined) as { error?: { code: string, message: string } } | undefined
+      throw new ApiRequestError(body?.error?.code ?? 'ERR_HTTP', body?.error?.message ?? `HTTP ${res.status}`, res.status)
+    }
+    for await (const ev of readSse(res.body, opts.signal, opts.lastEventId)) {
+      if (ev.event === 'delivered') yield { type: 'delivered', id: ev.id, op: JSON.parse(ev.data) as AccountOpView }
+      else if (ev.event === 'event') yield { type: 'event', id: ev.id, event: JSON.parse(ev.data) as ContractEventView }
+    }
   }
 
   /** Waits (server side, up to `ms`) for an op to be delivered or dropped. */

@@ -27,6 +27,7 @@ import { StatusReporter } from './status-line.js'
 import type { StatusFigures } from './status-line.js'
 import { joinNetwork } from './join.js'
 import { RecentActivity } from './activity.js'
+import { HistoryIndex } from './history.js'
 import { NodeMetrics } from './metrics.js'
 import { nodeGauges } from './health.js'
 import type { CertifiedCheckpoint } from '../core/checkpoint/keeper.js'
@@ -100,6 +101,8 @@ export class BftNode {
   private abstain: string | undefined
   /** Recent rejections, latencies, peers heard and checkpoint times, for the dashboard. */
   readonly activity = new RecentActivity()
+  /** Ops of each account and events of each contract delivered here, bounded (see history.ts). */
+  readonly history = new HistoryIndex()
   /** The status line and the warnings about peers, quorum and load (see status-line.ts). */
   private reporter: StatusReporter | undefined
   /** Why the API last turned a client away, and when this node reached its latest checkpoint (epoch ms). */
@@ -224,6 +227,8 @@ export class BftNode {
     }
     const records = await this.db.replicaRecords()
     const started = performance.now()
+    // the replayed deliveries refill the history, numbered on from the checkpoint's height
+    this.history.startAt(from?.cp.msg.height ?? 0)
     const actions = this.current.restore(records, Date.now(), from)
     for (const a of actions) if (a.type === 'deliver') this.delivered(a.op, a.outcome)
     this.sequencer.restore((await this.db.sequencerOps()).map(b => decodeOp(b)))
@@ -301,6 +306,7 @@ export class BftNode {
     })
     if (!swapped) return
     this.checkpointAt = Date.now()
+    this.history.startAt(this.current.ledger.height())
     const st = this.current.status()
     this.log.child('checkpoint').info('started from a certified checkpoint', { height: cp.msg.height, root: toHex(cp.msg.root).slice(0, 16), delivered: st.delivered })
   }
@@ -571,6 +577,7 @@ export class BftNode {
   /** Returns the op's hex hash. */
   private delivered (op: SignedOp, outcome: Outcome): string {
     const id = this.track(op, { status: 'delivered', account: toHex(op.account), seq: op.seq, outcome })
+    this.history.delivered(op, outcome, id, this.current.ledger)
     // a call queued for a contract this node sequences: tick at full rate (see wake)
     if (op.body.kind === 'call' && !this.sequencerBusy) {
       const c = this.current.ledger.contract(op.body.contract)
@@ -686,6 +693,7 @@ export class BftNode {
   private async close (): Promise<void> {
     this.stopping = true
     if (this.timer !== undefined) clearTimeout(this.timer)
+    this.history.close()
     this.reporter?.stop()
     await this.net?.stop().catch(() => {})
     await this.executor.settled()
