@@ -194,23 +194,25 @@ function args (v: unknown, what: string): Value[] {
 }
 
 /** POST /v1/contracts/{address}/query: the function run over the contract's state, never committed. */
-export function query (ledger: Ledger, contract: ContractState, body: unknown): RunView {
+export function query (ledger: Ledger, contract: ContractState, body: unknown, now = Date.now()): RunView {
   const f = fields(body, 'the query', ['fn', 'args', 'caller', 'value', 'gasLimit'], ['fn'])
   const req = {
     fn: fnName(f.fn, 'fn'),
     args: args(f.args, 'args'),
     caller: f.caller === undefined ? ZERO_KEY : key(f.caller, 'caller'),
     value: amount(f.value, 'value', 0n),
-    gasLimit: gas(f.gasLimit, 'gasLimit')
+    gasLimit: gas(f.gasLimit, 'gasLimit'),
+    // a call runs at the time its sequencer writes, its clock: this node's is the best guess
+    time: now
   }
   return runView(runQuery(ledger, contract, req))
 }
 
 /** POST /v1/simulate: {account, body} to the op's simulated fate. */
-export function simulate (ledger: Ledger, genesis: Genesis, request: unknown): SimulateView {
+export function simulate (ledger: Ledger, genesis: Genesis, request: unknown, now = Date.now()): SimulateView {
   const r = fields(request, 'the request', ['account', 'body'], ['account', 'body'])
   const account = key(r.account, 'account')
-  return simulateView(simulateOp(ledger, genesis, account, simulatedBody(r.body)))
+  return simulateView(simulateOp(ledger, genesis, account, simulatedBody(r.body), now))
 }
 
 function simulatedBody (v: unknown): SimulatedBody {
