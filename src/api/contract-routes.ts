@@ -7,6 +7,8 @@ import type { Value } from '../core/codec/canonical.js'
 import { fromHex, toHex } from '../core/crypto/hash.js'
 import { BODY_LIMITS, MAX_AMOUNT } from '../core/ledger/body.js'
 import type { ContractEvent, ContractState, CallOutcome } from '../core/ledger/contracts.js'
+import { VmMap } from '../core/vm/values.js'
+import type { VmValue } from '../core/vm/values.js'
 import type { Ledger } from '../core/ledger/ledger.js'
 import type { Genesis } from '../core/ledger/genesis.js'
 import { runQuery, simulateOp } from '../core/ledger/simulate.js'
@@ -24,6 +26,12 @@ export const QUERY_BODY_BYTES = 256 * 1024
 export const SIMULATE_BODY_BYTES = 4 * READER_LIMITS.maxCodeBytes + 64 * 1024
 /** Gas a query or a simulated run may use: what one call may (its default too). */
 export const QUERY_GAS_LIMIT = GAS_LIMITS.maxCall
+/**
+ * Most a run's result, events and writes may come to as JSON. Gas is charged per 32 bytes of a
+ * result, and a list may hold one string many times: 5,000,000 gas buys a result of 150 MB of JSON,
+ * which would take seconds to serialise outside the time budget and as much memory per request.
+ */
+export const RUN_VIEW_BYTES = 4 * 1024 * 1024
 /** GET /v1/contracts page size: default and most. */
 export const CONTRACTS_PAGE = { default: 50, max: 100 } as const
 
@@ -109,6 +117,9 @@ export function callView (o: CallOutcome): CallView {
 
 export function runView (r: RunOutcome): RunView {
   if (r.status === 'error') return { status: 'error', error: r.error, errorKind: r.errorKind, gasUsed: r.gasUsed }
+  if (jsonSizeOver(runParts(r), RUN_VIEW_BYTES)) {
+    return { status: 'error', errorKind: 'too-large', error: `the run succeeded, but its result, events and writes come to more than ${RUN_VIEW_BYTES} bytes as JSON, more than the node answers with`, gasUsed: r.gasUsed }
+  }
   return {
     status: 'ok',
     result: valueToJson(r.result),
@@ -117,6 +128,38 @@ export function runView (r: RunOutcome): RunView {
     writes: r.writes.map(w => ({ key: valueToJson(w.key), value: w.value === null ? null : valueToJson(w.value) })),
     transfers: r.transfers.map(t => ({ to: toHex(t.to), amount: t.amount.toString() }))
   }
+}
+
+function * runParts (r: Extract<RunOutcome, { status: 'ok' }>): Iterable<Value | VmValue> {
+  yield r.result
+  for (const e of r.events) yield e.data
+  for (const w of r.writes) { yield w.key; yield w.value }
+}
+
+/**
+ * Whether the values' JSON forms come to more than `limit` characters (about: each value's text,
+ * bytes as hex, plus a little for its form). Walks each node once and stops past the limit, so it
+ * costs at most what building the values cost in gas, never what their text would.
+ */
+function jsonSizeOver (values: Iterable<Value | VmValue>, limit: number): boolean {
+  let size = 0
+  const stack: Array<Value | VmValue> = [...values]
+  while (stack.length > 0) {
+    const v = stack.pop()!
+    if (typeof v === 'string') size += v.length + 10
+    else if (v instanceof Uint8Array) size += 2 * v.length + 12
+    else if (Array.isArray(v)) {
+      size += 2 + v.length
+      for (const x of v as Array<Value | VmValue>) stack.push(x)
+    } else if (v instanceof VmMap) {
+      for (const [k, x] of v.entries.values()) { size += 4; stack.push(k, x) }
+    } else if (v !== null && typeof v === 'object') {
+      // a map in codec form (functions are never stored or returned)
+      for (const [k, x] of Object.entries(v as Record<string, Value>)) { size += k.length + 4; stack.push(x) }
+    } else size += 24
+    if (size > limit) return true
+  }
+  return false
 }
 
 export function simulateView (s: Simulation): SimulateView {
@@ -194,23 +237,25 @@ function args (v: unknown, what: string): Value[] {
 }
 
 /** POST /v1/contracts/{address}/query: the function run over the contract's state, never committed. */
-export function query (ledger: Ledger, contract: ContractState, body: unknown): RunView {
+export function query (ledger: Ledger, contract: ContractState, body: unknown, now = Date.now()): RunView {
   const f = fields(body, 'the query', ['fn', 'args', 'caller', 'value', 'gasLimit'], ['fn'])
   const req = {
     fn: fnName(f.fn, 'fn'),
     args: args(f.args, 'args'),
     caller: f.caller === undefined ? ZERO_KEY : key(f.caller, 'caller'),
     value: amount(f.value, 'value', 0n),
-    gasLimit: gas(f.gasLimit, 'gasLimit')
+    gasLimit: gas(f.gasLimit, 'gasLimit'),
+    // a call runs at the time its sequencer writes, its clock: this node's is the best guess
+    time: now
   }
   return runView(runQuery(ledger, contract, req))
 }
 
 /** POST /v1/simulate: {account, body} to the op's simulated fate. */
-export function simulate (ledger: Ledger, genesis: Genesis, request: unknown): SimulateView {
+export function simulate (ledger: Ledger, genesis: Genesis, request: unknown, now = Date.now()): SimulateView {
   const r = fields(request, 'the request', ['account', 'body'], ['account', 'body'])
   const account = key(r.account, 'account')
-  return simulateView(simulateOp(ledger, genesis, account, simulatedBody(r.body)))
+  return simulateView(simulateOp(ledger, genesis, account, simulatedBody(r.body), now))
 }
 
 function simulatedBody (v: unknown): SimulatedBody {

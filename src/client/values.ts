@@ -58,8 +58,37 @@ const AMBIGUOUS = /^(0x[0-9a-fA-F]*|-?[0-9]+n?|[0-9a-fA-F]{64})$/
 
 const FORMS = ['int', 'bytes', 'key', 'str', 'map']
 
+/**
+ * A value as JSON, cut to about 60 characters for a message. Written out only as far as shown:
+ * a value here is untrusted input, and JSON.stringify of one nested 100,000 deep (a request body
+ * within its size limit) overflows the stack.
+ */
 function describe (v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v)
+  let s = ''
+  const write = (x: unknown, depth: number): void => {
+    if (s.length > 60) return
+    if (Array.isArray(x)) {
+      if (depth >= 8) { s += '[...]'; return }
+      s += '['
+      for (let i = 0; i < x.length && s.length <= 60; i++) { if (i > 0) s += ','; write(x[i], depth + 1) }
+      s += ']'
+    } else if (x !== null && typeof x === 'object') {
+      if (depth >= 8) { s += '{...}'; return }
+      s += '{'
+      let first = true
+      for (const k in x) {
+        if (!Object.hasOwn(x, k)) continue
+        if (s.length > 60) break
+        s += `${first ? '' : ','}${JSON.stringify(k.slice(0, 61))}:`
+        first = false
+        write((x as Record<string, unknown>)[k], depth + 1)
+      }
+      s += '}'
+    } else {
+      s += JSON.stringify(typeof x === 'string' ? x.slice(0, 61) : x) ?? String(x)
+    }
+  }
+  write(v, 0)
   return s.length > 60 ? `${s.slice(0, 57)}...` : s
 }
 

@@ -128,12 +128,14 @@ describe('API: queries, simulations, contract lists', () => {
       ['/simulate', '{"account": "zz", "body": {}}', 400, 'ERR_BAD_REQUEST'],
       ['/simulate', `{"account": "${BOB}", "body": {"kind": "mint", "to": "${BOB}", "amount": "1"}}`, 400, 'ERR_BAD_REQUEST'],
       ['/simulate', `{"account": "${BOB}", "body": {"kind": "transfer", "to": "${BOB}", "amount": "0"}}`, 400, 'ERR_BAD_REQUEST'],
-      ['/simulate', `{"account": "${BOB}", "body": {"kind": "call", "contract": "${token}", "fn": "f", "args": [{"key": "bob"}]}}`, 400, 'ERR_BAD_ARGUMENT']
+      ['/simulate', `{"account": "${BOB}", "body": {"kind": "call", "contract": "${token}", "fn": "f", "args": [{"key": "bob"}]}}`, 400, 'ERR_BAD_ARGUMENT'],
+      // nested 100,000 deep, within the body limit: refused, not a stack overflow answered 500
+      [`/contracts/${token}/query`, `{"fn": "x", "args": [{"a": ${'['.repeat(100_000)}${']'.repeat(100_000)}}]}`, 400, 'ERR_BAD_ARGUMENT']
     ]
     for (const [path, body, status, code] of cases) {
       const r = await post(path, body)
-      assert.equal(r.status, status, `${path} ${body}: ${JSON.stringify(r.body)}`)
-      assert.equal(r.body.error?.code, code, `${path} ${body}`)
+      assert.equal(r.status, status, `${path} ${body.slice(0, 200)}: ${JSON.stringify(r.body)}`)
+      assert.equal(r.body.error?.code, code, `${path} ${body.slice(0, 200)}`)
     }
     const text = await post(`/contracts/${token}/query`, '{"fn": "x"}', { 'content-type': 'text/plain' })
     assert.equal(text.body.error?.code, 'ERR_UNSUPPORTED_MEDIA_TYPE')
@@ -142,13 +144,27 @@ describe('API: queries, simulations, contract lists', () => {
     assert.equal(huge.body.error?.code, 'ERR_TOO_LARGE')
   })
 
-  test('a flood of heavy queries is turned away with 503 once they used their share of time', async () => {
-    // the slowest thing a query may be: the whole gas cap, spent walking lists
-    const code = '(defun spin (n) (fold (fn (a x) (+ a (fold (fn (b y) (+ b y)) 0 (range 0 n)))) 0 (range 0 n)))'
+  test('a query and a simulated call run at the node\'s clock, as the sequencer\'s execute would', async () => {
+    // never executed: its last time is 0, but an execute now carries the sequencer's clock
+    const code = '(defun after (t) (enforce (>= (now) t) "too early") (now))'
     const op = signOp(n.alice, n.node.replica.networkId, { account: n.alice.publicKey, seq: 2, deps: [], body: { kind: 'deploy', code, args: [], sequencer: null, gasLimit: 1 } })
     n.node.submit([op.bytes])
     await waitFor('the deploy to be delivered', 10_000, () => n.node.opStatus(toHex(op.hash))?.status === 'delivered')
-    const spin = toHex(contractAddress(n.alice.publicKey, 2))
+    const clocked = toHex(contractAddress(n.alice.publicKey, 2))
+    const since = Date.now() - 60_000
+    const q = await client.query(clocked, { fn: 'after', args: [since] })
+    assert.equal(q.status, 'ok', JSON.stringify(q))
+    const sim = await client.simulate(alice, { kind: 'call', contract: clocked, fn: 'after', args: [since] })
+    assert.equal(sim.run?.status, 'ok', JSON.stringify(sim))
+  })
+
+  test('a flood of heavy queries is turned away with 503 once they used their share of time', async () => {
+    // the slowest thing a query may be: the whole gas cap, spent walking lists
+    const code = '(defun spin (n) (fold (fn (a x) (+ a (fold (fn (b y) (+ b y)) 0 (range 0 n)))) 0 (range 0 n)))'
+    const op = signOp(n.alice, n.node.replica.networkId, { account: n.alice.publicKey, seq: 3, deps: [], body: { kind: 'deploy', code, args: [], sequencer: null, gasLimit: 1 } })
+    n.node.submit([op.bytes])
+    await waitFor('the deploy to be delivered', 10_000, () => n.node.opStatus(toHex(op.hash))?.status === 'delivered')
+    const spin = toHex(contractAddress(n.alice.publicKey, 3))
     const started = performance.now()
     const answers = await Promise.all(Array.from({ length: 12 }, async () => await post(`/contracts/${spin}/query`, '{"fn": "spin", "args": [10000]}')))
     const took = performance.now() - started

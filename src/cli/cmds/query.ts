@@ -86,7 +86,8 @@ function failure (sim: SimulateView, what: string): string | undefined {
   if (sim.refused !== undefined) return `validators would refuse the ${what}: ${sim.refused}`
   if (sim.outcome.status === 'rejected') return `the ${what} would be rejected (${sim.outcome.reason}): ${sim.outcome.detail}`
   const run = sim.run
-  if (run?.status === 'error') {
+  // too-large: the run succeeded, only its answer was too big to send
+  if (run?.status === 'error' && run.errorKind !== 'too-large') {
     const more = run.errorKind === 'out-of-gas' && sim.gasEstimate !== undefined ? ` (it needs about ${count(sim.gasEstimate)}: pass --gas ${sim.gasEstimate}, or leave --gas at auto)` : ''
     return `the ${what} would fail now (${run.errorKind}): ${run.error}${more}`
   }

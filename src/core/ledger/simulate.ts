@@ -1,10 +1,12 @@
 // Read-only runs against a ledger: a contract function run as a query (never committed), and an
 // op simulated as if its account signed it now. Pure: the state is read, or a fork of it is
-// written, never the ledger itself; no clocks, no randomness, no signatures.
+// written, never the ledger itself; no clocks (the caller says what time it is), no randomness,
+// no signatures.
 
 import { encode } from '../codec/canonical.js'
 import type { Value } from '../codec/canonical.js'
 import { sha256 } from '../crypto/hash.js'
+import { MalformedError } from '../errors.js'
 import { SIGNATURE_BYTES } from '../crypto/signing.js'
 import { compile, invoke } from '../vm/compile.js'
 import { ContractError } from '../vm/errors.js'
@@ -18,7 +20,7 @@ import type { ContractEvent, ContractState } from './contracts.js'
 import { Ledger } from './ledger.js'
 import type { LedgerState, Outcome } from './ledger.js'
 import type { Genesis } from './genesis.js'
-import { OP_LIMITS, accountKey, slotKey, sortDeps } from './op.js'
+import { OP_LIMITS, accountKey, decodeOp, slotKey, sortDeps } from './op.js'
 import type { AccountId, SignedOp, Slot } from './op.js'
 import { slotValue } from './slot.js'
 
@@ -26,7 +28,7 @@ import { slotValue } from './slot.js'
  * Why a run did not happen or failed: a contract error's kind, or one of the refusals checked
  * before anything runs (a Call naming these would only fail, or be rejected, on chain).
  */
-export type RunErrorKind = ContractError['kind'] | 'unknown-function' | 'init-only' | 'arity'
+export type RunErrorKind = ContractError['kind'] | 'unknown-function' | 'init-only' | 'arity' | 'deadline-passed'
 
 export type RunOutcome =
   | {
@@ -50,13 +52,18 @@ export interface RunRequest {
   readonly value: bigint
   /** Capped at GAS_LIMITS.maxCall. */
   readonly gasLimit: number
+  /**
+   * The time (ms) a sequencer would write into the Execute now, its clock: `(now)` is the later of
+   * this and the contract's last time, as for a real Execute. Default: the contract's last time.
+   */
+  readonly time?: number
 }
 
 const refused = (errorKind: RunErrorKind, error: string): RunOutcome => ({ status: 'error', errorKind, error, gasUsed: 0 })
 
 /**
- * Runs `fn` over the contract's current state as an Execute would run a queued call now: at the
- * contract's last time, with its balance plus the value attached. Nothing is committed: the
+ * Runs `fn` over the contract's current state as an Execute would run a queued call now: at
+ * `req.time` (never before the contract's last time), with its balance plus the value attached. Nothing is committed: the
  * sandbox's writes, transfers and events are reported and dropped.
  */
 export function runQuery (ledger: Ledger, contract: ContractState, req: RunRequest): RunOutcome {
@@ -64,7 +71,8 @@ export function runQuery (ledger: Ledger, contract: ContractState, req: RunReque
   if (def === undefined) return refused('unknown-function', `the contract has no function "${req.fn}"`)
   if (req.fn === 'init') return refused('init-only', 'init runs only at deploy; it cannot be called')
   if (def.params.length !== req.args.length) return refused('arity', `${req.fn} takes ${def.params.length} argument(s) (${def.params.join(', ')}), got ${req.args.length}`)
-  const sandbox = new CallSandbox(contract, ledger.balance(contract.address) + req.value, req.caller, req.value, BigInt(contract.lastTime))
+  const now = Math.max(req.time ?? 0, contract.lastTime)
+  const sandbox = new CallSandbox(contract, ledger.balance(contract.address) + req.value, req.caller, req.value, BigInt(now))
   return runIn(contract, sandbox, req.fn, req.args, req.gasLimit)
 }
 
@@ -110,9 +118,11 @@ export type SimulatedBody = Exclude<OpBody, { kind: 'execute' | 'mint' }>
  * wallet does) after the deps the body needs for order: a call cites its contract's deploy, a
  * cancel the contract's latest slot. The op is applied, unsigned, to a partial fork of the
  * ledger (see partialFork; the ledger checks no signatures: the replica does, before it binds an
- * op); the ledger itself is not written.
+ * op); the ledger itself is not written. The body is used as validators would decode it from the
+ * signed bytes (an op they could not decode is refused as malformed). A call's function runs at
+ * `now`, the time a sequencer's Execute would carry (its clock, ms), or the contract's last time.
  */
-export function simulateOp (ledger: Ledger, genesis: Genesis, account: AccountId, body: SimulatedBody): Simulation {
+export function simulateOp (ledger: Ledger, genesis: Genesis, account: AccountId, body: SimulatedBody, now = 0): Simulation {
   const seq = ledger.nextSeq(account)
   const slot = { account, seq }
   const ordering: Slot[] = []
@@ -133,21 +143,38 @@ export function simulateOp (ledger: Ledger, genesis: Genesis, account: AccountId
   const payload = encode({ account, seq, deps: deps.map(slotValue), body: encodeBody(body) })
   const sig = new Uint8Array(SIGNATURE_BYTES)
   const bytes = encode([payload, sig])
-  const op: SignedOp = { account, seq, deps, body, sig, payload, bytes, hash: sha256(bytes) }
 
   let refusal: string | undefined
+  // what the chain sees is the body decoded from the signed bytes: nesting and list lengths the
+  // JSON forms allow may not decode, and text is carried as UTF-8 (a lone surrogate becomes U+FFFD)
+  let sent = body
   if (bytes.length > OP_LIMITS.maxOpBytes) refusal = `the signed op would be ${bytes.length} bytes, over the limit of ${OP_LIMITS.maxOpBytes}`
-  else if (!ledger.holdsValue(account)) refusal = 'the account holds nothing (no balance, no credit, no queued call): validators take no op from it until it is paid'
-
-  const outcome = partialFork(ledger, genesis, account, body).apply(op)
-  const base = { slot, outcome, ...(refusal === undefined ? {} : { refused: refusal }) }
-  if (body.kind === 'deploy') {
-    const address = contractAddress(account, seq)
-    return { ...base, address, ...estimated(limit => runInit(body.code, body.args, account, address, limit), body.gasLimit) }
+  else {
+    try {
+      sent = decodeOp(bytes).body as SimulatedBody
+    } catch (err) {
+      if (!(err instanceof MalformedError)) throw err
+      refusal = `validators would refuse the op as malformed: ${err.message}`
+    }
   }
-  if (body.kind === 'call') {
-    const contract = ledger.contract(body.contract)!
-    return { ...base, ...estimated(limit => runQuery(ledger, contract, { fn: body.fn, args: body.args, caller: account, value: body.value, gasLimit: limit }), body.gasLimit) }
+  if (refusal === undefined && !ledger.holdsValue(account)) refusal = 'the account holds nothing (no balance, no credit, no queued call): validators take no op from it until it is paid'
+  const chain: SimulatedBody = sent
+  const op: SignedOp = { account, seq, deps, body: chain, sig, payload, bytes, hash: sha256(bytes) }
+
+  const outcome = partialFork(ledger, genesis, account, chain).apply(op)
+  const base = { slot, outcome, ...(refusal === undefined ? {} : { refused: refusal }) }
+  if (chain.kind === 'deploy') {
+    const address = contractAddress(account, seq)
+    return { ...base, address, ...estimated(limit => runInit(chain.code, chain.args, account, address, limit), chain.gasLimit) }
+  }
+  if (chain.kind === 'call') {
+    const contract = ledger.contract(chain.contract)!
+    // an Execute at a seq past the call's deadline may not run it: it could only be cancelled
+    const next = ledger.nextSeq(chain.contract)
+    if (chain.deadline !== undefined && chain.deadline < next) {
+      return { ...base, run: refused('deadline-passed', `the deadline, contract seq ${chain.deadline}, is before the contract's next execute (seq ${next}): no execute can run the call, it could only be cancelled`) }
+    }
+    return { ...base, ...estimated(limit => runQuery(ledger, contract, { fn: chain.fn, args: chain.args, caller: account, value: chain.value, gasLimit: limit, time: now }), chain.gasLimit) }
   }
   return base
 }
