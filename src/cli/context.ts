@@ -100,7 +100,15 @@ export interface CliArgs {
   readonly values: Value[]
   /** The same arguments in JSON forms, wallet names replaced by keys: what the API takes. */
   readonly json: JsonValue[]
+  /**
+   * Plain strings that are also wallet account names, by where they sit (`args[0]`): a likely
+   * slip for `{"key": name}`, said when the op would fail.
+   */
+  readonly namesAsStrings: ReadonlyArray<readonly [path: string, name: string]>
 }
+
+/** How many plain strings are checked against the wallet for the hint above. */
+const MAX_NAME_CHECKS = 16
 
 /**
  * `--args`: a JSON list in the forms of src/client/values.ts (`[{"key": "alice"}, 1000]`), where
@@ -108,7 +116,7 @@ export interface CliArgs {
  * then the list is parsed; a mistake is one ArgumentError line naming where it is.
  */
 export async function parseArgs (args: Pick<GlobalArgs, 'walletDir'>, text: string | undefined): Promise<CliArgs> {
-  if (text === undefined) return { values: [], json: [] }
+  if (text === undefined) return { values: [], json: [], namesAsStrings: [] }
   let json: unknown
   try { json = JSON.parse(text) } catch { throw new ArgumentError('--args', 'is not JSON; write a JSON list such as \'[{"key": "alice"}, 1000]\'') }
   const names = new Map<string, string>()
@@ -117,7 +125,26 @@ export async function parseArgs (args: Pick<GlobalArgs, 'walletDir'>, text: stri
   })
   const resolved = replaceNames(json, names)
   const values = parseValues(resolved)
-  return { values, json: resolved as JsonValue[] }
+  const namesAsStrings: Array<readonly [string, string]> = []
+  for (const [path, str] of plainStrings(resolved, 'args').slice(0, MAX_NAME_CHECKS)) {
+    if (/^[\w.-]{1,64}$/.test(str) && await wallet(args).resolve(str).then(() => true, () => false)) namesAsStrings.push([path, str])
+  }
+  return { values, json: resolved as JsonValue[], namesAsStrings }
+}
+
+/** A name passed as a plain string where the op fails: the likely fix, or ''. */
+export function nameHint (args: CliArgs): string {
+  const first = args.namesAsStrings[0]
+  if (first === undefined) return ''
+  const [path, name] = first
+  return ` (hint: ${path} is the string "${name}"; for the key of wallet account ${name} write {"key": "${name}"})`
+}
+
+/** Plain strings in a list of JSON-form values (not inside explicit forms), with where they sit. */
+function plainStrings (v: unknown, path: string): Array<[string, string]> {
+  if (typeof v === 'string') return [[path, v]]
+  if (Array.isArray(v)) return v.flatMap((x, i) => plainStrings(x, `${path}[${i}]`))
+  return []
 }
 
 function parseValues (json: unknown): Value[] {

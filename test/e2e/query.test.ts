@@ -65,6 +65,11 @@ describe('bftnode query, and deploy and call with estimated gas', () => {
     assert.equal(failing.code, 1)
     assert.match(failing.err, /the deploy would be rejected \(contract-error\): init failed: .*supply cannot be negative; nothing was signed/)
     assert.equal(await nextSeq('alice'), 1)
+    // a wallet name written as a plain string is a string; the refusal says what was likely meant
+    const slip = await cli('deploy', TOKEN, '--from', 'alice', '--args', '["alice", 5]')
+    assert.equal(slip.code, 1)
+    assert.match(slip.err, /owner must be an account key .*\(hint: args\[0\] is the string "alice"; for the key of wallet account alice write \{"key": "alice"\}\)/)
+    assert.equal(await nextSeq('alice'), 1)
     const d = await cli('deploy', TOKEN, '--from', 'alice', '--args', JSON.stringify([{ key: 'alice' }, 1_000_000]))
     assert.equal(d.code, 0, d.out + d.err)
     assert.match(d.out, /^gas limit [\d,]+ \(estimated [\d,]+ \+ margin\)$/m)

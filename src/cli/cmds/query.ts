@@ -57,7 +57,7 @@ export interface GasChoice {
  * submission, a rejection at delivery, init or the function failing now) is refused here, before
  * signing, with WouldFailError. The gas limit is the estimate when `gas` is auto.
  */
-export async function simulateFirst (args: GlobalArgs, account: string, body: SimulateBody, gas: number | 'auto', force: boolean, what: string): Promise<GasChoice> {
+export async function simulateFirst (args: GlobalArgs, account: string, body: SimulateBody, gas: number | 'auto', force: boolean, what: string, hint = ''): Promise<GasChoice> {
   let sim: SimulateView
   try {
     sim = await api(args).simulate(account, body)
@@ -68,7 +68,8 @@ export async function simulateFirst (args: GlobalArgs, account: string, body: Si
     say(`warning: the node could not simulate the ${what} (${err.message}); sending it anyway (--force) with gas limit ${count(fallback)}`)
     return { gas: fallback }
   }
-  const problem = failure(sim, what)
+  const failed = failure(sim, what)
+  const problem = failed === undefined ? undefined : failed + hint
   const chosen = gas === 'auto' ? sim.gasEstimate ?? GAS_LIMITS.defaultCall : gas
   if (problem !== undefined) {
     if (!force) throw new WouldFailError(`${problem}; nothing was signed (--force sends it anyway)`)
