@@ -154,7 +154,7 @@ export class BftClient {
   /** The op's slot is filled, by this op or another: either way no op of ours can take it now. */
   private async filled (p: PendingOp): Promise<Fate> {
     const st = await within(this.api.op(p.hash), Date.now() + this.timeoutMs, 'about the op').catch(() => undefined)
-    await this.pending.clear(this.account)
+    await this.pending.clear(this.account, p.hash)
     if (st?.status === 'delivered') return { kind: 'delivered', status: st }
     const reason = st?.status === 'dropped' && st.reason !== undefined ? st.reason : `slot ${p.seq} holds an op this node does not know as op ${p.hash.slice(0, 16)}`
     return { kind: 'lost', status: { hash: p.hash, status: 'dropped', reason } }
@@ -183,7 +183,7 @@ export class BftClient {
     } else if (result.status === 'rejected') {
       if (result.code === 'malformed' || result.code === 'bad-signature') {
         // no honest validator binds such an op, so its slot is still free
-        await this.pending.clear(this.account)
+        await this.pending.clear(this.account, p.hash)
         return { kind: 'refused', code: result.code, reason: result.reason }
       }
       if (result.code !== 'conflict') throw new OpRefusedError(errorCode(result.code), `the node refused op ${short} for now (${result.reason}); ${STAYS}`)
@@ -196,7 +196,7 @@ export class BftClient {
       status = await this.waitDelivered(p.hash, deadline)
     }
     if (status.status === 'delivered') {
-      await this.pending.clear(this.account)
+      await this.pending.clear(this.account, p.hash)
       this.onEvent({ type: 'delivered', hash: p.hash, status })
       return { kind: 'delivered', status }
     }

@@ -23,5 +23,5 @@ export class FilePendingStore implements PendingStore {
   async get (account: string): Promise<PendingOp | undefined> { return await this.wallet.pendingStore(this.nameOf(account)).get(account) }
   /** Creates the directory if need be; the wallet's store writes the file durably. */
   async set (account: string, op: PendingOp): Promise<void> { await this.wallet.pendingStore(this.nameOf(account)).set(account, op) }
-  async clear (account: string): Promise<void> { await this.wallet.pendingStore(this.nameOf(account)).clear(account) }
+  async clear (account: string, hash?: string): Promise<void> { await this.wallet.pendingStore(this.nameOf(account)).clear(account, hash) }
 }

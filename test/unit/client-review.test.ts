@@ -1,0 +1,105 @@
+// Adversarial checks of BftClient's never-sign-twice rule with several sends sharing one pending
+// store (one client, two clients, two tabs or programs): a send that learns an op's fate late must
+// not drop a record another send made since.
+
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ApiClient, BftClient, MemoryPendingStore, signerFromSeed, toHex } from '../../src/client/index.js'
+import type { AccountView, OpStatusView, PendingStore } from '../../src/client/index.js'
+import { FilePendingStore } from '../../src/client/node.js'
+import { FakeApi } from '../support/fake-api.js'
+import { freePort } from '../support/ports.js'
+
+const BOB = '0b'.repeat(32)
+
+/** A gate a test opens by hand. */
+function gate (): { wait: Promise<void>, open: () => void } {
+  let open!: () => void
+  const wait = new Promise<void>(resolve => { open = resolve })
+  return { wait, open }
+}
+
+/** An ApiClient whose answers a test can hold back after the node gave them (a slow network). */
+class HeldApi extends ApiClient {
+  holdAccount: Promise<void> | undefined
+  holdOp: Promise<void> | undefined
+  /** Resolved when a held request has its answer from the node. */
+  answered = gate()
+
+  override async account (hex: string): Promise<AccountView> {
+    const held = this.holdAccount
+    this.holdAccount = undefined
+    const v = await super.account(hex)
+    if (held !== undefined) { this.answered.open(); await held }
+    return v
+  }
+
+  override async op (hash: string, waitMs = 0): Promise<OpStatusView> {
+    const held = this.holdOp
+    const v = await super.op(hash, waitMs)
+    if (held !== undefined && v.status === 'delivered') { this.holdOp = undefined; this.answered.open(); await held }
+    return v
+  }
+}
+
+async function until (cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms
+  while (!await cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting')
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+}
+
+const stores: Array<[string, () => Promise<{ store: PendingStore, done: () => Promise<void> }>]> = [
+  ['memory', async () => ({ store: new MemoryPendingStore(), done: async () => {} })],
+  ['file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bftnode-review-'))
+    return { store: new FilePendingStore(dir), done: async () => await rm(dir, { recursive: true, force: true }) }
+  }]
+]
+
+describe('sends sharing one pending store', () => {
+  for (const [kind, make] of stores) {
+    test(`a send that learns a delivery late does not drop the record of the op signed since (${kind})`, { timeout: 30_000 }, async () => {
+      const fake = await new FakeApi(await freePort()).start()
+      const { store, done } = await make()
+      try {
+        const signer = signerFromSeed('21'.repeat(32))
+        const me = toHex(signer.publicKey)
+        const slow = new HeldApi(fake.url)
+        const a = new BftClient({ api: fake.url, signer, pending: store, timeoutMs: 8000 })
+        const b = new BftClient({ api: slow, signer, pending: store, timeoutMs: 8000 })
+        fake.live = false
+        const first = a.transfer(BOB, 1n)
+        await until(() => fake.received.length === 1)
+        // b settles the same op; the answer that it was delivered reaches b late
+        const held = gate()
+        slow.holdOp = held.wait
+        const settling = b.settle()
+        await until(() => fake.received.length === 2)
+        fake.release()
+        await slow.answered.wait
+        assert.equal((await first).status.status, 'delivered')
+        // a signs the next op (validators slow again): it is recorded, submitted, waiting
+        fake.live = false
+        const second = a.transfer(BOB, 2n).catch((err: Error) => err)
+        await until(async () => (await store.get(me))?.seq === 2 && fake.received.length === 3)
+        const recorded = (await store.get(me))!.hash
+        held.open()
+        await settling
+        assert.equal((await store.get(me))?.hash, recorded, 'the record of the op in flight was dropped')
+        // and so a third send would sign another op for its slot
+        await b.transfer(BOB, 3n).catch(() => undefined)
+        assert.deepEqual(fake.equivocations(), [])
+        fake.release()
+        await second
+      } finally {
+        await fake.close()
+        await done()
+      }
+    })
+  }
+})
