@@ -216,13 +216,22 @@ export class BftClient {
     const { networkId } = await within(this.api.genesis(), Date.now() + this.timeoutMs, 'with its genesis')
     await this.settlePending(networkId)
     const ordering = opts.ordering ?? await this.orderingFor(body)
-    const view = await within(this.api.account(me), Date.now() + this.timeoutMs, 'with the account')
-    const { deps, credits } = fillDeps(view, ordering)
-    refuseUnpayable(body, BigInt(view.balance), credits)
-    const op = signOp(this.signer, fromHex(networkId), { account: this.signer.publicKey, seq: view.nextSeq, deps, body })
-    const hash = toHex(op.hash)
-    const record: PendingOp = { seq: op.seq, op: toHex(op.bytes), hash, account: me, network: networkId }
-    await this.pending.set(me, record)
+    let op, hash, record: PendingOp
+    for (let attempt = 1; ; attempt++) {
+      const view = await within(this.api.account(me), Date.now() + this.timeoutMs, 'with the account')
+      const { deps, credits } = fillDeps(view, ordering)
+      refuseUnpayable(body, BigInt(view.balance), credits)
+      op = signOp(this.signer, fromHex(networkId), { account: this.signer.publicKey, seq: view.nextSeq, deps, body })
+      hash = toHex(op.hash)
+      record = { seq: op.seq, op: toHex(op.bytes), hash, account: me, network: networkId }
+      await this.pending.set(me, record)
+      // The view was read before the record was made: another send sharing the store (this
+      // client's, another tab's, another program's) may have filled the slot meanwhile and dropped
+      // its record, which let this one in. Checked before the op leaves; one that never left goes.
+      if (!await this.slotFilled(record, Date.now() + this.timeoutMs)) break
+      await this.pending.clear(me, hash)
+      if (attempt === 3) throw new OpTimeoutError('the account\'s next slot kept being filled by other sends while this one signed; nothing was sent')
+    }
     this.onEvent({ type: 'signed', hash, seq: op.seq })
     const fate = await this.settleOp(record, false)
     if (fate.kind === 'refused') throw new OpRefusedError(errorCode(fate.code), `the node refused the op: ${fate.reason}`)

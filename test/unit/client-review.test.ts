@@ -1,6 +1,7 @@
 // Adversarial checks of BftClient's never-sign-twice rule with several sends sharing one pending
 // store (one client, two clients, two tabs or programs): a send that learns an op's fate late must
-// not drop a record another send made since.
+// not drop a record another send made since, and a send whose view of the account went stale
+// while another send filled the slot must not put a second op on it.
 
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -96,6 +97,34 @@ describe('sends sharing one pending store', () => {
         assert.deepEqual(fake.equivocations(), [])
         fake.release()
         await second
+      } finally {
+        await fake.close()
+        await done()
+      }
+    })
+
+    test(`a send whose account view went stale while another send filled the slot signs nothing for it (${kind})`, { timeout: 30_000 }, async () => {
+      const fake = await new FakeApi(await freePort()).start()
+      const { store, done } = await make()
+      try {
+        const signer = signerFromSeed('22'.repeat(32))
+        const me = toHex(signer.publicKey)
+        const slow = new HeldApi(fake.url)
+        const a = new BftClient({ api: fake.url, signer, pending: store, timeoutMs: 8000 })
+        const b = new BftClient({ api: slow, signer, pending: store, timeoutMs: 8000 })
+        const held = gate()
+        slow.holdAccount = held.wait
+        // b reads the account (next seq 1), and the answer reaches it late
+        const late = b.transfer(BOB, 5n)
+        await slow.answered.wait
+        // meanwhile a sends an op for seq 1, delivered, its record gone
+        assert.equal((await a.transfer(BOB, 1n)).slot.seq, 1)
+        assert.equal(await store.get(me), undefined)
+        held.open()
+        const sent = await late
+        assert.deepEqual(fake.equivocations(), [], 'two different ops went out for one slot')
+        assert.equal(sent.status.status, 'delivered')
+        assert.equal(sent.slot.seq, 2)
       } finally {
         await fake.close()
         await done()
