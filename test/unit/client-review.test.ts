@@ -8,9 +8,10 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ApiClient, BftClient, MemoryPendingStore, signerFromSeed, toHex } from '../../src/client/index.js'
+import { ApiClient, BftClient, MemoryPendingStore, signOp, signerFromSeed, toHex, transferBody } from '../../src/client/index.js'
 import type { AccountView, OpStatusView, PendingStore } from '../../src/client/index.js'
 import { FilePendingStore } from '../../src/client/node.js'
+import { Wallet } from '../../src/cli/wallet.js'
 import { FakeApi } from '../support/fake-api.js'
 import { freePort } from '../support/ports.js'
 
@@ -131,4 +132,35 @@ describe('sends sharing one pending store', () => {
       }
     })
   }
+})
+
+describe('FilePendingStore on a CLI wallet directory', () => {
+  test('a program and the CLI see one record for an account the wallet names', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bftnode-review-'))
+    try {
+      const wallet = new Wallet(dir)
+      const seed = new Uint8Array(32).fill(0x23)
+      await wallet.create('alice', undefined, seed)
+      const signer = signerFromSeed(seed)
+      const me = toHex(signer.publicKey)
+      const op = signOp(signer, new Uint8Array(32), { account: signer.publicKey, seq: 1, deps: [], body: transferBody(BOB, 1n) })
+      // the CLI has an op in flight for alice
+      await wallet.setPending('alice', 1, op.bytes, op.hash)
+      const store = new FilePendingStore(dir)
+      assert.equal((await store.get(me))?.hash, toHex(op.hash), 'the program does not see the CLI\'s pending op')
+      const other = signOp(signer, new Uint8Array(32), { account: signer.publicKey, seq: 1, deps: [], body: transferBody(BOB, 2n) })
+      await assert.rejects(store.set(me, { seq: 1, op: toHex(other.bytes), hash: toHex(other.hash), account: me }), (err: Error & { code?: string }) => err.code === 'ERR_PENDING_EXISTS')
+      // and the other way round: what the program records, the CLI finds under the name
+      await wallet.clearPending('alice')
+      await store.set(me, { seq: 1, op: toHex(other.bytes), hash: toHex(other.hash), account: me })
+      assert.equal((await wallet.pending('alice'))?.hash, toHex(other.hash))
+      // an account the wallet does not name keeps its record under its key
+      const stranger = signerFromSeed('24'.repeat(32))
+      const s = signOp(stranger, new Uint8Array(32), { account: stranger.publicKey, seq: 1, deps: [], body: transferBody(BOB, 1n) })
+      await store.set(toHex(stranger.publicKey), { seq: 1, op: toHex(s.bytes), hash: toHex(s.hash), account: toHex(stranger.publicKey) })
+      assert.equal((await wallet.pending(toHex(stranger.publicKey)))?.hash, toHex(s.hash))
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
 })
