@@ -8,7 +8,7 @@
 
 import { fromHex, toHex } from '../core/crypto/hash.js'
 import type { Signer } from '../core/crypto/signing.js'
-import { signOp } from '../core/ledger/op.js'
+import { decodeOp, signOp } from '../core/ledger/op.js'
 import type { Slot } from '../core/ledger/op.js'
 import type { OpBody } from '../core/ledger/body.js'
 import { ApiClient, ApiRequestError } from './api-client.js'
@@ -222,6 +222,12 @@ export class BftClient {
       const { deps, credits } = fillDeps(view, ordering)
       refuseUnpayable(body, BigInt(view.balance), credits)
       op = signOp(this.signer, fromHex(networkId), { account: this.signer.publicKey, seq: view.nextSeq, deps, body })
+      // the node's own checks, here: an op it would call malformed (a made-up seq or credits from
+      // the node, a bad body) is not recorded, where a store could not read it back and would stop
+      // the account (ERR_PENDING_CORRUPT), nor sent
+      try { decodeOp(op.bytes) } catch (err) {
+        throw new OpRefusedError('ERR_MALFORMED', `the op would be malformed (${(err as Error).message}); nothing was sent`)
+      }
       hash = toHex(op.hash)
       record = { seq: op.seq, op: toHex(op.bytes), hash, account: me, network: networkId }
       await this.pending.set(me, record)

@@ -164,3 +164,40 @@ describe('FilePendingStore on a CLI wallet directory', () => {
     }
   })
 })
+
+/** A node whose answers about accounts are made up (a hostile or broken API). */
+class LyingApi extends ApiClient {
+  nextSeq: number | undefined
+  override async account (hex: string): Promise<AccountView> {
+    const v = await super.account(hex)
+    return this.nextSeq === undefined ? v : { ...v, nextSeq: this.nextSeq }
+  }
+}
+
+describe('a node that lies about the account', () => {
+  for (const seq of [0, -1, 1.5, 2 ** 60]) {
+    test(`next seq ${seq}: nothing that cannot be read back is recorded, so the store is not locked`, { timeout: 30_000 }, async () => {
+      const fake = await new FakeApi(await freePort()).start()
+      const dir = await mkdtemp(join(tmpdir(), 'bftnode-review-'))
+      try {
+        const signer = signerFromSeed('25'.repeat(32))
+        const me = toHex(signer.publicKey)
+        const store = new FilePendingStore(dir)
+        const lying = new LyingApi(fake.url)
+        lying.nextSeq = seq
+        // the submission's answer is lost: the record stays
+        fake.fault = r => (r.method === 'POST' ? 'hang' : undefined)
+        await assert.rejects(new BftClient({ api: lying, signer, pending: store, timeoutMs: 300 }).transfer(BOB, 1n))
+        assert.equal(fake.received.length, 0, 'an op no node can take went out')
+        fake.fault = () => undefined
+        // an honest node later: the account can send
+        assert.equal(await store.get(me), undefined)
+        const sent = await new BftClient({ api: fake.url, signer, pending: store, timeoutMs: 3000 }).transfer(BOB, 1n)
+        assert.equal(sent.status.status, 'delivered')
+      } finally {
+        await fake.close()
+        await rm(dir, { recursive: true, force: true })
+      }
+    })
+  }
+})
