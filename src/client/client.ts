@@ -331,17 +331,17 @@ export class BftClient {
 
   /** Runs a contract function read-only against the node's state (as this account, by default). */
   async query (contract: Key, req: QueryRequest): Promise<RunView> {
-    return await this.api.query(keyHex(contract), { caller: this.account, ...req })
+    return await within(this.api.query(keyHex(contract), { caller: this.account, ...req }), Date.now() + this.timeoutMs, 'the query')
   }
 
   /** What an op would do if this account signed it now; nothing is signed or sent. */
   async simulate (body: OpBody): Promise<SimulateView> {
-    return await this.api.simulate(this.account, toSimulateBody(body))
+    return await within(this.api.simulate(this.account, toSimulateBody(body)), Date.now() + this.timeoutMs, 'the simulation')
   }
 
   /** What an account (default: this one) can spend, and the split underneath. */
   async balance (account: Key = this.account): Promise<Balance> {
-    const v = await this.api.account(keyHex(account))
+    const v = await within(this.api.account(keyHex(account)), Date.now() + this.timeoutMs, 'with the account')
     return { spendable: BigInt(v.spendable), balance: BigInt(v.balance), received: BigInt(v.pending), credits: v.credits.length, nextSeq: v.nextSeq }
   }
 

@@ -201,3 +201,19 @@ describe('a node that lies about the account', () => {
     })
   }
 })
+
+describe('reads against a node that never answers', () => {
+  test('balance, query and simulate give up after timeoutMs', { timeout: 30_000 }, async () => {
+    const fake = await new FakeApi(await freePort()).start()
+    try {
+      fake.fault = () => 'hang'
+      const client = new BftClient({ api: fake.url, signer: signerFromSeed('26'.repeat(32)), pending: new MemoryPendingStore(), timeoutMs: 300 })
+      const timeout = (err: Error & { code?: string }): boolean => err.code === 'ERR_TIMEOUT'
+      await assert.rejects(client.balance(), timeout)
+      await assert.rejects(client.query(BOB, { fn: 'get' }), timeout)
+      await assert.rejects(client.simulate(transferBody(BOB, 1n)), timeout)
+    } finally {
+      await fake.close()
+    }
+  })
+})
