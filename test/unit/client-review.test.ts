@@ -6,6 +6,8 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { get } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ApiClient, BftClient, MemoryPendingStore, signOp, signerFromSeed, toHex, transferBody } from '../../src/client/index.js'
@@ -214,6 +216,28 @@ describe('reads against a node that never answers', () => {
       await assert.rejects(client.simulate(transferBody(BOB, 1n)), timeout)
     } finally {
       await fake.close()
+    }
+  })
+})
+
+describe('the example\'s dev server', () => {
+  test('serves nothing outside its folders, and a bad escape in a path does not bring it down', { timeout: 30_000 }, async () => {
+    const url = new URL('../../../examples/browser-transfer/serve.js', import.meta.url).href
+    const { serve } = await import(url) as { serve: (port: number) => Promise<import('node:http').Server> }
+    const server = await serve(0)
+    try {
+      const { port } = server.address() as AddressInfo
+      const status = async (path: string): Promise<number> => await new Promise((resolve, reject) => {
+        get({ port, host: '127.0.0.1', path }, res => { res.resume(); resolve(res.statusCode ?? 0) }).on('error', reject)
+      })
+      assert.equal(await status('/index.html'), 200)
+      for (const path of ['/%E0%A4%A', '/%2e%2e/%2e%2e/package.json', '/dist/src/..%2f..%2fpackage.json', '/node_modules/cborg/..%2f..%2f..%2fpackage.json', '/a%00.js']) {
+        assert.equal(await status(path), 404, path)
+      }
+      assert.equal(await status('/index.html'), 200, 'the server went down')
+    } finally {
+      server.closeAllConnections()
+      await new Promise(resolve => server.close(resolve))
     }
   })
 })
