@@ -28,7 +28,10 @@ function fileFor (pathname) {
   const path = pathname.endsWith('/') ? `${pathname}index.html` : pathname
   for (const [prefix, dir] of MOUNTS) {
     if (!path.startsWith(prefix)) continue
-    const file = normalize(join(dir, decodeURIComponent(path.slice(prefix.length))))
+    let rest
+    // a bad escape (%E0%A4%A) would throw out of the request handler and stop the server
+    try { rest = decodeURIComponent(path.slice(prefix.length)) } catch { return undefined }
+    const file = normalize(join(dir, rest))
     // no way out of the folder (../)
     return file.startsWith(dir.endsWith(sep) ? dir : dir + sep) ? file : undefined
   }

@@ -181,8 +181,18 @@ export class Wallet {
     }
   }
 
-  /** Only once the op's fate is known: delivered, its slot filled, or refused for good. */
-  async clearPending (name: string): Promise<void> {
+  /**
+   * Only once the op's fate is known: delivered, its slot filled, or refused for good. With `hash`,
+   * only if the file still holds that op: another command may have settled it and recorded the
+   * account's next op since, and that record must stay.
+   */
+  async clearPending (name: string, hash?: string): Promise<void> {
+    if (hash !== undefined) {
+      const text = await readFile(this.pendingPath(name), 'utf8').catch(() => undefined)
+      let held: unknown
+      try { held = text === undefined ? undefined : JSON.parse(text) } catch { return }
+      if ((held as { hash?: unknown } | undefined)?.hash !== hash) return
+    }
     // no fsync: a record that comes back after a power cut is settled again (its slot is filled)
     await rm(this.pendingPath(name), { force: true })
   }
@@ -199,7 +209,7 @@ export class Wallet {
         await mkdir(this.dir, { recursive: true, mode: 0o700 })
         await this.setPending(name, p.seq, fromHex(p.op), fromHex(p.hash), p.network)
       },
-      clear: async () => { await this.clearPending(name) }
+      clear: async (_account, hash) => { await this.clearPending(name, hash) }
     }
   }
 }

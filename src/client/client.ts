@@ -8,7 +8,7 @@
 
 import { fromHex, toHex } from '../core/crypto/hash.js'
 import type { Signer } from '../core/crypto/signing.js'
-import { signOp } from '../core/ledger/op.js'
+import { decodeOp, signOp } from '../core/ledger/op.js'
 import type { Slot } from '../core/ledger/op.js'
 import type { OpBody } from '../core/ledger/body.js'
 import { ApiClient, ApiRequestError } from './api-client.js'
@@ -154,7 +154,7 @@ export class BftClient {
   /** The op's slot is filled, by this op or another: either way no op of ours can take it now. */
   private async filled (p: PendingOp): Promise<Fate> {
     const st = await within(this.api.op(p.hash), Date.now() + this.timeoutMs, 'about the op').catch(() => undefined)
-    await this.pending.clear(this.account)
+    await this.pending.clear(this.account, p.hash)
     if (st?.status === 'delivered') return { kind: 'delivered', status: st }
     const reason = st?.status === 'dropped' && st.reason !== undefined ? st.reason : `slot ${p.seq} holds an op this node does not know as op ${p.hash.slice(0, 16)}`
     return { kind: 'lost', status: { hash: p.hash, status: 'dropped', reason } }
@@ -183,7 +183,7 @@ export class BftClient {
     } else if (result.status === 'rejected') {
       if (result.code === 'malformed' || result.code === 'bad-signature') {
         // no honest validator binds such an op, so its slot is still free
-        await this.pending.clear(this.account)
+        await this.pending.clear(this.account, p.hash)
         return { kind: 'refused', code: result.code, reason: result.reason }
       }
       if (result.code !== 'conflict') throw new OpRefusedError(errorCode(result.code), `the node refused op ${short} for now (${result.reason}); ${STAYS}`)
@@ -196,7 +196,7 @@ export class BftClient {
       status = await this.waitDelivered(p.hash, deadline)
     }
     if (status.status === 'delivered') {
-      await this.pending.clear(this.account)
+      await this.pending.clear(this.account, p.hash)
       this.onEvent({ type: 'delivered', hash: p.hash, status })
       return { kind: 'delivered', status }
     }
@@ -216,13 +216,28 @@ export class BftClient {
     const { networkId } = await within(this.api.genesis(), Date.now() + this.timeoutMs, 'with its genesis')
     await this.settlePending(networkId)
     const ordering = opts.ordering ?? await this.orderingFor(body)
-    const view = await within(this.api.account(me), Date.now() + this.timeoutMs, 'with the account')
-    const { deps, credits } = fillDeps(view, ordering)
-    refuseUnpayable(body, BigInt(view.balance), credits)
-    const op = signOp(this.signer, fromHex(networkId), { account: this.signer.publicKey, seq: view.nextSeq, deps, body })
-    const hash = toHex(op.hash)
-    const record: PendingOp = { seq: op.seq, op: toHex(op.bytes), hash, account: me, network: networkId }
-    await this.pending.set(me, record)
+    let op, hash, record: PendingOp
+    for (let attempt = 1; ; attempt++) {
+      const view = await within(this.api.account(me), Date.now() + this.timeoutMs, 'with the account')
+      const { deps, credits } = fillDeps(view, ordering)
+      refuseUnpayable(body, BigInt(view.balance), credits)
+      op = signOp(this.signer, fromHex(networkId), { account: this.signer.publicKey, seq: view.nextSeq, deps, body })
+      // the node's own checks, here: an op it would call malformed (a made-up seq or credits from
+      // the node, a bad body) is not recorded, where a store could not read it back and would stop
+      // the account (ERR_PENDING_CORRUPT), nor sent
+      try { decodeOp(op.bytes) } catch (err) {
+        throw new OpRefusedError('ERR_MALFORMED', `the op would be malformed (${(err as Error).message}); nothing was sent`)
+      }
+      hash = toHex(op.hash)
+      record = { seq: op.seq, op: toHex(op.bytes), hash, account: me, network: networkId }
+      await this.pending.set(me, record)
+      // The view was read before the record was made: another send sharing the store (this
+      // client's, another tab's, another program's) may have filled the slot meanwhile and dropped
+      // its record, which let this one in. Checked before the op leaves; one that never left goes.
+      if (!await this.slotFilled(record, Date.now() + this.timeoutMs)) break
+      await this.pending.clear(me, hash)
+      if (attempt === 3) throw new OpTimeoutError('the account\'s next slot kept being filled by other sends while this one signed; nothing was sent')
+    }
     this.onEvent({ type: 'signed', hash, seq: op.seq })
     const fate = await this.settleOp(record, false)
     if (fate.kind === 'refused') throw new OpRefusedError(errorCode(fate.code), `the node refused the op: ${fate.reason}`)
@@ -316,17 +331,17 @@ export class BftClient {
 
   /** Runs a contract function read-only against the node's state (as this account, by default). */
   async query (contract: Key, req: QueryRequest): Promise<RunView> {
-    return await this.api.query(keyHex(contract), { caller: this.account, ...req })
+    return await within(this.api.query(keyHex(contract), { caller: this.account, ...req }), Date.now() + this.timeoutMs, 'the query')
   }
 
   /** What an op would do if this account signed it now; nothing is signed or sent. */
   async simulate (body: OpBody): Promise<SimulateView> {
-    return await this.api.simulate(this.account, toSimulateBody(body))
+    return await within(this.api.simulate(this.account, toSimulateBody(body)), Date.now() + this.timeoutMs, 'the simulation')
   }
 
   /** What an account (default: this one) can spend, and the split underneath. */
   async balance (account: Key = this.account): Promise<Balance> {
-    const v = await this.api.account(keyHex(account))
+    const v = await within(this.api.account(keyHex(account)), Date.now() + this.timeoutMs, 'with the account')
     return { spendable: BigInt(v.spendable), balance: BigInt(v.balance), received: BigInt(v.pending), credits: v.credits.length, nextSeq: v.nextSeq }
   }
 

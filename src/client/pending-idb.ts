@@ -87,8 +87,16 @@ export class IdbPendingStore implements PendingStore {
     })
   }
 
-  async clear (account: string): Promise<void> {
-    await this.run<undefined>('readwrite', (store, done) => { store.delete(account); done(undefined) })
+  /** With `hash`: only if the record still holds that op (checked and deleted in one transaction). */
+  async clear (account: string, hash?: string): Promise<void> {
+    await this.run<undefined>('readwrite', (store, done) => {
+      if (hash === undefined) { store.delete(account); done(undefined); return }
+      const req = store.get(account)
+      req.onsuccess = () => {
+        if ((req.result as { hash?: unknown } | null | undefined)?.hash === hash) store.delete(account)
+        done(undefined)
+      }
+    })
   }
 
   /** Closes the database (a page about to go need not call it). */

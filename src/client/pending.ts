@@ -26,12 +26,16 @@ export interface PendingOp {
  * Where pending records live, one per account (keyed by the account key, hex). `set` must be
  * durable when it resolves (the op is submitted right after), must be a no-op for the op already
  * held, and must refuse another op (PendingExistsError). `get` of a record it cannot read throws
- * (PendingCorruptError), never answers "none". `clear` is called only once the op's fate is known.
+ * (PendingCorruptError), never answers "none". `clear` is called only once the op's fate is known,
+ * with the op's hash: it must then remove the record only if it still holds that op, since sends
+ * sharing the store (concurrent sends, two tabs, two programs) may learn one op's fate late, after
+ * another send recorded the account's next op (dropping that record would let a third send sign a
+ * second op for its slot). Without a hash it removes whatever is held.
  */
 export interface PendingStore {
   get (account: string): Promise<PendingOp | undefined>
   set (account: string, op: PendingOp): Promise<void>
-  clear (account: string): Promise<void>
+  clear (account: string, hash?: string): Promise<void>
 }
 
 /** Checks a stored record (untrusted: disk, IndexedDB) and derives its account from the op itself. */
@@ -68,5 +72,7 @@ export class MemoryPendingStore implements PendingStore {
     this.records.set(account, op)
   }
 
-  async clear (account: string): Promise<void> { this.records.delete(account) }
+  async clear (account: string, hash?: string): Promise<void> {
+    if (hash === undefined || this.records.get(account)?.hash === hash) this.records.delete(account)
+  }
 }

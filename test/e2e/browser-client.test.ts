@@ -122,7 +122,7 @@ describe('the client library in a browser: the example page sends a transfer', (
     assert.equal((await api.account(toHex(signerFromSeed(PAGE_SECRET).publicKey))).nextSeq, next)
   })
 
-  test('the IndexedDB pending store keeps its record across a reload and refuses a second op for the slot', async () => {
+  test('the IndexedDB pending store keeps its record across a reload, refuses a second op for the slot, clears only the op named', async () => {
     const signer = signerFromSeed('7c'.repeat(32))
     const account = toHex(signer.publicKey)
     const record = (amount: bigint): { seq: number, op: string, hash: string, account: string } => {
@@ -143,7 +143,10 @@ describe('the client library in a browser: the example page sends a transfer', (
     assert.deepEqual(await inPage(`return await store.set(account, ${JSON.stringify(second)})`), { error: 'ERR_PENDING_EXISTS' })
     await page.reload()
     assert.deepEqual(await inPage('return await store.get(account)'), first)
-    assert.equal(await inPage('await store.clear(account); return (await store.get(account)) ?? null'), null)
+    // clearing another op's record (a send that learned its op's fate late) leaves this one
+    assert.deepEqual(await inPage(`await store.clear(account, ${JSON.stringify(second.hash)}); return await store.get(account)`), first)
+    assert.equal(await inPage(`await store.clear(account, ${JSON.stringify(first.hash)}); return (await store.get(account)) ?? null`), null)
+    assert.equal(await inPage(`await store.set(account, ${JSON.stringify(first)}); await store.clear(account); return (await store.get(account)) ?? null`), null)
     assert.deepEqual(pageErrors, [])
   })
 })
