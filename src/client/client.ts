@@ -12,12 +12,12 @@ import { decodeOp, signOp } from '../core/ledger/op.js'
 import type { Slot } from '../core/ledger/op.js'
 import type { OpBody } from '../core/ledger/body.js'
 import { ApiClient, ApiRequestError } from './api-client.js'
-import type { CallView, ContractView, OpStatusView, QueryRequest, RunView, SimulateView, SubmitResultView } from './api-client.js'
+import type { CallView, ContractView, OpStatusView, QueryRequest, RunView, SimulateView, StreamMessage, SubmitResultView, SubscribeOptions } from './api-client.js'
 import { callBody, cancelBody, contractAddress, deployBody, fillDeps, keyBytes, keyHex, refuseUnpayable, toSimulateBody, transferBody } from './bodies.js'
 import type { Args, CallParams, Key } from './bodies.js'
 import {
   CallNotExecutedError, NotCancellableError, OpRefusedError, OpTimeoutError, OpUnconfirmedError, PendingMismatchError,
-  SlotContestedError, SubscribeUnavailableError
+  SlotContestedError
 } from './errors.js'
 import type { PendingOp, PendingStore } from './pending.js'
 
@@ -74,9 +74,6 @@ export interface Balance {
   readonly nextSeq: number
 }
 
-/** Whatever `ApiClient.subscribe` is, when the ApiClient has one. */
-type Subscribe = ApiClient extends { subscribe: infer F } ? F : (...args: never[]) => never
-
 /** What became of a pending op; `lost`: its slot was filled by another op. */
 type Fate =
   | { readonly kind: 'delivered' | 'lost', readonly status: OpStatusView }
@@ -111,8 +108,6 @@ export class BftClient {
   readonly account: string
   readonly timeoutMs: number
   readonly label: string
-  /** `ApiClient.subscribe`, bound (server-sent events of delivered ops and contract events). */
-  readonly subscribe: Subscribe
   private readonly pending: PendingStore
   private readonly onEvent: (e: SendEvent) => void
 
@@ -124,10 +119,11 @@ export class BftClient {
     this.timeoutMs = opts.timeoutMs ?? 30_000
     this.label = opts.label ?? this.account.slice(0, 16)
     this.onEvent = opts.onEvent ?? (() => {})
-    const sub = (this.api as unknown as { subscribe?: (...a: unknown[]) => unknown }).subscribe
-    this.subscribe = (sub === undefined
-      ? () => { throw new SubscribeUnavailableError('this ApiClient has no subscribe()') }
-      : sub.bind(this.api)) as unknown as Subscribe
+  }
+
+  /** Ops delivered and contract events as the node delivers them (server-sent events), filtered. */
+  subscribe (opts: SubscribeOptions = {}): AsyncIterable<StreamMessage> {
+    return this.api.subscribe(opts)
   }
 
   private note (text: string): void { this.onEvent({ type: 'note', text }) }

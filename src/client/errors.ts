@@ -61,11 +61,6 @@ export class CallNotExecutedError extends BftError {
   constructor (readonly slot: { readonly account: string, readonly seq: number }, message: string) { super(message) }
 }
 
-/** The ApiClient in use has no `subscribe` (server-sent events) method. */
-export class SubscribeUnavailableError extends BftError {
-  readonly code = 'ERR_SUBSCRIBE_UNAVAILABLE'
-}
-
 /** A key that is not 32 bytes (64 hex digits). */
 export class InvalidKeyError extends BftError {
   readonly code = 'ERR_BAD_KEY'

@@ -13,7 +13,7 @@ export {
 export type { Args, CallBody, CallParams, CancelBody, DeployBody, DeployParams, ExecuteBody, Key, MintBody, OpBody, Slot, TransferBody, Value } from './bodies.js'
 export {
   CallNotExecutedError, InsufficientFundsError, InvalidKeyError, NotCancellableError, OpRefusedError, OpTimeoutError, OpUnconfirmedError,
-  PendingCorruptError, PendingExistsError, PendingMismatchError, SlotContestedError, SubscribeUnavailableError
+  PendingCorruptError, PendingExistsError, PendingMismatchError, SlotContestedError
 } from './errors.js'
 export { generateSeed, publicKeyOf, signerFromSeed } from './keys.js'
 export type { Signer } from './keys.js'
