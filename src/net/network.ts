@@ -539,8 +539,4 @@ function peerOf (key: string): PeerId {
   return peerIdFromPublicKey(publicKeyFromRaw(fromHex(key)))
 }
 
-/** The libp2p peer id a node with this seed will have (for bootstrap lists written ahead of time). */
-export async function peerIdForSeed (seed: Uint8Array): Promise<string> {
-  const key = await generateKeyPairFromSeed('Ed25519', seed)
-  return peerIdFromPublicKey(key.publicKey).toString()
-}
+export { peerIdForSeed } from './peer-id.js'

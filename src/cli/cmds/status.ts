@@ -51,6 +51,6 @@ export const statusCommand: CliCommand<{ json: boolean }> = {
       return
     }
     say(verdict(ready))
-    for (const [k, v] of Object.entries(status)) say(`  ${k.padEnd(20)} ${k === 'nodeId' ? nodeLabel(String(v), status.validator === true) : Array.isArray(v) ? v.join(' ') : String(v)}`)
+    for (const [k, v] of Object.entries(status)) say(`  ${k.padEnd(20)} ${k === 'nodeId' ? await nodeLabel(String(v), status.validator === true) : Array.isArray(v) ? v.join(' ') : String(v)}`)
   }
 }

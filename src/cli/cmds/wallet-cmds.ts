@@ -143,7 +143,7 @@ export const deployCommand: CliCommand<{ file: string, from: string, args?: stri
     const sent = await send(a, a.from, { kind: 'deploy', code, args: args.values, sequencer, gasLimit: chosen.gas })
     if (sent.status.outcome?.status === 'applied') {
       say(`contract ${toHex(contractAddress(sent.slot.account, sent.slot.seq))}`)
-      say(`sequenced by ${a.sequencer === undefined ? `node ${nodeLabel(toHex(sequencer), false)}` : toHex(sequencer)}`)
+      say(`sequenced by ${a.sequencer === undefined ? `node ${await nodeLabel(toHex(sequencer), false)}` : toHex(sequencer)}`)
     }
   }
 }
@@ -254,6 +254,6 @@ export const peersCommand: CliCommand = {
   handler: async (a) => {
     const { peers } = await api(a).peers()
     if (peers.length === 0) say('no peers connected')
-    for (const p of peers) say(nodeLabel(p.id, p.validator))
+    for (const p of peers) say(await nodeLabel(p.id, p.validator))
   }
 }
