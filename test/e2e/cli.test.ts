@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ApiClient } from '../../src/client/api-client.js'
-import { freePort, waitFor } from '../support/ports.js'
+import { freePort, freeRun, waitFor } from '../support/ports.js'
 
 const BIN = fileURLToPath(new URL('../../../bin/bftnode.js', import.meta.url))
 const TOKEN = fileURLToPath(new URL('../../../contracts/token.lisp', import.meta.url))
@@ -45,18 +45,7 @@ describe('bftnode CLI with four validator processes', () => {
     dir = await mkdtemp(join(tmpdir(), 'bftnode-e2e-'))
     env = { ...process.env, BFTNODE_HOME: join(dir, 'home') }
     // a run of 8 free ports: 4 for libp2p, 4 for the APIs
-    for (;;) {
-      base = await freePort()
-      if (base > 60_000) continue
-      const ok = await Promise.all(Array.from({ length: 8 }, async (_, i) => await new Promise<boolean>(resolve => {
-        import('node:net').then(({ createServer }) => {
-          const s = createServer()
-          s.once('error', () => resolve(false))
-          s.listen(base + i, '127.0.0.1', () => s.close(() => resolve(true)))
-        }).catch(() => resolve(false))
-      })))
-      if (ok.every(Boolean)) break
-    }
+    base = await freeRun(8)
     const init = await cli('testnet', 'init', '--validators', '4', '--dir', join(dir, 'net'), '--base-port', String(base), '--api-port', String(base + 4))
     assert.equal(init.code, 0, init.err)
     assert.match(init.out, /4 validator\(s\), quorum 3/)

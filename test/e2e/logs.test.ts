@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { freePorts, waitFor } from '../support/ports.js'
+import { freeRun, waitFor } from '../support/ports.js'
 import { parse as parseJsonc } from 'jsonc-parser'
 
 const BIN = fileURLToPath(new URL('../../../bin/bftnode.js', import.meta.url))
@@ -41,9 +41,9 @@ describe('bftnode start: logs an operator can use', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'bftnode-logs-'))
     env = { ...process.env, BFTNODE_HOME: join(dir, 'home') }
-    // node2's port stays closed: node1 dials it in vain
-    const [p2p, api] = await freePorts(2)
-    await new Promise<void>((resolve, reject) => execFile(process.execPath, [BIN, 'testnet', 'init', '--validators', '2', '--dir', join(dir, 'net'), '--base-port', String(p2p!), '--api-port', String(api!)], { env }, err => err === null ? resolve() : reject(err)))
+    // node2's port stays closed: node1 dials it in vain (runs of two: node2's ports are p2p+1, api+1)
+    const [p2p, api] = [await freeRun(2), await freeRun(2)]
+    await new Promise<void>((resolve, reject) => execFile(process.execPath, [BIN, 'testnet', 'init', '--validators', '2', '--dir', join(dir, 'net'), '--base-port', String(p2p), '--api-port', String(api)], { env }, err => err === null ? resolve() : reject(err)))
     config = join(dir, 'net', 'node1', 'config.json')
     logFile = join(dir, 'logs', 'node1.log')
     const c = parseJsonc(await readFile(config, 'utf8')) as Record<string, unknown>
