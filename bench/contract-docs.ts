@@ -160,7 +160,8 @@ function limitSections (): Section[] {
       maxListLength: 'elements of a list built by list, cons, append, concat or range; entries of a map grown by map-set',
       maxStringBytes: 'a string (UTF-16 code units) or byte string (bytes) built by concat',
       maxEvents: 'emits in one call',
-      maxTransfers: 'transfers in one call'
+      maxTransfers: 'transfers in one call',
+      maxResultSize: 'size of a call\'s result: elements, plus one per 32 bytes of each string or byte string'
     }, inBytes)),
     table('Op bodies and ops', [
       ...rows('BODY_LIMITS', BODY_LIMITS, {

@@ -141,10 +141,14 @@ describe('review: hostile JSON', () => {
 
   test('a run whose answer would be huge is answered as an error, not serialised', () => {
     const h = new ContractHarness()
-    // 4,000 references to one 64 KiB string: cheap in gas, 250 MB as JSON
+    // a result that large is refused by the VM itself (VM_LIMITS.maxResultSize); events are
+    // bounded only by gas (1 per byte): 70 events of a 64 KiB string are ~4.6 MB as JSON
     const c = h.deploy('alice', `(defun dbl (s n) (if (= n 0) s (dbl (concat s s) (- n 1))))
-(defun big (k) (let ((s (dbl "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" 11))) (map (fn (i) s) (range 0 k))))`)
-    const run = runQuery(h.ledger, h.ledger.contract(c.address)!, { fn: 'big', args: [2_300n], caller: new Uint8Array(32), value: 0n, gasLimit: GAS_LIMITS.maxCall })
+(defun big (k) (let ((s (dbl "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" 11))) (map (fn (i) s) (range 0 k))))
+(defun loud (k) (let ((s (dbl "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" 11))) (map (fn (i) (emit "e" s)) (range 0 k)) true))`)
+    const huge = runQuery(h.ledger, h.ledger.contract(c.address)!, { fn: 'big', args: [2_300n], caller: new Uint8Array(32), value: 0n, gasLimit: GAS_LIMITS.maxCall })
+    assert.equal(huge.status === 'error' && /result too large/.test(huge.error), true)
+    const run = runQuery(h.ledger, h.ledger.contract(c.address)!, { fn: 'loud', args: [70n], caller: new Uint8Array(32), value: 0n, gasLimit: GAS_LIMITS.maxCall })
     assert.equal(run.status, 'ok')
     const started = performance.now()
     const view = runView(run)
@@ -152,7 +156,7 @@ describe('review: hostile JSON', () => {
     assert.equal(view.status === 'error' && view.errorKind, 'too-large')
     assert.ok(JSON.stringify(view).length < RUN_VIEW_BYTES)
     // a modest one is answered whole
-    const small = runView(runQuery(h.ledger, h.ledger.contract(c.address)!, { fn: 'big', args: [3n], caller: new Uint8Array(32), value: 0n, gasLimit: GAS_LIMITS.maxCall }))
+    const small = runView(runQuery(h.ledger, h.ledger.contract(c.address)!, { fn: 'loud', args: [3n], caller: new Uint8Array(32), value: 0n, gasLimit: GAS_LIMITS.maxCall }))
     assert.equal(small.status, 'ok')
   })
 })

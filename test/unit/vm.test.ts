@@ -824,6 +824,16 @@ describe('metering of large values', () => {
     assert.equal(ok(run(`${deep}\n(defun f () (len (nest 100)))`, 'f')), 1n)
   })
 
+  test('a result is at most VM_LIMITS.maxResultSize units: every node keeps it and serves it', () => {
+    // one 64 KiB string shared 100 times is ~6.5 MB encoded for ~200,000 gas: refused, whatever the gas
+    const big = '(defun s () (fold (fn (acc x) (concat acc acc)) "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" (range 0 11)))'
+    fails(run(`${big}\n(defun f () (map (fn (i) (s)) (range 0 100)))`, 'f', [], 5_000_000), 'runtime', /result too large \(\d+ units .*at most 4096\)/)
+    // the same string once is 2,049 units: returned
+    const one = ok(run(`${big}\n(defun f () (s))`, 'f', [], 5_000_000))
+    assert.equal((one as string).length, 65_536)
+    assert.equal(VM_LIMITS.maxResultSize, 4096)
+  })
+
   test('walking a structurally shared value is charged per node, so equality cannot outrun its gas', () => {
     // (grow n) is a tree of 2^(n+1) - 1 nodes built for O(n) gas; = walks both trees first
     const g10 = gasOf(GROW, 'eqn', [10n])

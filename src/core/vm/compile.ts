@@ -5,7 +5,7 @@
 import type { Value } from '../codec/canonical.js'
 import { BUILTIN_TABLE } from './builtins.js'
 import { ContractError } from './errors.js'
-import { GAS, GAS_LIMITS } from './gas.js'
+import { GAS, GAS_LIMITS, VM_LIMITS } from './gas.js'
 import { CONSTANTS, Context, SPECIAL_FORMS, builtinName } from './interpreter.js'
 import type { FunctionDef, Host, Module } from './interpreter.js'
 import { read } from './reader.js'
@@ -176,6 +176,7 @@ export function invoke (module: Module, fn: string, args: readonly Value[], host
     const value = ctx.callFunction(fn, args.map(fromCodec), module.functions.get(fn)!.pos)
     const m = measure(value)
     if (m.depth > MAX_VALUE_DEPTH) throw new ContractError('runtime', `result nested deeper than ${MAX_VALUE_DEPTH}`)
+    if (m.size > VM_LIMITS.maxResultSize) throw new ContractError('runtime', `result too large (${m.size} units of 32 bytes or one element; at most ${VM_LIMITS.maxResultSize}): store it and read it in parts`)
     ctx.charge((m.size - 1) * GAS.perElement) // encoding the result walks all of it
     const result = toCodec(value)
     return { ok: true, result, gasUsed: ctx.gasUsed }

@@ -39,5 +39,11 @@ export const VM_LIMITS = {
   maxListLength: 10_000,
   maxStringBytes: 64 * 1024,
   maxEvents: 256,
-  maxTransfers: 256
+  maxTransfers: 256,
+  /**
+   * Size of a call's result, in the units `measure` counts (an element, or 32 bytes of a string):
+   * a result is kept in every node's call outcomes and sent to whoever asks, so gas alone (1 per
+   * 32 bytes: ~150 MB for a 5M-gas call) is too loose a bound. 4,096 units is at most ~160 KB.
+   */
+  maxResultSize: 4096
 } as const
