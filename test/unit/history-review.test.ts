@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Value } from '../../src/core/codec/canonical.js'
 import { toHex } from '../../src/core/crypto/hash.js'
 import type { Outcome } from '../../src/core/ledger/ledger.js'
@@ -16,6 +17,10 @@ import type { CallOutcome } from '../../src/core/ledger/contracts.js'
 import { keyTag, toCodec, VmMap } from '../../src/core/vm/values.js'
 import { DEFAULT_HISTORY_LIMITS, HistoryIndex } from '../../src/node/history.js'
 import type { HistoryLimits } from '../../src/node/history.js'
+import { DEFAULT_STREAM_LIMITS, EventStreams } from '../../src/api/history-routes.js'
+import { ApiError } from '../../src/api/errors.js'
+import { parseTarget } from '../../src/api/request.js'
+import { silentLogger } from '../../src/node/log.js'
 
 const APPLIED: Outcome = { status: 'applied' }
 const none = { callOutcome: () => undefined }
@@ -100,5 +105,15 @@ describe('history index: the byte caps bound real memory', () => {
     const op = transfer(key(), 1)
     one.delivered(op, APPLIED, toHex(op.hash), none)
     assert.ok(one.size.opBytes >= 700, `one transfer of a new account weighs ${one.size.opBytes}: its list is not counted`)
+  })
+})
+
+describe('event streams after the node stopped', () => {
+  test('the first stream asked for once the node stopped is refused 503, not a 500', () => {
+    const index = new HistoryIndex()
+    index.close()
+    const streams = new EventStreams(index, DEFAULT_STREAM_LIMITS, silentLogger)
+    const req = { headers: {}, headersDistinct: {}, method: 'GET' } as unknown as IncomingMessage
+    assert.throws(() => streams.open(req, {} as ServerResponse, parseTarget('/v1/events')), (err: unknown) => err instanceof ApiError && err.status === 503 && err.code === 'ERR_BUSY')
   })
 })
