@@ -21,6 +21,7 @@ import { DEFAULT_STREAM_LIMITS, EventStreams } from '../../src/api/history-route
 import { ApiError } from '../../src/api/errors.js'
 import { parseTarget } from '../../src/api/request.js'
 import { silentLogger } from '../../src/node/log.js'
+import { SseParser } from '../../src/client/sse.js'
 
 const APPLIED: Outcome = { status: 'applied' }
 const none = { callOutcome: () => undefined }
@@ -115,5 +116,13 @@ describe('event streams after the node stopped', () => {
     const streams = new EventStreams(index, DEFAULT_STREAM_LIMITS, silentLogger)
     const req = { headers: {}, headersDistinct: {}, method: 'GET' } as unknown as IncomingMessage
     assert.throws(() => streams.open(req, {} as ServerResponse, parseTarget('/v1/events')), (err: unknown) => err instanceof ApiError && err.status === 503 && err.code === 'ERR_BUSY')
+  })
+})
+
+describe('SSE parser', () => {
+  test('a CR then an empty chunk then LF is one line end', () => {
+    const p = new SseParser()
+    const got = [...p.feed('data: a\r'), ...p.feed(''), ...p.feed('\ndata: b\r\n\r\n')]
+    assert.deepEqual(got.map(e => e.data), ['a\nb'])
   })
 })
