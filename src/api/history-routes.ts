@@ -118,19 +118,21 @@ export class EventStreams {
   private readonly byAccount = new Map<string, Set<Subscriber>>()
   private readonly byContract = new Map<string, Set<Subscriber>>()
   private readonly timer: NodeJS.Timeout
-  private readonly unlisten: () => void
+  private unlisten: () => void = () => {}
   private ended = false
   /** Readers cut for falling behind or stalling, since start. */
   cut = 0
 
   constructor (private readonly history: HistoryIndex, readonly limits: StreamLimits, private readonly log: Logger) {
+    this.timer = setInterval(() => this.heartbeat(), limits.heartbeatMs)
+    this.timer.unref()
+    // last: a node already stopped calls closed() at once (the first stream asked for after it
+    // stopped), which needs the timer to clear and must find unlisten callable
     this.unlisten = history.listen({
       op: r => this.fanOut(r, this.allOps, this.byAccount.get(r.stream.key)),
       event: r => this.fanOut(r, this.allEvents, this.byContract.get(r.stream.key)),
       closed: () => this.close()
     })
-    this.timer = setInterval(() => this.heartbeat(), limits.heartbeatMs)
-    this.timer.unref()
   }
 
   get size (): number {

@@ -45,6 +45,8 @@ export class SseParser {
   lastEventId = ''
 
   feed (text: string): SseEvent[] {
+    // nothing to read (an empty chunk, or one holding only part of a character) must not forget a pending CR
+    if (text === '') return []
     if (this.pendingCr && text.startsWith('\n')) text = text.slice(1)
     this.pendingCr = false
     this.buffer += text

@@ -39,7 +39,8 @@ export interface HistoryLimits {
  * ~640 (op and event together). 100,000 ops and 100,000 such events are ~65 MB: hours of history
  * on a quiet network, minutes at full load. The byte caps (on estimates that err high) bind
  * instead when entries are large (Executes of many calls, events with large data): 128 MiB of
- * estimates at most, whatever is delivered.
+ * estimates at most, whatever is delivered. A token event is estimated at ~1,200 bytes (its two
+ * byte strings, map and call references, weighed high), so ~55,000 of them fill the event cap.
  */
 export const DEFAULT_HISTORY_LIMITS: HistoryLimits = {
   maxOps: 100_000,
@@ -56,6 +57,11 @@ const MAX_DETAIL = 300
 const OP_BASE_BYTES = 80
 const EVENT_BASE_BYTES = 100
 const STRING_BYTES = 20
+/**
+ * What an account's (or contract's) list weighs while it holds entries (its map entry, key and
+ * deque): counted in the byte caps, or 100,000 accounts of one op each would hold twice the estimate.
+ */
+const STREAM_BYTES = 400
 
 export type OpKind = SignedOp['body']['kind']
 
@@ -164,6 +170,7 @@ export class HistoryIndex {
     if (stream === undefined) {
       stream = { key: account, entries: new Deque() }
       this.accounts.set(account, stream)
+      this.opBytes += STREAM_BYTES
     }
     const body = op.body
     let fields: Record<string, unknown>
@@ -221,16 +228,20 @@ export class HistoryIndex {
     if (stream === undefined) {
       stream = { key: contract, entries: new Deque() }
       this.contracts.set(contract, stream)
+      this.eventBytes += STREAM_BYTES
     }
     const callRef = { account: accountKey(call.account), seq: call.seq }
     const executedIn = outcome.executedIn.seq === call.seq && accountKey(outcome.executedIn.account) === callRef.account
       ? callRef
       : { account: accountKey(outcome.executedIn.account), seq: outcome.executedIn.seq }
+    // the call's two references (and their hex strings) are shared by its events: the first carries them
+    let shared = 2 * (48 + STRING_BYTES + 64)
     for (const ev of outcome.events) {
       const dataBytes = weigh(ev.data, this.limits.maxEventDataBytes)
       const kept = dataBytes <= this.limits.maxEventDataBytes
       // the data is shared with the ledger's outcome until the ledger forgets it (at a checkpoint)
-      const weight = EVENT_BASE_BYTES + STRING_BYTES + ev.name.length + (kept ? dataBytes : 0)
+      const weight = EVENT_BASE_BYTES + STRING_BYTES + ev.name.length + (kept ? dataBytes : 0) + shared
+      shared = 0
       const r: EventRecord = { index, position: position++, stream, call: callRef, executedIn, name: ev.name, data: kept ? ev.data : undefined, weight }
       stream.entries.push(r)
       this.events.push(r)
@@ -256,7 +267,7 @@ export class HistoryIndex {
       this.evictedOpAt = r.index
       // the oldest entry overall is the oldest of its account
       r.stream.entries.shift()
-      if (r.stream.entries.length === 0) this.accounts.delete(r.stream.key)
+      if (r.stream.entries.length === 0) { this.accounts.delete(r.stream.key); this.opBytes -= STREAM_BYTES }
     }
   }
 
@@ -268,7 +279,7 @@ export class HistoryIndex {
       this.evictedEventAt = r.index
       this.evictedEventPosition = r.position
       r.stream.entries.shift()
-      if (r.stream.entries.length === 0) this.contracts.delete(r.stream.key)
+      if (r.stream.entries.length === 0) { this.contracts.delete(r.stream.key); this.eventBytes -= STREAM_BYTES }
     }
   }
 
@@ -409,7 +420,11 @@ function pageBack<T extends { index: number, position?: number }> (d: Deque<T>, 
 
 /**
  * A rough estimate of the heap a value holds (bytes), stopping once past `cap`: enough to weigh
- * an event against the byte caps, cheap for the small events contracts usually emit.
+ * an event against the byte caps, cheap for the small events contracts usually emit. Errs high
+ * (measured on Node 20): a byte string holds 200 to 250 bytes besides its contents (the view, its
+ * buffer and the buffer's store), a list 32 and a slot per element, a map an entry per key and the
+ * key itself (a contract picks its keys: one can be as long as any string, and a map of them is
+ * all keys).
  */
 export function weigh (v: Value, cap: number): number {
   let total = 0
@@ -419,12 +434,15 @@ export function weigh (v: Value, cap: number): number {
     if (x === null || typeof x === 'boolean') total += 8
     else if (typeof x === 'string') total += STRING_BYTES + x.length * 2
     else if (typeof x === 'bigint' || typeof x === 'number') total += 24
-    else if (x instanceof Uint8Array) total += 80 + x.length
-    else if (Array.isArray(x)) { total += 16 + 8 * x.length; for (const y of x) stack.push(y) } else {
-      // property names are interned by the engine: shared, counted as slots only
-      const values = Object.values(x)
-      total += 32 + 16 * values.length
-      for (const y of values) stack.push(y)
+    else if (x instanceof Uint8Array) total += 256 + x.length
+    else if (Array.isArray(x)) { total += 32 + 8 * x.length; for (const y of x) stack.push(y) } else {
+      total += 48
+      const map = x as Readonly<Record<string, Value>>
+      for (const k in map) {
+        total += 48 + k.length * 2
+        if (total > cap) break
+        stack.push(map[k]!)
+      }
     }
   }
   return total
@@ -453,7 +471,9 @@ export class Deque<T> {
     if (this.head === this.items.length) {
       this.items = []
       this.head = 0
-    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+    } else if (this.head >= 16 && this.head * 2 >= this.items.length) {
+      // not only for long ones: an account keeping one entry while a thousand of its older ones
+      // were evicted would hold a thousand empty slots, for every such account
       this.items = this.items.slice(this.head)
       this.head = 0
     }
