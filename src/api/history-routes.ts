@@ -110,6 +110,9 @@ function message (r: OpRecord | EventRecord): string {
 
 const later = (a: Cursor, b: Cursor): Cursor => compare(a, b) >= 0 ? a : b
 
+/** The cursor of whatever sits right before `r` (an op's position is -1, its events' 0, 1, ...). */
+const justBefore = (r: OpRecord | EventRecord): Cursor => { const c = cursorOf(r); return { index: c.index, position: c.position - 1 } }
+
 /** The streams of one API server: who follows what, fed by the node's history index. */
 export class EventStreams {
   private readonly subs = new Set<Subscriber>()
@@ -185,7 +188,13 @@ export class EventStreams {
       if (set === undefined) continue
       for (const sub of set) {
         if (sub.pumping || sub.closed) continue
-        if (sub.res.writableNeedDrain) { this.pump(sub); continue }
+        if (sub.res.writableNeedDrain) {
+          // a live reader got every entry of its filter before this one: what the index evicts
+          // from here on that is older than r was never owed to it
+          sub.cursor = later(sub.cursor, justBefore(r))
+          this.pump(sub)
+          continue
+        }
         text ??= message(r)
         sub.cursor = cursorOf(r)
         if (!sub.res.write(text)) sub.stalledSince ??= Date.now()
@@ -209,8 +218,14 @@ export class EventStreams {
       if (sub.closed) return
       if (this.fellBehind(sub)) { this.cutReader(sub, 'fell behind what the history index holds'); return }
       const batch = this.history.after(sub.cursor, sub.filter, BATCH_ENTRIES)
-      // caught up: from here on, fanOut writes every new entry (same tick, so none is missed)
-      if (batch.length === 0) { sub.pumping = false; return }
+      // caught up: from here on, fanOut writes every new entry (same tick, so none is missed). The
+      // reader has every entry of its filter up to the newest delivery, so evictions of older
+      // entries (other accounts', for a filtered stream) are nothing it is owed.
+      if (batch.length === 0) {
+        sub.cursor = later(sub.cursor, { index: this.history.lastIndex, position: Number.MAX_SAFE_INTEGER })
+        sub.pumping = false
+        return
+      }
       let text = ''
       for (const r of batch) {
         text += message(r)
