@@ -78,6 +78,9 @@ export const eventsCommand: CliCommand<{ contract: string, name?: string, limit:
     if (!CONTRACT_HEX.test(a.contract)) throw new UsageError('the contract address is 64 hex digits')
     const limit = checkLimit(a.limit)
     const client = api(a)
+    // the node's delivery height before listing: with nothing listed, following starts after it,
+    // so an event delivered between the listing and the subscription is not missed
+    const height = a.follow ? Number((await client.status()).delivered) : 0
     const past: ContractEventView[] = []
     let before: string | undefined
     do {
@@ -92,7 +95,7 @@ export const eventsCommand: CliCommand<{ contract: string, name?: string, limit:
     }
     // resumed after the newest listed, so nothing delivered meanwhile is missed
     const newest = past.at(-1)
-    const from = newest === undefined ? {} : { lastEventId: `${newest.index}:${newest.position}` }
+    const from = { lastEventId: newest === undefined ? `${height}:999999` : `${newest.index}:${newest.position}` }
     for await (const m of client.subscribe({ contract: a.contract, ...from })) {
       if (m.type === 'event' && (a.name === undefined || m.event.name === a.name)) say(eventLine(m.event))
     }
