@@ -47,10 +47,10 @@ describe('bftnode history and events', () => {
     assert.equal((await cli('transfer', '--from', 'treasury', '--to', 'alice', '--amount', '5000')).code, 0)
     const alice = (await cli('balance', 'alice')).out.match(/account\s+([0-9a-f]{64})/)![1]!
     const bob = (await cli('balance', 'bob')).out.match(/account\s+([0-9a-f]{64})/)![1]!
-    const d = await cli('deploy', TOKEN, '--from', 'alice', '--args', JSON.stringify([`0x${alice}`, 1_000_000]))
+    const d = await cli('deploy', TOKEN, '--from', 'alice', '--args', JSON.stringify([{ key: alice }, 1_000_000]))
     assert.equal(d.code, 0, d.out + d.err)
     const address = d.out.match(/contract ([0-9a-f]{64})/)![1]!
-    const first = await cli('call', address, 'transfer', '--from', 'alice', '--args', JSON.stringify([`0x${bob}`, 11]))
+    const first = await cli('call', address, 'transfer', '--from', 'alice', '--args', JSON.stringify([{ key: bob }, 11]))
     assert.equal(first.code, 0, first.out + first.err)
 
     let out = ''
@@ -58,7 +58,7 @@ describe('bftnode history and events', () => {
     follower.stdout!.on('data', (b: Buffer) => { out += b.toString() })
     // the past transfer first: the follower is listening from right after it
     await waitFor('the past event', 15_000, () => /^transfer .*"amount" 11\b/m.test(out))
-    const second = await cli('call', address, 'transfer', '--from', 'alice', '--args', JSON.stringify([`0x${bob}`, 22]))
+    const second = await cli('call', address, 'transfer', '--from', 'alice', '--args', JSON.stringify([{ key: bob }, 22]))
     assert.equal(second.code, 0, second.out + second.err)
     await waitFor('the new event', 15_000, () => /^transfer .*"amount" 22\b/m.test(out))
     assert.match(out, new RegExp(`^transfer \\{.*"to" 0x${bob}.*\\}  \\(call ${alice.slice(0, 8)}… #\\d+\\) \\[\\d+:0\\]$`, 'm'))
