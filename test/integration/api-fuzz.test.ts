@@ -231,9 +231,9 @@ function verdict (req: FuzzRequest, ex: { bytes: Buffer, closed: boolean }): str
     if (r.status >= 400 && !(head && r.body.length === 0)) {
       try { errorCode(r) } catch (err) { return `a ${r.status} without a JSON error code: ${(err as Error).message}` }
     }
-    // the dashboard's files and the metrics text are the only answers that are not JSON
+    // the dashboard's files, the metrics text and the event stream are the only answers that are not JSON
     const asJson = (r.header('content-type') ?? '').startsWith('application/json')
-    if (!asJson && r.status === 200 && /^(text\/html|text\/css|text\/javascript|image\/svg\+xml|text\/plain)/.test(r.header('content-type') ?? '')) continue
+    if (!asJson && r.status === 200 && /^(text\/html|text\/css|text\/javascript|image\/svg\+xml|text\/plain|text\/event-stream)/.test(r.header('content-type') ?? '')) continue
     if (r.status < 300 && r.status !== 204 && !head) {
       try { JSON.parse(r.body.toString('utf8')) } catch { return `a ${r.status} whose body is not JSON` }
     }

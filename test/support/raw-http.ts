@@ -72,8 +72,11 @@ export function parseResponses (bytes: Buffer, headRequest: boolean | readonly b
       body = Buffer.alloc(0)
     } else if (headers.get('transfer-encoding')?.some(v => /chunked/i.test(v)) === true) {
       const parts: Uint8Array[] = []
+      // an event stream never ends by design: what arrived before the client hung up is its body
+      const stream = headers.get('content-type')?.some(v => v.startsWith('text/event-stream')) === true
       for (;;) {
         const eol = bytes.indexOf('\r\n', at)
+        if (eol === -1 && stream) { at = bytes.length; break }
         if (eol === -1) throw new Error('chunked body cut short')
         const size = parseInt(bytes.subarray(at, eol).toString('latin1'), 16)
         if (!Number.isInteger(size)) throw new Error('bad chunk size')
