@@ -13,7 +13,8 @@ import type { Slot } from '../core/ledger/op.js'
 import type { OpBody } from '../core/ledger/body.js'
 import { ApiClient, ApiRequestError } from './api-client.js'
 import type { CallView, ContractView, OpStatusView, QueryRequest, RunView, SimulateView, StreamMessage, SubmitResultView, SubscribeOptions } from './api-client.js'
-import { callBody, cancelBody, contractAddress, deployBody, fillDeps, keyBytes, keyHex, refuseUnpayable, toSimulateBody, transferBody } from './bodies.js'
+import { callBody, cancelBody, contractAddress, DEFAULT_GAS, deployBody, fillDeps, keyBytes, keyHex, refuseUnpayable, toSimulateBody, transferBody } from './bodies.js'
+import { simulationProblem, WouldFailError } from './estimate.js'
 import type { Args, CallParams, Key } from './bodies.js'
 import {
   CallNotExecutedError, NotCancellableError, OpRefusedError, OpTimeoutError, OpUnconfirmedError, PendingMismatchError,
@@ -273,9 +274,10 @@ export class BftClient {
   }
 
   /** Deploys a contract; `sequencer` defaults to the key of the node this client talks to (it signs the executes). */
-  async deploy (p: { code: string, args?: Args, sequencer?: Key | null, gasLimit?: number }): Promise<Deployed> {
+  async deploy (p: { code: string, args?: Args, sequencer?: Key | null, gasLimit?: number, force?: boolean }): Promise<Deployed> {
     const sequencer = p.sequencer !== undefined ? p.sequencer : String((await within(this.api.status(), Date.now() + this.timeoutMs, 'with its status')).nodeId)
-    const sent = await this.send(deployBody({ ...p, sequencer }))
+    const gasLimit = p.gasLimit ?? await this.estimate(deployBody({ ...p, sequencer }), 'deploy', p.force === true)
+    const sent = await this.send(deployBody({ ...p, sequencer, gasLimit }))
     return { ...sent, address: contractAddress(sent.slot.account, sent.slot.seq) }
   }
 
@@ -284,13 +286,15 @@ export class BftClient {
    * may be run by the contract's next `deadlineExecutes` executes (default 1000; 0: no deadline,
    * never cancellable) and can be cancelled after them.
    */
-  async call (p: CallParams & { readonly deadlineExecutes?: number }): Promise<Called> {
+  async call (p: CallParams & { readonly deadlineExecutes?: number, readonly force?: boolean }): Promise<Called> {
     const contract = keyHex(p.contract)
     const info: ContractView = await within(this.api.contract(contract), Date.now() + this.timeoutMs, 'with the contract')
     const n = p.deadlineExecutes ?? DEFAULT_DEADLINE_EXECUTES
     // the contract's next seq is executes + 1, so its next N executes end at seq executes + N
     const deadline = p.deadline ?? (n === 0 ? undefined : info.executes + n)
-    const sent = await this.send(callBody({ ...p, ...(deadline === undefined ? {} : { deadline }) }), { ordering: [{ account: fromHex(info.deployedAt.account), seq: info.deployedAt.seq }] })
+    const limit = deadline === undefined ? {} : { deadline }
+    const gasLimit = p.gasLimit ?? await this.estimate(callBody({ ...p, ...limit }), `call of ${p.fn}`, p.force === true)
+    const sent = await this.send(callBody({ ...p, ...limit, gasLimit }), { ordering: [{ account: fromHex(info.deployedAt.account), seq: info.deployedAt.seq }] })
     if (sent.status.outcome?.status !== 'applied') return sent
     const until = Date.now() + this.timeoutMs
     for (;;) {
@@ -333,6 +337,18 @@ export class BftClient {
   /** What an op would do if this account signed it now; nothing is signed or sent. */
   async simulate (body: OpBody): Promise<SimulateView> {
     return await within(this.api.simulate(this.account, toSimulateBody(body)), Date.now() + this.timeoutMs, 'the simulation')
+  }
+
+  /**
+   * The gas to ask for when none was given: what a simulation of the op uses now, plus a margin.
+   * An op the simulation says would certainly fail is refused before signing (WouldFailError),
+   * unless `force`; then, or when the node gives no estimate, the default gas.
+   */
+  private async estimate (body: OpBody, what: string, force: boolean): Promise<number> {
+    const sim = await this.simulate(body)
+    const problem = simulationProblem(sim, what)
+    if (problem !== undefined && !force) throw new WouldFailError(`${problem}; nothing was signed (force: true sends it anyway)`)
+    return sim.gasEstimate ?? DEFAULT_GAS
   }
 
   /** What an account (default: this one) can spend, and the split underneath. */

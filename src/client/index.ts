@@ -5,6 +5,7 @@
 export { BftClient, DEFAULT_DEADLINE_EXECUTES } from './client.js'
 export type { Balance, BftClientOptions, Called, Deployed, SendEvent, SendOptions, Sent } from './client.js'
 export { ApiClient, ApiRequestError, NodeUnreachableError } from './api-client.js'
+export { simulationProblem, WouldFailError } from './estimate.js'
 export type * from './api-client.js'
 export {
   DEFAULT_GAS, callBody, cancelBody, contractAddress, deployBody, executeBody, fillDeps, keyBytes, keyHex, mintBody,

@@ -8,14 +8,10 @@ import { toHex } from '../../core/crypto/hash.js'
 import { ApiRequestError } from '../../client/api-client.js'
 import type { RunView, SimulateBody, SimulateView } from '../../client/api-client.js'
 import { showJson } from '../../client/values.js'
+import { simulationProblem, WouldFailError } from '../../client/estimate.js'
 import type { JsonValue } from '../../client/values.js'
 import { api, parseAmount, parseArgs, say, UsageError, wallet } from '../context.js'
 import type { CliCommand, GlobalArgs } from '../context.js'
-
-/** The simulation says the op would fail or be refused: nothing was signed (`--force` sends it anyway). */
-export class WouldFailError extends BftError {
-  readonly code = 'ERR_WOULD_FAIL'
-}
 
 /** A run that failed: the contract's error, as a query reports it. */
 export class QueryFailedError extends BftError {
@@ -68,7 +64,7 @@ export async function simulateFirst (args: GlobalArgs, account: string, body: Si
     say(`warning: the node could not simulate the ${what} (${err.message}); sending it anyway (--force) with gas limit ${count(fallback)}`)
     return { gas: fallback }
   }
-  const failed = failure(sim, what)
+  const failed = simulationProblem(sim, what)
   const problem = failed === undefined ? undefined : failed + hint
   const chosen = gas === 'auto' ? sim.gasEstimate ?? GAS_LIMITS.defaultCall : gas
   if (problem !== undefined) {
@@ -81,18 +77,6 @@ export async function simulateFirst (args: GlobalArgs, account: string, body: Si
     say(used === undefined ? `gas limit ${count(chosen)} (no init to run)` : `gas limit ${count(chosen)} (estimated ${count(used)} + margin)`)
   }
   return { gas: chosen, simulation: sim }
-}
-
-function failure (sim: SimulateView, what: string): string | undefined {
-  if (sim.refused !== undefined) return `validators would refuse the ${what}: ${sim.refused}`
-  if (sim.outcome.status === 'rejected') return `the ${what} would be rejected (${sim.outcome.reason}): ${sim.outcome.detail}`
-  const run = sim.run
-  // too-large: the run succeeded, only its answer was too big to send
-  if (run?.status === 'error' && run.errorKind !== 'too-large') {
-    const more = run.errorKind === 'out-of-gas' && sim.gasEstimate !== undefined ? ` (it needs about ${count(sim.gasEstimate)}: pass --gas ${sim.gasEstimate}, or leave --gas at auto)` : ''
-    return `the ${what} would fail now (${run.errorKind}): ${run.error}${more}`
-  }
-  return undefined
 }
 
 export const queryCommand: CliCommand<{ contract: string, fn: string, args?: string, from?: string, caller?: string, value: string, gas?: string, json: boolean }> = {
@@ -144,3 +128,5 @@ export const queryCommand: CliCommand<{ contract: string, fn: string, args?: str
     say(changes ? 'dry run: nothing was signed, sent or stored' : 'a query: nothing was signed')
   }
 }
+
+export { WouldFailError }
