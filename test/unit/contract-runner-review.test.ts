@@ -48,3 +48,10 @@ describe('review: a run with a failure never exits 0', () => {
     assert.match(lines.join('\n'), /locked\.test\.lisp:1:1: cannot read test file/)
   })
 })
+
+describe('review: local results are the network\'s', () => {
+  test('a query sees the money sent to the contract, as a call executed now would', () => {
+    const r = run(SETUP + '(test "t"\n  (transfer bob jar 100)\n  (expect "query" 100 (query (held)))\n  (expect "expression" 100 (query (balance)))\n  (expect "call" 100 (call (held))))')
+    assert.equal(r.code, 0, r.out)
+  })
+})
