@@ -55,3 +55,33 @@ describe('review: local results are the network\'s', () => {
     assert.equal(r.code, 0, r.out)
   })
 })
+
+describe('review: expectations cannot pass vacuously', () => {
+  test('a call of a function the contract does not have stops the test, even under expect-failure', () => {
+    const r = run(SETUP + '(test "t"\n  (expect-failure "typo" (call (tkae 1))))')
+    assert.equal(r.code, 1, r.out)
+    assert.match(r.out, /:5:26: jar has no function "tkae"/)
+  })
+
+  test('so does a call or query with the wrong number of arguments', () => {
+    const call = run(SETUP + '(test "t"\n  (expect-failure "arity" (call (take))))')
+    assert.equal(call.code, 1, call.out)
+    assert.match(call.out, /:5:27: take takes 1 argument\(s\) \(amount\), got 0/)
+    const query = run(SETUP + '(test "t"\n  (expect-failure "arity" (query (take 1 2))))')
+    assert.equal(query.code, 1, query.out)
+    assert.match(query.out, /:5:27: take takes 1 argument\(s\) \(amount\), got 2/)
+  })
+
+  test('calling init is still a failure the network gives (bad-call)', () => {
+    const r = run(SETUP + '(test "t"\n  (expect-failure "init" "init runs only at deploy" (call (init alice))))')
+    assert.equal(r.code, 0, r.out)
+  })
+
+  test('a let binding or fn parameter named like an account is that local, not the key', () => {
+    const ok = run(SETUP + '(test "t"\n  (expect "let" 5 (let ((alice 5)) alice))\n  (expect "fn" (list 2 3) (map (fn (bob) (+ bob 1)) (list 1 2)))\n' +
+      '  (expect "outside the let" 32 (len (let ((x alice)) x)))\n  (expect "in a query" 6 (query (let ((bob 6)) bob))))')
+    assert.equal(ok.code, 0, ok.out)
+    const wrong = run(SETUP + '(test "t"\n  (expect "a let does not make alice its key" alice (let ((alice 5)) alice)))')
+    assert.equal(wrong.code, 1, wrong.out)
+  })
+})
