@@ -128,6 +128,17 @@ export class Repl {
       prompt(buffer !== '')
     }
     rl.close()
+    if (buffer !== '') this.unfinished(buffer)
+  }
+
+  /** Input that ends inside a form (a pipe cut short): say so rather than drop it unseen. */
+  private unfinished (text: string): void {
+    try {
+      read(text)
+    } catch (err) {
+      if (!(err instanceof ContractError)) throw err
+      this.say(`error: the input ended inside a form: ${err.detail}`)
+    }
   }
 
   /** Runs every whole form in `text`; returns what is left of an unfinished one. */

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict'
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
+import { Repl } from '../../src/devtools/repl.js'
 import { runTestFiles } from '../../src/devtools/runner.js'
 
 const JAR = `
@@ -83,5 +85,21 @@ describe('review: expectations cannot pass vacuously', () => {
     assert.equal(ok.code, 0, ok.out)
     const wrong = run(SETUP + '(test "t"\n  (expect "a let does not make alice its key" alice (let ((alice 5)) alice)))')
     assert.equal(wrong.code, 1, wrong.out)
+  })
+})
+
+describe('review: the REPL', () => {
+  async function repl (input: string): Promise<string> {
+    const output = new PassThrough()
+    let out = ''
+    output.on('data', (b: Buffer) => { out += b.toString() })
+    await new Repl({ file: join(dir, 'jar.lisp'), args: 'alice', input: PassThrough.from([input]), output }).run()
+    return out
+  }
+
+  test('input that ends inside a form says so', async () => {
+    const out = await repl('(held)\n(call (take 1)\n')
+    assert.match(out, /query jar \(held\): 0/)
+    assert.match(out, /error: the input ended inside a form: unclosed "\(" opened at 1:1/)
   })
 })
