@@ -103,3 +103,12 @@ describe('review: the REPL', () => {
     assert.match(out, /error: the input ended inside a form: unclosed "\(" opened at 1:1/)
   })
 })
+
+test('review: a REPL contract is not named after its file when that is a name of the language', async () => {
+  writeFileSync(join(dir, 'true.lisp'), JAR)
+  const output = new PassThrough()
+  let out = ''
+  output.on('data', (b: Buffer) => { out += b.toString() })
+  await new Repl({ file: join(dir, 'true.lisp'), args: 'alice', input: PassThrough.from(['(if true 1 2)\n']), output }).run()
+  assert.match(out, /query contract \(if true 1 2\): 1, \d+ gas/)
+})
