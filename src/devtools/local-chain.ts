@@ -214,14 +214,17 @@ export class LocalChain {
   }
 
   /**
-   * Runs `fn` as a call would, in a sandbox that is never committed: storage, balances and the
-   * queue stay as they are, and nothing is signed. The value attached is always 0.
+   * Runs `fn` as a call executed now would, in a sandbox that is never committed: storage,
+   * balances and the queue stay as they are, and nothing is signed. The value attached is always 0.
    */
   query (contract: Uint8Array, fn: string, args: readonly Value[], opts: QueryOptions): QueryResult {
     const state = this.ledger.contract(contract)
     if (state === undefined) throw new LocalChainError(`no contract at ${toHex(contract)}`)
     const time = Math.max(opts.time ?? 0, state.lastTime)
-    const sandbox = new CallSandbox(state, this.ledger.balance(contract), opts.caller, 0n, BigInt(time))
+    // an Execute run now would claim the contract's uncited credits (money sent to it) first, as
+    // many as fit beside its one call (ContractSequencer.next), so (balance) includes them
+    const credits = this.ledger.uncitedCredits(contract).slice(0, OP_LIMITS.maxDeps - 1).reduce((a, c) => a + c.amount, 0n)
+    const sandbox = new CallSandbox(state, this.ledger.balance(contract) + credits, opts.caller, 0n, BigInt(time))
     const res = invoke(opts.module ?? state.module, fn, args, sandbox, opts.gasLimit)
     return res.ok ? { ok: true, result: res.result, gasUsed: res.gasUsed, events: sandbox.events } : res
   }

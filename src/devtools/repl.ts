@@ -13,7 +13,7 @@ import { LocalChainError, TestFileError } from './errors.js'
 import { contractLoader } from './runner.js'
 import { Session, StepError } from './session.js'
 import type { SessionHooks } from './session.js'
-import { KEYWORDS, parseReplForm } from './test-file.js'
+import { isLanguageName, parseReplForm } from './test-file.js'
 import type { DeployStep, Step } from './test-file.js'
 
 export const REPL_ACCOUNTS: ReadonlyArray<readonly [string, bigint]> = [['alice', 1_000_000n], ['bob', 1_000_000n], ['carol', 1_000_000n]]
@@ -51,7 +51,8 @@ Commands:
 /** A name for the contract from its file: token.lisp is `token`. */
 function contractName (file: string): string {
   const name = basename(file, extname(file))
-  return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(name) && !KEYWORDS.has(name) ? name : 'contract'
+  // true.lisp must not make `true` the contract's address in every expression
+  return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(name) && !isLanguageName(name) ? name : 'contract'
 }
 
 /** The REPL's error for a bad command line: nothing to read forms against. */
@@ -128,6 +129,17 @@ export class Repl {
       prompt(buffer !== '')
     }
     rl.close()
+    if (buffer !== '') this.unfinished(buffer)
+  }
+
+  /** Input that ends inside a form (a pipe cut short): say so rather than drop it unseen. */
+  private unfinished (text: string): void {
+    try {
+      read(text)
+    } catch (err) {
+      if (!(err instanceof ContractError)) throw err
+      this.say(`error: the input ended inside a form: ${err.detail}`)
+    }
   }
 
   /** Runs every whole form in `text`; returns what is left of an unfinished one. */

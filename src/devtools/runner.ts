@@ -27,6 +27,8 @@ export interface FileReport {
   /** Set when the file could not be run at all; then there are no tests. */
   readonly malformed?: TestFileError
   readonly setup: readonly string[]
+  /** Failures in the setup: each test then fails too, and a file with no tests fails on its own. */
+  readonly setupFailures: number
   readonly tests: readonly TestReport[]
 }
 
@@ -43,7 +45,12 @@ function readBounded (path: string, file: string, pos: Pos, what: string, max: n
     throw new TestFileError(file, pos, `cannot read ${what} ${path}`)
   }
   if (size > max) throw new TestFileError(file, pos, `${what} ${path} is larger than ${max} bytes`)
-  return readFileSync(path, 'utf8')
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    // a file stat can see but not open (no permission), or one gone since
+    throw new TestFileError(file, pos, `cannot read ${what} ${path}`)
+  }
 }
 
 /** Contracts named by a deploy are read relative to the file that names them. */
@@ -94,7 +101,7 @@ export function runTestFile (file: string): FileReport {
   try {
     parsed = loadTestFile(file)
   } catch (err) {
-    if (err instanceof TestFileError) return { file, malformed: err, setup: [], tests: [] }
+    if (err instanceof TestFileError) return { file, malformed: err, setup: [], setupFailures: 0, tests: [] }
     throw err
   }
   const setup = new Recorder(file)
@@ -109,7 +116,7 @@ export function runTestFile (file: string): FileReport {
     }
     return { name: t.name, pos: t.pos, lines: rec.lines, failures: rec.failures }
   })
-  return { file, setup: setup.lines, tests }
+  return { file, setup: setup.lines, setupFailures: setup.failures, tests }
 }
 
 /** The report of one file as lines to print. */
@@ -128,15 +135,19 @@ export function runTestFiles (files: readonly string[], write: (line: string) =>
   let passed = 0
   let failed = 0
   let malformed = 0
+  // a setup that failed in a file with no tests has no test to fail with it, but fails the run
+  let setupsFailed = 0
   for (const file of files) {
     const r = runTestFile(file)
     for (const line of formatFile(r)) write(line)
     if (r.malformed !== undefined) malformed++
+    if (r.setupFailures > 0 && r.tests.length === 0) setupsFailed++
     for (const t of r.tests) t.failures === 0 ? passed++ : failed++
   }
   const parts = [`${passed + failed} test${passed + failed === 1 ? '' : 's'}`, `${passed} passed`, `${failed} failed`]
+  if (setupsFailed > 0) parts.push(`${setupsFailed} setup${setupsFailed === 1 ? '' : 's'} failed`)
   if (malformed > 0) parts.push(`${malformed} file${malformed === 1 ? '' : 's'} not run`)
   write('')
   write(`${parts.join(', ')} (${files.length} file${files.length === 1 ? '' : 's'})`)
-  return { passed, failed, malformed, exitCode: malformed > 0 ? 2 : failed > 0 ? 1 : 0 }
+  return { passed, failed, malformed, exitCode: malformed > 0 ? 2 : failed > 0 || setupsFailed > 0 ? 1 : 0 }
 }

@@ -151,6 +151,7 @@ export class Session {
     const c = this.contract(s.contract, s.pos)
     const from = s.as === undefined ? this.defaultCaller(s.pos) : this.account(s.as)
     const args = s.args.map(a => this.data(a))
+    this.checkCall(c, s.fn, args.length, s.pos)
     // as on the network, a sequencer's clock never goes back: a call runs at the contract's last time or later
     const time = Math.max(s.time ?? this.state.time, this.chain.ledger.contract(c.address)!.lastTime)
     const value = s.value ?? 0n
@@ -180,9 +181,12 @@ export class Session {
     if (direct) {
       fn = (e.items[0] as { name: string }).name
       args = e.items.slice(1).map(a => this.data(a))
+      this.checkCall(c, fn, args.length, s.pos)
     } else {
       fn = freshName(state.module)
-      module = this.compiled(`${state.code}\n(defun ${fn} () ${this.source(e, false)})`, e)
+      // the contract's own constants and functions are in scope there: they are not keys
+      const own = new Set([...state.module.consts.keys(), ...state.module.functions.keys()])
+      module = this.compiled(`${state.code}\n(defun ${fn} () ${this.source(e, false, own)})`, e)
     }
     const res = this.chain.query(c.address, fn, args, { caller, time: s.time ?? this.state.time, gasLimit: s.gas ?? GAS_LIMITS.defaultCall, ...(module === undefined ? {} : { module }) })
     return res.ok ? this.succeeded(what, res.result, res.gasUsed, res.events, false) : this.failed(what, res.error.message, res.gasUsed)
@@ -249,6 +253,19 @@ export class Session {
     return this.state.caller
   }
 
+  /**
+   * A function the contract does not have, or the wrong number of arguments, is a mistake in the
+   * test (a typo), not a failure to expect: the network would run the call and fail it, and an
+   * expect-failure would pass whatever the contract does. Calling init stays a call: the ledger
+   * refuses it (bad-call), which a test may well expect.
+   */
+  private checkCall (c: DeployedContract, fn: string, argc: number, pos: Pos): void {
+    if (fn === 'init') return
+    const def = this.chain.ledger.contract(c.address)!.module.functions.get(fn)
+    if (def === undefined) throw new StepError(pos, `${c.name} has no function "${fn}"`)
+    if (def.params.length !== argc) throw new StepError(pos, `${fn} takes ${def.params.length} argument(s) (${def.params.join(', ')}), got ${argc}`)
+  }
+
   private contract (n: Name | undefined, pos: Pos): DeployedContract {
     if (n === undefined) {
       const c = this.current
@@ -281,11 +298,12 @@ export class Session {
 
   /**
    * An expression as source: account and contract names become their keys (except where a name
-   * is called), and, in a test expression, (query ...) and (balance NAME) become their values.
+   * is called, or is a local that a let or fn in scope binds: `bound`), and, in a test expression,
+   * (query ...) and (balance NAME) become their values.
    */
-  private source (n: Node, reads: boolean, called = false): string {
+  private source (n: Node, reads: boolean, bound: ReadonlySet<string> = new Set(), called = false): string {
     if (n.t === 'sym' && !called) {
-      const key = this.keyOf(n.name)
+      const key = bound.has(n.name) ? undefined : this.keyOf(n.name)
       return key === undefined ? n.name : `0x${toHex(key)}`
     }
     if (n.t !== 'list') return unread(n)
@@ -298,7 +316,28 @@ export class Session {
     if (reads && head?.t === 'sym' && head.name === 'balance' && n.items[1]?.t === 'sym') {
       return this.chain.holdings(this.key({ name: n.items[1].name, pos: n.items[1].pos })).toString()
     }
-    return `(${n.items.map((x, i) => this.source(x, reads, i === 0)).join(' ')})`
+    const rest = (items: readonly Node[], scope: ReadonlySet<string>): string => items.map(x => ' ' + this.source(x, reads, scope)).join('')
+    // binders, scoped as the checker scopes them (compile.ts); a malformed form is left for it to refuse
+    if (head?.t === 'sym' && head.name === 'let' && n.items[1]?.t === 'list') {
+      const inner = new Set(bound)
+      const bindings = n.items[1].items.map(b => {
+        const [name, expr] = b.t === 'list' && b.items.length === 2 ? b.items : []
+        if (name?.t !== 'sym' || expr === undefined) return this.source(b, reads, inner)
+        const value = this.source(expr, reads, inner)
+        inner.add(name.name)
+        return `(${name.name} ${value})`
+      })
+      return `(let (${bindings.join(' ')})${rest(n.items.slice(2), inner)})`
+    }
+    if (head?.t === 'sym' && head.name === 'fn' && n.items[1]?.t === 'list') {
+      const inner = new Set([...bound, ...n.items[1].items.flatMap(p => p.t === 'sym' ? [p.name] : [])])
+      return `(fn ${unread(n.items[1])}${rest(n.items.slice(2), inner)})`
+    }
+    // a cond clause is (test form), not a call: its test may be a name
+    if (head?.t === 'sym' && head.name === 'cond') {
+      return `(cond${n.items.slice(1).map(c => ' ' + (c.t === 'list' ? `(${c.items.map(x => this.source(x, reads, bound)).join(' ')})` : this.source(c, reads, bound))).join('')})`
+    }
+    return `(${n.items.map((x, i) => this.source(x, reads, bound, i === 0)).join(' ')})`
   }
 }
 

@@ -50,6 +50,11 @@ const RESERVED = new Set<string>([...KEYWORDS, ...SPECIAL_FORMS, ...CONSTANTS.ke
 
 type List = Extract<Node, { t: 'list' }>
 
+/** A name of the language or of this format: an account or contract named so would shadow it. */
+export function isLanguageName (name: string): boolean {
+  return RESERVED.has(name) || BUILTIN_TABLE.has(name) || name.startsWith('%')
+}
+
 /** Turns a file's top-level forms into its setup steps and tests. */
 export function parseTestFile (forms: readonly Node[], file: string, load: ContractLoader): TestFile {
   const p = new Parser(file, load)
@@ -118,7 +123,7 @@ class Parser {
   /** A name for a new account or contract: it stands for a key in expressions, so it must not shadow the language. */
   newName (n: Node | undefined, at: List, what: string): Name {
     const name = this.name(n, at, what)
-    if (RESERVED.has(name.name) || BUILTIN_TABLE.has(name.name) || name.name.startsWith('%')) {
+    if (isLanguageName(name.name)) {
       this.fail(name.pos, `"${name.name}" is a name of the language and cannot name ${what.replace(/^the /, 'an ')}`)
     }
     return name
