@@ -95,6 +95,17 @@ describe('review: a simulation answers what the chain would do', () => {
     assert.equal(q.status, 'ok')
   })
 
+  test('(balance) in a query counts the credits an Execute would claim first, as a real call sees it', () => {
+    const h = new ContractHarness()
+    const jar = h.deploy('alice', '(defun held () (balance))')
+    assert.equal(h.transfer('bob', jar.address, 100n).status, 'applied') // an uncited credit to the contract
+    const q = runQuery(h.ledger, h.ledger.contract(jar.address)!, { fn: 'held', args: [], caller: h.key('carol'), value: 0n, gasLimit: 1000 })
+    const real = h.run('carol', jar, 'held')
+    assert.equal(real.status, 'ok')
+    assert.equal(q.status === 'ok' && q.result, 100n)
+    assert.equal(real.status === 'ok' && real.result, 100n)
+  })
+
   test('a call whose deadline the contract\'s stream has passed would never run: the simulation says so', () => {
     const h = new ContractHarness()
     const c = h.deploy('alice', CLOCKED)

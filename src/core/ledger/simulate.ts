@@ -72,7 +72,10 @@ export function runQuery (ledger: Ledger, contract: ContractState, req: RunReque
   if (req.fn === 'init') return refused('init-only', 'init runs only at deploy; it cannot be called')
   if (def.params.length !== req.args.length) return refused('arity', `${req.fn} takes ${def.params.length} argument(s) (${def.params.join(', ')}), got ${req.args.length}`)
   const now = Math.max(req.time ?? 0, contract.lastTime)
-  const sandbox = new CallSandbox(contract, ledger.balance(contract.address) + req.value, req.caller, req.value, BigInt(now))
+  // an Execute claims the contract's uncited credits before its calls run (the sequencer cites
+  // as many as fit beside the calls): a lone call sees them in (balance)
+  const credits = ledger.uncitedCredits(contract.address).slice(0, OP_LIMITS.maxDeps - 1).reduce((a, c) => a + c.amount, 0n)
+  const sandbox = new CallSandbox(contract, ledger.balance(contract.address) + credits + req.value, req.caller, req.value, BigInt(now))
   return runIn(contract, sandbox, req.fn, req.args, req.gasLimit)
 }
 
