@@ -177,7 +177,16 @@ export class EventStreams {
     res.socket?.once('end', () => this.end(sub, true))
     // the headers and a first line at once, so the client knows it is subscribed
     res.write(`: subscribed; last index ${this.history.lastIndex}\nretry: 3000\n\n`)
-    if (resume !== undefined) this.pump(sub)
+    if (resume !== undefined) {
+      // entries after the reader's last one may be gone from the index: say so rather than
+      // leave a silent hole (for a filtered stream they may not have been its entries at all)
+      const gone = this.history.lastEvicted()
+      const lost = [filter.ops ? gone.ops : undefined, filter.events ? gone.events : undefined]
+        .filter((c): c is Cursor => c !== undefined && compare(c, resume) > 0)
+        .reduce<Cursor | undefined>((a, c) => (a === undefined ? c : later(a, c)), undefined)
+      if (lost !== undefined) res.write(`event: gap\ndata: ${JSON.stringify({ after: formatCursor(resume), through: formatCursor(lost) })}\n\n`)
+      this.pump(sub)
+    }
   }
 
   /** A new entry: written at once to readers that are caught up; the others read it from the index. */

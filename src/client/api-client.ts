@@ -171,6 +171,8 @@ export interface ContractEventView {
 export type StreamMessage =
   | { type: 'delivered', id: string, op: AccountOpView }
   | { type: 'event', id: string, event: ContractEventView }
+  /** On resuming: entries after `after` up to `through` were evicted from the node's history before they could be sent. */
+  | { type: 'gap', id: string, after: string, through: string }
 
 export interface SubscribeOptions {
   /**
@@ -267,6 +269,7 @@ export class ApiClient {
     for await (const ev of readSse(res.body, opts.signal, opts.lastEventId)) {
       if (ev.event === 'delivered') yield { type: 'delivered', id: ev.id, op: JSON.parse(ev.data) as AccountOpView }
       else if (ev.event === 'event') yield { type: 'event', id: ev.id, event: JSON.parse(ev.data) as ContractEventView }
+      else if (ev.event === 'gap') yield { type: 'gap', id: ev.id, ...(JSON.parse(ev.data) as { after: string, through: string }) }
     }
   }
 

@@ -1,6 +1,7 @@
 // A stream filtered to one account is cut only when an entry it was owed is evicted, not because
 // other accounts' entries were: a sparse account's follower whose socket filled while 100,000
-// other deliveries went by has lost nothing (found by the history review, fixed here).
+// other deliveries went by has lost nothing (found by the history review, fixed here). And a
+// resume from an id whose successors were evicted is told so (event: gap), not left a silent hole.
 
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -63,5 +64,27 @@ test('a follower of one account survives other accounts\' evictions while its so
   await new Promise(resolve => setTimeout(resolve, 20))
   assert.equal(res.destroyed, false)
   assert.match(res.written, /"seq":3/)
+  streams.close()
+})
+
+test('a resume from an id whose successors were evicted says so with a gap message, then carries on', async () => {
+  const index = new HistoryIndex({ ...DEFAULT_HISTORY_LIMITS, maxOps: 10 })
+  const streams = new EventStreams(index, DEFAULT_STREAM_LIMITS, silentLogger)
+  for (let i = 0; i < 30; i++) index.delivered(transfer(key(), 1), { status: 'applied' }, undefined, none)
+  const open = (lastEventId: string): FakeResponse => {
+    const res = new FakeResponse()
+    const req = { headers: { 'last-event-id': lastEventId }, headersDistinct: { 'last-event-id': [lastEventId] }, method: 'GET' } as unknown as IncomingMessage
+    streams.open(req, res as unknown as ServerResponse, parseTarget('/v1/events'))
+    return res
+  }
+  const late = open('5')
+  await new Promise(resolve => setTimeout(resolve, 20))
+  assert.match(late.written, /event: gap\ndata: \{"after":"5","through":"20"\}\n\n/)
+  // what the index still holds follows the gap: ops 21 to 30
+  assert.equal((late.written.match(/event: delivered/g) ?? []).length, 10)
+  const onTime = open('25')
+  await new Promise(resolve => setTimeout(resolve, 20))
+  assert.doesNotMatch(onTime.written, /event: gap/)
+  assert.equal((onTime.written.match(/event: delivered/g) ?? []).length, 5)
   streams.close()
 })

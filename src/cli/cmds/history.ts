@@ -98,6 +98,7 @@ export const eventsCommand: CliCommand<{ contract: string, name?: string, limit:
     const from = { lastEventId: newest === undefined ? `${height}:999999` : `${newest.index}:${newest.position}` }
     for await (const m of client.subscribe({ contract: a.contract, ...from })) {
       if (m.type === 'event' && (a.name === undefined || m.event.name === a.name)) say(eventLine(m.event))
+      if (m.type === 'gap') process.stderr.write(`warning: entries after ${m.after} up to ${m.through} left this node's history before they could be printed; some events may be missing\n`)
     }
     process.stderr.write('the node ended the stream (it stopped)\n')
     process.exitCode = 1
