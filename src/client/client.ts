@@ -12,7 +12,7 @@ import { decodeOp, signOp } from '../core/ledger/op.js'
 import type { Slot } from '../core/ledger/op.js'
 import type { OpBody } from '../core/ledger/body.js'
 import { ApiClient, ApiRequestError } from './api-client.js'
-import type { CallView, ContractView, OpStatusView, QueryRequest, RunView, SimulateView, StreamMessage, SubmitResultView, SubscribeOptions } from './api-client.js'
+import type { AccountOpView, CallView, ContractView, OpStatusView, QueryRequest, RunView, SimulateView, StreamMessage, SubmitResultView, SubscribeOptions } from './api-client.js'
 import { callBody, cancelBody, contractAddress, DEFAULT_GAS, deployBody, fillDeps, keyBytes, keyHex, refuseUnpayable, toSimulateBody, transferBody } from './bodies.js'
 import { simulationProblem, WouldFailError } from './estimate.js'
 import type { Args, CallParams, Key } from './bodies.js'
@@ -151,10 +151,33 @@ export class BftClient {
   /** The op's slot is filled, by this op or another: either way no op of ours can take it now. */
   private async filled (p: PendingOp): Promise<Fate> {
     const st = await within(this.api.op(p.hash), Date.now() + this.timeoutMs, 'about the op').catch(() => undefined)
+    // the node tracks a bounded number of ops: one it forgot may still be in the account's history
+    const held = st?.status === 'delivered' || st?.status === 'dropped' ? undefined : await this.heldAt(p.seq)
     await this.pending.clear(this.account, p.hash)
     if (st?.status === 'delivered') return { kind: 'delivered', status: st }
-    const reason = st?.status === 'dropped' && st.reason !== undefined ? st.reason : `slot ${p.seq} holds an op this node does not know as op ${p.hash.slice(0, 16)}`
+    if (held !== undefined && held.hash === p.hash) {
+      return { kind: 'delivered', status: { hash: p.hash, status: 'delivered', account: held.account, seq: held.seq, outcome: held.outcome } }
+    }
+    const reason = st?.status === 'dropped' && st.reason !== undefined
+      ? st.reason
+      : held !== undefined
+        ? `slot ${p.seq} holds op ${held.hash.slice(0, 16)}, not op ${p.hash.slice(0, 16)}`
+        : `slot ${p.seq} is filled, but this node no longer knows by which op; op ${p.hash.slice(0, 16)} may have been delivered: check the account's history or balance before sending it again`
     return { kind: 'lost', status: { hash: p.hash, status: 'dropped', reason } }
+  }
+
+  /** The op the node's history index holds at this account's slot, if it still holds it. */
+  private async heldAt (seq: number): Promise<AccountOpView | undefined> {
+    let before: string | undefined
+    // newest first; a pending op's slot is recent, so a few pages reach it or pass it
+    for (let page = 0; page < 5; page++) {
+      const got = await within(this.api.accountOps(this.account, { limit: 200, ...(before === undefined ? {} : { before }) }), Date.now() + this.timeoutMs, 'about the account\'s history').catch(() => undefined)
+      if (got === undefined) return undefined
+      const hit = got.items.find(o => o.seq === seq)
+      if (hit !== undefined || got.next === undefined || got.items.some(o => o.seq < seq)) return hit
+      before = got.next
+    }
+    return undefined
   }
 
   /**
@@ -364,7 +387,7 @@ export class BftClient {
 function fateLine (p: PendingOp, fate: Fate): string {
   const op = `op ${p.hash.slice(0, 16)} (seq ${p.seq}) that an earlier command left pending`
   if (fate.kind === 'refused') return `the node refused ${op} for good (${fate.reason}); it is dropped`
-  if (fate.kind === 'lost') return `${op} was not delivered: ${fate.status.reason ?? 'its slot holds another op'}`
+  if (fate.kind === 'lost') return `${op} was not confirmed delivered: ${fate.status.reason ?? 'its slot holds another op'}`
   const o = fate.status.outcome
   return `${op} was delivered${o === undefined ? '' : o.status === 'applied' ? ': applied' : `: rejected (${o.reason})`}`
 }
