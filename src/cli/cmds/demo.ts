@@ -128,10 +128,10 @@ export const demoCommand: CliCommand<{ validators: number, keep: boolean }> = {
         return all.every(s => s.stateHashAt === s.delivered && s.stateHash === all[0]!.stateHash)
       })
       say('')
-      say('account    balance   pending   ops')
+      say('account    spendable  balance   received  ops')
       for (const [name, key] of [['treasury', await w.resolve('treasury')], ['alice', alice], ['bob', bob]] as const) {
         const v = await api.account(toHex(key))
-        say(`${name.padEnd(11)}${v.balance.padEnd(10)}${v.pending.padEnd(10)}${v.nextSeq - 1}`)
+        say(`${name.padEnd(11)}${v.spendable.padEnd(11)}${v.balance.padEnd(10)}${v.pending.padEnd(10)}${v.nextSeq - 1}`)
       }
       say('')
       for (let i = 0; i < n; i++) {
