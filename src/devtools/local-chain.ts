@@ -8,7 +8,8 @@ import { sha256, toHex } from '../core/crypto/hash.js'
 import { signerFrom } from '../core/crypto/signing.js'
 import type { Signer } from '../core/crypto/signing.js'
 import type { OpBody } from '../core/ledger/body.js'
-import { CallSandbox, contractAddress } from '../core/ledger/contracts.js'
+import { contractAddress } from '../core/ledger/contracts.js'
+import { executeNowSandbox } from '../core/ledger/simulate.js'
 import type { CallOutcome, ContractEvent } from '../core/ledger/contracts.js'
 import { makeGenesis, networkId } from '../core/ledger/genesis.js'
 import type { Genesis } from '../core/ledger/genesis.js'
@@ -220,11 +221,8 @@ export class LocalChain {
   query (contract: Uint8Array, fn: string, args: readonly Value[], opts: QueryOptions): QueryResult {
     const state = this.ledger.contract(contract)
     if (state === undefined) throw new LocalChainError(`no contract at ${toHex(contract)}`)
-    const time = Math.max(opts.time ?? 0, state.lastTime)
-    // an Execute run now would claim the contract's uncited credits (money sent to it) first, as
-    // many as fit beside its one call (ContractSequencer.next), so (balance) includes them
-    const credits = this.ledger.uncitedCredits(contract).slice(0, OP_LIMITS.maxDeps - 1).reduce((a, c) => a + c.amount, 0n)
-    const sandbox = new CallSandbox(state, this.ledger.balance(contract) + credits, opts.caller, 0n, BigInt(time))
+    // as the node's queries: (balance) includes the credits an Execute run now would claim first
+    const sandbox = executeNowSandbox(this.ledger, state, opts.caller, 0n, opts.time ?? 0)
     const res = invoke(opts.module ?? state.module, fn, args, sandbox, opts.gasLimit)
     return res.ok ? { ok: true, result: res.result, gasUsed: res.gasUsed, events: sandbox.events } : res
   }

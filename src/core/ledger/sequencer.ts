@@ -6,9 +6,14 @@ import { bytesEqual } from '../codec/canonical.js'
 import { toHex } from '../crypto/hash.js'
 import type { Signer } from '../crypto/signing.js'
 import { BODY_LIMITS } from './body.js'
-import type { Ledger } from './ledger.js'
+import type { Credit, Ledger } from './ledger.js'
 import { OP_LIMITS, signOp } from './op.js'
 import type { AccountId, SignedOp, Slot } from './op.js'
+
+/** The contract's uncited credits an Execute of `calls` calls claims: as many as fit in its deps beside them. */
+export function claimedByExecute (ledger: Ledger, contract: AccountId, calls: number): Credit[] {
+  return ledger.uncitedCredits(contract).slice(0, OP_LIMITS.maxDeps - calls)
+}
 
 export class ContractSequencer {
   private readonly built = new Map<string, SignedOp>()
@@ -33,7 +38,7 @@ export class ContractSequencer {
     const runnable = [...state.queue.values()].filter(q => q.deadline === undefined || q.deadline >= seq)
     const calls: Slot[] = runnable.slice(0, Math.min(maxCalls, BODY_LIMITS.maxCallsPerExecute)).map(q => q.id)
     if (calls.length === 0) return undefined
-    const credits = ledger.uncitedCredits(contract).slice(0, OP_LIMITS.maxDeps - calls.length).map(c => c.source)
+    const credits = claimedByExecute(ledger, contract, calls.length).map(c => c.source)
     const op = signOp(this.signer, this.networkId, {
       account: contract,
       seq,

@@ -23,6 +23,7 @@ import type { Genesis } from './genesis.js'
 import { OP_LIMITS, accountKey, decodeOp, slotKey, sortDeps } from './op.js'
 import type { AccountId, SignedOp, Slot } from './op.js'
 import { slotValue } from './slot.js'
+import { claimedByExecute } from './sequencer.js'
 
 /**
  * Why a run did not happen or failed: a contract error's kind, or one of the refusals checked
@@ -71,12 +72,17 @@ export function runQuery (ledger: Ledger, contract: ContractState, req: RunReque
   if (def === undefined) return refused('unknown-function', `the contract has no function "${req.fn}"`)
   if (req.fn === 'init') return refused('init-only', 'init runs only at deploy; it cannot be called')
   if (def.params.length !== req.args.length) return refused('arity', `${req.fn} takes ${def.params.length} argument(s) (${def.params.join(', ')}), got ${req.args.length}`)
-  const now = Math.max(req.time ?? 0, contract.lastTime)
-  // an Execute claims the contract's uncited credits before its calls run (the sequencer cites
-  // as many as fit beside the calls): a lone call sees them in (balance)
-  const credits = ledger.uncitedCredits(contract.address).slice(0, OP_LIMITS.maxDeps - 1).reduce((a, c) => a + c.amount, 0n)
-  const sandbox = new CallSandbox(contract, ledger.balance(contract.address) + credits + req.value, req.caller, req.value, BigInt(now))
-  return runIn(contract, sandbox, req.fn, req.args, req.gasLimit)
+  return runIn(contract, executeNowSandbox(ledger, contract, req.caller, req.value, req.time ?? 0), req.fn, req.args, req.gasLimit)
+}
+
+/**
+ * The sandbox a lone call would run in if an Execute ran it now: at `time` (never before the
+ * contract's last), with the contract's balance, plus the uncited credits that Execute claims
+ * before its calls run, plus the value attached. Nothing run in it is committed.
+ */
+export function executeNowSandbox (ledger: Ledger, contract: ContractState, caller: AccountId, value: bigint, time: number): CallSandbox {
+  const credits = claimedByExecute(ledger, contract.address, 1).reduce((a, c) => a + c.amount, 0n)
+  return new CallSandbox(contract, ledger.balance(contract.address) + credits + value, caller, value, BigInt(Math.max(time, contract.lastTime)))
 }
 
 function runIn (contract: ContractState, sandbox: CallSandbox, fn: string, args: readonly Value[], gasLimit: number): RunOutcome {
