@@ -100,14 +100,11 @@ export interface CliArgs {
   readonly values: Value[]
   /** The same arguments in JSON forms, wallet names replaced by keys: what the API takes. */
   readonly json: JsonValue[]
-  /**
-   * Plain strings that are also wallet account names, by where they sit (`args[0]`): a likely
-   * slip for `{"key": name}`, said when the op would fail.
-   */
-  readonly namesAsStrings: ReadonlyArray<readonly [path: string, name: string]>
+  /** Plain string arguments, by where they sit (`args[0]`): a wallet name among them is a likely slip for `{"key": name}`. */
+  readonly plainStrings: ReadonlyArray<readonly [path: string, text: string]>
 }
 
-/** How many plain strings are checked against the wallet for the hint above. */
+/** How many plain strings are checked against the wallet for the hint of nameHint. */
 const MAX_NAME_CHECKS = 16
 
 /**
@@ -116,7 +113,7 @@ const MAX_NAME_CHECKS = 16
  * then the list is parsed; a mistake is one ArgumentError line naming where it is.
  */
 export async function parseArgs (args: Pick<GlobalArgs, 'walletDir'>, text: string | undefined): Promise<CliArgs> {
-  if (text === undefined) return { values: [], json: [], namesAsStrings: [] }
+  if (text === undefined) return { values: [], json: [], plainStrings: [] }
   let json: unknown
   try { json = JSON.parse(text) } catch { throw new ArgumentError('--args', 'is not JSON; write a JSON list such as \'[{"key": "alice"}, 1000]\'') }
   const names = new Map<string, string>()
@@ -125,19 +122,20 @@ export async function parseArgs (args: Pick<GlobalArgs, 'walletDir'>, text: stri
   })
   const resolved = replaceNames(json, names)
   const values = parseValues(resolved)
-  const namesAsStrings: Array<readonly [string, string]> = []
-  for (const [path, str] of plainStrings(resolved, 'args').slice(0, MAX_NAME_CHECKS)) {
-    if (/^[\w.-]{1,64}$/.test(str) && await wallet(args).resolve(str).then(() => true, () => false)) namesAsStrings.push([path, str])
-  }
-  return { values, json: resolved as JsonValue[], namesAsStrings }
+  return { values, json: resolved as JsonValue[], plainStrings: plainStrings(resolved, 'args') }
 }
 
-/** A name passed as a plain string where the op fails: the likely fix, or ''. */
-export function nameHint (args: CliArgs): string {
-  const first = args.namesAsStrings[0]
-  if (first === undefined) return ''
-  const [path, name] = first
-  return ` (hint: ${path} is the string "${name}"; for the key of wallet account ${name} write {"key": "${name}"})`
+/**
+ * For an op that would fail: the first plain string argument that names a wallet account, as
+ * the likely fix, or ''. Reads the wallet, so it is asked only once the op is known to fail.
+ */
+export async function nameHint (args: Pick<GlobalArgs, 'walletDir'>, parsed: CliArgs): Promise<string> {
+  for (const [path, name] of parsed.plainStrings.slice(0, MAX_NAME_CHECKS)) {
+    if (/^[\w.-]{1,64}$/.test(name) && await wallet(args).resolve(name).then(() => true, () => false)) {
+      return ` (hint: ${path} is the string "${name}"; for the key of wallet account ${name} write {"key": "${name}"})`
+    }
+  }
+  return ''
 }
 
 /** Plain strings in a list of JSON-form values (not inside explicit forms), with where they sit. */

@@ -53,7 +53,7 @@ export interface GasChoice {
  * submission, a rejection at delivery, init or the function failing now) is refused here, before
  * signing, with WouldFailError. The gas limit is the estimate when `gas` is auto.
  */
-export async function simulateFirst (args: GlobalArgs, account: string, body: SimulateBody, gas: number | 'auto', force: boolean, what: string, hint = ''): Promise<GasChoice> {
+export async function simulateFirst (args: GlobalArgs, account: string, body: SimulateBody, gas: number | 'auto', force: boolean, what: string, hint: () => Promise<string> = async () => ''): Promise<GasChoice> {
   let sim: SimulateView
   try {
     sim = await api(args).simulate(account, body)
@@ -65,7 +65,7 @@ export async function simulateFirst (args: GlobalArgs, account: string, body: Si
     return { gas: fallback }
   }
   const failed = simulationProblem(sim, what)
-  const problem = failed === undefined ? undefined : failed + hint
+  const problem = failed === undefined ? undefined : failed + await hint()
   const chosen = gas === 'auto' ? sim.gasEstimate ?? GAS_LIMITS.defaultCall : gas
   if (problem !== undefined) {
     if (!force) throw new WouldFailError(`${problem}; nothing was signed (--force sends it anyway)`)

@@ -139,7 +139,7 @@ export const deployCommand: CliCommand<{ file: string, from: string, args?: stri
     // it can sign the Execute ops that run queued calls. A wallet key would need a wallet online.
     const sequencer = a.sequencer === undefined ? fromHex(String((await api(a).status()).nodeId)) : await wallet(a).resolve(a.sequencer)
     const me = (await wallet(a).load(a.from)).publicKey
-    const chosen = await simulateFirst(a, me, { kind: 'deploy', code, args: args.json, sequencer: toHex(sequencer), ...(gas === 'auto' ? {} : { gasLimit: gas }) }, gas, a.force, 'deploy', nameHint(args))
+    const chosen = await simulateFirst(a, me, { kind: 'deploy', code, args: args.json, sequencer: toHex(sequencer), ...(gas === 'auto' ? {} : { gasLimit: gas }) }, gas, a.force, 'deploy', async () => await nameHint(a, args))
     const sent = await send(a, a.from, { kind: 'deploy', code, args: args.values, sequencer, gasLimit: chosen.gas })
     if (sent.status.outcome?.status === 'applied') {
       say(`contract ${toHex(contractAddress(sent.slot.account, sent.slot.seq))}`)
@@ -197,7 +197,7 @@ export const callCommand: CliCommand<{ contract: string, fn: string, from: strin
     // the contract's next seq is executes + 1, so its next N executes end at seq executes + N
     const lastSeq = n === 0 ? {} : { deadline: info.executes + n }
     const me = (await wallet(a).load(a.from)).publicKey
-    const chosen = await simulateFirst(a, me, { kind: 'call', contract: a.contract, fn: a.fn, args: args.json, value: value.toString(), ...(gas === 'auto' ? {} : { gasLimit: gas }), ...lastSeq }, gas, a.force, `call of ${a.fn}`, nameHint(args))
+    const chosen = await simulateFirst(a, me, { kind: 'call', contract: a.contract, fn: a.fn, args: args.json, value: value.toString(), ...(gas === 'auto' ? {} : { gasLimit: gas }), ...lastSeq }, gas, a.force, `call of ${a.fn}`, async () => await nameHint(a, args))
     const sent = await send(a, a.from, { kind: 'call', contract: fromHex(a.contract), fn: a.fn, args: args.values, value, gasLimit: chosen.gas, ...lastSeq },
       [{ account: fromHex(info.deployedAt.account), seq: info.deployedAt.seq }])
     if (sent.status.outcome?.status !== 'applied') return
