@@ -196,7 +196,7 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
     }
     case 'GET /evidence': {
       // proofs anyone with the genesis can check: validators that voted twice, accounts that signed twice
-      const ctx = { networkId: node.replica.networkId, scheme: sodiumScheme, validators: new Set(node.replica.validators) }
+      const ctx = { networkId: node.replica.networkId, scheme: sodiumScheme, membersOf: (e: number) => node.replica.epochAt(e)?.members }
       return reply(res, {
         validators: node.replica.validatorEvidence().map(ev => {
           const checked = checkVoteEvidence(ctx, ev)

@@ -47,6 +47,11 @@ export interface SyncPort {
   behind: (height: number, peers: readonly PeerId[]) => PortResult
 }
 
+export interface EpochsPort {
+  /** The validator set changed (see Replica.epoch): the host updates whom it sends to and what it shows. */
+  changed: (epoch: number) => PortResult
+}
+
 export interface MisbehaviourPort {
   /** A validator voted for two ops at one slot: keep and report the proof. */
   validatorVotedTwice: (evidence: VoteEvidence) => PortResult
@@ -59,4 +64,5 @@ export interface ActionPorts {
   readonly checkpoints: CheckpointsPort
   readonly sync: SyncPort
   readonly misbehaviour: MisbehaviourPort
+  readonly epochs: EpochsPort
 }

@@ -74,7 +74,6 @@ export class BftNode {
   readonly networkIdHex: string
   readonly startedAt = Date.now()
   private rootCache: { root: string, at: number, computedAt: number } | undefined
-  private readonly validatorIds: ReadonlySet<string>
   private net: P2PNetwork | undefined
   private timer: NodeJS.Timeout | undefined
   /** When the timer fires (Infinity: not set), and when the last tick ran. */
@@ -126,7 +125,6 @@ export class BftNode {
     abstain: string | undefined
   ) {
     this.abstain = abstain
-    this.validatorIds = new Set(genesis.validators.map(toHex))
     this.current = this.newReplica()
     this.networkIdHex = toHex(networkId(genesis))
     this.sequencer = new ContractSequencer(signer, networkId(genesis))
@@ -482,6 +480,14 @@ export class BftNode {
     this.timer = setTimeout(() => this.tick(), Math.max(0, at - now))
   }
 
+  /** The validator set changed: send to the new set, order peers by it, and say so. */
+  private epochChanged (epoch: number): void {
+    const r = this.current
+    this.lastPeers = ''
+    this.refreshPeers()
+    this.log.info('the validator set changed', { epoch, validators: r.validators.length, quorum: r.quorum, thisNode: r.isValidator ? (r.votes ? 'votes' : 'validator, waiting for the hand-off') : 'observer' })
+  }
+
   private refreshPeers (): void {
     const peers = this.net?.connectedPeers() ?? []
     const key = peers.join(',')
@@ -532,7 +538,7 @@ export class BftNode {
           const net = this.net
           if (net === undefined) return
           // every validator, connected now or not (send dials): validators no longer hear gossip
-          for (const peer of this.validatorIds) if (peer !== this.id) net.send(peer, bytes)
+          for (const peer of this.current.validators) if (peer !== this.id) net.send(peer, bytes)
           net.publish(bytes)
         }
       },
@@ -562,7 +568,8 @@ export class BftNode {
         validatorVotedTwice: ev => {
           this.log.warn('a validator voted for two ops at one slot; GET /v1/evidence has the proof', { validator: toHex(ev.voter).slice(0, 16) })
         }
-      }
+      },
+      epochs: { changed: epoch => { this.epochChanged(epoch) } }
     }
   }
 
@@ -641,7 +648,8 @@ export class BftNode {
 
   /** Other validators this node is connected to: what quorum warnings, readiness and status count. */
   validatorsConnected (): number {
-    return this.peers().filter(p => p !== this.id && this.validatorIds.has(p)).length
+    const validators = new Set(this.current.validators)
+    return this.peers().filter(p => p !== this.id && validators.has(p)).length
   }
 
   /** What the status line and its warnings are made of. */

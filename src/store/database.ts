@@ -21,8 +21,15 @@ const PREFIX = {
   sequencer: 's/',
   meta: 'm/',
   checkpoint: 'k/',
-  checkpointSig: 'v/'
+  checkpointSig: 'v/',
+  /** The epoch chain (`e/<epoch>`), this validator's approvals (`a/<epoch>`) and finished hand-offs (`h/<epoch>`). */
+  epoch: 'e/',
+  approval: 'a/',
+  handoffDone: 'h/'
 } as const
+
+const epochKey = (prefix: string, epoch: number): string => prefix + epoch.toString().padStart(12, '0')
+const epochOf = (prefix: string, key: string): number => Number(key.slice(prefix.length))
 
 /** Keys sort as strings: a fixed-width counter keeps certificates in the order they were accepted. */
 const counterKey = (n: number): string => n.toString().padStart(12, '0')
@@ -107,8 +114,14 @@ export class NodeDatabase {
         for (const bytes of record.ops) batch.put(PREFIX.binding + toHex(sha256(bytes)), bytes)
       } else if (record.kind === 'certificate') {
         batch.put(PREFIX.certificate + counterKey(this.certificateCount++), record.bytes)
-      } else {
+      } else if (record.kind === 'checkpoint-sig') {
         batch.put(PREFIX.checkpointSig + record.height.toString().padStart(16, '0'), record.bytes)
+      } else if (record.kind === 'epoch') {
+        batch.put(epochKey(PREFIX.epoch, record.epoch), record.bytes)
+      } else if (record.kind === 'approval') {
+        batch.put(epochKey(PREFIX.approval, record.epoch), record.bytes)
+      } else {
+        batch.put(epochKey(PREFIX.handoffDone, record.epoch), new Uint8Array(0))
       }
     }
     await this.timed('persist', records.length, async () => await batch.write({ sync: true }))
@@ -129,9 +142,16 @@ export class NodeDatabase {
     return await this.prune(PREFIX.checkpointSig, (value, key) => prunable(checkpointSigRecord(key, value)))
   }
 
-  /** Everything the replica persisted, for Replica.restore: bindings, checkpoint signatures, then certificates in order. */
+  /**
+   * Everything the replica persisted, for Replica.restore: the epoch chain first (certificates
+   * of later epochs are checked against it), approvals and hand-offs, bindings, checkpoint
+   * signatures, then certificates in order.
+   */
   async replicaRecords (): Promise<PersistRecord[]> {
     const records: PersistRecord[] = []
+    for await (const [key, value] of this.db.iterator(under(PREFIX.epoch))) records.push({ kind: 'epoch', epoch: epochOf(PREFIX.epoch, key), bytes: value })
+    for await (const [key, value] of this.db.iterator(under(PREFIX.approval))) records.push({ kind: 'approval', epoch: epochOf(PREFIX.approval, key), bytes: value })
+    for await (const key of this.db.keys(under(PREFIX.handoffDone))) records.push({ kind: 'handoff-done', epoch: epochOf(PREFIX.handoffDone, key) })
     const ops: Uint8Array[] = []
     for await (const value of this.db.values({ gte: PREFIX.binding, lt: PREFIX.binding + '\xff' })) ops.push(value)
     if (ops.length > 0) records.push({ kind: 'bindings', ops })

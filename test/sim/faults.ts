@@ -36,7 +36,8 @@ export class CrashFault {
       deliveries: this.gate(ports.deliveries),
       checkpoints: this.gate(ports.checkpoints),
       sync: this.gate(ports.sync),
-      misbehaviour: this.gate(ports.misbehaviour)
+      misbehaviour: this.gate(ports.misbehaviour),
+      epochs: this.gate(ports.epochs)
     }
   }
 

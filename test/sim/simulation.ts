@@ -514,7 +514,8 @@ export class Simulation {
       deliveries: { delivered: op => this.onDeliver(node, op), dropped: () => {} },
       checkpoints: { certified: cp => this.onCheckpoint(node, cp) },
       sync: { behind: () => { node.catchUpWanted = true } },
-      misbehaviour: { validatorVotedTwice: ev => this.onEvidence(node, ev) }
+      misbehaviour: { validatorVotedTwice: ev => this.onEvidence(node, ev) },
+      epochs: { changed: () => {} }
     }
   }
 
@@ -538,7 +539,7 @@ export class Simulation {
 
   /** A proof against a validator must verify and name a Byzantine one: honest ones are never framed. */
   private onEvidence (node: HonestNode, ev: VoteEvidence): void {
-    const checked = checkVoteEvidence({ networkId: this.workload.networkId, scheme: sodiumScheme, validators: new Set(this.ids) }, ev)
+    const checked = checkVoteEvidence({ networkId: this.workload.networkId, scheme: sodiumScheme, membersOf: e => node.replica?.epochAt(e)?.members }, ev)
     if ('problem' in checked) throw new SafetyViolation(`node ${node.index} recorded evidence that does not verify: ${checked.problem}`)
     const accused = this.ids.indexOf(toHex(ev.voter))
     if (!this.byzantine.has(accused)) throw new SafetyViolation(`node ${node.index} holds proof that honest validator ${accused} voted twice at ${slotKey(checked.slot.account, checked.slot.seq)}`)

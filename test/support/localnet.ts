@@ -25,6 +25,8 @@ export function seedOf (label: string, i: number): Uint8Array {
 
 export interface LocalNetOptions {
   validators?: number
+  /** Nodes with keys outside genesis (following as observers; a reconfiguration may add them). */
+  observers?: number
   accounts?: number
   balance?: bigint
   scheme?: SignatureScheme
@@ -52,7 +54,8 @@ export class LocalNet {
   constructor (opts: LocalNetOptions = {}) {
     this.scheme = opts.scheme ?? sodiumScheme
     const n = opts.validators ?? 4
-    this.validatorKeys = Array.from({ length: n }, (_, i) => signerFrom(this.scheme, seedOf('validator', i)))
+    const keys = Array.from({ length: n + (opts.observers ?? 0) }, (_, i) => signerFrom(this.scheme, seedOf('validator', i)))
+    this.validatorKeys = keys.slice(0, n)
     this.accounts = Array.from({ length: opts.accounts ?? 3 }, (_, i) => signerFrom(this.scheme, seedOf('account', i)))
     this.mint = signerFrom(this.scheme, seedOf('mint', 0))
     this.genesis = makeGenesis({
@@ -61,7 +64,9 @@ export class LocalNet {
       mintAuthority: this.mint.publicKey,
       balances: this.accounts.map(a => ({ account: a.publicKey, amount: opts.balance ?? 1000n }))
     })
-    this.replicas = this.validatorKeys.map(signer => new Replica({ genesis: this.genesis, scheme: this.scheme, signer, ...opts.replica }))
+    // observers hear everyone; validators keep their default peers (the current set)
+    const everyone = keys.map(k => toHex(k.publicKey))
+    this.replicas = keys.map((signer, i) => new Replica({ genesis: this.genesis, scheme: this.scheme, signer, ...(i >= n ? { peers: everyone } : {}), ...opts.replica }))
     this.disks = this.replicas.map(() => [])
     this.delivered = this.replicas.map(() => [])
     this.certified = this.replicas.map(() => [])
@@ -113,7 +118,8 @@ export class LocalNet {
       },
       checkpoints: { certified: cp => { this.certified[node]!.push(cp) } },
       sync: { behind: height => { this.behind[node]!.push(height) } },
-      misbehaviour: { validatorVotedTwice: () => {} }
+      misbehaviour: { validatorVotedTwice: () => {} },
+      epochs: { changed: () => {} }
     }
   }
 

@@ -39,7 +39,7 @@ describe('evidence against a validator', () => {
     assert.equal(recorded.length, 1)
     assert.equal(toHex(recorded[0]!.voter), toHex(v3.publicKey))
     assert.deepEqual(broadcaster.validatorEvidence(), recorded)
-    const ctx = { networkId: net.networkId, scheme: sodiumScheme, validators: new Set(net.replicas.map(r => r.id)) }
+    const ctx = { networkId: net.networkId, scheme: sodiumScheme, membersOf: (e: number) => e === 0 ? new Set(net.replicas.map(r => r.id)) : undefined }
     const checked = checkVoteEvidence(ctx, recorded[0]!)
     assert.ok('slot' in checked)
     assert.equal(checked.slot.seq, 1)

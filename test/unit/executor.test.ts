@@ -26,7 +26,8 @@ const ONE_OF_EACH: { [K in Action['type']]: Extract<Action, { type: K }> } = {
   dropped: { type: 'dropped', op, reason: 'equivocated', evidence },
   checkpoint: { type: 'checkpoint', checkpoint },
   behind: { type: 'behind', height: 9, peers: ['peer-b'] },
-  evidence: { type: 'evidence', evidence: { voter: new Uint8Array([7]), certificate: new Uint8Array(), ops: [], sig: new Uint8Array() } }
+  evidence: { type: 'evidence', evidence: { voter: new Uint8Array([7]), certificate: new Uint8Array(), ops: [], sig: new Uint8Array() } },
+  epoch: { type: 'epoch', epoch: 3 }
 }
 
 const send = (to: string): Action => ({ type: 'send', to, bytes: new Uint8Array(), kind: 'test' })
@@ -47,7 +48,8 @@ function recorder (store: (r: readonly PersistRecord[]) => PortResult = () => {}
     },
     checkpoints: { certified: cp => { calls.push(`checkpoints.certified ${cp.msg.height}`) } },
     sync: { behind: (height, peers) => { calls.push(`sync.behind ${height} ${peers.join(',')}`) } },
-    misbehaviour: { validatorVotedTwice: ev => { calls.push(`misbehaviour.validatorVotedTwice ${ev.voter[0]!}`) } }
+    misbehaviour: { validatorVotedTwice: ev => { calls.push(`misbehaviour.validatorVotedTwice ${ev.voter[0]!}`) } },
+    epochs: { changed: epoch => { calls.push(`epochs.changed ${epoch}`) } }
   }
   return { ports, calls }
 }
@@ -73,7 +75,8 @@ describe('ActionExecutor', () => {
       'deliveries.dropped equivocated',
       'checkpoints.certified 5',
       'sync.behind 9 peer-b',
-      'misbehaviour.validatorVotedTwice 7'
+      'misbehaviour.validatorVotedTwice 7',
+      'epochs.changed 3'
     ])
   })
 

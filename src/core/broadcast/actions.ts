@@ -21,6 +21,12 @@ export type PersistRecord =
    * signs a cut that does not contain it, and re-sends it until a base does.
    */
   | { readonly kind: 'checkpoint-sig', readonly height: number, readonly bytes: Uint8Array }
+  /** A certified change of the validator set (an encoded reconfigure message): the epoch chain. */
+  | { readonly kind: 'epoch', readonly epoch: number, readonly bytes: Uint8Array }
+  /** This validator approved a change for `epoch`: it never approves another for that epoch. */
+  | { readonly kind: 'approval', readonly epoch: number, readonly bytes: Uint8Array }
+  /** This validator of `epoch` has the hand-off of a quorum of the previous set: it votes after a restart. */
+  | { readonly kind: 'handoff-done', readonly epoch: number }
 
 export type Action =
   | { readonly type: 'send', readonly to: PeerId, readonly bytes: Uint8Array, readonly kind: string }
@@ -36,6 +42,8 @@ export type Action =
   | { readonly type: 'checkpoint', readonly checkpoint: CertifiedCheckpoint }
   /** Peers certified a checkpoint this node cannot reach by delivering ops: fetch a snapshot. */
   | { readonly type: 'behind', readonly height: number, readonly peers: readonly PeerId[] }
+  /** The validator set changed: this node is now in `epoch` (the host re-reads validators and peers). */
+  | { readonly type: 'epoch', readonly epoch: number }
   /** Proof that a validator voted for two ops at one slot (checkVoteEvidence verifies it). */
   | { readonly type: 'evidence', readonly evidence: VoteEvidence }
 

@@ -90,6 +90,11 @@ export class SlotBindings {
     return oldest.done === true ? Infinity : oldest.value.since + after
   }
 
+  /** Every op bound here and not delivered yet: what a validator hands to the next epoch's set. */
+  * ops (): IterableIterator<SignedOp> {
+    for (const b of this.bySlot.values()) yield b.op
+  }
+
   hashAt (key: string): Hash | undefined {
     return this.bySlot.get(key)?.op.hash
   }

@@ -1,7 +1,7 @@
 // Evidence that a validator voted for two different ops at one slot: a certificate holding its vote
 // for one, and its signed vote for a batch holding the other. Honest validators never do this
-// (a binding comes before every vote), so anyone holding the genesis can check the record and
-// blame the validator, without trusting whoever reports it.
+// (a binding comes before every vote, and bindings outlive epochs), so anyone holding the genesis
+// and the epoch chain can check the record and blame the validator, without trusting the reporter.
 
 import { bytesEqual } from '../codec/canonical.js'
 import type { Hash } from '../crypto/hash.js'
@@ -10,7 +10,7 @@ import { Domain, verifyFor } from '../crypto/signing.js'
 import type { SignatureScheme } from '../crypto/signing.js'
 import { decodeOp } from '../ledger/op.js'
 import type { SignedOp, Slot } from '../ledger/op.js'
-import { batchDigest, decodeMessage } from './messages.js'
+import { batchDigest, decodeMessage, votePayload } from './messages.js'
 
 export interface VoteEvidence {
   readonly voter: Uint8Array
@@ -19,18 +19,20 @@ export interface VoteEvidence {
   /** Another batch, holding a different op at a slot of the certificate, and the voter's vote on it. */
   readonly ops: readonly Uint8Array[]
   readonly sig: Uint8Array
+  /** The epoch the vote on the other batch named (absent: 0). */
+  readonly epoch?: number
 }
 
 export interface EvidenceContext {
   readonly networkId: Hash
   readonly scheme: SignatureScheme
-  readonly validators: ReadonlySet<string>
+  /** The validators of an epoch the checker knows (undefined: unknown). */
+  readonly membersOf: (epoch: number) => ReadonlySet<string> | undefined
 }
 
 /** The slot the validator voted two ops for, or why the record proves nothing. */
 export function checkVoteEvidence (ctx: EvidenceContext, ev: VoteEvidence): { slot: Slot } | { problem: string } {
   const voter = toHex(ev.voter)
-  if (!ctx.validators.has(voter)) return { problem: 'the accused is not a validator' }
   let cert
   try {
     cert = decodeMessage(ev.certificate)
@@ -38,6 +40,13 @@ export function checkVoteEvidence (ctx: EvidenceContext, ev: VoteEvidence): { sl
     return { problem: `the certificate does not decode: ${(err as Error).message}` }
   }
   if (cert.type !== 'certified') return { problem: 'the certificate is not a certificate' }
+  const certEpoch = cert.epoch ?? 0
+  const otherEpoch = ev.epoch ?? 0
+  for (const e of [certEpoch, otherEpoch]) {
+    const members = ctx.membersOf(e)
+    if (members === undefined) return { problem: `epoch ${e} is not known here` }
+    if (!members.has(voter)) return { problem: `the accused is not a validator of epoch ${e}` }
+  }
   const vote = cert.votes.find(v => bytesEqual(v.voter, ev.voter))
   if (vote === undefined) return { problem: 'the certificate holds no vote from the accused' }
   let first: SignedOp[]
@@ -48,10 +57,10 @@ export function checkVoteEvidence (ctx: EvidenceContext, ev: VoteEvidence): { sl
   } catch (err) {
     return { problem: `an op does not decode: ${(err as Error).message}` }
   }
-  const signed = (ops: readonly SignedOp[], sig: Uint8Array): boolean =>
-    verifyFor(ctx.scheme, ev.voter, Domain.vote, ctx.networkId, batchDigest(ops.map(o => o.hash)), sig)
-  if (!signed(first, vote.sig)) return { problem: 'the accused\'s vote in the certificate does not verify' }
-  if (!signed(second, ev.sig)) return { problem: 'the accused\'s vote on the other batch does not verify' }
+  const signed = (ops: readonly SignedOp[], sig: Uint8Array, epoch: number): boolean =>
+    verifyFor(ctx.scheme, ev.voter, Domain.vote, ctx.networkId, votePayload(epoch, batchDigest(ops.map(o => o.hash))), sig)
+  if (!signed(first, vote.sig, certEpoch)) return { problem: 'the accused\'s vote in the certificate does not verify' }
+  if (!signed(second, ev.sig, otherEpoch)) return { problem: 'the accused\'s vote on the other batch does not verify' }
   for (const a of first) {
     const b = second.find(o => o.seq === a.seq && bytesEqual(o.account, a.account))
     if (b !== undefined && !bytesEqual(a.hash, b.hash)) return { slot: { account: a.account, seq: a.seq } }

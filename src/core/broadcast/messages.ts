@@ -11,6 +11,8 @@ import { MalformedError } from '../errors.js'
 import { OP_LIMITS } from '../ledger/op.js'
 import type { Slot } from '../ledger/op.js'
 import { readSlot, slotValue } from '../ledger/slot.js'
+import { MAX_VALIDATORS } from '../ledger/genesis.js'
+import type { ReconfigureSig, ReconfigureStatement } from '../epoch/epochs.js'
 
 export const MESSAGE_LIMITS = {
   maxMessageBytes: 4 * 1024 * 1024,
@@ -24,21 +26,24 @@ export const MESSAGE_LIMITS = {
 
 export interface Vote { readonly voter: Uint8Array, readonly sig: Uint8Array }
 
+// Epochs ride along as optional fields, omitted at epoch 0: a network that never reconfigures
+// sends the bytes it always did.
+
 /** A broadcaster asks validators to bind and sign a batch. */
 export interface Propose { readonly type: 'propose', readonly ops: readonly Uint8Array[] }
 /** A validator's signature over a batch digest, sent back to the broadcaster. */
-export interface VoteMsg { readonly type: 'vote', readonly digest: Hash, readonly voter: Uint8Array, readonly sig: Uint8Array }
+export interface VoteMsg { readonly type: 'vote', readonly digest: Hash, readonly voter: Uint8Array, readonly sig: Uint8Array, readonly epoch?: number }
 /** A validator refuses a batch: proof of equivocation for some ops, or slots it cannot bind yet. */
 export interface Nack { readonly type: 'nack', readonly digest: Hash, readonly voter: Uint8Array, readonly conflicts: readonly Uint8Array[], readonly deferred: readonly Slot[] }
 /** A batch with a quorum of votes: self-verifying, delivered by everyone who receives it. */
-export interface Certified { readonly type: 'certified', readonly ops: readonly Uint8Array[], readonly votes: readonly Vote[] }
+export interface Certified { readonly type: 'certified', readonly ops: readonly Uint8Array[], readonly votes: readonly Vote[], readonly epoch?: number }
 /** Asks a peer for the certificates of an account's ops in [fromSeq, toSeq]. */
 export interface Fetch { readonly type: 'fetch', readonly account: Uint8Array, readonly fromSeq: number, readonly toSeq: number }
 /**
  * Anti-entropy: the sender's next seq for some accounts (all of them when `complete`), and the
  * height of its latest certified checkpoint (a peer with newer ones sends them).
  */
-export interface Frontier { readonly type: 'frontier', readonly entries: readonly Slot[], readonly complete: boolean, readonly checkpoint: number }
+export interface Frontier { readonly type: 'frontier', readonly entries: readonly Slot[], readonly complete: boolean, readonly checkpoint: number, readonly epoch?: number }
 
 export interface CheckpointSig { readonly signer: Uint8Array, readonly sig: Uint8Array }
 
@@ -56,44 +61,75 @@ export interface CheckpointMsg {
   readonly base: Hash
   readonly proposer: Uint8Array
   readonly delta: readonly Slot[]
+  /** The epoch whose validators sign it (absent: 0). */
+  readonly epoch?: number
   readonly sigs: readonly CheckpointSig[]
 }
 
 /** What a checkpoint's signatures cover: the message without them. */
 export type CheckpointStatement = Omit<CheckpointMsg, 'type' | 'sigs'>
 
-export type Message = Propose | VoteMsg | Nack | Certified | Fetch | Frontier | CheckpointMsg
+/**
+ * A proposed change of the validator set, with the approvals gathered so far; with a quorum of the
+ * previous epoch's set it is certified and starts `epoch` (see epoch/epochs.ts).
+ */
+export interface ReconfigureMsg extends ReconfigureStatement { readonly type: 'reconfigure', readonly sigs: readonly ReconfigureSig[] }
+
+/**
+ * From a validator of epoch `epoch - 1` to the validators of `epoch`: ops it bound and has not
+ * delivered, which they bind too before they vote in `epoch`; `done` ends the list.
+ */
+export interface Handoff { readonly type: 'handoff', readonly epoch: number, readonly ops: readonly Uint8Array[], readonly done: boolean }
+/** A validator of `epoch` still waiting for the sender's hand-off. */
+export interface HandoffRequest { readonly type: 'handoff-request', readonly epoch: number }
+
+export type Message = Propose | VoteMsg | Nack | Certified | Fetch | Frontier | CheckpointMsg | ReconfigureMsg | Handoff | HandoffRequest
+
+const epochField = (epoch: number | undefined): { epoch?: number } => epoch === undefined || epoch === 0 ? {} : { epoch }
 
 export function encodeMessage (m: Message): Uint8Array {
   switch (m.type) {
     case 'propose': return encode({ type: m.type, ops: [...m.ops] })
-    case 'vote': return encode({ type: m.type, digest: m.digest, voter: m.voter, sig: m.sig })
+    case 'vote': return encode({ type: m.type, digest: m.digest, voter: m.voter, sig: m.sig, ...epochField(m.epoch) })
     case 'nack': return encode({ type: m.type, digest: m.digest, voter: m.voter, conflicts: [...m.conflicts], deferred: m.deferred.map(slotValue) })
-    case 'certified': return encode({ type: m.type, ops: [...m.ops], votes: m.votes.map(v => [v.voter, v.sig]) })
+    case 'certified': return encode({ type: m.type, ops: [...m.ops], votes: m.votes.map(v => [v.voter, v.sig]), ...epochField(m.epoch) })
     case 'fetch': return encode({ type: m.type, account: m.account, fromSeq: m.fromSeq, toSeq: m.toSeq })
-    case 'frontier': return encode({ type: m.type, entries: m.entries.map(slotValue), complete: m.complete, checkpoint: m.checkpoint })
-    case 'checkpoint': return encode({ type: m.type, height: m.height, root: m.root, baseHeight: m.baseHeight, base: m.base, proposer: m.proposer, delta: m.delta.map(slotValue), sigs: m.sigs.map(s => [s.signer, s.sig]) })
+    case 'frontier': return encode({ type: m.type, entries: m.entries.map(slotValue), complete: m.complete, checkpoint: m.checkpoint, ...epochField(m.epoch) })
+    case 'checkpoint': return encode({ type: m.type, height: m.height, root: m.root, baseHeight: m.baseHeight, base: m.base, proposer: m.proposer, delta: m.delta.map(slotValue), sigs: m.sigs.map(s => [s.signer, s.sig]), ...epochField(m.epoch) })
+    case 'reconfigure': return encode({ type: m.type, epoch: m.epoch, validators: [...m.validators], prev: m.prev, proposer: m.proposer, sigs: m.sigs.map(s => [s.signer, s.sig]) })
+    case 'handoff': return encode({ type: m.type, epoch: m.epoch, ops: [...m.ops], done: m.done })
+    case 'handoff-request': return encode({ type: m.type, epoch: m.epoch })
   }
 }
 
-function readOps (v: Value | undefined, what: string): Uint8Array[] {
+function readOps (v: Value | undefined, what: string, allowEmpty = false): Uint8Array[] {
   const ops = read.list(v, what, MESSAGE_LIMITS.maxBatchOps).map((o, i) => read.bytes(o, `${what}[${i}]`, undefined, OP_LIMITS.maxOpBytes))
-  if (ops.length === 0) throw new MalformedError(`${what}: empty batch`)
+  if (ops.length === 0 && !allowEmpty) throw new MalformedError(`${what}: empty batch`)
   return ops
+}
+
+const readEpoch = (v: Value | undefined, what: string): number => v === undefined ? 0 : read.uint(v, what)
+
+function readSigs (v: Value | undefined, what: string): Array<{ signer: Uint8Array, sig: Uint8Array }> {
+  return read.list(v, what, MESSAGE_LIMITS.maxVotes).map((p, i) => {
+    const pair = read.list(p, `${what}[${i}]`, 2)
+    if (pair.length !== 2) throw new MalformedError(`${what}[${i}]: expected [signer, sig]`)
+    return { signer: read.bytes(pair[0], `${what}[${i}].signer`, PUBLIC_KEY_BYTES), sig: read.bytes(pair[1], `${what}[${i}].sig`, SIGNATURE_BYTES) }
+  })
 }
 
 /** Decodes untrusted bytes into a message; throws MalformedError. Ops inside are decoded later. */
 export function decodeMessage (bytes: Uint8Array): Message {
   const value = decode(bytes, { maxBytes: MESSAGE_LIMITS.maxMessageBytes, maxDepth: 4, maxItems: MESSAGE_LIMITS.maxFrontierEntries })
-  const type = read.text(read.map(value, 'message', ['type', 'ops', 'digest', 'voter', 'sig', 'conflicts', 'deferred', 'votes', 'account', 'fromSeq', 'toSeq', 'entries', 'complete', 'checkpoint', 'height', 'root', 'baseHeight', 'base', 'proposer', 'delta', 'sigs']).type, 'message.type', 16)
+  const type = read.text(read.map(value, 'message', ['type', 'ops', 'digest', 'voter', 'sig', 'conflicts', 'deferred', 'votes', 'account', 'fromSeq', 'toSeq', 'entries', 'complete', 'checkpoint', 'height', 'root', 'baseHeight', 'base', 'proposer', 'delta', 'sigs', 'epoch', 'validators', 'prev', 'done']).type, 'message.type', 16)
   switch (type) {
     case 'propose': {
       const m = read.map(value, type, ['type', 'ops'])
       return { type, ops: readOps(m.ops, 'propose.ops') }
     }
     case 'vote': {
-      const m = read.map(value, type, ['type', 'digest', 'voter', 'sig'])
-      return { type, digest: read.bytes(m.digest, 'vote.digest', 32), voter: read.bytes(m.voter, 'vote.voter', PUBLIC_KEY_BYTES), sig: read.bytes(m.sig, 'vote.sig', SIGNATURE_BYTES) }
+      const m = read.map(value, type, ['type', 'digest', 'voter', 'sig', 'epoch'])
+      return { type, digest: read.bytes(m.digest, 'vote.digest', 32), voter: read.bytes(m.voter, 'vote.voter', PUBLIC_KEY_BYTES), sig: read.bytes(m.sig, 'vote.sig', SIGNATURE_BYTES), epoch: readEpoch(m.epoch, 'vote.epoch') }
     }
     case 'nack': {
       const m = read.map(value, type, ['type', 'digest', 'voter', 'conflicts', 'deferred'])
@@ -106,13 +142,13 @@ export function decodeMessage (bytes: Uint8Array): Message {
       }
     }
     case 'certified': {
-      const m = read.map(value, type, ['type', 'ops', 'votes'])
+      const m = read.map(value, type, ['type', 'ops', 'votes', 'epoch'])
       const votes = read.list(m.votes, 'certified.votes', MESSAGE_LIMITS.maxVotes).map((v, i) => {
         const pair = read.list(v, `certified.votes[${i}]`, 2)
         if (pair.length !== 2) throw new MalformedError(`certified.votes[${i}]: expected [voter, sig]`)
         return { voter: read.bytes(pair[0], `certified.votes[${i}].voter`, PUBLIC_KEY_BYTES), sig: read.bytes(pair[1], `certified.votes[${i}].sig`, SIGNATURE_BYTES) }
       })
-      return { type, ops: readOps(m.ops, 'certified.ops'), votes }
+      return { type, ops: readOps(m.ops, 'certified.ops'), votes, epoch: readEpoch(m.epoch, 'certified.epoch') }
     }
     case 'fetch': {
       const m = read.map(value, type, ['type', 'account', 'fromSeq', 'toSeq'])
@@ -122,21 +158,18 @@ export function decodeMessage (bytes: Uint8Array): Message {
       return { type, account: read.bytes(m.account, 'fetch.account', PUBLIC_KEY_BYTES), fromSeq, toSeq }
     }
     case 'frontier': {
-      const m = read.map(value, type, ['type', 'entries', 'complete', 'checkpoint'])
+      const m = read.map(value, type, ['type', 'entries', 'complete', 'checkpoint', 'epoch'])
       return {
         type,
         entries: read.list(m.entries, 'frontier.entries', MESSAGE_LIMITS.maxFrontierEntries).map((s, i) => readSlot(s, `frontier.entries[${i}]`)),
         complete: read.bool(m.complete, 'frontier.complete'),
-        checkpoint: read.uint(m.checkpoint, 'frontier.checkpoint')
+        checkpoint: read.uint(m.checkpoint, 'frontier.checkpoint'),
+        epoch: readEpoch(m.epoch, 'frontier.epoch')
       }
     }
     case 'checkpoint': {
-      const m = read.map(value, type, ['type', 'height', 'root', 'baseHeight', 'base', 'proposer', 'delta', 'sigs'])
-      const sigs = read.list(m.sigs, 'checkpoint.sigs', MESSAGE_LIMITS.maxVotes).map((v, i) => {
-        const pair = read.list(v, `checkpoint.sigs[${i}]`, 2)
-        if (pair.length !== 2) throw new MalformedError(`checkpoint.sigs[${i}]: expected [signer, sig]`)
-        return { signer: read.bytes(pair[0], `checkpoint.sigs[${i}].signer`, PUBLIC_KEY_BYTES), sig: read.bytes(pair[1], `checkpoint.sigs[${i}].sig`, SIGNATURE_BYTES) }
-      })
+      const m = read.map(value, type, ['type', 'height', 'root', 'baseHeight', 'base', 'proposer', 'delta', 'sigs', 'epoch'])
+      const sigs = readSigs(m.sigs, 'checkpoint.sigs')
       const height = read.uint(m.height, 'checkpoint.height')
       const baseHeight = read.uint(m.baseHeight, 'checkpoint.baseHeight')
       if (baseHeight >= height) throw new MalformedError('checkpoint: height must be above its base')
@@ -148,8 +181,30 @@ export function decodeMessage (bytes: Uint8Array): Message {
         base: read.bytes(m.base, 'checkpoint.base', 32),
         proposer: read.bytes(m.proposer, 'checkpoint.proposer', PUBLIC_KEY_BYTES),
         delta: read.list(m.delta, 'checkpoint.delta', MESSAGE_LIMITS.maxCheckpointDelta).map((s, i) => readSlot(s, `checkpoint.delta[${i}]`)),
+        epoch: readEpoch(m.epoch, 'checkpoint.epoch'),
         sigs
       }
+    }
+    case 'reconfigure': {
+      const m = read.map(value, type, ['type', 'epoch', 'validators', 'prev', 'proposer', 'sigs'])
+      const epoch = read.uint(m.epoch, 'reconfigure.epoch')
+      if (epoch < 1) throw new MalformedError('reconfigure.epoch starts at 1')
+      return {
+        type,
+        epoch,
+        validators: read.list(m.validators, 'reconfigure.validators', MAX_VALIDATORS).map((v, i) => read.bytes(v, `reconfigure.validators[${i}]`, PUBLIC_KEY_BYTES)),
+        prev: read.bytes(m.prev, 'reconfigure.prev', 32),
+        proposer: read.bytes(m.proposer, 'reconfigure.proposer', PUBLIC_KEY_BYTES),
+        sigs: readSigs(m.sigs, 'reconfigure.sigs')
+      }
+    }
+    case 'handoff': {
+      const m = read.map(value, type, ['type', 'epoch', 'ops', 'done'])
+      return { type, epoch: read.uint(m.epoch, 'handoff.epoch'), ops: readOps(m.ops, 'handoff.ops', true), done: read.bool(m.done, 'handoff.done') }
+    }
+    case 'handoff-request': {
+      const m = read.map(value, type, ['type', 'epoch'])
+      return { type, epoch: read.uint(m.epoch, 'handoff-request.epoch') }
     }
     default:
       throw new MalformedError(`unknown message type ${JSON.stringify(type)}`)
@@ -162,7 +217,10 @@ export function decodeMessage (bytes: Uint8Array): Message {
  * anything the signer did not check.
  */
 export function checkpointStatement (m: CheckpointStatement): Uint8Array {
-  return encode(['checkpoint/v2', m.height, m.root, m.baseHeight, m.base, m.proposer, sha256(encode(m.delta.map(slotValue)))])
+  const delta = sha256(encode(m.delta.map(slotValue)))
+  // epoch 0 keeps the v2 statement, so checkpoints signed before epochs existed still verify
+  if ((m.epoch ?? 0) === 0) return encode(['checkpoint/v2', m.height, m.root, m.baseHeight, m.base, m.proposer, delta])
+  return encode(['checkpoint/v3', m.epoch!, m.height, m.root, m.baseHeight, m.base, m.proposer, delta])
 }
 
 /** A checkpoint's identity, whatever signatures travel with it: the hash of its statement. */
@@ -173,4 +231,9 @@ export function checkpointId (m: CheckpointStatement): string {
 /** What validators sign for a batch: the hash of its op hashes, in order. */
 export function batchDigest (opHashes: readonly Hash[]): Hash {
   return sha256(encode(['batch', [...opHashes]]))
+}
+
+/** What a vote's signature covers: the digest, and after epoch 0 the epoch it counts in. */
+export function votePayload (epoch: number, digest: Hash): Uint8Array {
+  return epoch === 0 ? digest : encode(['vote/v2', epoch, digest])
 }

@@ -220,6 +220,19 @@ export class Proposer {
     return this.open(rest, now)
   }
 
+  /**
+   * The validator set changed: votes gathered so far count in an epoch that ended. Every pending
+   * batch starts again (no votes, nothing put off) and is due for proposal now.
+   */
+  restartAll (now: number): void {
+    for (const b of this.pending.values()) {
+      b.votes.clear()
+      b.deferredBy.clear()
+      b.nextRetryAt = now
+      b.retryDelay = this.timing.proposeRetry
+    }
+  }
+
   batch (id: string): PendingBatch | undefined {
     return this.pending.get(id)
   }

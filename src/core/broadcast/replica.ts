@@ -13,7 +13,7 @@ import type { Hash } from '../crypto/hash.js'
 import { Domain, signFor, verifyFor } from '../crypto/signing.js'
 import type { SignatureScheme, Signer } from '../crypto/signing.js'
 import { MalformedError } from '../errors.js'
-import { networkId, quorumSize, faultsTolerated } from '../ledger/genesis.js'
+import { networkId, faultsTolerated } from '../ledger/genesis.js'
 import type { Genesis } from '../ledger/genesis.js'
 import { Ledger } from '../ledger/ledger.js'
 import { accountKey, decodeOp, slotKey, verifyOpSignature } from '../ledger/op.js'
@@ -24,7 +24,12 @@ import { BoundedSet } from './bounded.js'
 import { CertificateLog } from './certlog.js'
 import { DeliveryBuffer } from './delivery.js'
 import { MESSAGE_LIMITS, batchDigest, decodeMessage, encodeMessage } from './messages.js'
-import type { Certified, Fetch, Frontier, Message, Nack, Propose, VoteMsg } from './messages.js'
+import { votePayload } from './messages.js'
+import type { Certified, Fetch, Frontier, Handoff, HandoffRequest, Message, Nack, Propose, VoteMsg } from './messages.js'
+import { Reconfigurer } from '../epoch/reconfigurer.js'
+import type { Proposal } from '../epoch/reconfigurer.js'
+import type { Epoch } from '../epoch/epochs.js'
+import type { ValidatorSet } from '../checkpoint/certificate.js'
 import { Proposer } from './proposer.js'
 import type { VoteEvidence } from './evidence.js'
 import { CheckpointKeeper, DEFAULT_CHECKPOINTS } from '../checkpoint/keeper.js'
@@ -131,6 +136,8 @@ export interface ReplicaOptions {
    * lost), with the reason: it binds nothing and signs no checkpoint, and follows like an observer.
    */
   readonly abstain?: string
+  /** Approve every well-formed change of the validator set as it arrives (default: an operator approves). */
+  readonly autoApproveReconfiguration?: boolean
 }
 
 export interface ReplicaStatus {
@@ -154,11 +161,18 @@ export interface ReplicaStatus {
 export class Replica {
   readonly id: PeerId
   readonly networkId: Hash
-  readonly isValidator: boolean
   private abstaining: string | undefined
-  readonly validators: readonly PeerId[]
-  readonly quorum: number
-  private readonly validatorSet: Set<PeerId>
+  /** Changes of the validator set, and the chain of epochs. */
+  private readonly epochs: Reconfigurer
+  /**
+   * A validator of a new epoch waits, before it votes in it, for the hand-off of a quorum of the
+   * previous epoch's set (see onHandoff); `heard` are those whose list ended.
+   */
+  private handoffWait: { readonly epoch: number, readonly previous: Epoch, readonly heard: Set<PeerId>, nextRequestAt: number } | undefined
+  /** When each new-epoch validator was last sent our hand-off on request (one list per retry interval). */
+  private readonly handoffServed = new Map<PeerId, number>()
+  private readonly validatorSets = new Map<number, ValidatorSet>()
+  private readonly explicitPeers: boolean
   private readonly timing: ReplicaTiming
   private readonly limits: ReplicaLimits
   private readonly scheme: SignatureScheme
@@ -213,23 +227,59 @@ export class Replica {
     this.id = toHex(opts.signer.publicKey)
     this.networkId = networkId(opts.genesis)
     this.ledgerNow = new Ledger(opts.genesis)
-    this.validators = opts.genesis.validators.map(toHex)
-    this.validatorSet = new Set(this.validators)
-    this.isValidator = this.validatorSet.has(this.id)
-    this.abstaining = this.isValidator ? opts.abstain : undefined
-    this.quorum = quorumSize(this.validators.length)
+    this.epochs = new Reconfigurer(this.scheme, this.networkId, opts.genesis.validators, opts.autoApproveReconfiguration === true)
+    this.abstaining = opts.abstain
+    this.explicitPeers = opts.peers !== undefined
     this.peers = [...(opts.peers ?? this.validators)].filter(p => p !== this.id)
     this.buffer = new DeliveryBuffer(this.limits.maxBufferedOps, this.limits.maxBufferedBytes)
     this.proposer = new Proposer(this.timing, this.limits.maxBatchOps, this.limits.maxQueuedOps, this.limits.maxQueuedBytes)
     this.verifiedOps = new BoundedSet(this.limits.verifiedCache)
     this.verifiedVotes = new BoundedSet(this.limits.verifiedCache)
-    const validators = { networkId: this.networkId, scheme: this.scheme, validators: this.validatorSet, quorum: this.quorum }
-    this.checkpoints = new CheckpointKeeper({ ...DEFAULT_CHECKPOINTS, ...opts.checkpoints }, opts.genesis, validators, this.validators, this.votes ? this.signer : undefined, account => this.ledgerNow.nextSeq(account))
+    this.checkpoints = new CheckpointKeeper({ ...DEFAULT_CHECKPOINTS, ...opts.checkpoints }, opts.genesis, epoch => this.validatorSetOf(epoch), this.validators, this.votes ? this.signer : undefined, account => this.ledgerNow.nextSeq(account))
+  }
+
+  /** The current epoch: its number, validators and quorum. */
+  get epoch (): Epoch {
+    return this.epochs.current
+  }
+
+  /** The validators of the current epoch (hex keys, sorted). */
+  get validators (): readonly PeerId[] {
+    return this.epochs.current.ids
+  }
+
+  get quorum (): number {
+    return this.epochs.current.quorum
+  }
+
+  /** This node's key is in the current epoch's set. */
+  get isValidator (): boolean {
+    return this.epochs.current.members.has(this.id)
   }
 
   /** A validator that binds slots, votes and signs checkpoints. */
   get votes (): boolean {
-    return this.isValidator && this.abstaining === undefined
+    return this.isValidator && this.abstaining === undefined && this.handoffWait === undefined
+  }
+
+  /** Why a validator of the current epoch does not vote yet, or undefined. */
+  private get notVoting (): string | undefined {
+    if (!this.isValidator) return 'not a validator'
+    if (this.abstaining !== undefined) return `not voting: ${this.abstaining}`
+    if (this.handoffWait !== undefined) return `not voting yet: waiting for the hand-off of epoch ${this.handoffWait.epoch} (${this.handoffWait.heard.size} of ${this.handoffWait.previous.quorum} validators of epoch ${this.handoffWait.previous.number})`
+    return undefined
+  }
+
+  /** The set (and quorum) whose signatures count in an epoch this node knows. */
+  private validatorSetOf (epoch: number): ValidatorSet | undefined {
+    let set = this.validatorSets.get(epoch)
+    if (set === undefined) {
+      const e = this.epochs.chain.get(epoch)
+      if (e === undefined) return undefined
+      set = { networkId: this.networkId, scheme: this.scheme, validators: e.members, quorum: e.quorum }
+      this.validatorSets.set(epoch, set)
+    }
+    return set
   }
 
   /** Why this validator does not vote (undefined: it votes if it is a validator). */
@@ -239,9 +289,9 @@ export class Replica {
 
   /** The reason to abstain is gone (the host learned the network is young): vote from now on. */
   resumeVoting (): void {
-    if (!this.isValidator || this.abstaining === undefined) return
+    if (this.abstaining === undefined) return
     this.abstaining = undefined
-    this.checkpoints.startSigning(this.signer)
+    if (this.isValidator && this.handoffWait === undefined) this.checkpoints.startSigning(this.signer)
   }
 
   /**
@@ -289,7 +339,18 @@ export class Replica {
       this.checkpoints.install(checkpoint.cp, checkpoint.ledger.fork())
     }
     for (const r of records) {
-      if (r.kind === 'bindings') {
+      if (r.kind === 'epoch') {
+        const m = decodeMessage(r.bytes)
+        if (m.type !== 'reconfigure') continue
+        const previous = this.epochs.current
+        const next = this.epochs.restoreEpoch(m, r.bytes)
+        if (next !== undefined) this.enterEpoch(previous, next, false)
+      } else if (r.kind === 'approval') {
+        const m = decodeMessage(r.bytes)
+        if (m.type === 'reconfigure') this.epochs.restoreApproval(m)
+      } else if (r.kind === 'handoff-done') {
+        if (this.handoffWait?.epoch === r.epoch) this.endHandoffWait()
+      } else if (r.kind === 'bindings') {
         for (const bytes of r.ops) {
           const op = decodeOp(bytes)
           if (!this.isDelivered(op)) this.bindings.bind(op, now)
@@ -352,6 +413,7 @@ export class Replica {
     this.fetchMissing(now)
     this.checkpoints.tick(now)
     this.takeKeeperActions()
+    this.requestHandoffs(now)
     if (now >= this.nextAntiEntropyAt) {
       this.nextAntiEntropyAt = now + this.timing.antiEntropy
       this.sendFrontier()
@@ -369,6 +431,7 @@ export class Replica {
     let at = Math.min(this.proposer.nextDue(now), this.buffer.nextFetchAt(this.timing.fetchRetry), this.checkpoints.nextTickAt(now))
     if (this.votes) at = Math.min(at, this.bindings.nextStaleAt(this.timing.reproposeAfter))
     if (this.peers.length > 0) at = Math.min(at, this.nextAntiEntropyAt)
+    if (this.handoffWait !== undefined) at = Math.min(at, this.handoffWait.nextRequestAt)
     return Math.max(at, now)
   }
 
@@ -438,6 +501,10 @@ export class Replica {
         const m = decodeMessage(record.bytes)
         return m.type !== 'checkpoint' || this.checkpoints.baseContains(m.delta)
       }
+      // the chain is what joiners verify checkpoints with: kept for good (a few hundred bytes each)
+      case 'epoch': return false
+      case 'approval': return record.epoch <= this.epoch.number
+      case 'handoff-done': return record.epoch < this.epoch.number
     }
   }
 
@@ -496,12 +563,16 @@ export class Replica {
       case 'fetch': return this.onFetch(from, m)
       case 'frontier': return this.onFrontier(from, m)
       case 'checkpoint': return this.fromKeeper(this.checkpoints.receive(from, m))
+      case 'reconfigure': return this.fromEpochs(this.epochs.receive(from, m, this.epochSigner))
+      case 'handoff': return this.onHandoff(from, m)
+      case 'handoff-request': return this.onHandoffRequest(from, m)
     }
   }
 
   /** Validator: bind every op of the batch (persisted first), then vote; or refuse with proof. */
   private onPropose (from: PeerId, m: Propose, now: number): [Verdict, string?] {
-    if (!this.votes) return ['ignore', this.isValidator ? `not voting: ${this.abstain!}` : 'not a validator']
+    const idle = this.notVoting
+    if (idle !== undefined) return ['ignore', idle]
     const ops = this.decodeBatch(m.ops)
     // An op whose signature fails here is put off, not the batch refused: its account may be a
     // contract whose deploy this node has not delivered yet (the sequencer signs for it).
@@ -543,7 +614,8 @@ export class Replica {
       this.send(from, nack)
       return ['accept']
     }
-    const vote: VoteMsg = { type: 'vote', digest, voter: this.signer.publicKey, sig: signFor(this.signer, Domain.vote, this.networkId, digest) }
+    const epoch = this.epoch.number
+    const vote: VoteMsg = { type: 'vote', digest, voter: this.signer.publicKey, sig: signFor(this.signer, Domain.vote, this.networkId, votePayload(epoch, digest)), epoch }
     this.send(from, vote)
     return ['accept']
   }
@@ -573,15 +645,21 @@ export class Replica {
     const batch = this.proposer.batch(toHex(m.digest))
     if (batch === undefined) return ['ignore', 'no pending batch with that digest']
     const voter = toHex(m.voter)
-    if (!this.validatorSet.has(voter)) return ['reject', 'vote from a non-validator']
+    const epoch = m.epoch ?? 0
+    if (epoch !== this.epoch.number) {
+      // a voter behind us learns the epochs it missed; a batch counts votes of one epoch only
+      if (epoch < this.epoch.number) this.fromEpochs(this.epochs.catchUp(voter, epoch))
+      return ['ignore', `vote of epoch ${epoch}, this node is in ${this.epoch.number}`]
+    }
+    if (!this.epoch.members.has(voter)) return ['reject', 'vote from a non-validator']
     if (batch.votes.has(voter)) return ['ignore', 'duplicate vote']
-    if (!this.checkVote(m.digest, m.voter, m.sig)) return ['reject', 'bad vote signature']
+    if (!this.checkVote(m.digest, m.voter, m.sig, epoch)) return ['reject', 'bad vote signature']
     this.checkVoterConsistency(m.voter, batch.ops, m.sig)
     batch.votes.set(voter, m.sig)
     if (batch.votes.size >= this.quorum) {
       this.proposer.close(batch.id, now)
       const votes = [...batch.votes.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([v, sig]) => ({ voter: fromHex(v), sig }))
-      const cert: Certified = { type: 'certified', ops: batch.ops.map(o => o.bytes), votes }
+      const cert: Certified = { type: 'certified', ops: batch.ops.map(o => o.bytes), votes, epoch }
       const bytes = encodeMessage(cert)
       this.out.push({ type: 'broadcast', bytes, kind: 'certified' })
       this.acceptCertificate(cert, bytes, 'own')
@@ -595,7 +673,7 @@ export class Replica {
   private onNack (from: PeerId, m: Nack, now: number): [Verdict, string?] {
     const batch = this.proposer.batch(toHex(m.digest))
     if (batch === undefined) return ['ignore', 'no pending batch with that digest']
-    if (!this.validatorSet.has(toHex(m.voter))) return ['reject', 'nack from a non-validator']
+    if (!this.epoch.members.has(toHex(m.voter))) return ['reject', 'nack from a non-validator']
     // A nack is not signed; the transport authenticates the peer (its id is its key), so a
     // validator speaks only for itself: one Byzantine validator cannot put ops off for others.
     if (from !== toHex(m.voter) && from !== this.id) return ['reject', 'nack names another validator than its sender']
@@ -644,6 +722,8 @@ export class Replica {
     if (useful.length === 0) return ['ignore', 'every op already delivered or buffered']
     // A certificate seen before may still carry ops a full buffer turned away: take them now.
     if (!this.log.hasCertificate(id)) {
+      // its epoch's set is unknown here yet: once the chain arrives, anti-entropy brings it again
+      if ((m.epoch ?? 0) > this.epoch.number) return ['ignore', `certificate of epoch ${m.epoch ?? 0}, ahead of this node's ${this.epoch.number}`]
       if (source === 'peer') {
         const problem = this.checkVotes(digest, m)
         if (problem !== undefined) return ['reject', problem]
@@ -738,7 +818,164 @@ export class Replica {
     }
     this.checkpoints.peerAt(from, m.checkpoint)
     this.takeKeeperActions()
+    this.fromEpochs(this.epochs.catchUp(from, m.epoch ?? 0))
     return ['accept']
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Epochs
+
+  /** The key this node approves changes with: only while it votes in the current epoch. */
+  private get epochSigner (): Signer | undefined {
+    return this.isValidator && this.abstaining === undefined ? this.signer : undefined
+  }
+
+  /** Proposes a new validator set for the next epoch (this validator's approval is the first). */
+  proposeReconfiguration (validators: readonly Uint8Array[], now: number): { id: string, actions: Action[] } {
+    this.out = []
+    this.now = now
+    const id = this.fromEpochs(this.epochs.propose(validators, this.epochSigner))
+    this.drainSelf(now)
+    return { id, actions: this.flush() }
+  }
+
+  /** The operator approves an open proposal (its id, or a unique prefix of at least 4 hex digits). */
+  approveReconfiguration (id: string, now: number): { id: string, actions: Action[] } {
+    this.out = []
+    this.now = now
+    const approved = this.fromEpochs(this.epochs.approve(id, this.epochSigner))
+    this.drainSelf(now)
+    return { id: approved, actions: this.flush() }
+  }
+
+  /** Open proposals for the next epoch, with who approved them and whether this node did. */
+  reconfigurations (): Array<Proposal & { approvedHere: boolean }> {
+    const mine = this.epochs.approvedFor(this.epoch.number + 1)
+    return this.epochs.pending().map(p => ({ ...p, approvedHere: p.id === mine }))
+  }
+
+  /** The certified records of epochs from..current, in order (for joiners). */
+  epochRecords (from = 1, max = Infinity): Uint8Array[] {
+    return this.epochs.chain.recordsFrom(from, max)
+  }
+
+  /** Epoch `n` of the chain this node verified (undefined: not known here). */
+  epochAt (n: number): Epoch | undefined {
+    return this.epochs.chain.get(n)
+  }
+
+  private fromEpochs<T> (result: T): T {
+    for (const a of this.epochs.poll()) {
+      switch (a.type) {
+        case 'broadcast': this.out.push({ type: 'broadcast', bytes: a.bytes, kind: 'reconfigure' }); break
+        case 'send': this.out.push({ type: 'send', to: a.to, bytes: a.bytes, kind: 'reconfigure' }); break
+        case 'approved': this.out.push({ type: 'persist', record: { kind: 'approval', epoch: a.epoch, bytes: a.bytes } }); break
+        case 'epoch':
+          this.out.push({ type: 'persist', record: { kind: 'epoch', epoch: a.epoch.number, bytes: a.bytes } })
+          this.enterEpoch(a.previous, a.epoch, true)
+          break
+      }
+    }
+    return result
+  }
+
+  /**
+   * The chain moved to `next`. Validators of the previous set stop voting in it (votes name their
+   * epoch) and hand their bound, undelivered ops to the new set; validators of the new set vote in
+   * it once a quorum of the previous set handed theirs over; batches in flight start again with
+   * the new set. `live` is false while restoring from disk (nothing is sent then).
+   */
+  private enterEpoch (previous: Epoch, next: Epoch, live: boolean): void {
+    const wasVoting = previous.members.has(this.id) && this.abstaining === undefined && this.handoffWait === undefined
+    this.handoffWait = undefined
+    if (!this.explicitPeers) this.peers = next.ids.filter(p => p !== this.id)
+    if (next.members.has(this.id)) {
+      const heard = new Set<PeerId>(wasVoting ? [this.id] : [])
+      this.handoffWait = { epoch: next.number, previous, heard, nextRequestAt: this.now }
+      if (heard.size >= previous.quorum) this.endHandoffWait(live)
+    }
+    this.checkpoints.changeEpoch(next.number, next.ids, this.votes ? this.signer : undefined)
+    this.proposer.restartAll(this.now)
+    if (!live) return
+    if (wasVoting) for (const v of next.ids) if (v !== this.id) this.sendHandoff(v, next.number)
+    this.out.push({ type: 'epoch', epoch: next.number })
+  }
+
+  /** The hand-off is complete: vote in the current epoch from now on (and after a restart). */
+  private endHandoffWait (live = false): void {
+    const wait = this.handoffWait
+    if (wait === undefined) return
+    this.handoffWait = undefined
+    if (this.abstaining === undefined) this.checkpoints.startSigning(this.signer)
+    if (live) this.out.push({ type: 'persist', record: { kind: 'handoff-done', epoch: wait.epoch } })
+  }
+
+  /** Our bound, undelivered ops, in messages that fit, to a validator of `epoch`. */
+  private sendHandoff (to: PeerId, epoch: number): void {
+    let ops: Uint8Array[] = []
+    let bytes = 0
+    for (const op of this.bindings.ops()) {
+      if (this.isDelivered(op)) continue
+      if (ops.length >= MESSAGE_LIMITS.maxBatchOps || bytes + op.bytes.length > MESSAGE_LIMITS.maxMessageBytes / 2) {
+        this.send(to, { type: 'handoff', epoch, ops, done: false })
+        ops = []
+        bytes = 0
+      }
+      ops.push(op.bytes)
+      bytes += op.bytes.length
+    }
+    this.send(to, { type: 'handoff', epoch, ops, done: true })
+  }
+
+  /**
+   * A validator of the previous epoch hands over what it bound: bind the same (a slot it voted for
+   * can then get no other op's vote from here), and count it once its list ends.
+   */
+  private onHandoff (from: PeerId, m: Handoff): [Verdict, string?] {
+    if (m.epoch !== this.epoch.number) return ['ignore', `hand-off for epoch ${m.epoch}, this node is in ${this.epoch.number}`]
+    const previous = this.epochs.chain.get(m.epoch - 1)
+    if (previous === undefined || !previous.members.has(from)) return ['reject', 'hand-off from a non-validator of the previous epoch']
+    if (!this.isValidator) return ['ignore', 'not a validator of this epoch']
+    const ops = this.decodeBatch(m.ops)
+    const fresh: SignedOp[] = []
+    for (const op of ops) {
+      const next = this.ledger.nextSeq(op.account)
+      if (op.seq < next || op.seq >= next + this.limits.bindWindow) continue
+      // only ops their accounts signed: a validator cannot hand over an op nobody signed
+      if (this.awaitsContract(op) || !this.checkOpSignature(op)) continue
+      const bound = this.bindings.check(op)
+      if (bound.kind === 'conflict') this.recordEquivocation(op, bound.bound, false)
+      else if (bound.kind === 'new') fresh.push(op)
+    }
+    for (const op of fresh) this.bindings.bind(op, this.now)
+    if (fresh.length > 0) this.out.push({ type: 'persist', record: { kind: 'bindings', ops: fresh.map(o => o.bytes) } })
+    const wait = this.handoffWait
+    if (m.done && wait !== undefined && wait.epoch === m.epoch) {
+      wait.heard.add(from)
+      if (wait.heard.size >= wait.previous.quorum) this.endHandoffWait(true)
+    }
+    return ['accept']
+  }
+
+  /** A validator of the current epoch still waits for our hand-off (at most one list per retry). */
+  private onHandoffRequest (from: PeerId, m: HandoffRequest): [Verdict, string?] {
+    if (m.epoch !== this.epoch.number || !this.epoch.members.has(from)) return ['ignore', 'not a validator waiting for this epoch\'s hand-off']
+    const previous = this.epochs.chain.get(m.epoch - 1)
+    if (previous === undefined || !previous.members.has(this.id) || this.abstaining !== undefined) return ['ignore', 'this node hands nothing over for that epoch']
+    const last = this.handoffServed.get(from)
+    if (last !== undefined && this.now - last < this.timing.antiEntropy) return ['ignore', 'hand-off sent recently']
+    this.handoffServed.set(from, this.now)
+    if (this.handoffServed.size > 4 * this.epoch.ids.length) this.handoffServed.delete(this.handoffServed.keys().next().value!)
+    this.sendHandoff(from, m.epoch)
+    return ['accept']
+  }
+
+  /** While waiting for hand-offs, ask the validators of the previous epoch not heard from yet. */
+  private requestHandoffs (now: number): void {
+    const wait = this.handoffWait
+    if (wait === undefined || now < wait.nextRequestAt) return
+    wait.nextRequestAt = now + this.timing.antiEntropy
+    for (const v of wait.previous.ids) if (!wait.heard.has(v) && v !== this.id) this.send(v, { type: 'handoff-request', epoch: wait.epoch })
   }
 
   private fromKeeper<T> (result: T): T {
@@ -822,7 +1059,7 @@ export class Replica {
     const page = complete ? streams : streams.slice(this.frontierCursor, this.frontierCursor + max)
     this.frontierCursor += page.length
     const to = this.peers[(index + this.frontierRound) % this.peers.length]!
-    this.send(to, { type: 'frontier', entries: page.map(s => ({ account: s.account, seq: s.nextSeq })), complete, checkpoint: this.checkpoints.height })
+    this.send(to, { type: 'frontier', entries: page.map(s => ({ account: s.account, seq: s.nextSeq })), complete, checkpoint: this.checkpoints.height, epoch: this.epoch.number })
   }
 
   /**
@@ -912,26 +1149,27 @@ export class Replica {
     return ok
   }
 
-  private checkVote (digest: Hash, voter: Uint8Array, sig: Uint8Array): boolean {
-    const id = toHex(digest) + toHex(voter) + toHex(sig)
+  private checkVote (digest: Hash, voter: Uint8Array, sig: Uint8Array, epoch: number): boolean {
+    const id = toHex(digest) + toHex(voter) + toHex(sig) + epoch
     if (this.verifiedVotes.has(id)) return true
-    const ok = verifyFor(this.scheme, voter, Domain.vote, this.networkId, digest, sig)
+    const ok = verifyFor(this.scheme, voter, Domain.vote, this.networkId, votePayload(epoch, digest), sig)
     if (ok) this.verifiedVotes.add(id)
     return ok
   }
 
   /** Returns why a certificate is invalid, or undefined if a quorum of distinct validators signed it. */
   private checkVotes (digest: Hash, m: Certified): string | undefined {
+    const epoch = this.epochs.chain.get(m.epoch ?? 0)!
     const seen = new Set<string>()
     for (const v of m.votes) {
       const voter = toHex(v.voter)
-      if (!this.validatorSet.has(voter)) return 'certificate has a vote from a non-validator'
+      if (!epoch.members.has(voter)) return `certificate has a vote from a non-validator of epoch ${epoch.number}`
       if (seen.has(voter)) return 'certificate counts one validator twice'
       seen.add(voter)
     }
-    if (seen.size < this.quorum) return `certificate has ${seen.size} votes, needs ${this.quorum}`
+    if (seen.size < epoch.quorum) return `certificate has ${seen.size} votes, needs ${epoch.quorum}`
     for (const v of m.votes) {
-      if (!this.checkVote(digest, v.voter, v.sig)) return 'certificate has a bad vote signature'
+      if (!this.checkVote(digest, v.voter, v.sig, epoch.number)) return 'certificate has a bad vote signature'
     }
     return undefined
   }
@@ -950,7 +1188,7 @@ export class Replica {
       const certificate = this.log.deliveredCertificate(op.account, op.seq)
       const cert = certificate === undefined ? undefined : decodeMessage(certificate)
       if (cert?.type !== 'certified' || !cert.votes.some(v => bytesEqual(v.voter, voter))) continue
-      this.keepEvidence({ voter, certificate: certificate!, ops: ops.map(o => o.bytes), sig })
+      this.keepEvidence({ voter, certificate: certificate!, ops: ops.map(o => o.bytes), sig, epoch: this.epoch.number })
       return
     }
   }
@@ -967,7 +1205,7 @@ export class Replica {
           const id = toHex(v.voter)
           const sig = batch.votes.get(id)
           if (sig === undefined || this.voteEvidence.has(id)) continue
-          this.keepEvidence({ voter: v.voter, certificate: bytes, ops: batch.ops.map(o => o.bytes), sig })
+          this.keepEvidence({ voter: v.voter, certificate: bytes, ops: batch.ops.map(o => o.bytes), sig, epoch: this.epoch.number })
         }
       }
     }

@@ -140,12 +140,15 @@ export class CheckpointKeeper {
   private phaseSince = 0
   /** What the replica must do, gathered since the last poll. */
   private out: KeeperAction[] = []
+  /** The epoch whose set signs and proposes cuts here. */
+  private epoch = 0
 
   constructor (
     private readonly opts: CheckpointOptions,
     private readonly genesis: Genesis,
-    private readonly set: ValidatorSet,
-    private readonly validators: readonly PeerId[],
+    /** The validator set of each epoch this node knows (undefined: not known here yet). */
+    private readonly setOf: (epoch: number) => ValidatorSet | undefined,
+    private validators: readonly PeerId[],
     private signer: Signer | undefined,
     private readonly nextSeq: DeliveredUpTo
   ) {
@@ -170,6 +173,31 @@ export class CheckpointKeeper {
     const out = this.out
     this.out = []
     return out
+  }
+
+  /** The current epoch's set: the one whose members sign and propose cuts from now on. */
+  private get set (): ValidatorSet {
+    return this.setOf(this.epoch)!
+  }
+
+  /**
+   * A new epoch: its validators take the turns; uncertified cuts of older epochs can never reach a
+   * quorum (their signers moved on) and go, except the one this validator signed last, which
+   * holds its floor. `signer` is undefined when this node does not sign in the new epoch.
+   */
+  changeEpoch (epoch: number, validators: readonly PeerId[], signer: Signer | undefined): void {
+    this.epoch = epoch
+    this.validators = validators
+    this.signer = signer
+    for (const [id, c] of this.candidates) {
+      if ((c.msg.epoch ?? 0) < epoch && c.sigs.size < this.quorumOf(c.msg) && id !== this.lastSigned) this.candidates.delete(id)
+    }
+    this.phaseSeen = -1
+  }
+
+  /** Signatures that certify a cut: a quorum of the set of the epoch it names. */
+  private quorumOf (m: Statement): number {
+    return this.setOf(m.epoch ?? 0)?.quorum ?? Infinity
   }
 
   /** A validator that abstained signs cuts from now on. */
@@ -282,11 +310,15 @@ export class CheckpointKeeper {
 
   /** A checkpoint message from a peer (or a validator's own). */
   receive (from: PeerId, m: CheckpointMsg): [Verdict, string?] {
-    const bad = checkSigners(this.set, m.sigs)
+    const set = this.setOf(m.epoch ?? 0)
+    if (set === undefined) return ['ignore', `checkpoint of epoch ${m.epoch ?? 0}, not known here yet`]
+    const bad = checkSigners(set, m.sigs)
     if (bad !== undefined) return ['reject', bad]
     if (m.sigs.length === 0) return ['reject', 'checkpoint without signatures']
+    // an older epoch's signers sign no more: only a cut they already certified can still count
+    if ((m.epoch ?? 0) < this.epoch && m.sigs.length < set.quorum) return ['ignore', `checkpoint of epoch ${m.epoch ?? 0}, which ended, without a quorum`]
     const proposer = toHex(m.proposer)
-    if (!this.set.validators.has(proposer)) return ['reject', `checkpoint proposed by ${proposer.slice(0, 16)}, which is not a validator`]
+    if (!set.validators.has(proposer)) return ['reject', `checkpoint proposed by ${proposer.slice(0, 16)}, which is not a validator of its epoch`]
     if (this.baseContains(m.delta)) return ['ignore', 'the latest certified checkpoint contains this cut']
     const id = checkpointId(m)
     let c = this.candidates.get(id)
@@ -299,7 +331,7 @@ export class CheckpointKeeper {
       if (c.sigs.has(signer)) continue
       const key = id + signer
       if (!this.verified.has(key)) {
-        if (!verifyCheckpointSig(this.set, m, s)) return ['reject', `bad checkpoint signature from ${signer.slice(0, 16)}`]
+        if (!verifyCheckpointSig(set, m, s)) return ['reject', `bad checkpoint signature from ${signer.slice(0, 16)}`]
         this.verified.add(key)
       }
       c.sigs.set(signer, s)
@@ -414,7 +446,7 @@ export class CheckpointKeeper {
     const height = this.base.height + this.tail.filter(op => op.seq <= (cut.get(accountKey(op.account))?.seq ?? 0)).length
     if (height === this.base.height || this.proposed.has(height)) return
     this.proposed.add(height)
-    const draft = { height, baseHeight: this.base.height, base: this.base.root, proposer: this.signer.publicKey, delta }
+    const draft = { height, baseHeight: this.base.height, base: this.base.root, proposer: this.signer.publicKey, delta, epoch: this.epoch }
     const computed = this.cachedCut(draft) ?? this.keepCut(draft, this.compute(draft))
     if (!computed.ok) return
     const msg = { ...draft, root: computed.root }
@@ -445,9 +477,9 @@ export class CheckpointKeeper {
   /** Computes a cut once its ops are here; signs it if it is on our base; certifies it at a quorum. */
   private evaluate (c: Candidate): void {
     if (this.tailLost || c.msg.height <= this.base.height) return
-    const certified = c.sigs.size >= this.set.quorum
-    // a validator signs cuts from its own base; any node follows a certified cut it can reach
-    const signable = this.signer !== undefined && this.onBase(c.msg) && !c.sigs.has(toHex(this.signer.publicKey))
+    const certified = c.sigs.size >= this.quorumOf(c.msg)
+    // a validator signs cuts from its own base, in its epoch; any node follows a certified cut it can reach
+    const signable = this.signer !== undefined && (c.msg.epoch ?? 0) === this.epoch && this.onBase(c.msg) && !c.sigs.has(toHex(this.signer.publicKey))
     if (!certified && !signable) return
     if (!certified && !this.reachable(c.msg)) return
     if (c.computed === undefined) {
@@ -480,7 +512,7 @@ export class CheckpointKeeper {
       c.sigs.set(toHex(mine.signer), mine)
       this.out.push({ type: 'broadcast', bytes: encodeMessage({ type: 'checkpoint', ...c.msg, sigs: sortedSigs(c.sigs) }) })
     }
-    if (c.sigs.size >= this.set.quorum) this.certify(c, c.computed)
+    if (c.sigs.size >= this.quorumOf(c.msg)) this.certify(c, c.computed)
   }
 
   /** States computed at cuts from the base are kept by cut, whoever proposed it. */
@@ -548,7 +580,7 @@ export class CheckpointKeeper {
   }
 
   private certify (c: Candidate, computed: Computed & { ok: true }): void {
-    const sigs = sortedSigs(c.sigs).slice(0, this.set.quorum)
+    const sigs = sortedSigs(c.sigs).slice(0, this.quorumOf(c.msg))
     const msg: CheckpointMsg = { type: 'checkpoint', ...c.msg, sigs }
     const cp: CertifiedCheckpoint = { msg, bytes: encodeMessage(msg), snapshot: computed.ledger.snapshot() }
     this.base = { height: msg.height, root: msg.root, ledger: computed.ledger, cert: cp }
@@ -593,7 +625,7 @@ export class CheckpointKeeper {
   private watchLag (now: number): void {
     let ahead: Candidate | undefined
     for (const c of this.candidates.values()) {
-      if (c.sigs.size >= this.set.quorum && c.msg.height > this.base.height && (ahead === undefined || c.msg.height > ahead.msg.height)) ahead = c
+      if (c.sigs.size >= this.quorumOf(c.msg) && c.msg.height > this.base.height && (ahead === undefined || c.msg.height > ahead.msg.height)) ahead = c
     }
     // live ops may still arrive for other accounts: only a new base counts as catching up
     if (ahead === undefined || this.base.height !== this.progress) {
@@ -614,7 +646,7 @@ function cutKey (m: Omit<Statement, 'root'>): string {
 }
 
 function statementOf (m: CheckpointMsg): Statement {
-  return { height: m.height, root: m.root, baseHeight: m.baseHeight, base: m.base, proposer: m.proposer, delta: m.delta }
+  return { height: m.height, root: m.root, baseHeight: m.baseHeight, base: m.base, proposer: m.proposer, delta: m.delta, epoch: m.epoch ?? 0 }
 }
 
 function sortedSigs (sigs: Map<string, CheckpointSig>): CheckpointSig[] {

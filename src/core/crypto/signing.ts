@@ -12,7 +12,8 @@ export const SEED_BYTES = 32
 export const Domain = {
   op: 'bftnode/op/v1',
   vote: 'bftnode/vote/v1',
-  checkpoint: 'bftnode/checkpoint/v1'
+  checkpoint: 'bftnode/checkpoint/v1',
+  reconfigure: 'bftnode/reconfigure/v1'
 } as const
 export type Domain = typeof Domain[keyof typeof Domain]
 

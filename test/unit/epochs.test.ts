@@ -1,0 +1,205 @@
+// Epochs: the validator set as a chain of quorum-signed changes, and a replica's moves between
+// sets (approvals, the binding hand-off, votes and certificates that name their epoch).
+
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { compareBytes } from '../../src/core/codec/canonical.js'
+import { Domain, signFor, signerFrom } from '../../src/core/crypto/signing.js'
+import { toHex } from '../../src/core/crypto/hash.js'
+import { signOp } from '../../src/core/ledger/op.js'
+import type { SignedOp } from '../../src/core/ledger/op.js'
+import { batchDigest, decodeMessage, encodeMessage, votePayload } from '../../src/core/broadcast/messages.js'
+import type { ReconfigureMsg } from '../../src/core/broadcast/messages.js'
+import { EpochChain, changeProblem, makeEpoch, signStatement, statementId } from '../../src/core/epoch/epochs.js'
+import type { ReconfigureStatement } from '../../src/core/epoch/epochs.js'
+import { ReconfigurationError } from '../../src/core/epoch/reconfigurer.js'
+import { Replica } from '../../src/core/broadcast/replica.js'
+import { sodiumScheme } from '../../src/native/sodium.js'
+import { LocalNet, seedOf } from '../support/localnet.js'
+
+const key = (i: number): Uint8Array => signerFrom(sodiumScheme, seedOf('validator', i)).publicKey
+const keys = (...is: number[]): Uint8Array[] => is.map(key).sort(compareBytes)
+
+function transfer (net: LocalNet, from: number, seq: number, to: number, amount: bigint): SignedOp {
+  const a = net.accounts[from]!
+  return signOp(a, net.networkId, { account: a.publicKey, seq, deps: [], body: { kind: 'transfer', to: net.accounts[to]!.publicKey, amount } })
+}
+
+/** Proposes `validators` at node `by`, approves it at `approvers`, and lets the network settle. */
+function reconfigure (net: LocalNet, by: number, validators: Uint8Array[], approvers: number[]): string {
+  const { id, actions } = net.replicas[by]!.proposeReconfiguration(validators, net.now)
+  net.execute(by, actions)
+  net.run()
+  for (const i of approvers) {
+    const res = net.replicas[i]!.approveReconfiguration(id.slice(0, 12), net.now)
+    net.execute(i, res.actions)
+    net.run()
+  }
+  net.settle()
+  return id
+}
+
+describe('the change rule', () => {
+  test('adding or removing one validator passes; replacing one at once, or nothing, does not', () => {
+    assert.equal(changeProblem(keys(0, 1, 2, 3), keys(0, 1, 2, 3, 4)), undefined)
+    assert.equal(changeProblem(keys(0, 1, 2, 3, 4), keys(0, 1, 2, 3)), undefined)
+    assert.equal(changeProblem(keys(0, 1, 2, 3, 4, 5), keys(0, 1, 2, 3, 4, 5, 6)), undefined)
+    assert.equal(changeProblem(keys(0, 1, 2, 3, 4, 5, 6), keys(0, 1, 2, 3, 4, 5)), undefined)
+    assert.match(changeProblem(keys(0, 1, 2, 3), keys(0, 1, 2, 4))!, /share only 1 validator/)
+    assert.match(changeProblem(keys(0, 1, 2, 3), keys(0, 1, 2, 3))!, /same as the current/)
+    assert.match(changeProblem(keys(0, 1, 2, 3), [])!, /empty/)
+    assert.match(changeProblem(keys(0, 1, 2, 3), [key(4), key(4)])!, /sorted and distinct/)
+  })
+})
+
+describe('the epoch chain', () => {
+  const net = new LocalNet({ validators: 4 })
+  const signers = net.validatorKeys
+  const statement = (over: Partial<ReconfigureStatement> = {}): ReconfigureStatement =>
+    ({ epoch: 1, validators: keys(0, 1, 2, 3, 4), prev: net.networkId, proposer: signers[0]!.publicKey, ...over })
+  const record = (s: ReconfigureStatement, by: number[]): { sigs: ReturnType<typeof signStatement>[], bytes: Uint8Array } => {
+    const sigs = by.map(i => signStatement(signers[i]!, net.networkId, s))
+    return { sigs, bytes: encodeMessage({ type: 'reconfigure', ...s, sigs }) }
+  }
+
+  test('a quorum of the previous set extends it; the new epoch cites the statement', () => {
+    const chain = new EpochChain(sodiumScheme, net.networkId, net.genesis.validators)
+    const s = statement()
+    const { sigs, bytes } = record(s, [0, 1, 2])
+    const e = chain.extend(s, sigs, bytes)
+    assert.ok(typeof e !== 'string', String(e))
+    assert.equal(chain.current.number, 1)
+    assert.equal(chain.current.quorum, 4)
+    assert.deepEqual(chain.current.id, statementId(s))
+    assert.deepEqual(chain.recordsFrom(1, 10), [bytes])
+  })
+
+  test('too few, foreign, repeated or forged signatures and broken links are refused', () => {
+    const outsider = signerFrom(sodiumScheme, seedOf('validator', 9))
+    const s = statement()
+    const good = record(s, [0, 1, 2])
+    const cases: Array<[string, ReconfigureStatement, ReturnType<typeof signStatement>[], RegExp]> = [
+      ['two signatures', s, good.sigs.slice(0, 2), /needs 3/],
+      ['a non-member', s, [...good.sigs.slice(0, 2), signStatement(outsider, net.networkId, s)], /not a validator of epoch 0/],
+      ['one signer twice', s, [good.sigs[0]!, good.sigs[0]!, good.sigs[1]!], /twice/],
+      ['a forged signature', s, [...good.sigs.slice(0, 2), { signer: signers[3]!.publicKey, sig: good.sigs[2]!.sig }], /does not verify/],
+      ['another chain', statement({ prev: new Uint8Array(32) }), good.sigs, /does not follow epoch 0/],
+      ['a skipped epoch', statement({ epoch: 2 }), good.sigs, /next is 1/],
+      ['an outside proposer', statement({ proposer: outsider.publicKey }), good.sigs, /non-validator/],
+      ['a swap of two validators', statement({ validators: keys(0, 1, 4, 5) }), good.sigs, /share only/]
+    ]
+    for (const [what, st, sigs, why] of cases) {
+      const chain = new EpochChain(sodiumScheme, net.networkId, net.genesis.validators)
+      const res = chain.extend(st, sigs, good.bytes)
+      assert.equal(typeof res, 'string', what)
+      assert.match(res as string, why, what)
+      assert.equal(chain.current.number, 0, what)
+    }
+  })
+
+  test('makeEpoch sizes the quorum from the set', () => {
+    assert.equal(makeEpoch(3, keys(0, 1, 2, 3, 4, 5, 6), new Uint8Array(32)).quorum, 5)
+  })
+})
+
+describe('a replica across a change of its validator set', () => {
+  test('grow 4 to 5: the observer is promoted, waits for the hand-off, then votes; state stays equal', () => {
+    const net = new LocalNet({ validators: 4, observers: 1 })
+    net.submit(0, [transfer(net, 0, 1, 1, 10n)])
+    net.settle()
+    const id = reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    for (const r of net.replicas) assert.equal(r.epoch.number, 1, `${r.id.slice(0, 8)} moved to epoch 1 (${id.slice(0, 8)})`)
+    const newcomer = net.replicas[4]!
+    assert.ok(newcomer.isValidator)
+    assert.ok(newcomer.votes, 'a quorum of the old set handed its bindings over')
+    assert.equal(newcomer.quorum, 4)
+    // a certificate made now names epoch 1 and needs four of the five
+    net.submit(4, [transfer(net, 1, 1, 2, 5n)])
+    net.settle()
+    const certs = net.disks[0]!.filter(r => r.kind === 'certificate').map(r => decodeMessage((r as { bytes: Uint8Array }).bytes))
+    const last = certs.at(-1)!
+    assert.equal(last.type, 'certified')
+    assert.equal((last as { epoch?: number }).epoch, 1)
+    assert.equal(new Set(net.stateHashes()).size, 1, 'every node on the same state')
+    assert.equal(net.replicas[0]!.ledger.nextSeq(net.accounts[1]!.publicKey), 2)
+    // the chain is on disk, and a replica restored from it is in epoch 1 with the newcomer voting
+    const epochRecords = net.disks[4]!.filter(r => r.kind === 'epoch')
+    assert.equal(epochRecords.length, 1)
+    const restored = new Replica({ genesis: net.genesis, scheme: sodiumScheme, signer: net.validatorKeys[0]! })
+    restored.restore(net.disks[0]!, net.now)
+    assert.equal(restored.epoch.number, 1)
+    const again = new Replica({ genesis: net.genesis, scheme: sodiumScheme, signer: signerFrom(sodiumScheme, seedOf('validator', 4)) })
+    again.restore(net.disks[4]!, net.now)
+    assert.ok(again.votes, 'the finished hand-off is remembered across a restart')
+  })
+
+  test('a removed validator\'s later votes do not count, and it follows as an observer', () => {
+    const net = new LocalNet({ validators: 5 })
+    reconfigure(net, 0, keys(0, 1, 2, 3), [1, 2, 3])
+    const removed = net.replicas[4]!
+    assert.equal(removed.epoch.number, 1)
+    assert.equal(removed.isValidator, false)
+    net.submit(0, [transfer(net, 0, 1, 1, 10n)])
+    net.settle()
+    assert.equal(new Set(net.stateHashes()).size, 1)
+    // a certificate of epoch 1 that counts the removed key is refused, though every vote verifies
+    const op = transfer(net, 1, 1, 2, 3n)
+    const digest = batchDigest([op.hash])
+    const votes = [0, 1, 4].map(i => ({ voter: net.validatorKeys[i]!.publicKey, sig: signFor(net.validatorKeys[i]!, Domain.vote, net.networkId, votePayload(1, digest)) }))
+    const res = net.inject(net.replicas[1]!.id, 0, encodeMessage({ type: 'certified', ops: [op.bytes], votes, epoch: 1 }))
+    assert.equal(res.verdict, 'reject')
+    assert.match(res.reason!, /non-validator of epoch 1/)
+    assert.equal(net.replicas[0]!.ledger.nextSeq(net.accounts[1]!.publicKey), 1)
+  })
+
+  test('a validator approves one change per epoch, and a second proposal is refused with a reason', () => {
+    const net = new LocalNet({ validators: 4, observers: 2 })
+    const a = net.replicas[0]!.proposeReconfiguration(keys(0, 1, 2, 3, 4), net.now)
+    net.execute(0, a.actions)
+    net.run()
+    assert.throws(() => net.replicas[0]!.proposeReconfiguration(keys(0, 1, 2, 3, 5), net.now), (err: unknown) => err instanceof ReconfigurationError && /already approved/.test(err.message))
+    const b = net.replicas[1]!.proposeReconfiguration(keys(0, 1, 2, 3, 5), net.now)
+    net.execute(1, b.actions)
+    net.run()
+    assert.throws(() => net.replicas[1]!.approveReconfiguration(a.id, net.now), /already approved/)
+    assert.throws(() => net.replicas[4]!.approveReconfiguration(a.id, net.now), /voting validator/)
+    assert.throws(() => net.replicas[2]!.approveReconfiguration('ffff', net.now), /no open proposal/)
+    assert.equal(net.replicas[2]!.reconfigurations().length, 2)
+    // the approval is persisted before it is sent, and restored: no second approval after a restart
+    const approval = net.disks[0]!.find(r => r.kind === 'approval')
+    assert.ok(approval !== undefined)
+    const restarted = new Replica({ genesis: net.genesis, scheme: sodiumScheme, signer: net.validatorKeys[0]! })
+    restarted.restore(net.disks[0]!, net.now)
+    const msg = decodeMessage((approval as { bytes: Uint8Array }).bytes) as ReconfigureMsg
+    restarted.receive(net.replicas[1]!.id, encodeMessage({ ...msg }), net.now)
+    assert.throws(() => restarted.proposeReconfiguration(keys(0, 1, 2, 3, 5), net.now), /already approved/)
+  })
+
+  test('the hand-off carries a slot bound in the old epoch to the new validator, which then refuses a conflicting op', () => {
+    const net = new LocalNet({ validators: 4, observers: 1 })
+    // validator 1 binds an op whose certificate never forms (its broadcaster vanished)
+    const honest = transfer(net, 0, 1, 1, 10n)
+    const conflicting = transfer(net, 0, 1, 2, 10n)
+    const res = net.replicas[1]!.receive(net.replicas[3]!.id, encodeMessage({ type: 'propose', ops: [honest.bytes] }), net.now)
+    net.execute(1, res.actions.filter(a => a.type !== 'send'))
+    const id = reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    assert.ok(id.length > 0)
+    const newcomer = net.replicas[4]!
+    assert.equal(newcomer.epoch.number, 1)
+    const vote = newcomer.receive(net.replicas[0]!.id, encodeMessage({ type: 'propose', ops: [conflicting.bytes] }), net.now)
+    const sent = vote.actions.filter(a => a.type === 'send').map(a => decodeMessage((a as { bytes: Uint8Array }).bytes).type)
+    assert.deepEqual(sent, ['nack'], 'the newcomer adopted the binding and reports the conflict instead of voting')
+  })
+
+  test('a node behind learns the chain from a peer\'s frontier and then accepts that epoch\'s certificates', () => {
+    const net = new LocalNet({ validators: 4, observers: 1 })
+    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    const late = new Replica({ genesis: net.genesis, scheme: sodiumScheme, signer: signerFrom(sodiumScheme, seedOf('late', 0)), peers: [net.replicas[0]!.id] })
+    const res = net.replicas[0]!.receive(late.id, encodeMessage({ type: 'frontier', entries: [], complete: true, checkpoint: 0, epoch: 0 }), net.now)
+    const records = res.actions.filter(a => a.type === 'send' && a.kind === 'reconfigure')
+    assert.equal(records.length, 1)
+    for (const a of records) late.receive(net.replicas[0]!.id, (a as { bytes: Uint8Array }).bytes, net.now)
+    assert.equal(late.epoch.number, 1)
+    assert.equal(toHex(late.epoch.id), toHex(net.replicas[0]!.epoch.id))
+  })
+})
