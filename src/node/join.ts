@@ -81,7 +81,7 @@ export async function joinNetwork (run: JoinRun): Promise<{ cp: CertifiedCheckpo
     if (answer.type === 'none' && req.kind === 'latest') {
       carry(joiner.onNone(req.peer, now))
     } else if (req.kind === 'latest' && answer.type === 'offer') {
-      carry(joiner.onOffer(req.peer, answer.checkpoint, answer.manifest, now))
+      carry(joiner.onOffer(req.peer, answer.checkpoint, answer.manifest, now, answer.epochs))
     } else if (req.kind === 'chunk' && answer.type === 'chunk' && answer.index === req.index) {
       carry(joiner.onChunk(req.peer, req.index, answer.bytes, now))
     } else {

@@ -6,7 +6,7 @@
 import { toHex } from '../core/crypto/hash.js'
 import { signerFrom } from '../core/crypto/signing.js'
 import type { Signer } from '../core/crypto/signing.js'
-import { encodeGenesis, networkId } from '../core/ledger/genesis.js'
+import { encodeGenesis, networkId, quorumSize } from '../core/ledger/genesis.js'
 import type { Genesis } from '../core/ledger/genesis.js'
 import { decodeOp } from '../core/ledger/op.js'
 import type { SignedOp } from '../core/ledger/op.js'
@@ -33,7 +33,7 @@ import { nodeGauges } from './health.js'
 import type { CertifiedCheckpoint } from '../core/checkpoint/keeper.js'
 import { rebuildCheckpoint } from '../core/checkpoint/joiner.js'
 import type { ValidatorSet } from '../core/checkpoint/certificate.js'
-import { decodeSyncRequest, encodeSyncResponse } from '../core/checkpoint/sync-messages.js'
+import { SYNC_MESSAGE_LIMITS, decodeSyncRequest, encodeSyncResponse } from '../core/checkpoint/sync-messages.js'
 import type { Ledger } from '../core/ledger/ledger.js'
 import { fromHex } from '../core/crypto/hash.js'
 
@@ -148,7 +148,8 @@ export class BftNode {
   }
 
   private get validatorSet (): ValidatorSet {
-    return { networkId: networkId(this.genesis), scheme: sodiumScheme, validators: new Set(this.current.validators), quorum: this.current.quorum }
+    // genesis's set: a joiner proves later epochs' sets from it, record by record
+    return { networkId: networkId(this.genesis), scheme: sodiumScheme, validators: new Set(this.genesis.validators.map(toHex)), quorum: quorumSize(this.genesis.validators.length) }
   }
 
   /**
@@ -289,7 +290,7 @@ export class BftNode {
    * it). Never to a state behind the one held: the new replica would forget slots the old one
    * delivered and bound (their records behind the base are pruned) and could vote for them again.
    */
-  private async install (from: { cp: CertifiedCheckpoint, ledger: Ledger }): Promise<void> {
+  private async install (from: { cp: CertifiedCheckpoint, ledger: Ledger, epochs?: readonly Uint8Array[] }): Promise<void> {
     const cp = from.cp
     const swapped = await this.swapReplica(async replica => {
       // checked once the old replica has stopped: its base cannot move any more
@@ -299,6 +300,9 @@ export class BftNode {
         return false
       }
       await this.storeCheckpoint(cp)
+      // the epochs that certify the checkpoint's signers: kept first, restored before anything of theirs
+      const epochs = (from.epochs ?? []).map((bytes, i) => ({ kind: 'epoch' as const, epoch: i + 1, bytes }))
+      if (epochs.length > 0) await this.db.persist(epochs)
       replica.restore(await this.db.replicaRecords(), Date.now(), from)
       return true
     })
@@ -365,7 +369,7 @@ export class BftNode {
     if (req.type === 'latest') {
       const cp = this.current.latestCheckpoint()
       if (cp === undefined) return encodeSyncResponse({ type: 'none', reason: 'no certified checkpoint yet' })
-      return encodeSyncResponse({ type: 'offer', checkpoint: cp.bytes, manifest: cp.snapshot.manifestBytes })
+      return encodeSyncResponse({ type: 'offer', checkpoint: cp.bytes, manifest: cp.snapshot.manifestBytes, epochs: this.current.epochRecords(1, SYNC_MESSAGE_LIMITS.maxOfferEpochs) })
     }
     const cp = this.serving.get(toHex(req.root))
     const chunk = cp?.snapshot.chunks[req.index]

@@ -14,6 +14,8 @@ import { EpochChain, changeProblem, makeEpoch, signStatement, statementId } from
 import type { ReconfigureStatement } from '../../src/core/epoch/epochs.js'
 import { ReconfigurationError } from '../../src/core/epoch/reconfigurer.js'
 import { Replica } from '../../src/core/broadcast/replica.js'
+import { Joiner } from '../../src/core/checkpoint/joiner.js'
+import type { JoinRequest } from '../../src/core/checkpoint/joiner.js'
 import { sodiumScheme } from '../../src/native/sodium.js'
 import { LocalNet, seedOf } from '../support/localnet.js'
 
@@ -201,5 +203,48 @@ describe('a replica across a change of its validator set', () => {
     for (const a of records) late.receive(net.replicas[0]!.id, (a as { bytes: Uint8Array }).bytes, net.now)
     assert.equal(late.epoch.number, 1)
     assert.equal(toHex(late.epoch.id), toHex(net.replicas[0]!.epoch.id))
+  })
+})
+
+describe('joining a network that changed its validator set', () => {
+  test('a checkpoint signed in epoch 1 is accepted only with the chain that proves its signers', () => {
+    const net = new LocalNet({ validators: 4, observers: 1, accounts: 4, replica: { checkpoints: { interval: 4, retain: 2 } } })
+    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    for (let seq = 1; seq <= 4; seq++) {
+      net.submit(seq % 5, [transfer(net, 0, seq, 1, 1n), transfer(net, 2, seq, 3, 1n)])
+      net.settle()
+    }
+    for (let i = 0; i < 40 && net.certified[0]!.length === 0; i++) net.settle(5, 500)
+    const cp = net.certified[0]!.at(-1)
+    assert.ok(cp !== undefined, 'a checkpoint was certified in epoch 1')
+    assert.equal(cp.msg.epoch, 1)
+    assert.equal(cp.msg.sigs.length, 4, 'a quorum of the five of epoch 1 (three would do in epoch 0)')
+    const set = { networkId: net.networkId, scheme: sodiumScheme, validators: new Set(net.genesis.validators.map(toHex)), quorum: 3 }
+    const records = net.replicas[0]!.epochRecords()
+    const tampered = (() => {
+      const m = decodeMessage(records[0]!) as ReconfigureMsg
+      return encodeMessage({ ...m, sigs: m.sigs.slice(0, 2) })
+    })()
+    const offer = (epochs: Uint8Array[]): { joiner: Joiner, reqs: JoinRequest[] } => {
+      const joiner = new Joiner(net.genesis, set, { offersWanted: 1 })
+      joiner.addPeers(['p'], 0)
+      return { joiner, reqs: joiner.onOffer('p', cp.bytes, cp.snapshot.manifestBytes, 0, epochs) }
+    }
+    const bare = offer([])
+    assert.equal(bare.reqs.length, 0)
+    assert.match(bare.joiner.misbehaved[0]!.reason, /epoch is not proven: the checkpoint names epoch 1 and only 0 came with it/)
+    const forged = offer([tampered])
+    assert.match(forged.joiner.misbehaved[0]!.reason, /has 2 signatures, needs 3/)
+    const good = offer(records)
+    let queue = good.reqs
+    while (queue.length > 0) queue = queue.flatMap(r => r.kind === 'chunk' ? good.joiner.onChunk('p', r.index, cp.snapshot.chunks[r.index]!, 0) : [])
+    const joined = good.joiner.result()
+    assert.ok(joined !== undefined, good.joiner.failure)
+    assert.deepEqual(joined.epochs, records)
+    // a replica started from it, with the chain restored first, is in epoch 1
+    const fresh = new Replica({ genesis: net.genesis, scheme: sodiumScheme, signer: signerFrom(sodiumScheme, seedOf('joiner', 0)) })
+    fresh.restore(joined.epochs.map((bytes, i) => ({ kind: 'epoch' as const, epoch: i + 1, bytes })), net.now, joined)
+    assert.equal(fresh.epoch.number, 1)
+    assert.equal(toHex(fresh.ledger.stateHash()), toHex(cp.msg.root))
   })
 })

@@ -1,6 +1,7 @@
 // Joining: a node with no state downloads the latest certified checkpoint without trusting any one
 // peer. It asks several peers for their latest checkpoint and manifest, keeps only offers whose
-// signatures certify them (a quorum of genesis validators, or a root the operator trusts) and whose
+// signatures certify them (a quorum of the validators of its epoch, whose chain from genesis comes
+// with the offer and is checked link by link, or a root the operator trusts) and whose
 // manifest hashes to the signed root, takes the highest, then downloads chunks from every peer that
 // offered that root, checking each chunk against the manifest. A peer that lies, serves something
 // stale, or stops answering is named and its work goes to another peer. Sans-IO like the replica:
@@ -16,6 +17,7 @@ import type { Genesis } from '../ledger/genesis.js'
 import { Ledger } from '../ledger/ledger.js'
 import { MalformedError } from '../errors.js'
 import { checkCertified } from './certificate.js'
+import { EpochChain } from '../epoch/epochs.js'
 import type { ValidatorSet } from './certificate.js'
 import type { CertifiedCheckpoint } from './keeper.js'
 import { chunkMatches, decodeManifest, manifestRoot, readSnapshot } from './snapshot.js'
@@ -58,7 +60,10 @@ export interface JoinProgress {
   readonly sources: number
 }
 
-interface Offer { readonly peer: PeerId, readonly msg: CheckpointMsg, readonly bytes: Uint8Array, readonly manifest: Manifest, readonly manifestBytes: Uint8Array }
+interface Offer { readonly peer: PeerId, readonly msg: CheckpointMsg, readonly bytes: Uint8Array, readonly manifest: Manifest, readonly manifestBytes: Uint8Array, readonly epochs: readonly Uint8Array[] }
+
+/** A joined checkpoint, its state, and the epoch records that certify its signers. */
+export interface JoinOutcome { readonly cp: CertifiedCheckpoint, readonly ledger: Ledger, readonly epochs: readonly Uint8Array[] }
 
 interface InFlight { readonly peer: PeerId, readonly index: number, readonly since: number }
 
@@ -76,7 +81,7 @@ export class Joiner {
   private readonly inFlight = new Map<string, InFlight>()
   private wanted: number[] = []
   private bytes = 0
-  private outcome: { cp: CertifiedCheckpoint, ledger: Ledger } | undefined
+  private outcome: JoinOutcome | undefined
   private failed: string | undefined
   /** Every peer caught misbehaving, with what it did. */
   readonly misbehaved: Misbehaviour[] = []
@@ -110,7 +115,7 @@ export class Joiner {
   }
 
   /** A peer's latest certified checkpoint and its manifest. */
-  onOffer (peer: PeerId, checkpointBytes: Uint8Array, manifestBytes: Uint8Array, now: number): JoinRequest[] {
+  onOffer (peer: PeerId, checkpointBytes: Uint8Array, manifestBytes: Uint8Array, now: number, epochs: readonly Uint8Array[] = []): JoinRequest[] {
     if (!this.asked.has(peer) || this.asked.get(peer) === -1) return []
     this.asked.set(peer, -1) // answered
     let msg
@@ -122,7 +127,10 @@ export class Joiner {
     if (msg.type !== 'checkpoint') return this.blame(peer, `sent a ${msg.type} message instead of a checkpoint`, now)
     const trusted = this.opts.trustedRoot !== undefined && bytesEqual(this.opts.trustedRoot, msg.root)
     if (!trusted) {
-      const problem = checkCertified(this.set, msg)
+      // the signers count only as validators of the checkpoint's epoch, proven link by link from genesis
+      const set = this.setAt(msg.epoch ?? 0, epochs)
+      if (typeof set === 'string') return this.blame(peer, `served a checkpoint whose epoch is not proven: ${set}`, now)
+      const problem = checkCertified(set, msg)
       if (problem !== undefined) return this.blame(peer, `served a forged checkpoint: ${problem}`, now)
     }
     if (!bytesEqual(manifestRoot(manifestBytes), msg.root)) return this.blame(peer, 'served a manifest that does not hash to the checkpoint root', now)
@@ -142,10 +150,10 @@ export class Joiner {
         return this.assign(now)
       }
       if (msg.height < chosen.msg.height) this.misbehaved.push({ peer, reason: `served a stale checkpoint (height ${msg.height}; ${chosen.msg.height} is certified)` })
-      this.offers.push({ peer, msg, bytes: checkpointBytes, manifest, manifestBytes }) // a fallback
+      this.offers.push({ peer, msg, bytes: checkpointBytes, manifest, manifestBytes, epochs }) // a fallback
       return []
     }
-    this.offers.push({ peer, msg, bytes: checkpointBytes, manifest, manifestBytes })
+    this.offers.push({ peer, msg, bytes: checkpointBytes, manifest, manifestBytes, epochs })
     this.firstOfferAt ??= now
     return this.maybeChoose(now)
   }
@@ -216,7 +224,7 @@ export class Joiner {
   }
 
   /** The verified checkpoint and the state rebuilt from it, once every chunk is in. */
-  result (): { cp: CertifiedCheckpoint, ledger: Ledger } | undefined {
+  result (): JoinOutcome | undefined {
     return this.outcome
   }
 
@@ -289,11 +297,31 @@ export class Joiner {
   private assemble (): void {
     const chosen = this.chosen!
     try {
-      this.outcome = rebuildCheckpoint(this.genesis, chosen.bytes, chosen.manifestBytes, this.chunks as Uint8Array[])
+      this.outcome = { ...rebuildCheckpoint(this.genesis, chosen.bytes, chosen.manifestBytes, this.chunks as Uint8Array[]), epochs: chosen.epochs }
     } catch (err) {
       // every chunk matched a manifest a quorum signed: only a certified bad state gets here
       this.failed = `the certified snapshot does not rebuild: ${(err as Error).message}`
     }
+  }
+
+  /** The set of `epoch`, verified from genesis through `records`, or why it cannot be. */
+  private setAt (epoch: number, records: readonly Uint8Array[]): ValidatorSet | string {
+    if (epoch === 0) return this.set
+    const chain = new EpochChain(this.set.scheme, this.set.networkId, this.genesis.validators)
+    for (const [i, bytes] of records.slice(0, epoch).entries()) {
+      let m
+      try {
+        m = decodeMessage(bytes)
+      } catch (err) {
+        return `epoch record ${i + 1} is malformed: ${(err as Error).message}`
+      }
+      if (m.type !== 'reconfigure') return `epoch record ${i + 1} is a ${m.type} message`
+      const next = chain.extend(m, m.sigs, bytes)
+      if (typeof next === 'string') return next
+    }
+    const e = chain.get(epoch)
+    if (e === undefined) return `the checkpoint names epoch ${epoch} and only ${chain.current.number} came with it`
+    return { networkId: this.set.networkId, scheme: this.set.scheme, validators: e.members, quorum: e.quorum }
   }
 
   private fail (peer: PeerId, reason: string): void {
