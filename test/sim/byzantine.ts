@@ -8,9 +8,10 @@ import { encode } from '../../src/core/codec/canonical.js'
 import { Domain, signFor } from '../../src/core/crypto/signing.js'
 import type { Signer } from '../../src/core/crypto/signing.js'
 import { fromHex, toHex } from '../../src/core/crypto/hash.js'
-import { batchDigest, decodeMessage, encodeMessage } from '../../src/core/broadcast/messages.js'
+import { batchDigest, decodeMessage, encodeMessage, votePayload } from '../../src/core/broadcast/messages.js'
 import type { Certified, CheckpointMsg, Message } from '../../src/core/broadcast/messages.js'
 import { signCheckpoint } from '../../src/core/checkpoint/certificate.js'
+import { signStatement } from '../../src/core/epoch/epochs.js'
 import { decodeOp, signOp } from '../../src/core/ledger/op.js'
 import type { PeerId } from '../../src/core/broadcast/actions.js'
 import type { Rng } from './rng.js'
@@ -22,11 +23,13 @@ export class ByzantineValidator {
   private readonly seen: Uint8Array[] = []
   private readonly proposals: Uint8Array[][] = []
   /** Votes gathered for batches this node re-proposed: with a quorum it certifies them itself. */
-  private readonly gathering = new Map<string, { ops: Uint8Array[], votes: Map<string, Uint8Array> }>()
+  private readonly gathering = new Map<string, { ops: Uint8Array[], votes: Map<string, Uint8Array>, epoch: number }>()
   private lastCert: Certified | undefined
   /** Checkpoint cuts seen (real ones, with real roots): material for split and re-based attacks. */
   private readonly cuts: CheckpointMsg[] = []
   sentAttacks = 0
+  /** The epoch it votes in: the honest nodes', whether it is still a member or was removed. */
+  epoch = 0
 
   constructor (
     private readonly member: Signer,
@@ -51,9 +54,12 @@ export class ByzantineValidator {
       else this.proposals[this.rng.int(0, 31)] = [...m.ops]
       const digest = batchDigest(ops.map(o => o.hash))
       // votes for anything, without binding: safety must rest on the honest quorum alone
-      out.send(from, encodeMessage({ type: 'vote', digest, voter: this.member.publicKey, sig: signFor(this.member, Domain.vote, this.networkId, digest) }))
-      if (this.rng.chance(0.3)) out.send(from, encodeMessage({ type: 'vote', digest, voter: this.outsider.publicKey, sig: signFor(this.outsider, Domain.vote, this.networkId, digest) }))
-      if (this.rng.chance(0.2)) out.send(from, encodeMessage({ type: 'vote', digest, voter: this.member.publicKey, sig: this.rng.bytes(64) }))
+      const epoch = this.epoch
+      out.send(from, encodeMessage({ type: 'vote', digest, voter: this.member.publicKey, sig: signFor(this.member, Domain.vote, this.networkId, votePayload(epoch, digest)), epoch }))
+      // and in an epoch before: its vote there may still count where it was a member
+      if (epoch > 0 && this.rng.chance(0.3)) out.send(from, encodeMessage({ type: 'vote', digest, voter: this.member.publicKey, sig: signFor(this.member, Domain.vote, this.networkId, votePayload(epoch - 1, digest)), epoch: epoch - 1 }))
+      if (this.rng.chance(0.3)) out.send(from, encodeMessage({ type: 'vote', digest, voter: this.outsider.publicKey, sig: signFor(this.outsider, Domain.vote, this.networkId, votePayload(epoch, digest)), epoch }))
+      if (this.rng.chance(0.2)) out.send(from, encodeMessage({ type: 'vote', digest, voter: this.member.publicKey, sig: this.rng.bytes(64), epoch }))
       if (this.rng.chance(0.2)) {
         // a nack whose "evidence" is the batch's own op, or a forged op for that slot
         const victim = this.rng.pick(ops)
@@ -72,11 +78,11 @@ export class ByzantineValidator {
       if (!m.sigs.some(s => toHex(s.signer) === this.id)) out.send(from, encodeMessage({ ...m, sigs: [...m.sigs, mine] }))
     } else if (m.type === 'vote') {
       const g = this.gathering.get(toHex(m.digest))
-      if (g === undefined) return
+      if (g === undefined || (m.epoch ?? 0) !== g.epoch) return
       g.votes.set(toHex(m.voter), m.sig)
       if (g.votes.size >= this.quorum) {
         // votes are not checked here: honest receivers must catch any bad one
-        const cert = encodeMessage({ type: 'certified', ops: g.ops, votes: [...g.votes.entries()].map(([v, sig]) => ({ voter: fromHex(v), sig })) })
+        const cert = encodeMessage({ type: 'certified', ops: g.ops, votes: [...g.votes.entries()].map(([v, sig]) => ({ voter: fromHex(v), sig })), epoch: g.epoch })
         for (const p of this.peers) out.send(p, cert)
         this.gathering.delete(toHex(m.digest))
       }
@@ -88,11 +94,22 @@ export class ByzantineValidator {
     if (this.proposals.length === 0) return
     const ops = this.rng.pick(this.proposals)
     const digest = batchDigest(ops.map(o => decodeOp(o).hash))
-    const votes = new Map<string, Uint8Array>([[this.id, signFor(this.member, Domain.vote, this.networkId, digest)]])
+    const votes = new Map<string, Uint8Array>([[this.id, signFor(this.member, Domain.vote, this.networkId, votePayload(this.epoch, digest))]])
     if (this.gathering.size > 16) this.gathering.clear()
-    this.gathering.set(toHex(digest), { ops, votes })
+    this.gathering.set(toHex(digest), { ops, votes, epoch: this.epoch })
     const propose = encodeMessage({ type: 'propose', ops })
     for (const p of this.rng.shuffle([...this.peers]).slice(0, this.rng.int(1, this.peers.length))) out.send(p, propose)
+  }
+
+  /**
+   * A change of the set for the next epoch: adding its outsider key, signed by itself (a genuine
+   * proposal nobody honest approves), or with a forged approval of another validator.
+   */
+  private bogusReconfiguration (): Uint8Array {
+    const statement = { epoch: this.epoch + 1, validators: [this.member.publicKey, this.outsider.publicKey], prev: this.rng.bytes(32), proposer: this.member.publicKey }
+    const mine = signStatement(this.member, this.networkId, statement)
+    const forged = { signer: fromHex(this.rng.pick([...this.peers])), sig: this.rng.bytes(64) }
+    return encodeMessage({ type: 'reconfigure', ...statement, sigs: this.rng.chance(0.5) ? [mine] : [mine, forged] })
   }
 
   /** Unprompted attacks, a few per tick. */
@@ -100,7 +117,10 @@ export class ByzantineValidator {
     if (!this.rng.chance(0.3)) return
     const to = this.rng.pick(this.peers)
     this.sentAttacks++
-    switch (this.rng.int(0, 11)) {
+    switch (this.rng.int(0, 14)) {
+      case 12: out.send(to, encodeMessage({ type: 'handoff', epoch: this.epoch, ops: this.proposals.length > 0 ? this.rng.pick(this.proposals) : [this.wrongDomainOp()], done: true })); break
+      case 13: out.send(to, encodeMessage({ type: 'handoff-request', epoch: this.epoch })); break
+      case 14: out.send(to, this.bogusReconfiguration()); break
       case 9: this.splitCheckpoint(out); break
       case 10: this.rebasedCheckpoint(out); break
       case 11: this.forgedCheckpoint(out); break

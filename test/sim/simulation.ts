@@ -8,6 +8,7 @@
 import { encode } from '../../src/core/codec/canonical.js'
 import { toHex } from '../../src/core/crypto/hash.js'
 import { signerFrom } from '../../src/core/crypto/signing.js'
+import type { Signer } from '../../src/core/crypto/signing.js'
 import { faultsTolerated, quorumSize } from '../../src/core/ledger/genesis.js'
 import { decodeOp, slotKey } from '../../src/core/ledger/op.js'
 import { ContractSequencer } from '../../src/core/ledger/sequencer.js'
@@ -58,6 +59,14 @@ export interface Scenario {
   readonly checkpointRetain: number
   /** Hostile clients with no funds that try to make validators hold their ops (flood.ts). */
   readonly floodClients: number
+  /** Honest nodes outside genesis (indexes validators..validators+observers-1): they follow, and may be added. */
+  readonly observers: number
+  /**
+   * Changes of the validator set, one epoch each, in order: at `at` (or once the previous one took
+   * effect) a voting validator proposes adding or removing the node with that index, and the other
+   * honest validators approve it after a while.
+   */
+  readonly reconfigurations: ReadonlyArray<{ readonly at: number, readonly add?: number, readonly remove?: number }>
 }
 
 /** Every knob of a run derived from one seed, so a seed alone replays it. */
@@ -97,6 +106,9 @@ export function scenarioFor (seed: number, overrides: Partial<Scenario> = {}): S
     checkpointRetain: rng.int(0, 2),
     // drawn last, so adding it left every earlier knob of every seed as it was
     floodClients: rng.int(0, 1),
+    // not drawn: every earlier seed stays as it was
+    observers: 0,
+    reconfigurations: [],
     ...overrides
   }
 }
@@ -156,11 +168,13 @@ type SimEvent =
   | { kind: 'wallet', account: number }
   | { kind: 'restart', node: number }
   /** A downloaded snapshot is installed: the node kept taking inputs while it downloaded. */
-  | { kind: 'install', node: number, life: number, cp: CertifiedCheckpoint }
+  | { kind: 'install', node: number, life: number, cp: CertifiedCheckpoint, epochs: readonly Uint8Array[] }
   | { kind: 'heal' }
   | { kind: 'check' }
   | { kind: 'sequence' }
   | { kind: 'flood' }
+  | { kind: 'reconfigure', index: number }
+  | { kind: 'approve', node: number, id: string, epoch: number, tries: number }
 
 interface HonestNode {
   readonly index: number
@@ -186,10 +200,14 @@ export class Simulation {
   private readonly queue = new EventQueue<SimEvent>()
   private readonly workload: Workload
   private readonly ids: PeerId[]
+  /** Keys of every node: genesis validators, then observers. */
+  private readonly signers: Signer[]
   private readonly honest = new Map<number, HonestNode>()
   private readonly byzantine = new Map<number, ByzantineValidator>()
   /** Every slot delivered anywhere, with the op hash: two different hashes is a safety violation. */
   private readonly deliveredSlots = new Map<string, string>()
+  /** Every epoch certified anywhere, with its id. */
+  private readonly epochIds = new Map<number, string>()
   /** Every height certified anywhere, with its root. */
   private readonly certifiedRoots = new Map<number, string>()
   /** Per honest validator, over its whole life (restarts and re-joins too): every slot it bound or delivered, with the op. */
@@ -217,7 +235,10 @@ export class Simulation {
       contracts: scenario.contracts
     })
     this.sequencer = this.workload.contract === undefined ? undefined : new ContractSequencer(this.workload.contract.sequencer, this.workload.networkId)
-    this.ids = this.workload.validatorSigners.map(s => toHex(s.publicKey))
+    // observers' keys come from their own stream, so adding them changes nothing else of a seed
+    const observerRng = new Rng(scenario.seed ^ 0x0b5e)
+    this.signers = [...this.workload.validatorSigners, ...Array.from({ length: scenario.observers }, () => signerFrom(sodiumScheme, observerRng.bytes(32)))]
+    this.ids = this.signers.map(s => toHex(s.publicKey))
     this.wallets = [...this.workload.honest, ...this.workload.equivocators]
     const attackRng = this.rng.fork()
     for (let i = 0; i < scenario.validators; i++) {
@@ -230,12 +251,18 @@ export class Simulation {
         this.boot(node)
       }
     }
+    for (let i = scenario.validators; i < this.ids.length; i++) {
+      const node: HonestNode = { index: i, id: this.ids[i]!, replica: undefined, executor: undefined, fault: new CrashFault(), catchUpWanted: false, joining: false, life: 0, disk: [] }
+      this.honest.set(i, node)
+      this.boot(node)
+    }
     this.flood = scenario.floodClients > 0 ? new HostileClients(this.workload, this.rng.fork()) : undefined
   }
 
   run (): SimReport {
     const s = this.scenario
-    for (let i = 0; i < s.validators; i++) this.queue.push(this.rng.int(0, s.tickEvery), { kind: 'tick', node: i })
+    for (let i = 0; i < this.ids.length; i++) this.queue.push(this.rng.int(0, s.tickEvery), { kind: 'tick', node: i })
+    s.reconfigurations.forEach((r, index) => this.queue.push(r.at, { kind: 'reconfigure', index }))
     this.workload.honest.forEach((script, a) => {
       let at = this.rng.int(0, 500)
       script.ops.forEach((_, k) => {
@@ -267,7 +294,12 @@ export class Simulation {
       case 'tick': {
         const node = this.honest.get(e.node)
         if (node?.replica !== undefined) this.execute(node, node.replica.tick(this.now))
-        this.byzantine.get(e.node)?.tick(this.outbox(e.node))
+        const byz = this.byzantine.get(e.node)
+        if (byz !== undefined) {
+          // it votes in the epoch the honest nodes are in, removed or not
+          byz.epoch = Math.max(0, ...this.upNodes().map(r => r.epoch.number))
+          byz.tick(this.outbox(e.node))
+        }
         this.queue.push(this.now + this.scenario.tickEvery, e)
         return false
       }
@@ -303,7 +335,7 @@ export class Simulation {
       }
       case 'install': {
         const node = this.honest.get(e.node)!
-        if (node.life === e.life) this.install(node, e.cp)
+        if (node.life === e.life) this.install(node, e.cp, e.epochs)
         return false
       }
       case 'heal': {
@@ -327,6 +359,14 @@ export class Simulation {
         this.queue.push(this.now + this.rng.int(200, 800), e)
         return false
       }
+      case 'reconfigure': {
+        this.reconfigure(e.index)
+        return false
+      }
+      case 'approve': {
+        this.approve(e)
+        return false
+      }
       case 'check': {
         this.checkInvariants()
         this.queue.push(this.now + 250, e)
@@ -335,11 +375,66 @@ export class Simulation {
     }
   }
 
+  /**
+   * Starts change `index` of the scenario: a voting validator of the current epoch proposes it;
+   * the other honest nodes approve in their own time. Waits for the previous change first.
+   */
+  private reconfigure (index: number): void {
+    const change = this.scenario.reconfigurations[index]!
+    const epoch = Math.max(...this.upNodes().map(r => r.epoch.number))
+    if (epoch > index) return // done (the proposal went through already)
+    const proposer = epoch < index ? undefined : this.rng.shuffle([...this.honest.values()]).find(n => n.replica?.votes === true && n.replica.epoch.number === index)
+    if (proposer === undefined) {
+      this.queue.push(this.now + 300, { kind: 'reconfigure', index })
+      return
+    }
+    const r = proposer.replica!
+    const current = r.epoch.validators.filter(v => change.remove === undefined || toHex(v) !== this.ids[change.remove])
+    const next = change.add === undefined ? current : [...current, this.signers[change.add]!.publicKey]
+    let id: string
+    try {
+      const res = r.proposeReconfiguration(next, this.now)
+      id = res.id
+      this.execute(proposer, res.actions)
+    } catch (err) {
+      // it approved another proposal for this epoch (a Byzantine one can't be approved by the
+      // scenario): ask again later, maybe elsewhere
+      this.log(`t=${this.now} node ${proposer.index} cannot propose change ${index}: ${(err as Error).message}`)
+      this.queue.push(this.now + 500, { kind: 'reconfigure', index })
+      return
+    }
+    this.log(`t=${this.now} node ${proposer.index} proposes epoch ${index + 1}: ${change.add === undefined ? `remove ${change.remove!}` : `add ${change.add}`} (${id.slice(0, 12)})`)
+    for (const n of this.honest.values()) {
+      if (n !== proposer) this.queue.push(this.now + this.rng.int(20, 600), { kind: 'approve', node: n.index, id, epoch: index + 1, tries: 0 })
+    }
+  }
+
+  /** An operator approves a proposal at its node; retried while the proposal has not arrived there. */
+  private approve (e: Extract<SimEvent, { kind: 'approve' }>): void {
+    const node = this.honest.get(e.node)!
+    const r = node.replica
+    if (r !== undefined && r.epoch.number >= e.epoch) return
+    if (r !== undefined && r.epoch.number === e.epoch - 1 && r.isValidator) {
+      try {
+        const res = r.approveReconfiguration(e.id, this.now)
+        this.execute(node, res.actions)
+        this.log(`t=${this.now} node ${node.index} approves epoch ${e.epoch}`)
+        return
+      } catch (err) {
+        if (e.tries % 40 === 0) this.log(`t=${this.now} node ${node.index} cannot approve epoch ${e.epoch} yet: ${(err as Error).message}`)
+        if (!/no open proposal|voting validator/.test((err as Error).message)) throw new SafetyViolation(`node ${node.index} could not approve: ${(err as Error).message}`)
+      }
+    } else if (r !== undefined && r.epoch.number === e.epoch - 1) return // not a validator: not its to approve
+    if (e.tries < 200) this.queue.push(this.now + 250, { ...e, tries: e.tries + 1 })
+  }
+
   private boot (node: HonestNode): void {
     const replica = new Replica({
       genesis: this.workload.genesis,
       scheme: sodiumScheme,
-      signer: this.workload.validatorSigners[node.index]!,
+      signer: this.signers[node.index]!,
+      // genesis validators talk to the current set; observers to everyone
+      ...(node.index >= this.scenario.validators ? { peers: this.ids } : {}),
       limits: { maxBatchOps: this.scenario.maxBatchOps },
       checkpoints: { interval: this.scenario.checkpointInterval, retain: this.scenario.checkpointRetain, behindAfter: 2000 }
     })
@@ -381,13 +476,15 @@ export class Simulation {
     const latest = [...servers.values()].reduce((a, b) => (b.msg.height > a.msg.height ? b : a))
     const sybils = new Map<string, CertifiedCheckpoint>([['sybil-stale', this.oldestCertified ?? latest], ['sybil-corrupt', latest]])
     const above = node.replica?.latestCheckpoint()?.msg.height ?? 0
-    const joiner = new Joiner(this.workload.genesis, { networkId: this.workload.networkId, scheme: sodiumScheme, validators: new Set(this.ids), quorum: quorumSize(this.scenario.validators) }, { offersWanted: servers.size + sybils.size, above })
+    const genesisSet = new Set(this.ids.slice(0, this.scenario.validators))
+    const joiner = new Joiner(this.workload.genesis, { networkId: this.workload.networkId, scheme: sodiumScheme, validators: genesisSet, quorum: quorumSize(this.scenario.validators) }, { offersWanted: servers.size + sybils.size, above })
+    const chains = new Map([...this.honest.values()].filter(n => servers.has(n.id)).map(n => [n.id, n.replica!.epochRecords()]))
     let requests = joiner.addPeers(this.rng.shuffle([...sybils.keys(), ...servers.keys()]), this.now)
     while (requests.length > 0) {
       const next = []
       for (const req of requests) {
         const cp = servers.get(req.peer) ?? sybils.get(req.peer)!
-        if (req.kind === 'latest') next.push(...joiner.onOffer(req.peer, cp.bytes, cp.snapshot.manifestBytes, this.now))
+        if (req.kind === 'latest') next.push(...joiner.onOffer(req.peer, cp.bytes, cp.snapshot.manifestBytes, this.now, chains.get(req.peer) ?? [...chains.values()][0] ?? []))
         else if (req.peer === 'sybil-corrupt') next.push(...joiner.onChunk(req.peer, req.index, this.rng.bytes(64), this.now))
         else next.push(...joiner.onChunk(req.peer, req.index, cp.snapshot.chunks[req.index]!, this.now))
       }
@@ -402,7 +499,7 @@ export class Simulation {
     if (joiner.misbehaved.some(m => !m.peer.startsWith('sybil') && !m.reason.startsWith('served a stale checkpoint'))) throw new SafetyViolation(`node ${node.index}'s joiner blamed an honest peer: ${JSON.stringify(joiner.misbehaved)}`)
     // the download takes a while, and the node keeps taking inputs with its old replica meanwhile
     node.joining = true
-    this.queue.push(this.now + this.rng.int(1, 800), { kind: 'install', node: node.index, life: node.life, cp: result.cp })
+    this.queue.push(this.now + this.rng.int(1, 800), { kind: 'install', node: node.index, life: node.life, cp: result.cp, epochs: result.epochs })
   }
 
   /**
@@ -410,7 +507,7 @@ export class Simulation {
    * it from here), then the guard runs against the state it reached, and the new replica restores
    * everything the old one persisted, including what it bound during the download.
    */
-  private install (node: HonestNode, cp: CertifiedCheckpoint): void {
+  private install (node: HonestNode, cp: CertifiedCheckpoint, epochs: readonly Uint8Array[]): void {
     node.joining = false
     if (node.replica === undefined) return
     const ledger = rebuildCheckpoint(this.workload.genesis, cp.bytes, cp.snapshot.manifestBytes, cp.snapshot.chunks).ledger
@@ -418,6 +515,10 @@ export class Simulation {
     this.log(`t=${this.now} node ${node.index} joins again from checkpoint ${cp.msg.height}`)
     this.stats.rejoins++
     node.checkpoint = cp
+    // as the node does: the chain that proves the checkpoint's signers is kept, ahead of the rest
+    const known = new Set(node.disk.flatMap(r => r.kind === 'epoch' ? [r.epoch] : []))
+    const chain = epochs.flatMap((bytes, i) => known.has(i + 1) ? [] : [{ kind: 'epoch' as const, epoch: i + 1, bytes }])
+    node.disk = [...node.disk.filter(r => r.kind === 'epoch'), ...chain, ...node.disk.filter(r => r.kind !== 'epoch')]
     node.replica = undefined
     this.boot(node)
   }
@@ -500,7 +601,7 @@ export class Simulation {
       network: {
         send: (to, bytes) => this.transmit(node.index, this.ids.indexOf(to), bytes),
         publish: bytes => {
-          for (let j = 0; j < this.scenario.validators; j++) if (j !== node.index) this.transmit(node.index, j, bytes)
+          for (let j = 0; j < this.ids.length; j++) if (j !== node.index) this.transmit(node.index, j, bytes)
         }
       },
       store: {
@@ -600,6 +701,15 @@ export class Simulation {
 
   /** Conservation, no negative balance, and equal delivered sets giving equal state hashes. */
   private checkInvariants (): void {
+    // one chain of epochs: no two honest nodes ever hold different sets for one epoch
+    for (const r of this.upNodes()) {
+      for (let e = 1; e <= r.epoch.number; e++) {
+        const id = toHex(r.epochAt(e)!.id)
+        const prior = this.epochIds.get(e)
+        if (prior === undefined) this.epochIds.set(e, id)
+        else if (prior !== id) throw new SafetyViolation(`two different validator sets certified for epoch ${e}, the second at node ${r.id.slice(0, 8)}`)
+      }
+    }
     const byFrontier = new Map<string, string>()
     for (const r of this.upNodes()) {
       const held = r.ledger.totalHeld()
@@ -645,6 +755,9 @@ export class Simulation {
   private complete (): boolean {
     const nodes = this.upNodes()
     if (nodes.length !== this.honest.size) return false
+    // every change of the set took effect everywhere, and every validator of the last set votes
+    const changes = this.scenario.reconfigurations.length
+    if (nodes.some(r => r.epoch.number !== changes || (r.isValidator && !r.votes && r.abstain === undefined))) return false
     // every certified op becomes deliverable (Replica.cannotBind): none may wait for ever
     if (nodes.some(r => r.status().buffered > 0)) return false
     for (const r of nodes) {
@@ -729,7 +842,8 @@ export class Simulation {
       if (n.replica === undefined) return `node ${n.index}: down`
       const st = n.replica.status()
       const lag = this.workload.honest.map(s => `${n.replica!.ledger.nextSeq(s.signer.publicKey) - 1}/${s.ops.length}`).join(' ')
-      return `node ${n.index}: delivered ${st.delivered}, buffered ${st.buffered}, queued ${st.queued}, pending ${st.pendingBatches}, checkpoint ${st.checkpoint} (+${st.sinceCheckpoint}), streams ${lag}`
+      const role = n.replica.isValidator ? (n.replica.votes ? 'votes' : 'waits') : 'observer'
+      return `node ${n.index}: epoch ${n.replica.epoch.number} (${role}), delivered ${st.delivered}, buffered ${st.buffered}, queued ${st.queued}, pending ${st.pendingBatches}, checkpoint ${st.checkpoint} (+${st.sinceCheckpoint}), streams ${lag}`
     }).join('\n')
   }
 
@@ -754,7 +868,22 @@ export const PROFILES = {
   /** Hostile clients with no funds, and split accounts pushing ops past their contested slot. */
   flood: { floodClients: 3, equivocators: 2 },
   /** A pool contract called by every wallet and sequenced while the network misbehaves. */
-  contracts: { contracts: true, opsPerAccount: 8 }
+  contracts: { contracts: true, opsPerAccount: 8 },
+  /**
+   * The validator set grows from 4 to 7 and shrinks back to 4 (three of the originals leave)
+   * while accounts equivocate across the changes, messages are lost and validators crash.
+   */
+  epochs: {
+    validators: 4,
+    byzantine: [0],
+    observers: 3,
+    equivocators: 3,
+    opsPerAccount: 8,
+    crashProne: [1, 2],
+    reconfigurations: [{ at: 300, add: 4 }, { at: 600, add: 5 }, { at: 900, add: 6 }, { at: 1200, remove: 1 }, { at: 1500, remove: 2 }, { at: 1800, remove: 3 }]
+  },
+  /** A Byzantine validator is removed and keeps voting, proposing and handing over junk. */
+  removal: { validators: 5, byzantine: [4], crashProne: [1], equivocators: 2, opsPerAccount: 6, reconfigurations: [{ at: 500, remove: 4 }] }
 } satisfies Record<string, Partial<Scenario>>
 
 export type Profile = keyof typeof PROFILES

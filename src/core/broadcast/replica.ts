@@ -417,6 +417,7 @@ export class Replica {
     if (now >= this.nextAntiEntropyAt) {
       this.nextAntiEntropyAt = now + this.timing.antiEntropy
       this.sendFrontier()
+      this.fromEpochs(this.epochs.resendApproved())
     }
     this.drainSelf(now)
     return this.flush()
@@ -673,7 +674,8 @@ export class Replica {
   private onNack (from: PeerId, m: Nack, now: number): [Verdict, string?] {
     const batch = this.proposer.batch(toHex(m.digest))
     if (batch === undefined) return ['ignore', 'no pending batch with that digest']
-    if (!this.epoch.members.has(toHex(m.voter))) return ['reject', 'nack from a non-validator']
+    // a validator removed in an epoch this one has not reached yet may still answer: not an attack
+    if (!this.epoch.members.has(toHex(m.voter))) return ['ignore', 'nack from a non-validator of this epoch']
     // A nack is not signed; the transport authenticates the peer (its id is its key), so a
     // validator speaks only for itself: one Byzantine validator cannot put ops off for others.
     if (from !== toHex(m.voter) && from !== this.id) return ['reject', 'nack names another validator than its sender']

@@ -106,7 +106,8 @@ export class Reconfigurer {
       const sig = signStatement(signer, this.networkId, p.statement)
       p.sigs.set(me, sig)
       this.approvals.set(p.statement.epoch, id)
-      this.out.push({ type: 'approved', epoch: p.statement.epoch, bytes: this.encode(p.statement, [sig]) })
+      // with the approvals known now (the proposer's among them): after a restart it is resent whole
+      this.out.push({ type: 'approved', epoch: p.statement.epoch, bytes: this.encode(p.statement, sortedSigs(p.sigs)) })
     }
     this.advance(id)
     return id
@@ -144,7 +145,7 @@ export class Reconfigurer {
     if (p === undefined) {
       // one open statement per proposer: a validator cannot fill this map with variations
       const proposer = toHex(m.proposer)
-      if (!m.sigs.some(s => toHex(s.signer) === proposer)) return ['reject', 'reconfiguration proposal without its proposer\'s signature']
+      if (!m.sigs.some(s => toHex(s.signer) === proposer)) return ['ignore', 'reconfiguration proposal without its proposer\'s signature']
       if ([...this.proposals.values()].some(o => toHex(o.statement.proposer) === proposer) && m.sigs.length < cur.quorum) return ['ignore', 'the proposer has another open proposal']
       p = { statement, sigs: new Map() }
     }
@@ -168,6 +169,18 @@ export class Reconfigurer {
     return ['accept']
   }
 
+  /**
+   * Proposals travel once and the network may lose them: the one this validator approved goes
+   * out again (with every approval gathered), until the epoch it names begins.
+   */
+  resendApproved (): void {
+    const id = this.approvals.get(this.current.number + 1)
+    const p = id === undefined ? undefined : this.proposals.get(id)
+    if (p === undefined) return
+    const sigs = sortedSigs(p.sigs)
+    this.out.push({ type: 'broadcast', bytes: this.encode(p.statement, sigs) })
+  }
+
   /** Records a peer at `epoch` lacks, oldest first: sent when a peer shows it is behind. */
   catchUp (to: PeerId, epoch: number): void {
     if (epoch >= this.current.number) return
@@ -178,7 +191,7 @@ export class Reconfigurer {
   private advance (id: string): void {
     const p = this.proposals.get(id)!
     const cur = this.current
-    const sigs = [...p.sigs.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, s]) => s)
+    const sigs = sortedSigs(p.sigs)
     if (sigs.length < cur.quorum) {
       this.out.push({ type: 'broadcast', bytes: this.encode(p.statement, sigs) })
       return
@@ -200,6 +213,10 @@ export class Reconfigurer {
   private encode (s: ReconfigureStatement, sigs: readonly ReconfigureSig[]): Uint8Array {
     return encodeMessage({ type: 'reconfigure', ...s, sigs })
   }
+}
+
+function sortedSigs (sigs: ReadonlyMap<string, ReconfigureSig>): ReconfigureSig[] {
+  return [...sigs.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, s]) => s)
 }
 
 function statementOf (m: ReconfigureMsg): ReconfigureStatement {
