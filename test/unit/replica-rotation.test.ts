@@ -18,6 +18,9 @@ import { LocalNet, seedOf } from '../support/localnet.js'
 
 const COUNTER = '(defun add (k) (put "n" k) true)'
 const SILENCE = 10_000
+const DEPLOY_SEQ = 1
+
+let DEPLOY: Slot
 
 function op (signer: Signer, account: Uint8Array, seq: number, body: OpBody, deps: Slot[] = [], net: LocalNet): SignedOp {
   return signOp(signer, net.networkId, { account, seq, deps, body })
@@ -28,7 +31,8 @@ function setup (): { net: LocalNet, address: Uint8Array, call: Slot, next: Signe
   const net = new LocalNet({ replica: { timing: { sequencerSilence: SILENCE } } })
   const [alice, bob] = net.accounts
   const deploy = op(alice!, alice!.publicKey, 1, { kind: 'deploy', code: COUNTER, args: [], sequencer: null, gasLimit: 10_000 }, [], net)
-  const address = contractAddress(alice!.publicKey, 1)
+  const address = contractAddress(alice!.publicKey, DEPLOY_SEQ)
+  DEPLOY = { account: alice!.publicKey, seq: DEPLOY_SEQ }
   const call = op(bob!, bob!.publicKey, 1, { kind: 'call', contract: address, fn: 'add', args: [1n], value: 0n, gasLimit: 10_000 }, [{ account: alice!.publicKey, seq: 1 }], net)
   net.submit(0, [deploy])
   net.settle()
@@ -50,7 +54,7 @@ function answer (net: LocalNet, ops: SignedOp[]): { type: string, deferred: numb
 describe('sequencer rotation at validators', () => {
   test('without a request, a rotation is deferred before the silence deadline and voted after it', () => {
     const { net, address, next } = setup()
-    const rotation = op(next, address, 1, { kind: 'rotate-sequencer', to: next.publicKey, request: null }, [], net)
+    const rotation = op(next, address, 1, { kind: 'rotate-sequencer', to: next.publicKey, request: null }, [DEPLOY], net)
     net.now += SILENCE - 100
     assert.deepEqual(answer(net, [rotation]), { type: 'nack', deferred: 1 })
     net.now += 200
@@ -61,14 +65,14 @@ describe('sequencer rotation at validators', () => {
     const { net, address, next } = setup()
     const request = signRotationRequest(net.accounts[0]!, net.networkId, address, 1, next.publicKey)
     const forged = signRotationRequest(net.accounts[1]!, net.networkId, address, 1, next.publicKey)
-    assert.deepEqual(answer(net, [op(next, address, 1, { kind: 'rotate-sequencer', to: next.publicKey, request: forged }, [], net)]), { type: 'nack', deferred: 1 })
-    assert.deepEqual(answer(net, [op(next, address, 1, { kind: 'rotate-sequencer', to: next.publicKey, request }, [], net)]), { type: 'vote', deferred: 0 })
+    assert.deepEqual(answer(net, [op(next, address, 1, { kind: 'rotate-sequencer', to: next.publicKey, request: forged }, [DEPLOY], net)]), { type: 'nack', deferred: 1 })
+    assert.deepEqual(answer(net, [op(next, address, 1, { kind: 'rotate-sequencer', to: next.publicKey, request }, [DEPLOY], net)]), { type: 'vote', deferred: 0 })
   })
 
   test('a rotation not signed by the key it names is not voted', () => {
     const { net, address, next } = setup()
     const request = signRotationRequest(net.accounts[0]!, net.networkId, address, 1, next.publicKey)
-    const bad = op(net.accounts[2]!, address, 1, { kind: 'rotate-sequencer', to: next.publicKey, request }, [], net)
+    const bad = op(net.accounts[2]!, address, 1, { kind: 'rotate-sequencer', to: next.publicKey, request }, [DEPLOY], net)
     const res = net.replicas[1]!.receive(net.replicas[0]!.id, encodeMessage({ type: 'propose', ops: [bad.bytes] }), net.now)
     assert.equal(res.verdict, 'reject')
   })
@@ -86,7 +90,7 @@ describe('sequencer rotation at validators', () => {
     net.settle()
     net.now += 2000
     const next = signerFrom(sodiumScheme, seedOf('next-sequencer', 1))
-    assert.deepEqual(answer(net, [op(next, address, 2, { kind: 'rotate-sequencer', to: next.publicKey, request: null }, [], net)]), { type: 'nack', deferred: 1 })
+    assert.deepEqual(answer(net, [op(next, address, 2, { kind: 'rotate-sequencer', to: next.publicKey, request: null }, [DEPLOY], net)]), { type: 'nack', deferred: 1 })
   })
 })
 

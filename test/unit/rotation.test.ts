@@ -102,7 +102,7 @@ describe('rotate-key in the ledger', () => {
     const next = fresh(4)
     h.apply(h.users.bob!, { kind: 'rotate-key', to: next.publicKey })
     const c = h.deploy('alice', SIMPLE)
-    h.apply(h.users.alice!, { kind: 'rotate-sequencer', to: next.publicKey, request: null }, [], c.address)
+    h.apply(h.users.alice!, { kind: 'rotate-sequencer', to: next.publicKey, request: null }, [c.deployedAt], c.address)
     const snap = buildSnapshot(h.ledger.exportState())
     assert.equal(toHex(snap.root), toHex(h.ledger.stateHash()))
     const joined = Ledger.fromState(h.genesis, readSnapshot(snap.manifest, snap.chunks))
@@ -123,7 +123,9 @@ describe('rotate-sequencer in the ledger', () => {
     const call2 = h.call('carol', c, 'add', [2n])
     const next = fresh(5)
     const seq = h.ledger.nextSeq(c.address)
-    const rotation = signOp(next, h.networkId, { account: c.address, seq, deps: [], body: { kind: 'rotate-sequencer', to: next.publicKey, request: null } })
+    const uncited = signOp(next, h.networkId, { account: c.address, seq, deps: [], body: { kind: 'rotate-sequencer', to: next.publicKey, request: null } })
+    rejected(h.ledger.fork().apply(uncited), 'bad-dependency')
+    const rotation = signOp(next, h.networkId, { account: c.address, seq, deps: [c.deployedAt], body: { kind: 'rotate-sequencer', to: next.publicKey, request: null } })
     assert.deepEqual(expectedSigner(h.ledger, rotation), next.publicKey, 'a rotation is signed by the key it names')
     const rootBefore = toHex(h.ledger.stateHash())
     assert.equal(h.ledger.apply(rotation).status, 'applied')
@@ -147,13 +149,13 @@ describe('rotate-sequencer in the ledger', () => {
     const body: OpBody = { kind: 'rotate-sequencer', to: fresh(6).publicKey, request: null }
     const op = signOp(fresh(6), h.networkId, { account: h.key('bob'), seq: 1, deps: [], body })
     assert.deepEqual(expectedSigner(h.ledger, op), h.key('bob'))
-    rejected(h.apply(h.users.bob!, body).outcome, 'not-a-contract')
+    rejected(h.apply(h.users.bob!, body).outcome, 'bad-dependency')
   })
 
   test('rotating to the sequencer in force is rejected', () => {
     const h = new ContractHarness()
     const c = h.deploy('alice', COUNTER)
-    rejected(h.apply(h.users.alice!, { kind: 'rotate-sequencer', to: h.key('alice'), request: null }, [], c.address).outcome, 'bad-rotation')
+    rejected(h.apply(h.users.alice!, { kind: 'rotate-sequencer', to: h.key('alice'), request: null }, [c.deployedAt], c.address).outcome, 'bad-rotation')
   })
 
   test('the deployer\'s request verifies for exactly this contract, slot and key, by the deployer\'s key in force', () => {

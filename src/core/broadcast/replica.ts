@@ -94,6 +94,8 @@ export interface ReplicaLimits {
 const DECODED_OVERHEAD = 640
 /** Contracts with queued calls whose silence is tracked (see Replica.contractProgress). */
 const MAX_SILENCE_TRACKED = 100_000
+/** Retired keys remembered per rotated account (see Replica.retiredKeys). */
+const MAX_RETIRED_KEYS = 4
 const decodedCost = (op: SignedOp): number => op.bytes.length + DECODED_OVERHEAD
 
 export const DEFAULT_TIMING: ReplicaTiming = {
@@ -213,6 +215,11 @@ export class Replica {
   private readonly contractProgress = new Map<string, number>()
   /** The first time this replica delivered or judged a proposal (see contractProgress). */
   private startedAt: number | undefined
+  /**
+   * Keys rotated accounts signed with before, newest last (a few each, for accounts rotated in
+   * this replica's delivered history): conflict evidence bound before a rotation is signed by one.
+   */
+  private readonly retiredKeys = new Map<string, Uint8Array[]>()
 
   /** Actions gathered while handling one input. */
   private out: Action[] = []
@@ -523,9 +530,10 @@ export class Replica {
     this.startedAt ??= now
     // An op whose signature fails here is put off, not the batch refused: its account may be a
     // contract whose deploy this node has not delivered yet (the sequencer signs for it), or it
-    // may follow a rotation of its account's key that this node has not delivered yet.
+    // may follow a rotation of its account's key that this node has not delivered yet, or (for an
+    // account that rotated here) an honest broadcaster behind the rotation may have taken it.
     const signed = ops.filter(op => !this.awaitsContract(op) && this.checkOpSignature(op))
-    const mayAwait = (op: SignedOp): boolean => this.awaitsContract(op) || op.seq > this.ledger.nextSeq(op.account)
+    const mayAwait = (op: SignedOp): boolean => this.awaitsContract(op) || op.seq > this.ledger.nextSeq(op.account) || this.ledger.rotated(op.account)
     if (signed.length === 0 && ops.some(op => !mayAwait(op))) return ['reject', 'no op of the batch is signed by its account']
     this.remember(signed)
     const verified = new Set(signed)
@@ -631,7 +639,7 @@ export class Replica {
       // cannot make an honest account's op disappear by claiming a conflict.
       const ours = batch.ops.find(o => o.seq === evidence.seq && bytesEqual(o.account, evidence.account) && !bytesEqual(o.hash, evidence.hash))
       if (ours === undefined) return ['reject', 'conflict evidence does not match the batch']
-      if (!this.checkOpSignature(evidence)) return ['reject', 'conflict evidence is not signed by the account']
+      if (!this.signedByKnownKey(evidence)) return ['reject', 'conflict evidence is not signed by the account']
       proven.push([ours, evidence])
     }
     if (proven.length > 0) {
@@ -717,7 +725,9 @@ export class Replica {
       // had not delivered a rotation of this account yet may have certified an op of the retired
       // key. Only rotated accounts pay for the second verification.
       const retiredKey = this.ledger.rotated(op.account) && !this.checkOpSignature(op)
+      const before = op.body.kind === 'rotate-key' || op.body.kind === 'rotate-sequencer' ? this.ledger.signerOf(op.account) : undefined
       const outcome = this.ledger.apply(op, retiredKey ? { retiredKey } : undefined)
+      if (before !== undefined && outcome.status === 'applied') this.retire(op.account, before)
       this.noteContractProgress(op)
       this.deliveredCount++
       this.log.recordDelivery(op, cert)
@@ -962,6 +972,21 @@ export class Replica {
     const since = this.contractProgress.get(accountKey(op.account)) ?? this.startedAt ?? this.now
     if (this.now - since < this.timing.sequencerSilence) return `the sequencer has been silent for ${this.now - since} ms of ${this.timing.sequencerSilence}, and the deployer did not request the rotation`
     return undefined
+  }
+
+  private retire (account: Uint8Array, key: Uint8Array): void {
+    const id = accountKey(account)
+    const keys = this.retiredKeys.get(id) ?? []
+    keys.push(key)
+    if (keys.length > MAX_RETIRED_KEYS) keys.shift()
+    if (this.retiredKeys.size < MAX_SILENCE_TRACKED) this.retiredKeys.set(id, keys)
+  }
+
+  /** Signed by the key in force, or by a key the account retired: what a conflicting binding may carry. */
+  private signedByKnownKey (op: SignedOp): boolean {
+    if (this.checkOpSignature(op)) return true
+    const retired = this.ledger.rotated(op.account) ? this.retiredKeys.get(accountKey(op.account)) : undefined
+    return retired !== undefined && retired.some(key => verifyOpSignature(this.scheme, this.networkId, op, key))
   }
 
   /** After a delivery: the stream of the contract the op touched moved, or its queue filled or emptied. */

@@ -279,6 +279,13 @@ export class Ledger {
         if (!op.deps.some(d => d.seq === c.seq && bytesEqual(d.account, c.account))) return reject('bad-dependency', `call ${key} must also be cited in deps`)
         ordering.add(key)
       }
+    } else if (body.kind === 'rotate-sequencer') {
+      // Cited so every node delivers it after the contract exists: a contract's stream is not
+      // otherwise ordered after its deploy, and a rotation applied at one node and refused at
+      // another (no contract there yet) would split the state.
+      const deploy = op.deps.find(d => bytesEqual(contractAddress(d.account, d.seq), op.account))
+      if (deploy === undefined) return reject('bad-dependency', 'a sequencer rotation must cite the deploy op of its contract in deps')
+      ordering.add(slotKey(deploy.account, deploy.seq))
     } else if (body.kind === 'cancel') {
       // a slot of the contract's stream orders the cancel after that slot's execute; it may also
       // be a credit to the caller (a refund or payout), and then it is claimed like any other
