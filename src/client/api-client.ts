@@ -138,11 +138,11 @@ export interface AccountOpView {
   hash: string
   account: string
   seq: number
-  kind: 'transfer' | 'mint' | 'deploy' | 'call' | 'execute' | 'cancel'
+  kind: 'transfer' | 'mint' | 'deploy' | 'call' | 'execute' | 'cancel' | 'rotate-key' | 'rotate-sequencer'
   outcome: { status: 'applied' } | { status: 'rejected', reason: string, detail: string }
   /** The node's delivery counter when it delivered the op: orders ops across accounts. */
   index: number
-  /** Kind-specific fields: to/amount (transfer, mint), contract/fn/value (call), address (deploy), calls (execute), call (cancel). */
+  /** Kind-specific fields: to/amount (transfer, mint), contract/fn/value (call), address (deploy), calls (execute), call (cancel), to (rotate-key, rotate-sequencer). */
   [field: string]: unknown
 }
 

@@ -6,7 +6,7 @@
 import { fromHex, toHex } from '../core/crypto/hash.js'
 import type { Value } from '../core/codec/canonical.js'
 import { MAX_AMOUNT } from '../core/ledger/body.js'
-import type { CallBody, CancelBody, DeployBody, ExecuteBody, MintBody, OpBody, TransferBody } from '../core/ledger/body.js'
+import type { CallBody, CancelBody, DeployBody, ExecuteBody, MintBody, OpBody, RotateKeyBody, RotateSequencerBody, TransferBody } from '../core/ledger/body.js'
 import { contractAddress as address } from '../core/ledger/contracts.js'
 import { OP_LIMITS } from '../core/ledger/op.js'
 import type { Slot } from '../core/ledger/op.js'
@@ -16,7 +16,7 @@ import { InsufficientFundsError, InvalidKeyError } from './errors.js'
 import { ArgumentError, parseArgs, valueToJson } from './values.js'
 import type { JsonValue } from './values.js'
 
-export type { CallBody, CancelBody, DeployBody, ExecuteBody, MintBody, OpBody, Slot, TransferBody, Value }
+export type { CallBody, CancelBody, DeployBody, ExecuteBody, MintBody, OpBody, RotateKeyBody, RotateSequencerBody, Slot, TransferBody, Value }
 
 /** An account key or contract address: 32 bytes, or 64 hex digits. */
 export type Key = Uint8Array | string
@@ -103,6 +103,20 @@ export function cancelBody (contract: Key, call: number): CancelBody {
 /** A sequencer's op in its contract's stream: runs the cited queued calls, in this order. */
 export function executeBody (calls: ReadonlyArray<{ readonly account: Key, readonly seq: number }>, time: number): ExecuteBody {
   return { kind: 'execute', calls: calls.map(c => ({ account: keyBytes(c.account, 'call account'), seq: c.seq })), time }
+}
+
+/** Signed by the account's current key: from the next slot on, `to` signs for the account. */
+export function rotateKeyBody (to: Key): RotateKeyBody {
+  return { kind: 'rotate-key', to: keyBytes(to, 'to') }
+}
+
+/**
+ * In the contract's stream, signed by the new sequencer `to`; `request`: the deployer's signature
+ * (signRotationRequest), or null to wait until validators find the sequencer silent.
+ */
+export function rotateSequencerBody (to: Key, request: Uint8Array | null): RotateSequencerBody {
+  if (request !== null && request.length !== 64) throw new ArgumentError('request', 'a signature is 64 bytes')
+  return { kind: 'rotate-sequencer', to: keyBytes(to, 'to'), request }
 }
 
 /** A contract's address: derived from its deployer and the deploy op's seq. */

@@ -197,6 +197,11 @@ export class HistoryIndex {
         fields = { contract: toHex(body.contract), call: body.call }
         weight += STRING_BYTES + 64
         break
+      case 'rotate-key':
+      case 'rotate-sequencer':
+        fields = { to: toHex(body.to) }
+        weight += STRING_BYTES + 64
+        break
     }
     let kept = outcome
     if (outcome.status === 'rejected') {

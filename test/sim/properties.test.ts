@@ -47,3 +47,19 @@ test('the final state hash is the same whatever the schedule', () => {
     assert.equal(first.stateHash, first.referenceHash)
   }), { numRuns: RUNS === undefined ? 15 : Math.ceil(RUNS / 10), endOnFailure: true })
 })
+
+// Rotation runs use fixed seeds (each one fails if nodes stop verifying rotated accounts' ops at
+// delivery): a split slot between an op of the retired key and one of the new key can stall the
+// stream for ever (see docs/reconfiguration.md), so random seeds would test that known limit.
+function seeds (profile: Profile, list: readonly number[]): void {
+  for (const s of list) runSeed(s, profile)
+}
+
+test('a key rotation raced by ops of the retired key: no op of the retired key is applied after it; money is conserved; every node agrees', () => {
+  seeds('key-rotation', [2, 6, 8, 12])
+})
+
+test('a sequencer rotation (deployer request, or silence) raced by Executes of the old sequencer: each call executes at most once, the queue drains, every node agrees', () => {
+  seeds('sequencer-rotation', [1, 9, 10])
+  seeds('sequencer-silence', [2, 9, 17])
+})

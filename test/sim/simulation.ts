@@ -10,7 +10,9 @@ import { toHex } from '../../src/core/crypto/hash.js'
 import { signerFrom } from '../../src/core/crypto/signing.js'
 import type { Signer } from '../../src/core/crypto/signing.js'
 import { faultsTolerated, quorumSize } from '../../src/core/ledger/genesis.js'
-import { decodeOp, slotKey } from '../../src/core/ledger/op.js'
+import { decodeOp, signOp, slotKey, verifyOpSignature } from '../../src/core/ledger/op.js'
+import type { Outcome } from '../../src/core/ledger/ledger.js'
+import { signRotationRequest } from '../../src/core/ledger/rotation.js'
 import { ContractSequencer } from '../../src/core/ledger/sequencer.js'
 import type { SignedOp } from '../../src/core/ledger/op.js'
 import { Replica } from '../../src/core/broadcast/replica.js'
@@ -67,6 +69,14 @@ export interface Scenario {
    * honest validators approve it after a while.
    */
   readonly reconfigurations: ReadonlyArray<{ readonly at: number, readonly add?: number, readonly remove?: number }>
+  /**
+   * 'key': an account rotates its key while an attacker with the retired key races it;
+   * 'sequencer': the pool contract's sequencer is rotated while the old one keeps signing.
+   */
+  readonly rotation: 'none' | 'key' | 'sequencer'
+  /** A sequencer rotation carries the deployer's request (else: validators wait for silence). */
+  readonly rotationRequest: boolean
+  readonly sequencerSilence: number
 }
 
 /** Every knob of a run derived from one seed, so a seed alone replays it. */
@@ -109,6 +119,10 @@ export function scenarioFor (seed: number, overrides: Partial<Scenario> = {}): S
     // not drawn: every earlier seed stays as it was
     observers: 0,
     reconfigurations: [],
+    // not drawn: only the rotation profiles set them, so every other seed runs as before
+    rotation: 'none',
+    rotationRequest: true,
+    sequencerSilence: 60_000,
     ...overrides
   }
 }
@@ -175,6 +189,12 @@ type SimEvent =
   | { kind: 'flood' }
   | { kind: 'reconfigure', index: number }
   | { kind: 'approve', node: number, id: string, epoch: number, tries: number }
+  /** The holder of a retired key submits its ops for the slots after the rotation. */
+  | { kind: 'attack' }
+  /** The new sequencer's wallet submits (or rebuilds) the rotate-sequencer op. */
+  | { kind: 'rotate' }
+  /** The old sequencer keeps signing Executes after the rotation. */
+  | { kind: 'rogue' }
 
 interface HonestNode {
   readonly index: number
@@ -223,6 +243,12 @@ export class Simulation {
   private readonly trace: ((line: string) => void) | undefined
   private readonly sequencer: ContractSequencer | undefined
   private readonly flood: HostileClients | undefined
+  /** Sequencer rotation: the new sequencer, its rotation op (one per slot, never two), and the calls executed so far. */
+  private readonly nextSequencer: ContractSequencer | undefined
+  private rotationOp: SignedOp | undefined
+  private readonly executedCalls = new Map<string, string>()
+  /** Per honest node, the key in force per rotated account, from the rotations it delivered (this life). */
+  private readonly signingKeys = new Map<number, Map<string, Uint8Array>>()
 
   constructor (readonly scenario: Scenario, trace?: (line: string) => void) {
     this.trace = trace
@@ -232,13 +258,17 @@ export class Simulation {
       honestAccounts: scenario.honestAccounts,
       equivocators: scenario.equivocators,
       opsPerAccount: scenario.opsPerAccount,
-      contracts: scenario.contracts
+      contracts: scenario.contracts,
+      keyRotation: scenario.rotation === 'key',
+      sequencerRotation: scenario.rotation === 'sequencer'
     })
     this.sequencer = this.workload.contract === undefined ? undefined : new ContractSequencer(this.workload.contract.sequencer, this.workload.networkId)
     // observers' keys come from their own stream, so adding them changes nothing else of a seed
     const observerRng = new Rng(scenario.seed ^ 0x0b5e)
     this.signers = [...this.workload.validatorSigners, ...Array.from({ length: scenario.observers }, () => signerFrom(sodiumScheme, observerRng.bytes(32)))]
     this.ids = this.signers.map(s => toHex(s.publicKey))
+    const next = this.workload.contract?.nextSequencer
+    this.nextSequencer = next === undefined ? undefined : new ContractSequencer(next, this.workload.networkId)
     this.wallets = [...this.workload.honest, ...this.workload.equivocators]
     const attackRng = this.rng.fork()
     for (let i = 0; i < scenario.validators; i++) {
@@ -276,6 +306,11 @@ export class Simulation {
     this.queue.push(250, { kind: 'check' })
     if (this.sequencer !== undefined) this.queue.push(300, { kind: 'sequence' })
     for (let c = 0; c < s.floodClients; c++) this.queue.push(this.rng.int(0, 1000), { kind: 'flood' })
+    if (this.workload.keyRotation !== undefined) for (let k = 0; k < 4; k++) this.queue.push(this.rng.int(0, 2500), { kind: 'attack' })
+    if (this.nextSequencer !== undefined) {
+      this.queue.push(this.rng.int(300, 1500), { kind: 'rotate' })
+      this.queue.push(this.rng.int(300, 1500), { kind: 'rogue' })
+    }
 
     const deadline = s.healAt + s.settle
     for (let e = this.queue.pop(); e !== undefined; e = this.queue.pop()) {
@@ -347,13 +382,30 @@ export class Simulation {
         // the deployer's wallet holds the sequencer key: it turns queued calls into Execute ops
         const up = [...this.honest.values()].filter(n => n.replica !== undefined)
         const contract = this.workload.contract!
-        if (up.length > 0) {
+        // without the deployer's request the old sequencer dies once the rotation begins (silence is what lets it through)
+        const dead = this.rotationOp !== undefined && !this.scenario.rotationRequest
+        if (up.length > 0 && !dead) {
           const op = this.sequencer!.next(this.rng.pick(up).replica!.ledger, contract.address, this.now)
+          if (op !== undefined) this.submitTo(this.rng.int(0, this.scenario.validators - 1), [op])
+        }
+        // the new sequencer sequences wherever the rotation is delivered
+        if (up.length > 0 && this.nextSequencer !== undefined) {
+          const op = this.nextSequencer.next(this.rng.pick(up).replica!.ledger, contract.address, this.now)
           if (op !== undefined) this.submitTo(this.rng.int(0, this.scenario.validators - 1), [op])
         }
         this.queue.push(this.now + this.rng.int(150, 400), e)
         return false
       }
+      case 'attack': {
+        // submitted through a random node: one behind the rotation takes them and asks validators
+        // with the rotation itself in front (it is public once proposed), so a batch binds both
+        const rotation = this.workload.keyRotation!
+        const script = this.workload.honest.find(w => w.signer.publicKey === rotation.account)!
+        this.submitTo(this.rng.int(0, this.scenario.validators - 1), [...script.ops.slice(0, rotation.rotateSeq), ...rotation.attack])
+        return false
+      }
+      case 'rotate': this.rotateSequencer(); return false
+      case 'rogue': this.rogueExecute(); return false
       case 'flood': {
         this.hostileClient()
         this.queue.push(this.now + this.rng.int(200, 800), e)
@@ -428,6 +480,55 @@ export class Simulation {
     if (e.tries < 200) this.queue.push(this.now + 250, { ...e, tries: e.tries + 1 })
   }
 
+  /** The new sequencer's wallet: submits its rotation at the contract's next slot, until one is delivered. */
+  private rotateSequencer (): void {
+    const contract = this.workload.contract!
+    const next = contract.nextSequencer!
+    const up = this.upNodes()
+    if (up.length > 0) {
+      const ledger = this.rng.pick(up).ledger
+      const state = ledger.contract(contract.address)
+      if (state !== undefined && !(toHex(state.sequencer) === toHex(next.publicKey))) {
+        const seq = ledger.nextSeq(contract.address)
+        // one op per slot: a slot taken by an Execute meanwhile gets a rotation at the next one
+        if (this.rotationOp === undefined || this.rotationOp.seq < seq) {
+          const request = this.scenario.rotationRequest ? signRotationRequest(contract.sequencer, this.workload.networkId, contract.address, seq, next.publicKey) : null
+          this.rotationOp = signOp(next, this.workload.networkId, { account: contract.address, seq, deps: [contract.deployedAt], body: { kind: 'rotate-sequencer', to: next.publicKey, request } })
+        }
+        this.submitTo(this.rng.int(0, this.scenario.validators - 1), [this.rotationOp])
+      }
+    }
+    if (!this.upNodes().every(r => toHex(r.ledger.contract(contract.address)?.sequencer ?? new Uint8Array()) === toHex(next.publicKey))) this.queue.push(this.now + 300, { kind: 'rotate' })
+  }
+
+  /** The old sequencer signs an Execute at the next slot of a node that delivered the rotation, and sends it to a random node. */
+  private rogueExecute (): void {
+    const contract = this.workload.contract!
+    const up = this.upNodes()
+    const rotation = this.rotationOp
+    if (up.length > 0 && rotation !== undefined) {
+      // right behind the rotation (public once proposed), or at a slot after it: a node behind
+      // the rotation takes it, and validators behind it bind it
+      const ledger = this.rng.pick(up).ledger
+      const calls = [...(ledger.contract(contract.address)?.queue.values() ?? [])].slice(0, 4).map(q => q.id)
+      if (calls.length > 0) {
+        const seq = Math.max(rotation.seq + 1, ledger.nextSeq(contract.address) + this.rng.int(0, 1))
+        const op = signOp(contract.sequencer, this.workload.networkId, { account: contract.address, seq, deps: calls, body: { kind: 'execute', calls, time: this.now } })
+        this.submitTo(this.rng.int(0, this.scenario.validators - 1), seq === rotation.seq + 1 ? [rotation, op] : [op])
+      }
+    }
+    if (this.now < this.scenario.healAt + 5000) this.queue.push(this.now + this.rng.int(50, 400), { kind: 'rogue' })
+  }
+
+  /** The keys in force for the rotating accounts in a state a node starts from (a checkpoint). */
+  private seedKeys (node: HonestNode, ledger: Replica['ledger']): void {
+    const keys = new Map<string, Uint8Array>()
+    for (const a of [this.workload.keyRotation?.account, this.workload.contract?.address]) {
+      if (a !== undefined && ledger.rotated(a)) keys.set(toHex(a), ledger.signerOf(a))
+    }
+    this.signingKeys.set(node.index, keys)
+  }
+
   private boot (node: HonestNode): void {
     const replica = new Replica({
       genesis: this.workload.genesis,
@@ -436,6 +537,7 @@ export class Simulation {
       // genesis validators talk to the current set; observers to everyone
       ...(node.index >= this.scenario.validators ? { peers: this.ids } : {}),
       limits: { maxBatchOps: this.scenario.maxBatchOps },
+      timing: { sequencerSilence: this.scenario.sequencerSilence },
       checkpoints: { interval: this.scenario.checkpointInterval, retain: this.scenario.checkpointRetain, behindAfter: 2000 }
     })
     node.replica = replica
@@ -447,6 +549,8 @@ export class Simulation {
     // re-checked against every other node's
     const cp = node.checkpoint
     const from = cp === undefined ? undefined : rebuildCheckpoint(this.workload.genesis, cp.bytes, cp.snapshot.manifestBytes, cp.snapshot.chunks)
+    this.signingKeys.delete(node.index)
+    if (from !== undefined) this.seedKeys(node, from.ledger)
     this.execute(node, replica.restore(node.disk, this.now, from), false)
     this.log(`t=${this.now} boot node ${node.index} (${node.disk.length} records${cp === undefined ? '' : `, checkpoint at ${cp.msg.height}`})`)
   }
@@ -612,7 +716,7 @@ export class Simulation {
           }
         }
       },
-      deliveries: { delivered: op => this.onDeliver(node, op), dropped: () => {} },
+      deliveries: { delivered: (op, outcome) => this.onDeliver(node, op, outcome), dropped: () => {} },
       checkpoints: { certified: cp => this.onCheckpoint(node, cp) },
       sync: { behind: () => { node.catchUpWanted = true } },
       misbehaviour: { validatorVotedTwice: ev => this.onEvidence(node, ev) },
@@ -647,8 +751,30 @@ export class Simulation {
     this.stats.evidence++
   }
 
-  private onDeliver (node: HonestNode, op: SignedOp): void {
+  private onDeliver (node: HonestNode, op: SignedOp, outcome: Outcome): void {
     this.promise(node, op, 'delivered')
+    // an op applied after its account rotated is signed by the key in force, followed here from
+    // the rotations this node delivered (its ledger may be further on by the time this runs)
+    const keys = this.signingKeys.get(node.index) ?? new Map<string, Uint8Array>()
+    this.signingKeys.set(node.index, keys)
+    const account = toHex(op.account)
+    if (outcome.status === 'applied') {
+      const inForce = keys.get(account)
+      if (op.body.kind === 'rotate-key' || op.body.kind === 'rotate-sequencer') keys.set(account, op.body.to)
+      if (inForce !== undefined && op.body.kind !== 'rotate-sequencer' && !verifyOpSignature(sodiumScheme, this.workload.networkId, op, inForce)) {
+        throw new SafetyViolation(`node ${node.index} applied ${slotKey(op.account, op.seq)}, signed by a retired key`)
+      }
+    }
+    if (outcome.status === 'applied' && op.body.kind === 'execute') {
+      // a call executes at most once, in one slot, everywhere
+      for (const c of op.body.calls) {
+        const call = slotKey(c.account, c.seq)
+        const prior = this.executedCalls.get(call)
+        const here = slotKey(op.account, op.seq)
+        if (prior === undefined) this.executedCalls.set(call, here)
+        else if (prior !== here) throw new SafetyViolation(`call ${call} executed twice: in ${prior} and in ${here}`)
+      }
+    }
     this.stats.delivered++
     const key = slotKey(op.account, op.seq)
     const hash = toHex(op.hash)
@@ -761,9 +887,14 @@ export class Simulation {
     // every certified op becomes deliverable (Replica.cannotBind): none may wait for ever
     if (nodes.some(r => r.status().buffered > 0)) return false
     for (const r of nodes) {
+      const rotation = this.workload.keyRotation
       for (const script of this.workload.honest) {
-        if (r.ledger.nextSeq(script.signer.publicKey) <= script.ops.length) return false
+        // the retired key's holder may have taken (or split) slots after the rotation: the
+        // rotation itself must get through
+        const through = rotation !== undefined && script.signer.publicKey === rotation.account ? rotation.rotateSeq : script.ops.length
+        if (r.ledger.nextSeq(script.signer.publicKey) <= through) return false
       }
+      if (rotation !== undefined && toHex(r.ledger.signerOf(rotation.account)) !== toHex(rotation.next.publicKey)) throw new SafetyViolation(`node ${r.id.slice(0, 8)} delivered the rotation but signs with another key`)
       for (const eq of this.workload.equivocators) {
         if (r.ledger.nextSeq(eq.signer.publicKey) <= eq.ops.length) return false
       }
@@ -782,13 +913,13 @@ export class Simulation {
     const hashes = new Set(nodes.map(r => toHex(r.ledger.stateHash())))
     if (hashes.size !== 1) return false
     // executes are ordered by the sequencer at run time, so only contract-free runs have a reference
-    if (this.workload.equivocators.length === 0 && contract === undefined) {
+    if (this.workload.equivocators.length === 0 && contract === undefined && this.workload.keyRotation === undefined) {
       const [hash] = hashes
       if (hash !== this.workload.referenceHash) throw new SafetyViolation(`honest nodes converged on ${hash!.slice(0, 16)}, but the workload's reference state is ${this.workload.referenceHash.slice(0, 16)}`)
     }
     // every honest op is delivered: what is still bound belongs to split slots, within a bound
     // the hostile clients' junk does not raise (none of it is ever bound)
-    const bound = this.workload.equivocators.length * (SPLIT_RUN + 2)
+    const bound = this.workload.equivocators.length * (SPLIT_RUN + 2) + (this.workload.keyRotation === undefined ? 0 : 2 * this.workload.keyRotation.attack.length)
     for (const r of nodes) {
       if (r.status().bindings > bound) throw new ResourceViolation(`node ${r.id.slice(0, 8)} holds ${r.status().bindings} bindings with every honest op delivered; split accounts explain at most ${bound}`)
     }
@@ -883,7 +1014,13 @@ export const PROFILES = {
     reconfigurations: [{ at: 300, add: 4 }, { at: 600, add: 5 }, { at: 900, add: 6 }, { at: 1200, remove: 1 }, { at: 1500, remove: 2 }, { at: 1800, remove: 3 }]
   },
   /** A Byzantine validator is removed and keeps voting, proposing and handing over junk. */
-  removal: { validators: 5, byzantine: [4], crashProne: [1], equivocators: 2, opsPerAccount: 6, reconfigurations: [{ at: 500, remove: 4 }] }
+  removal: { validators: 5, byzantine: [4], crashProne: [1], equivocators: 2, opsPerAccount: 6, reconfigurations: [{ at: 500, remove: 4 }] },
+  /** An account rotates its key while an attacker holding the retired key signs its next slots. */
+  'key-rotation': { rotation: 'key', equivocators: 0, contracts: false },
+  /** The pool's sequencer is rotated on the deployer's request while the old one keeps signing Executes. */
+  'sequencer-rotation': { rotation: 'sequencer', contracts: true, opsPerAccount: 6, equivocators: 0, rotationRequest: true },
+  /** The same without the deployer: validators bind the rotation once the sequencer was silent 1 s. */
+  'sequencer-silence': { rotation: 'sequencer', contracts: true, opsPerAccount: 6, equivocators: 0, rotationRequest: false, sequencerSilence: 1000 }
 } satisfies Record<string, Partial<Scenario>>
 
 export type Profile = keyof typeof PROFILES

@@ -62,6 +62,21 @@ export interface PoolContract {
   readonly payoutCalls: readonly Slot[]
   /** Calls with deadline 1 that their callers cancel later: each is either run at seq 1 or cancelled. */
   readonly cancellable: readonly Slot[]
+  /** With a sequencer rotation: the key the contract is rotated to while the network runs. */
+  readonly nextSequencer?: Signer
+}
+
+/**
+ * An account that rotates its key at `rotateSeq` while an attacker holding the retired key signs
+ * other ops for the slots after it (`attack`). The honest ops after the rotation are signed by
+ * the new key; no op of the retired key may ever be applied after the rotation.
+ */
+export interface KeyRotation {
+  readonly account: Uint8Array
+  readonly rotateSeq: number
+  readonly retired: Signer
+  readonly next: Signer
+  readonly attack: readonly SignedOp[]
 }
 
 export interface Workload {
@@ -75,6 +90,7 @@ export interface Workload {
   readonly referenceSupply: bigint
   /** Present when the workload exercises a contract; its executes are made while the network runs. */
   readonly contract?: PoolContract
+  readonly keyRotation?: KeyRotation
 }
 
 export interface WorkloadShape {
@@ -83,6 +99,10 @@ export interface WorkloadShape {
   equivocators: number
   opsPerAccount: number
   contracts?: boolean
+  /** One honest account rotates its key mid-stream, raced by ops of its retired key. */
+  keyRotation?: boolean
+  /** The pool contract's sequencer is rotated while the network runs (needs contracts). */
+  sequencerRotation?: boolean
 }
 
 export function makeWorkload (seed: number, shape: WorkloadShape): Workload {
@@ -106,8 +126,10 @@ export function makeWorkload (seed: number, shape: WorkloadShape): Workload {
   const honestKeys = honestScripts.map(s => s.signer.publicKey)
   const anyRecipient = (): Uint8Array => rng.chance(0.05) ? rng.bytes(32) : rng.pick(honestKeys.concat(equivocatorSigners.map(s => s.publicKey)))
 
+  // the key each stream signs with: its own until it rotates
+  const signingKey = new Map<AccountScript, Signer>()
   const append = (script: AccountScript, deps: Slot[], body: OpBody): SignedOp => {
-    const op = signOp(script.signer, netId, { account: script.signer.publicKey, seq: script.ops.length + 1, deps, body })
+    const op = signOp(signingKey.get(script) ?? script.signer, netId, { account: script.signer.publicKey, seq: script.ops.length + 1, deps, body })
     script.ops.push(op)
     ledger.apply(op)
     return op
@@ -119,7 +141,29 @@ export function makeWorkload (seed: number, shape: WorkloadShape): Workload {
   if (shape.contracts === true) {
     const deployer = honestScripts[1]!
     const op = append(deployer, [], { kind: 'deploy', code: POOL_CONTRACT, args: [], sequencer: null, gasLimit: 100_000 })
-    contract = { address: contractAddress(op.account, op.seq), deployedAt: { account: op.account, seq: op.seq }, sequencer: deployer.signer, payoutCalls, cancellable }
+    contract = {
+      address: contractAddress(op.account, op.seq),
+      deployedAt: { account: op.account, seq: op.seq },
+      sequencer: deployer.signer,
+      payoutCalls,
+      cancellable,
+      ...(shape.sequencerRotation === true ? { nextSequencer: signer() } : {})
+    }
+  }
+  // drawn only for rotation workloads, so every other seed's workload stays as it was
+  const rotating = shape.keyRotation === true ? honestScripts[1 + rng.int(0, shape.honestAccounts - 1)]! : undefined
+  const rotateAfter = rotating === undefined ? 0 : rng.int(0, 2)
+  let keyRotation: KeyRotation | undefined
+  const rotate = (script: AccountScript): KeyRotation => {
+    const me = script.signer.publicKey
+    const next = signer()
+    const op = append(script, [], { kind: 'rotate-key', to: next.publicKey })
+    signingKey.set(script, next)
+    // the attacker empties the account with the retired key at the next slots: never applied to the reference
+    const thief = rng.bytes(32)
+    const amount = ledger.balance(me) > 0n ? ledger.balance(me) : 1n
+    const attack = [1, 2, 3].map(k => signOp(script.signer, netId, { account: me, seq: op.seq + k, deps: [], body: { kind: 'transfer', to: thief, amount } }))
+    return { account: me, rotateSeq: op.seq, retired: script.signer, next, attack }
   }
   // What validators see of an account's funds at every node, whatever the sequencer did: the
   // reference never executes, so a call queued here may have run there (Ledger.holdsValue counts it).
@@ -133,6 +177,10 @@ export function makeWorkload (seed: number, shape: WorkloadShape): Workload {
     // validators take an account's next op only while it holds something (Ledger.holdsValue):
     // an honest wallet with nothing waits to be paid
     if (!funded(me)) continue
+    if (script === rotating && keyRotation === undefined && script.ops.length >= rotateAfter) {
+      keyRotation = rotate(script)
+      continue
+    }
     if (contract !== undefined && script.signer !== mint && rng.chance(0.4)) {
       // a call to the pool: value attached to deposits; calls cite the deploy to follow it
       const pick = rng.int(0, 9)
@@ -149,7 +197,10 @@ export function makeWorkload (seed: number, shape: WorkloadShape): Workload {
       if (deadline.deadline !== undefined) cancellable.push({ account: op.account, seq: op.seq })
       continue
     }
-    const credits = ledger.uncitedCredits(me).filter(c => streams.has(toHex(c.source.account)))
+    // after a key rotation, the retired key's holder may take (or split) the account's next slots:
+    // nobody plans on credits from them
+    const contested = (c: Slot): boolean => keyRotation !== undefined && toHex(c.account) === toHex(keyRotation.account) && c.seq > keyRotation.rotateSeq
+    const credits = ledger.uncitedCredits(me).filter(c => streams.has(toHex(c.source.account)) && !contested(c.source))
     const deps = rng.shuffle(credits).slice(0, rng.int(0, 3)).map(c => c.source)
     if (rng.chance(0.04) && script.ops.length > 0) {
       // a dep that is not a credit to this account: the op must be rejected the same way everywhere
@@ -167,6 +218,8 @@ export function makeWorkload (seed: number, shape: WorkloadShape): Workload {
       append(script, unique, { kind: 'transfer', to: anyRecipient(), amount })
     }
   }
+
+  if (rotating !== undefined && keyRotation === undefined && funded(rotating.signer.publicKey)) keyRotation = rotate(rotating)
 
   // Cancels come last in each caller's stream, so no later op was planned on the reference's
   // refund (which the network gives only if seq 1 left the call out). A caller that holds nothing
@@ -209,7 +262,8 @@ export function makeWorkload (seed: number, shape: WorkloadShape): Workload {
     equivocators,
     referenceHash: toHex(ledger.stateHash()),
     referenceSupply: ledger.totalSupply(),
-    ...(contract === undefined ? {} : { contract })
+    ...(contract === undefined ? {} : { contract }),
+    ...(keyRotation === undefined ? {} : { keyRotation })
   }
 }
 

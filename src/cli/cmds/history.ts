@@ -24,6 +24,8 @@ export function opLine (o: AccountOpView): string {
       case 'deploy': return o.address === undefined ? '' : `contract ${String(o.address)}`
       case 'execute': return `${(o.calls as unknown[]).length} call(s)`
       case 'cancel': return `call #${String(o.call)} of ${short(String(o.contract))}`
+      case 'rotate-key': return `new key ${short(String(o.to))}`
+      case 'rotate-sequencer': return `new sequencer ${short(String(o.to))}`
       default: return ''
     }
   })()

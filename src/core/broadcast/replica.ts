@@ -17,6 +17,7 @@ import { networkId, faultsTolerated } from '../ledger/genesis.js'
 import type { Genesis } from '../ledger/genesis.js'
 import { Ledger } from '../ledger/ledger.js'
 import { accountKey, decodeOp, slotKey, verifyOpSignature } from '../ledger/op.js'
+import { expectedSigner, rotationRequested } from '../ledger/rotation.js'
 import type { SignedOp, Slot } from '../ledger/op.js'
 import type { Action, PeerId, PersistRecord, ReceiveResult, SubmitResult, SubmitStatus, Verdict } from './actions.js'
 import { SlotBindings } from './bindings.js'
@@ -54,6 +55,11 @@ export interface ReplicaTiming {
   fetchRetry: number
   /** Interval between anti-entropy frontier exchanges (ms). */
   antiEntropy: number
+  /**
+   * A contract with queued calls and no op of its stream delivered for this long (ms) is silent:
+   * a validator then binds a rotate-sequencer op for it without the deployer's request.
+   */
+  sequencerSilence: number
 }
 
 export interface ReplicaLimits {
@@ -91,6 +97,10 @@ export interface ReplicaLimits {
  * each with an ArrayBuffer, the body and deps objects.
  */
 const DECODED_OVERHEAD = 640
+/** Contracts with queued calls whose silence is tracked (see Replica.contractProgress). */
+const MAX_SILENCE_TRACKED = 100_000
+/** Retired keys remembered per rotated account (see Replica.retiredKeys). */
+const MAX_RETIRED_KEYS = 4
 const decodedCost = (op: SignedOp): number => op.bytes.length + DECODED_OVERHEAD
 
 export const DEFAULT_TIMING: ReplicaTiming = {
@@ -101,7 +111,8 @@ export const DEFAULT_TIMING: ReplicaTiming = {
   giveUpAfter: 120_000,
   reproposeAfter: 1500,
   fetchRetry: 400,
-  antiEntropy: 1000
+  antiEntropy: 1000,
+  sequencerSilence: 60_000
 }
 
 export const DEFAULT_LIMITS: ReplicaLimits = {
@@ -210,6 +221,19 @@ export class Replica {
   private frontierCursor = 0
   private frontierRound = 0
   private deliveredCount = 0
+  /**
+   * Per contract with queued calls, when its stream last moved here (or its queue last started
+   * filling): how long its sequencer has been silent. Cleared when the queue empties; a contract
+   * not listed (after a restart, or past the bound) counts from `startedAt`.
+   */
+  private readonly contractProgress = new Map<string, number>()
+  /** The first time this replica delivered or judged a proposal (see contractProgress). */
+  private startedAt: number | undefined
+  /**
+   * Keys rotated accounts signed with before, newest last (a few each, for accounts rotated in
+   * this replica's delivered history): conflict evidence bound before a rotation is signed by one.
+   */
+  private readonly retiredKeys = new Map<string, Uint8Array[]>()
 
   /** Actions gathered while handling one input. */
   private out: Action[] = []
@@ -575,10 +599,14 @@ export class Replica {
     const idle = this.notVoting
     if (idle !== undefined) return ['ignore', idle]
     const ops = this.decodeBatch(m.ops)
+    this.startedAt ??= now
     // An op whose signature fails here is put off, not the batch refused: its account may be a
-    // contract whose deploy this node has not delivered yet (the sequencer signs for it).
+    // contract whose deploy this node has not delivered yet (the sequencer signs for it), or it
+    // may follow a rotation of its account's key that this node has not delivered yet, or (for an
+    // account that rotated here) an honest broadcaster behind the rotation may have taken it.
     const signed = ops.filter(op => !this.awaitsContract(op) && this.checkOpSignature(op))
-    if (signed.length === 0 && ops.some(op => !this.awaitsContract(op))) return ['reject', 'no op of the batch is signed by its account']
+    const mayAwait = (op: SignedOp): boolean => this.awaitsContract(op) || op.seq > this.ledger.nextSeq(op.account) || this.ledger.rotated(op.account)
+    if (signed.length === 0 && ops.some(op => !mayAwait(op))) return ['reject', 'no op of the batch is signed by its account']
     this.remember(signed)
     const verified = new Set(signed)
     const digest = batchDigest(ops.map(o => o.hash))
@@ -635,6 +663,10 @@ export class Replica {
   private cannotBind (op: SignedOp, next: number, admitted: ReadonlySet<string>): string | undefined {
     if (op.seq >= next + this.limits.bindWindow) return `more than ${this.limits.bindWindow} slots ahead of the next delivered`
     for (const dep of op.deps) if (!this.isDelivered(dep)) return `dep ${slotKey(dep.account, dep.seq)} is not delivered here`
+    if (op.body.kind === 'rotate-sequencer') {
+      const why = this.cannotRotate(op, next)
+      if (why !== undefined) return why
+    }
     if (op.seq === next) return this.ledger.holdsValue(op.account) ? undefined : 'the account holds nothing here'
     const before = op.seq - 1
     if (admitted.has(slotKey(op.account, before)) || this.buffer.has(op.account, before) || this.bindings.certifiedAt(op.account, before)) return undefined
@@ -687,7 +719,7 @@ export class Replica {
       // cannot make an honest account's op disappear by claiming a conflict.
       const ours = batch.ops.find(o => o.seq === evidence.seq && bytesEqual(o.account, evidence.account) && !bytesEqual(o.hash, evidence.hash))
       if (ours === undefined) return ['reject', 'conflict evidence does not match the batch']
-      if (!this.checkOpSignature(evidence)) return ['reject', 'conflict evidence is not signed by the account']
+      if (!this.signedByKnownKey(evidence)) return ['reject', 'conflict evidence is not signed by the account']
       proven.push([ours, evidence])
     }
     if (proven.length > 0) {
@@ -770,7 +802,15 @@ export class Replica {
     for (let w = this.buffer.next(); w !== undefined; w = this.buffer.next()) {
       const { op, cert } = w
       if (this.isDelivered(op)) continue
-      const outcome = this.ledger.apply(op)
+      this.startedAt ??= this.now
+      // Validators verified the signature at bind time against the key in force there; one that
+      // had not delivered a rotation of this account yet may have certified an op of the retired
+      // key. Only rotated accounts pay for the second verification.
+      const retiredKey = this.ledger.rotated(op.account) && !this.checkOpSignature(op)
+      const before = op.body.kind === 'rotate-key' || op.body.kind === 'rotate-sequencer' ? this.ledger.signerOf(op.account) : undefined
+      const outcome = this.ledger.apply(op, retiredKey ? { retiredKey } : undefined)
+      if (before !== undefined && outcome.status === 'applied') this.retire(op.account, before)
+      this.noteContractProgress(op)
       this.deliveredCount++
       this.log.recordDelivery(op, cert)
       this.forgetDecoded(op)
@@ -1137,18 +1177,70 @@ export class Replica {
     if (this.decoded.delete(id)) this.decodedBytes -= decodedCost(op)
   }
 
-  /** An execute op for a contract this node has not delivered: its signer is unknown here. */
+  /** A contract-stream op for a contract this node has not delivered: its signer is unknown here. */
   private awaitsContract (op: SignedOp): boolean {
-    return op.body.kind === 'execute' && this.ledger.contract(op.account) === undefined
+    return (op.body.kind === 'execute' || op.body.kind === 'rotate-sequencer') && this.ledger.contract(op.account) === undefined
   }
 
+  /**
+   * The op is signed by the key in force for it at the state delivered here (expectedSigner).
+   * For an account that rotated, the key is part of what was verified, so an op verified under a
+   * retired key is not taken as verified under the new one.
+   */
   private checkOpSignature (op: SignedOp): boolean {
-    const id = toHex(op.hash)
+    const signer = expectedSigner(this.ledger, op)
+    const id = this.ledger.rotated(op.account) ? toHex(op.hash) + toHex(signer) : toHex(op.hash)
     if (this.verifiedOps.has(id)) return true
-    // Key accounts sign their own ops; a contract's ops are signed by its sequencer.
-    const ok = verifyOpSignature(this.scheme, this.networkId, op, this.ledger.signerOf(op.account))
+    const ok = verifyOpSignature(this.scheme, this.networkId, op, signer)
     if (ok) this.verifiedOps.add(id)
     return ok
+  }
+
+  /**
+   * Why this validator will not bind a rotate-sequencer op now, or undefined: it binds one at the
+   * contract's next slot only when the deployer asked for it (its request verifies against the
+   * deployer's key in force), or when the contract has queued calls and its sequencer has been
+   * silent for `sequencerSilence`. Put off, not refused: the broadcaster retries until then.
+   */
+  private cannotRotate (op: SignedOp, next: number): string | undefined {
+    const contract = this.ledger.contract(op.account)
+    if (contract === undefined) return 'the contract is not delivered here'
+    if (op.seq !== next) return 'a sequencer rotation is bound only at the contract\'s next slot'
+    if (rotationRequested(this.scheme, this.networkId, this.ledger, op)) return undefined
+    if (contract.queue.size === 0) return 'the contract has no queued calls and the deployer did not request the rotation'
+    const since = this.contractProgress.get(accountKey(op.account)) ?? this.startedAt ?? this.now
+    if (this.now - since < this.timing.sequencerSilence) return `the sequencer has been silent for ${this.now - since} ms of ${this.timing.sequencerSilence}, and the deployer did not request the rotation`
+    return undefined
+  }
+
+  private retire (account: Uint8Array, key: Uint8Array): void {
+    const id = accountKey(account)
+    const keys = this.retiredKeys.get(id) ?? []
+    keys.push(key)
+    if (keys.length > MAX_RETIRED_KEYS) keys.shift()
+    if (this.retiredKeys.size < MAX_SILENCE_TRACKED) this.retiredKeys.set(id, keys)
+  }
+
+  /** Signed by the key in force, or by a key the account retired: what a conflicting binding may carry. */
+  private signedByKnownKey (op: SignedOp): boolean {
+    if (this.checkOpSignature(op)) return true
+    const retired = this.ledger.rotated(op.account) ? this.retiredKeys.get(accountKey(op.account)) : undefined
+    return retired !== undefined && retired.some(key => verifyOpSignature(this.scheme, this.networkId, op, key))
+  }
+
+  /** After a delivery: the stream of the contract the op touched moved, or its queue filled or emptied. */
+  private noteContractProgress (op: SignedOp): void {
+    const address = op.body.kind === 'call' || op.body.kind === 'cancel' ? op.body.contract : op.account
+    const contract = this.ledger.contract(address)
+    if (contract === undefined) return
+    const id = accountKey(address)
+    if (contract.queue.size === 0) { this.contractProgress.delete(id); return }
+    const own = address === op.account
+    // a call starts the clock only on an idle contract: calls arriving do not prove the sequencer alive
+    if (own || !this.contractProgress.has(id)) {
+      if (own) this.contractProgress.delete(id)
+      if (this.contractProgress.size < MAX_SILENCE_TRACKED) this.contractProgress.set(id, this.now)
+    }
   }
 
   private checkVote (digest: Hash, voter: Uint8Array, sig: Uint8Array, epoch: number): boolean {

@@ -52,13 +52,14 @@ export interface Snapshot {
 /** An account's items: the account, then one item per uncited credit (credits sorted by source). */
 export function accountItems (a: AccountEntry): Value[] {
   // one item per credit: an account may hold any number, a chunk holds a bounded item
-  return [['a', a.id, a.balance, a.nextSeq], ...a.credits.map(c => ['r', a.id, c.source.account, c.source.seq, c.amount])]
+  // a rotated key is appended only when there is one, so an unrotated account encodes as before
+  return [['a', a.id, a.balance, a.nextSeq, ...(a.key === undefined ? [] : [a.key])], ...a.credits.map(c => ['r', a.id, c.source.account, c.source.seq, c.amount])]
 }
 
 /** A contract's items: the contract, its storage entries, then its queued calls. */
 export function contractItems (c: ContractEntry): Value[] {
   return [
-    ['c', c.address, c.code, c.sequencer, slotValue(c.deployedAt), c.lastTime],
+    ['c', c.address, c.code, c.sequencer, slotValue(c.deployedAt), c.lastTime, ...(c.rotated === true ? [true] : [])],
     ...c.storage.map(([tag, v]) => ['s', c.address, tag, toCodec(v)]),
     // a call's deadline is appended only when it has one, so one state has one encoding
     ...c.queue.map(q => ['q', c.address, slotValue(q.id), q.caller, q.fn, [...q.args], q.value, q.gasLimit, ...(q.deadline === undefined ? [] : [q.deadline])])
@@ -136,6 +137,12 @@ export function chunkMatches (manifest: Manifest, index: number, bytes: Uint8Arr
   return toHex(sha256(bytes)) === toHex(want)
 }
 
+/** Written only as `true` (absent otherwise), so each state has one encoding. */
+function rotatedFlag (v: Value | undefined, what: string): true {
+  if (v !== true) throw new MalformedError(`${what}: expected true`)
+  return true
+}
+
 const CHUNK_DECODE = { maxBytes: SNAPSHOT_LIMITS.maxChunkBytes, maxDepth: MAX_VALUE_DEPTH + 4, maxItems: SNAPSHOT_LIMITS.maxItemsPerChunk }
 
 /**
@@ -162,7 +169,7 @@ export function readSnapshot (manifest: Manifest, chunks: readonly Uint8Array[])
           const id = read.bytes(f[1], `${what}.id`, PUBLIC_KEY_BYTES)
           const prev = accounts[accounts.length - 1]
           if (prev !== undefined && compareBytes(prev.id, id) >= 0) throw new MalformedError(`${what}: accounts out of order`)
-          accounts.push({ id, balance: read.bigint(f[2], `${what}.balance`, 0n, MAX_AMOUNT), nextSeq: read.uint(f[3], `${what}.nextSeq`), credits: [] })
+          accounts.push({ id, balance: read.bigint(f[2], `${what}.balance`, 0n, MAX_AMOUNT), nextSeq: read.uint(f[3], `${what}.nextSeq`), credits: [], ...(f.length > 4 ? { key: read.bytes(f[4], `${what}.key`, PUBLIC_KEY_BYTES) } : {}) })
           break
         }
         case 'r': {
@@ -184,7 +191,8 @@ export function readSnapshot (manifest: Manifest, chunks: readonly Uint8Array[])
             deployedAt: readSlot(f[4], `${what}.deployedAt`),
             lastTime: read.uint(f[5], `${what}.lastTime`),
             storage: [],
-            queue: []
+            queue: [],
+            ...(f.length > 6 ? { rotated: rotatedFlag(f[6], `${what}.rotated`) } : {})
           })
           break
         }

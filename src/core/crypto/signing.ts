@@ -13,7 +13,9 @@ export const Domain = {
   op: 'bftnode/op/v1',
   vote: 'bftnode/vote/v1',
   checkpoint: 'bftnode/checkpoint/v1',
-  reconfigure: 'bftnode/reconfigure/v1'
+  reconfigure: 'bftnode/reconfigure/v1',
+  /** A contract deployer's request that another key sequence its contract (ledger/rotation.ts). */
+  rotateSequencer: 'bftnode/rotate-sequencer/v1'
 } as const
 export type Domain = typeof Domain[keyof typeof Domain]
 

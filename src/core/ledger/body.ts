@@ -1,10 +1,11 @@
-// Op bodies: Transfer and Mint move money; Deploy, Call, Execute and Cancel run contracts. Each
-// kind has its encode/decode pair here and its own rule in the ledger.
+// Op bodies: Transfer and Mint move money; Deploy, Call, Execute and Cancel run contracts;
+// RotateKey and RotateSequencer replace the key that signs a stream. Each kind has its
+// encode/decode pair here and its own rule in the ledger.
 
 import type { Value } from '../codec/canonical.js'
 import { MAX_UINT64 } from '../codec/canonical.js'
 import * as read from '../codec/read.js'
-import { PUBLIC_KEY_BYTES } from '../crypto/signing.js'
+import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../crypto/signing.js'
 import { MalformedError } from '../errors.js'
 import { GAS_LIMITS } from '../vm/gas.js'
 import { readSlot } from './slot.js'
@@ -26,7 +27,18 @@ export interface ExecuteBody { readonly kind: 'execute', readonly calls: Readonl
 /** In the caller's own stream: takes back its queued call at seq `call` once its deadline has passed. */
 export interface CancelBody { readonly kind: 'cancel', readonly contract: Uint8Array, readonly call: number }
 
-export type OpBody = TransferBody | MintBody | DeployBody | CallBody | ExecuteBody | CancelBody
+/** In a key account's stream, signed by its current key: from the next slot on, `to` signs for it. */
+export interface RotateKeyBody { readonly kind: 'rotate-key', readonly to: Uint8Array }
+
+/**
+ * In a contract's stream, signed by the new sequencer `to` (proof it holds the key): `to`
+ * sequences the contract from the next slot on. `request` is the deployer's signature over the
+ * rotation (see rotation.ts); validators bind the op only with it, or once the contract's
+ * sequencer has been silent too long. The ledger does not look at it.
+ */
+export interface RotateSequencerBody { readonly kind: 'rotate-sequencer', readonly to: Uint8Array, readonly request: Uint8Array | null }
+
+export type OpBody = TransferBody | MintBody | DeployBody | CallBody | ExecuteBody | CancelBody | RotateKeyBody | RotateSequencerBody
 
 export const MAX_AMOUNT = MAX_UINT64
 // an execute cites each call in deps too, so OP_LIMITS.maxDeps (64) bounds it as well
@@ -46,6 +58,10 @@ export function encodeBody (body: OpBody): Value {
       return { kind: body.kind, calls: body.calls.map(c => [c.account, c.seq]), time: body.time }
     case 'cancel':
       return { kind: body.kind, contract: body.contract, call: body.call }
+    case 'rotate-key':
+      return { kind: body.kind, to: body.to }
+    case 'rotate-sequencer':
+      return { kind: body.kind, to: body.to, request: body.request }
   }
 }
 
@@ -109,6 +125,18 @@ export function decodeBody (v: Value | undefined): OpBody {
       const calls = read.list(m.calls, 'execute.calls', BODY_LIMITS.maxCallsPerExecute).map((c, i) => readSlot(c, `execute.calls[${i}]`))
       if (calls.length === 0) throw new MalformedError('execute.calls must not be empty')
       return { kind, calls, time: read.uint(m.time, 'execute.time') }
+    }
+    case 'rotate-key': {
+      const m = read.map(v, kind, ['kind', 'to'])
+      return { kind, to: read.bytes(m.to, 'rotate-key.to', PUBLIC_KEY_BYTES) }
+    }
+    case 'rotate-sequencer': {
+      const m = read.map(v, kind, ['kind', 'to', 'request'])
+      return {
+        kind,
+        to: read.bytes(m.to, 'rotate-sequencer.to', PUBLIC_KEY_BYTES),
+        request: m.request === null ? null : read.bytes(m.request, 'rotate-sequencer.request', SIGNATURE_BYTES)
+      }
     }
     default:
       throw new MalformedError(`op.body: unknown or missing kind ${JSON.stringify(typeof kind === 'string' ? kind.slice(0, 32) : typeof kind)}`)

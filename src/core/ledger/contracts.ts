@@ -35,7 +35,10 @@ export interface ContractState {
   readonly address: AccountId
   readonly code: string
   readonly module: Module
-  readonly sequencer: AccountId
+  /** Who signs its ops; a rotate-sequencer op replaces it. */
+  sequencer: AccountId
+  /** A rotate-sequencer op was applied once (see Ledger.rotated). */
+  rotated?: boolean
   /** Where it was deployed: calls cite this slot so they are delivered after the deploy. */
   readonly deployedAt: Slot
   readonly storage: Map<string, readonly [VmValue, VmValue]>
@@ -111,5 +114,5 @@ export function canonicalContract (c: ContractState): Value {
   const queue = [...c.queue.values()]
     .sort((a, b) => (toHex(a.id.account) + a.id.seq.toString().padStart(16, '0') < toHex(b.id.account) + b.id.seq.toString().padStart(16, '0') ? -1 : 1))
     .map(q => [q.id.account, q.id.seq, q.fn, [...q.args], q.value, q.gasLimit, q.deadline ?? null])
-  return [c.address, sha256(new TextEncoder().encode(c.code)), c.sequencer, [c.deployedAt.account, c.deployedAt.seq], c.lastTime, storage, queue]
+  return [c.address, sha256(new TextEncoder().encode(c.code)), c.sequencer, [c.deployedAt.account, c.deployedAt.seq], c.lastTime, storage, queue, ...(c.rotated === true ? [true] : [])]
 }

@@ -10,7 +10,7 @@ import { bytesEqual } from '../codec/canonical.js'
 import { fromHex } from '../crypto/hash.js'
 import type { Hash } from '../crypto/hash.js'
 import { MAX_AMOUNT } from './body.js'
-import type { CancelBody, DeployBody, ExecuteBody } from './body.js'
+import type { CancelBody, DeployBody, ExecuteBody, RotateKeyBody, RotateSequencerBody } from './body.js'
 import { CallSandbox, canonicalContract, contractAddress } from './contracts.js'
 import type { CallOutcome, ContractState, QueuedCall } from './contracts.js'
 import { compile, invoke } from '../vm/compile.js'
@@ -33,6 +33,9 @@ export type RejectReason =
   | 'not-a-contract'
   | 'bad-call'
   | 'bad-time'
+  /** Signed by a key a rotation retired (validators behind the rotation could still certify it). */
+  | 'retired-key'
+  | 'bad-rotation'
 
 export type Outcome =
   | { readonly status: 'applied' }
@@ -50,6 +53,8 @@ interface AccountState {
   nextSeq: number
   /** Uncited credits, by slotKey of the op that made them. */
   readonly credits: Map<string, Credit>
+  /** The key that signs for the account since it rotated (rotate-key); undefined: its id. */
+  key?: AccountId
 }
 
 /** One account as a snapshot carries it. */
@@ -59,6 +64,8 @@ export interface AccountEntry {
   readonly nextSeq: number
   /** Sorted by source (account, then seq). */
   readonly credits: readonly Credit[]
+  /** Present once the account has rotated its key: the key in force (it may equal the id again). */
+  readonly key?: AccountId
 }
 
 /** A contract as a snapshot carries it: enough to rebuild it exactly (the module is recompiled). */
@@ -72,6 +79,8 @@ export interface ContractEntry {
   readonly storage: ReadonlyArray<readonly [string, VmValue]>
   /** Queued calls, sorted by caller slot. */
   readonly queue: readonly QueuedCall[]
+  /** Its sequencer was rotated at least once (then ops are verified again at delivery). */
+  readonly rotated?: boolean
 }
 
 /** The whole state, in canonical order: what a checkpoint's root commits to. */
@@ -89,6 +98,23 @@ export interface LedgerState {
  * writing (Ledger.state), and objects shared between forks are never written.
  */
 const encodedItems = new WeakMap<AccountState, Uint8Array[]>()
+
+/**
+ * Ops a node found, at delivery, not signed by the key in force (see ApplyOptions). Kept by op
+ * object so that replaying the same op on a copy of the state (a checkpoint's cut is computed by
+ * replaying delivered ops) rejects it again without anybody verifying a signature twice.
+ */
+const retiredSigned = new WeakSet<SignedOp>()
+
+export interface ApplyOptions {
+  /**
+   * The op's signature does not verify against expectedSigner at this state: a rotation retired
+   * the key that signed it after validators bound it. The ledger knows no signature scheme; the
+   * replica verifies ops of rotated accounts at delivery and says so here. Omitted: the caller
+   * vouches for the signature (or is replaying an op it already applied once).
+   */
+  readonly retiredKey?: boolean
+}
 
 export class Ledger {
   private readonly accounts: Map<string, AccountState>
@@ -174,9 +200,22 @@ export class Ledger {
     yield * this.contracts.values()
   }
 
-  /** The key that signs an account's ops: its own, or for a contract its sequencer's. */
+  /** The key that signs an account's ops: its own or the one it rotated to, or for a contract its sequencer's. */
   signerOf (account: AccountId): AccountId {
-    return this.contracts.get(accountKey(account))?.sequencer ?? account
+    const id = accountKey(account)
+    return this.contracts.get(id)?.sequencer ?? this.accounts.get(id)?.key ?? account
+  }
+
+  /**
+   * The account rotated its key or sequencer once: an op of it certified by validators that had
+   * not delivered the rotation yet may carry a retired key's signature, so its signature is
+   * verified again at delivery. Part of the state (a joiner learns it from the snapshot).
+   */
+  rotated (account: AccountId): boolean {
+    const id = accountKey(account)
+    const contract = this.contracts.get(id)
+    if (contract !== undefined) return contract.rotated === true
+    return this.accounts.get(id)?.key !== undefined
   }
 
   callOutcome (call: Slot): CallOutcome | undefined {
@@ -211,13 +250,15 @@ export class Ledger {
   }
 
   /** Applies the next op of an account's stream; an invalid op still consumes its slot. */
-  apply (op: SignedOp): Outcome {
+  apply (op: SignedOp, opts?: ApplyOptions): Outcome {
     // checked before the account is created, so a refused call leaves no trace in the state
     const next = this.nextSeq(op.account)
     if (op.seq !== next) throw new Error(`ledger: op ${slotKey(op.account, op.seq)} applied out of order (next is ${next})`)
     const sender = this.state(op.account)
     this.root = undefined
     sender.nextSeq++
+    if (opts?.retiredKey === true) retiredSigned.add(op)
+    if (retiredSigned.has(op)) return reject('retired-key', `the op is not signed by the key in force for this stream at seq ${op.seq}: a rotation retired the key that signed it`)
     const outcome = this.decide(sender, op)
     return outcome
   }
@@ -238,6 +279,13 @@ export class Ledger {
         if (!op.deps.some(d => d.seq === c.seq && bytesEqual(d.account, c.account))) return reject('bad-dependency', `call ${key} must also be cited in deps`)
         ordering.add(key)
       }
+    } else if (body.kind === 'rotate-sequencer') {
+      // Cited so every node delivers it after the contract exists: a contract's stream is not
+      // otherwise ordered after its deploy, and a rotation applied at one node and refused at
+      // another (no contract there yet) would split the state.
+      const deploy = op.deps.find(d => bytesEqual(contractAddress(d.account, d.seq), op.account))
+      if (deploy === undefined) return reject('bad-dependency', 'a sequencer rotation must cite the deploy op of its contract in deps')
+      ordering.add(slotKey(deploy.account, deploy.seq))
     } else if (body.kind === 'cancel') {
       // a slot of the contract's stream orders the cancel after that slot's execute; it may also
       // be a credit to the caller (a refund or payout), and then it is claimed like any other
@@ -260,8 +308,13 @@ export class Ledger {
       cited.push(key)
     }
     // a contract's stream is its sequencer's to order calls in, never to move money at will
-    if ((body.kind === 'execute') !== this.contracts.has(accountKey(op.account))) {
-      return reject('not-a-contract', body.kind === 'execute' ? 'execute ops belong to contract streams' : 'a contract stream holds only execute ops')
+    const contractOp = body.kind === 'execute' || body.kind === 'rotate-sequencer'
+    if (contractOp !== this.contracts.has(accountKey(op.account))) {
+      return reject('not-a-contract', contractOp
+        ? `${body.kind} ops belong to contract streams`
+        : body.kind === 'rotate-key'
+          ? 'a contract has no key of its own to rotate: its sequencer signs for it (rotate it with rotate-sequencer)'
+          : 'a contract stream holds only execute and rotate-sequencer ops')
     }
     switch (body.kind) {
       case 'transfer': {
@@ -299,7 +352,32 @@ export class Ledger {
       }
       case 'execute': return this.execute(sender, op, body, cited, claimed)
       case 'cancel': return this.cancel(sender, op, body, cited, claimed)
+      case 'rotate-key': return this.rotateKey(sender, body, cited, claimed)
+      case 'rotate-sequencer': return this.rotateSequencer(sender, op, body, cited, claimed)
     }
+  }
+
+  /** The account keeps its id, balance and stream; from the next slot on `to` signs for it. */
+  private rotateKey (sender: AccountState, body: RotateKeyBody, cited: string[], claimed: bigint): Outcome {
+    if (bytesEqual(body.to, sender.key ?? sender.id)) return reject('bad-rotation', 'the new key is the key already in force')
+    this.claim(sender, cited, claimed)
+    // kept even when it names the id again: the account stays one whose ops are checked at delivery
+    sender.key = body.to
+    return APPLIED
+  }
+
+  /**
+   * The contract's next slots are `to`'s to sign. Whether the rotation was wanted (the deployer's
+   * request, or a silent sequencer) validators decided before they certified it; the slot it took
+   * is one no Execute of the old sequencer can take, and its queued calls stay queued for the new.
+   */
+  private rotateSequencer (sender: AccountState, op: SignedOp, body: RotateSequencerBody, cited: string[], claimed: bigint): Outcome {
+    const contract = this.contractToWrite(accountKey(op.account))!
+    if (bytesEqual(body.to, contract.sequencer)) return reject('bad-rotation', 'the new sequencer is the one already in force')
+    this.claim(sender, cited, claimed)
+    contract.sequencer = body.to
+    contract.rotated = true
+    return APPLIED
   }
 
   private deploy (sender: AccountState, op: SignedOp, body: DeployBody, cited: string[], claimed: bigint): Outcome {
@@ -427,7 +505,7 @@ export class Ledger {
       this.unsorted.push(id)
       if (this.shared) this.ownAccounts.add(id)
     } else if (this.shared && !this.ownAccounts.has(id)) {
-      a = { id: a.id, balance: a.balance, nextSeq: a.nextSeq, credits: new Map(a.credits) }
+      a = { id: a.id, balance: a.balance, nextSeq: a.nextSeq, credits: new Map(a.credits), ...(a.key === undefined ? {} : { key: a.key }) }
       this.accounts.set(id, a)
       this.ownAccounts.add(id)
     } else {
@@ -509,7 +587,7 @@ export class Ledger {
       supply: this.supply,
       accounts: ids.map(id => {
         const a = this.accounts.get(id)!
-        return [a.id, a.balance, a.nextSeq, this.uncitedCredits(a.id).map(c => [c.source.account, c.source.seq, c.amount])]
+        return [a.id, a.balance, a.nextSeq, this.uncitedCredits(a.id).map(c => [c.source.account, c.source.seq, c.amount]), ...(a.key === undefined ? [] : [a.key])]
       }),
       contracts: [...this.contracts.keys()].sort().map(id => canonicalContract(this.contracts.get(id)!))
     }
@@ -542,7 +620,8 @@ export class Ledger {
       deployedAt: c.deployedAt,
       lastTime: c.lastTime,
       storage: [...c.storage.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([tag, [, v]]) => [tag, v] as const),
-      queue: [...c.queue.values()].sort((x, y) => compareBytes(x.id.account, y.id.account) || x.id.seq - y.id.seq)
+      queue: [...c.queue.values()].sort((x, y) => compareBytes(x.id.account, y.id.account) || x.id.seq - y.id.seq),
+      ...(c.rotated === true ? { rotated: true } : {})
     }
   }
 
@@ -556,7 +635,7 @@ export class Ledger {
     for (const a of from.accounts) {
       const credits = new Map(a.credits.map(c => [slotKey(c.source.account, c.source.seq), c] as const))
       const id = accountKey(a.id)
-      this.accounts.set(id, { id: a.id, balance: a.balance, nextSeq: a.nextSeq, credits })
+      this.accounts.set(id, { id: a.id, balance: a.balance, nextSeq: a.nextSeq, credits, ...(a.key === undefined ? {} : { key: a.key }) })
       this.unsorted.push(id)
     }
     for (const c of from.contracts) {
@@ -568,7 +647,8 @@ export class Ledger {
         deployedAt: c.deployedAt,
         storage: new Map(c.storage.map(([tag, v]) => [tag, [keyFromTag(tag), v]] as const)),
         queue: new Map(c.queue.map(q => [slotKey(q.id.account, q.id.seq), q] as const)),
-        lastTime: c.lastTime
+        lastTime: c.lastTime,
+        ...(c.rotated === true ? { rotated: true } : {})
       })
       for (const q of c.queue) this.countQueued(q.caller, 1)
     }
@@ -576,7 +656,7 @@ export class Ledger {
 }
 
 function accountEntry (a: AccountState): AccountEntry {
-  return { id: a.id, balance: a.balance, nextSeq: a.nextSeq, credits: sortedCredits(a) }
+  return { id: a.id, balance: a.balance, nextSeq: a.nextSeq, credits: sortedCredits(a), ...(a.key === undefined ? {} : { key: a.key }) }
 }
 
 function sortedCredits (a: AccountState): Credit[] {

@@ -120,7 +120,7 @@ export interface Simulation {
 }
 
 /** Op bodies a wallet may simulate (an Execute is a sequencer's, a Mint the authority's). */
-export type SimulatedBody = Exclude<OpBody, { kind: 'execute' | 'mint' }>
+export type SimulatedBody = Exclude<OpBody, { kind: 'execute' | 'mint' | 'rotate-key' | 'rotate-sequencer' }>
 
 /**
  * What `body` would do if `account` signed it now, citing every uncited credit it has (as the
@@ -223,11 +223,13 @@ function partialFork (ledger: Ledger, genesis: Genesis, account: AccountId, body
     supply: ledger.totalSupply(),
     accounts: [...ids.keys()].sort().map(id => {
       const a = ids.get(id)!
-      return { id: a, balance: ledger.balance(a), nextSeq: ledger.nextSeq(a), credits: ledger.uncitedCredits(a) }
+      // a rotated key comes along: the fork's state is the account's as the ledger holds it
+      const key = ledger.contract(a) === undefined && ledger.rotated(a) ? { key: ledger.signerOf(a) } : {}
+      return { id: a, balance: ledger.balance(a), nextSeq: ledger.nextSeq(a), credits: ledger.uncitedCredits(a), ...key }
     }),
     contracts: [...contracts.keys()].sort().map(id => {
       const c = contracts.get(id)!
-      return { address: c.address, code: c.code, sequencer: c.sequencer, deployedAt: c.deployedAt, lastTime: c.lastTime, storage: [], queue: [...c.queue.values()] }
+      return { address: c.address, code: c.code, sequencer: c.sequencer, deployedAt: c.deployedAt, lastTime: c.lastTime, storage: [], queue: [...c.queue.values()], ...(c.rotated === true ? { rotated: true } : {}) }
     })
   }
   return Ledger.fromState(genesis, state)

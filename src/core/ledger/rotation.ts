@@ -1,0 +1,44 @@
+// Who must have signed an op, and the deployer's request behind a sequencer rotation. One rule,
+// used by validators when they bind an op, by every node when it delivers an op of a rotated
+// account (see Replica.deliverReady), and by wallets.
+
+import { encode } from '../codec/canonical.js'
+import { Domain, signFor, verifyFor } from '../crypto/signing.js'
+import type { SignatureScheme, Signer } from '../crypto/signing.js'
+import type { Ledger } from './ledger.js'
+import type { AccountId, UnsignedOp } from './op.js'
+
+/**
+ * The key `op` must be signed by, at the state `ledger` is in: the account's key in force (its
+ * own, or the one it rotated to), a contract's sequencer, or for a rotate-sequencer op in a
+ * contract's stream the new sequencer it names (which proves that key is held). A
+ * rotate-sequencer op in a stream that is not a contract here is the account's own to sign, so
+ * nobody can take a slot of somebody else's stream by naming themselves.
+ */
+export function expectedSigner (ledger: Ledger, op: Pick<UnsignedOp, 'account' | 'body'>): AccountId {
+  if (op.body.kind === 'rotate-sequencer' && ledger.contract(op.account) !== undefined) return op.body.to
+  return ledger.signerOf(op.account)
+}
+
+/**
+ * The statement a deployer signs to ask that `to` sequence `contract` from slot `seq` on. The
+ * network id is part of every signature (signingBytes), so a request holds in one network only;
+ * the seq makes it good for one slot, so it cannot be replayed after the contract moved on.
+ */
+export function rotationRequestPayload (contract: AccountId, seq: number, to: AccountId): Uint8Array {
+  return encode(['rotate-sequencer', contract, seq, to])
+}
+
+export function signRotationRequest (deployer: Signer, networkId: Uint8Array, contract: AccountId, seq: number, to: AccountId): Uint8Array {
+  return signFor(deployer, Domain.rotateSequencer, networkId, rotationRequestPayload(contract, seq, to))
+}
+
+/** The deployer (by its key in force here) asked for exactly this rotation. */
+export function rotationRequested (scheme: SignatureScheme, networkId: Uint8Array, ledger: Ledger, op: Pick<UnsignedOp, 'account' | 'seq' | 'body'>): boolean {
+  const body = op.body
+  if (body.kind !== 'rotate-sequencer' || body.request === null) return false
+  const contract = ledger.contract(op.account)
+  if (contract === undefined) return false
+  const deployer = ledger.signerOf(contract.deployedAt.account)
+  return verifyFor(scheme, deployer, Domain.rotateSequencer, networkId, rotationRequestPayload(op.account, op.seq, body.to), body.request)
+}

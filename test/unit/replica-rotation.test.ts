@@ -1,0 +1,120 @@
+// Rotation in SecureBroadcast: validators decide whether a sequencer rotation may take the
+// contract's next slot (the deployer's request, or a sequencer silent past the deadline), and
+// every node verifies again, at delivery, the ops of accounts that rotated.
+
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { bytesEqual } from '../../src/core/codec/canonical.js'
+import { signerFrom } from '../../src/core/crypto/signing.js'
+import type { Signer } from '../../src/core/crypto/signing.js'
+import { contractAddress } from '../../src/core/ledger/contracts.js'
+import { signOp } from '../../src/core/ledger/op.js'
+import type { SignedOp, Slot } from '../../src/core/ledger/op.js'
+import type { OpBody } from '../../src/core/ledger/body.js'
+import { signRotationRequest } from '../../src/core/ledger/rotation.js'
+import { decodeMessage, encodeMessage } from '../../src/core/broadcast/messages.js'
+import { sodiumScheme } from '../../src/native/sodium.js'
+import { LocalNet, seedOf } from '../support/localnet.js'
+
+const COUNTER = '(defun add (k) (put "n" k) true)'
+const SILENCE = 10_000
+const DEPLOY_SEQ = 1
+
+let DEPLOY: Slot
+
+function op (signer: Signer, account: Uint8Array, seq: number, body: OpBody, deps: Slot[] = [], net: LocalNet): SignedOp {
+  return signOp(signer, net.networkId, { account, seq, deps, body })
+}
+
+/** A contract deployed by account 0 (its sequencer) with one queued call of account 1, delivered everywhere at time 0. */
+function setup (): { net: LocalNet, address: Uint8Array, call: Slot, next: Signer } {
+  const net = new LocalNet({ replica: { timing: { sequencerSilence: SILENCE } } })
+  const [alice, bob] = net.accounts
+  const deploy = op(alice!, alice!.publicKey, 1, { kind: 'deploy', code: COUNTER, args: [], sequencer: null, gasLimit: 10_000 }, [], net)
+  const address = contractAddress(alice!.publicKey, DEPLOY_SEQ)
+  DEPLOY = { account: alice!.publicKey, seq: DEPLOY_SEQ }
+  const call = op(bob!, bob!.publicKey, 1, { kind: 'call', contract: address, fn: 'add', args: [1n], value: 0n, gasLimit: 10_000 }, [{ account: alice!.publicKey, seq: 1 }], net)
+  net.submit(0, [deploy])
+  net.settle()
+  net.submit(0, [call])
+  net.settle()
+  for (const r of net.replicas) assert.equal(r.ledger.contract(address)?.queue.size, 1)
+  return { net, address, call: { account: call.account, seq: call.seq }, next: signerFrom(sodiumScheme, seedOf('next-sequencer', 0)) }
+}
+
+/** What validator 1 answers to a proposal of `ops`: 'vote' or 'nack' (with its deferred slots). */
+function answer (net: LocalNet, ops: SignedOp[]): { type: string, deferred: number } {
+  const res = net.replicas[1]!.receive(net.replicas[0]!.id, encodeMessage({ type: 'propose', ops: ops.map(o => o.bytes) }), net.now)
+  const reply = res.actions.find(a => a.type === 'send')
+  assert.ok(reply?.type === 'send', `no reply: ${res.reason ?? ''}`)
+  const m = decodeMessage(reply.bytes)
+  return { type: m.type, deferred: m.type === 'nack' ? m.deferred.length : 0 }
+}
+
+describe('sequencer rotation at validators', () => {
+  test('without a request, a rotation is deferred before the silence deadline and voted after it', () => {
+    const { net, address, next } = setup()
+    const rotation = op(next, address, 1, { kind: 'rotate-sequencer', to: next.publicKey, request: null }, [DEPLOY], net)
+    net.now += SILENCE - 100
+    assert.deepEqual(answer(net, [rotation]), { type: 'nack', deferred: 1 })
+    net.now += 200
+    assert.deepEqual(answer(net, [rotation]), { type: 'vote', deferred: 0 })
+  })
+
+  test('with the deployer\'s request, a rotation is voted at once; a forged request does not help', () => {
+    const { net, address, next } = setup()
+    const request = signRotationRequest(net.accounts[0]!, net.networkId, address, 1, next.publicKey)
+    const forged = signRotationRequest(net.accounts[1]!, net.networkId, address, 1, next.publicKey)
+    assert.deepEqual(answer(net, [op(next, address, 1, { kind: 'rotate-sequencer', to: next.publicKey, request: forged }, [DEPLOY], net)]), { type: 'nack', deferred: 1 })
+    assert.deepEqual(answer(net, [op(next, address, 1, { kind: 'rotate-sequencer', to: next.publicKey, request }, [DEPLOY], net)]), { type: 'vote', deferred: 0 })
+  })
+
+  test('a rotation not signed by the key it names is not voted', () => {
+    const { net, address, next } = setup()
+    const request = signRotationRequest(net.accounts[0]!, net.networkId, address, 1, next.publicKey)
+    const bad = op(net.accounts[2]!, address, 1, { kind: 'rotate-sequencer', to: next.publicKey, request }, [DEPLOY], net)
+    const res = net.replicas[1]!.receive(net.replicas[0]!.id, encodeMessage({ type: 'propose', ops: [bad.bytes] }), net.now)
+    assert.equal(res.verdict, 'reject')
+  })
+
+  test('a sequencer that makes progress is not silent: its execute restarts the clock', () => {
+    const { net, address, call } = setup()
+    const alice = net.accounts[0]!
+    const bob = net.accounts[1]!
+    net.now += SILENCE - 1000
+    net.submit(0, [op(alice, address, 1, { kind: 'execute', calls: [call], time: 1 }, [call], net)])
+    net.settle()
+    // another call, so the queue is not empty
+    const call2 = op(bob, bob.publicKey, 2, { kind: 'call', contract: address, fn: 'add', args: [2n], value: 0n, gasLimit: 10_000 }, [{ account: alice.publicKey, seq: 1 }], net)
+    net.submit(1, [call2])
+    net.settle()
+    net.now += 2000
+    const next = signerFrom(sodiumScheme, seedOf('next-sequencer', 1))
+    assert.deepEqual(answer(net, [op(next, address, 2, { kind: 'rotate-sequencer', to: next.publicKey, request: null }, [DEPLOY], net)]), { type: 'nack', deferred: 1 })
+  })
+})
+
+describe('delivery-time signature check of rotated accounts', () => {
+  test('an op of the retired key certified by validators behind the rotation is rejected at delivery, the same everywhere', () => {
+    const net = new LocalNet()
+    const alice = net.accounts[0]!
+    const next = signerFrom(sodiumScheme, seedOf('alice-next', 0))
+    const rotate = op(alice, alice.publicKey, 1, { kind: 'rotate-key', to: next.publicKey }, [], net)
+    // the attacker holding alice's old key signs slot 2 and gets it bound before the rotation is delivered anywhere
+    const stale = op(alice, alice.publicKey, 2, { kind: 'transfer', to: net.accounts[2]!.publicKey, amount: 100n }, [], net)
+    net.submit(0, [rotate, stale])
+    net.settle()
+    for (const r of net.replicas) {
+      assert.equal(r.ledger.nextSeq(alice.publicKey), 3)
+      assert.equal(r.ledger.balance(alice.publicKey), 1000n, 'nothing signed by the retired key applied')
+    }
+    const outcomes = net.delivered.map(d => d.find(x => x.op.seq === 2 && bytesEqual(x.op.account, alice.publicKey))?.outcome)
+    assert.equal(outcomes.length, 4)
+    for (const o of outcomes) assert.equal(o?.status === 'rejected' ? o.reason : o?.status, 'retired-key')
+    assert.equal(new Set(net.stateHashes()).size, 1)
+    // the new key works
+    net.submit(1, [op(next, alice.publicKey, 3, { kind: 'transfer', to: net.accounts[2]!.publicKey, amount: 5n }, [], net)])
+    net.settle()
+    for (const r of net.replicas) assert.equal(r.ledger.balance(alice.publicKey), 995n)
+  })
+})
