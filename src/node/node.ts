@@ -51,6 +51,12 @@ export interface ValidatorChange {
   readonly key: Uint8Array
 }
 
+/**
+ * This node in the current epoch's set: a validator that votes, one of a new epoch waiting for the
+ * previous set's hand-off before it votes, one that abstains (a lost data dir), or an observer.
+ */
+export type ValidatorRole = 'votes' | 'waiting-for-handoff' | 'abstains' | 'observer'
+
 /** A proposal to change the validator set after a proposal or an approval here. */
 export interface ReconfigurationResult {
   readonly id: string
@@ -497,6 +503,14 @@ export class BftNode {
     this.wake()
     this.log.info('approved a change of the validator set', { proposal: res.id.slice(0, 16), epoch: cur.number + 1 })
     return this.reconfigurationResult(res.id, cur)
+  }
+
+  /** What this node is in the current epoch's set. */
+  get validatorRole (): ValidatorRole {
+    const r = this.current
+    if (!r.isValidator) return 'observer'
+    if (r.abstain !== undefined) return 'abstains'
+    return r.votes ? 'votes' : 'waiting-for-handoff'
   }
 
   /** Where proposal `id` for the epoch after `from` stands now: certified, or its approvals so far. */
