@@ -29,7 +29,9 @@ export interface DashboardView {
   }
   readonly time: number
   readonly quorum: number
-  /** Every validator of the genesis, this node included, in genesis order. */
+  /** The epoch of the validator set (0: genesis's). */
+  readonly epoch: number
+  /** Every validator of the current epoch, this node included, sorted by key. */
   readonly validators: PeerView[]
   /** Connected peers that are not validators (observers). */
   readonly observers: PeerView[]
@@ -100,6 +102,7 @@ export function dashboardView (node: BftNode, now = Date.now()): DashboardView {
     },
     time: now,
     quorum: replica.quorum,
+    epoch: replica.epoch.number,
     validators: replica.validators.map(peer),
     observers: [...connected].filter(p => !validators.has(p)).sort().map(peer),
     counters: {

@@ -39,6 +39,7 @@ export const PATH_PARAMS: Record<string, Param> = {
   account: hex32Param('account', 'account key, 64 lowercase hex digits'),
   address: hex32Param('address', 'contract address, 64 lowercase hex digits'),
   caller: hex32Param('caller', 'key of the calling account, 64 lowercase hex digits'),
+  id: { name: 'id', description: 'proposal id (64 lowercase hex digits) or a unique prefix of at least 4 of them', schema: { type: 'string', pattern: '^[0-9a-f]{4,64}$' } },
   seq: { name: 'seq', description: 'seq of the call in the caller\'s stream (from 1)', schema: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } }
 }
 
@@ -132,6 +133,22 @@ export const ROUTES: readonly RouteSpec[] = [
     errors: [[400, 'ERR_BAD_REQUEST'], [400, 'ERR_BAD_QUERY'], [503, 'ERR_BUSY']]
   },
   { method: 'GET', path: '/v1/calls/{caller}/{seq}', summary: 'the outcome of a contract call, once executed or cancelled', ok: { status: 200, description: 'the call\'s outcome' }, errors: [[400, 'ERR_BAD_REQUEST'], [404, 'ERR_UNKNOWN_CALL']] },
+  {
+    method: 'GET', path: '/v1/validators', summary: 'the validator set: its epoch, validators, quorum, this node\'s role, and the open proposals to change it with their approvals',
+    ok: { status: 200, description: 'the current epoch and the open proposals' },
+    errors: []
+  },
+  {
+    method: 'POST', path: '/v1/validators/proposals', summary: 'operator: propose adding or removing one validator in the next epoch; this validator\'s approval is the first (token, or from this machine on a node without one)',
+    body: { type: 'object', additionalProperties: false, minProperties: 1, maxProperties: 1, properties: { add: HEX32, remove: HEX32 } },
+    ok: { status: 200, description: '{id, epoch, approvals, approvalsNeeded, certified}' },
+    errors: [[400, 'ERR_BAD_JSON'], [400, 'ERR_BAD_REQUEST'], [400, 'ERR_INCOMPLETE_BODY'], [403, 'ERR_OPERATOR_ONLY'], [408, 'ERR_SLOW_BODY'], [409, 'ERR_RECONFIGURATION'], [413, 'ERR_TOO_LARGE'], [415, 'ERR_UNSUPPORTED_MEDIA_TYPE'], [503, 'ERR_BUSY']]
+  },
+  {
+    method: 'POST', path: '/v1/validators/proposals/{id}/approve', summary: 'operator: approve an open proposal with this validator\'s key; a quorum of approvals certifies it and the network moves to its epoch',
+    ok: { status: 200, description: '{id, epoch, approvals, approvalsNeeded, certified}' },
+    errors: [[400, 'ERR_BAD_REQUEST'], [403, 'ERR_OPERATOR_ONLY'], [404, 'ERR_UNKNOWN_PROPOSAL'], [409, 'ERR_RECONFIGURATION']]
+  },
   { method: 'GET', path: '/v1/openapi.json', summary: 'this API described as OpenAPI 3.1, generated from the route table', ok: { status: 200, description: 'an OpenAPI document' }, errors: [] },
   // operations: served by the metrics, health and dashboard modules
   { method: 'GET', path: '/metrics', summary: 'Prometheus metrics (text exposition format)', operations: true, ok: { status: 200, description: 'metrics', type: 'text/plain' }, errors: [] },

@@ -28,6 +28,7 @@ import type { BodyBudget, BodyLimits, Target } from './request.js'
 import { allowHeader, MAX_WAIT_MS, methodsFor, routeKey } from './routes.js'
 import { openApiDocument } from './openapi.js'
 import { callView, contractView, listContracts, query, QUERY_BODY_BYTES, RunBudget, simulate, SIMULATE_BODY_BYTES } from './contract-routes.js'
+import { checkOperator, checkProposalKnown, noBody, parseChange, parseProposalId, PROPOSAL_BODY_BYTES, reconfigure, validatorsView } from './validator-routes.js'
 import { accountOpsPage, contractEventsPage, DEFAULT_STREAM_LIMITS, EventStreams } from './history-routes.js'
 import type { StreamLimits } from './history-routes.js'
 
@@ -173,6 +174,9 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
         ...(node.replica.abstain === undefined ? {} : { notVoting: node.replica.abstain }),
         validators: node.replica.validators.length,
         quorum: node.replica.quorum,
+        // the validator set's epoch (0: genesis's), and what this node is in it
+        epoch: node.replica.epoch.number,
+        thisNode: node.validatorRole,
         peers: peers.length,
         validatorsConnected: node.validatorsConnected(),
         delivered: st.delivered,
@@ -205,6 +209,23 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
         }),
         accounts: node.replica.conflicts().slice(0, MAX_EVIDENCE_LISTED).map(([a, b]) => ({ account: toHex(a.account), seq: a.seq, ops: [toHex(a.bytes), toHex(b.bytes)] }))
       })
+    }
+    // the validator set and changes of it: see validator-routes.ts
+    case 'GET /validators':
+      return reply(res, validatorsView(node))
+    case 'POST /validators/:': {
+      if (parts.length !== 3 || parts[2] !== 'proposals') return notFound(req, method, parts)
+      checkOperator(req, access)
+      const change = parseChange(await readJsonBody(req, { ...ctx.body, maxBytes: Math.min(ctx.body.maxBytes, PROPOSAL_BODY_BYTES) }, ctx.bodies))
+      return reply(res, reconfigure(() => node.proposeValidatorChange(change)))
+    }
+    case 'POST /validators/:/:/:': {
+      if (parts.length !== 5 || parts[2] !== 'proposals' || parts[4] !== 'approve') return notFound(req, method, parts)
+      checkOperator(req, access)
+      noBody(req)
+      const id = parseProposalId(parts[3])
+      checkProposalKnown(node, id)
+      return reply(res, reconfigure(() => node.approveValidatorChange(id)))
     }
     case 'GET /dashboard':
       if (!node.config.dashboard) throw new ApiError(404, 'ERR_NOT_FOUND', 'the dashboard is turned off on this node (dashboard: false)')

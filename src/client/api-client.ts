@@ -59,6 +59,40 @@ export interface ReadinessView {
   checkpoint: { height: number, ageMs: number | null } | null
 }
 
+/** What a node is in the current epoch's validator set. */
+export type ValidatorRoleView = 'votes' | 'waiting-for-handoff' | 'abstains' | 'observer'
+
+/** GET /v1/validators: the current epoch's set and the open proposals to change it. */
+export interface ValidatorsView {
+  epoch: number
+  validators: string[]
+  quorum: number
+  faultsTolerated: number
+  thisNode: ValidatorRoleView
+  proposals: Array<{
+    id: string
+    epoch: number
+    validators: string[]
+    proposer: string
+    add: string[]
+    remove: string[]
+    approvals: string[]
+    approvalsNeeded: number
+    approvedHere: boolean
+  }>
+}
+
+/** Where a proposal to change the validator set stands after a proposal or an approval. */
+export interface ReconfigurationView {
+  id: string
+  /** The epoch it starts. */
+  epoch: number
+  approvals: number
+  approvalsNeeded: number
+  /** A quorum approved it: the network moves to `epoch`. */
+  certified: boolean
+}
+
 /** A contract event as the API gives it: data in the JSON forms of values.ts. */
 export interface EventView { name: string, data: JsonValue }
 
@@ -191,12 +225,15 @@ export class ApiClient {
   constructor (readonly base: string, private readonly token?: string) {}
 
   /** `accept`: error statuses whose body is an answer, not an error (503 from /ready). */
+  /** `init.body` undefined: a POST without a body. */
   private async request<T> (path: string, init?: { method: string, body: unknown }, accept: readonly number[] = []): Promise<T> {
     const url = `${this.base.replace(/\/$/, '')}/v1${path}`
     let res: Response
     try {
       const headers: Record<string, string> = this.token === undefined ? {} : { authorization: `Bearer ${this.token}` }
-      res = await fetch(url, init === undefined ? { headers } : { method: init.method, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(init.body) })
+      res = await fetch(url, init === undefined
+        ? { headers }
+        : init.body === undefined ? { method: init.method, headers } : { method: init.method, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(init.body) })
     } catch {
       throw new NodeUnreachableError(this.base)
     }
@@ -219,6 +256,19 @@ export class ApiClient {
   async evidence (): Promise<{ validators: Array<{ validator: string, slot: { account: string, seq: number } | null }>, accounts: Array<{ account: string, seq: number, ops: string[] }> }> { return await this.request('/evidence') }
   async submit (opsHex: string[]): Promise<SubmitResultView[]> {
     return (await this.request<{ results: SubmitResultView[] }>('/ops', { method: 'POST', body: { ops: opsHex } })).results
+  }
+
+  /** The current epoch's validator set and the open proposals to change it. */
+  async validators (): Promise<ValidatorsView> { return await this.request('/validators') }
+
+  /** Operator: propose adding or removing one validator (64 hex key) in the next epoch. */
+  async proposeValidatorChange (change: { add: string } | { remove: string }): Promise<ReconfigurationView> {
+    return await this.request('/validators/proposals', { method: 'POST', body: change })
+  }
+
+  /** Operator: approve an open proposal (its id, or a unique prefix of at least 4 hex digits). */
+  async approveValidatorChange (id: string): Promise<ReconfigurationView> {
+    return await this.request(`/validators/proposals/${encodeURIComponent(id)}/approve`, { method: 'POST', body: undefined })
   }
 
   /** Runs a contract function against the node's state without changing it. */

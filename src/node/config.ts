@@ -63,6 +63,8 @@ export interface NodeConfig {
    * what it voted for before); set this once if its key never voted on this network.
    */
   resumeVoting: boolean
+  /** Approve every well-formed change of the validator set as it arrives, rather than wait for an operator. */
+  autoApproveReconfiguration: boolean
 }
 
 export type OptionName = keyof NodeConfig
@@ -254,6 +256,10 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec<NonNullable<Nod
   resumeVoting: {
     kind: 'boolean', schema: flag(), default: false,
     describe: 'Let a validator vote that joined a running network with a new data dir; only if its key never voted on this network (docs/protocol.md).'
+  },
+  autoApproveReconfiguration: {
+    kind: 'boolean', schema: flag(), default: false,
+    describe: 'Approve every well-formed change of the validator set (add or remove one validator) as it arrives, instead of waiting for `bftnode validator approve`.'
   }
 }
 

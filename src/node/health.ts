@@ -109,6 +109,7 @@ export function nodeGauges (node: BftNode): NodeGauges {
     validatorsConnected: node.validatorsConnected(),
     validators: replica.validators.length,
     quorum: replica.quorum,
+    epoch: replica.epoch.number,
     queued: st.queued,
     pendingBatches: st.pendingBatches,
     heldOps: load.heldOps,

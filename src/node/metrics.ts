@@ -21,6 +21,8 @@ export interface NodeGauges {
   readonly validatorsConnected: number
   readonly validators: number
   readonly quorum: number
+  /** The epoch of the validator set (0: genesis's set). */
+  readonly epoch: number
   readonly queued: number
   readonly pendingBatches: number
   readonly heldOps: number
@@ -127,6 +129,7 @@ export class NodeMetrics {
     gauge('bftnode_validators_connected', 'other validators connected (not counting this node)', g => g.validatorsConnected)
     gauge('bftnode_validators', 'validators of the network', g => g.validators)
     gauge('bftnode_quorum', 'votes a certificate needs', g => g.quorum)
+    gauge('bftnode_epoch', 'epoch of the validator set (0: the genesis set; each certified change adds one)', g => g.epoch)
     gauge('bftnode_queued_ops', 'ops waiting at this node for a batch', g => g.queued)
     gauge('bftnode_queue_wait_seconds', 'how long the oldest queued op has waited for a batch', g => g.queueWaitMs / 1000)
     gauge('bftnode_pending_batches', 'batches proposed here that wait for a quorum of votes', g => g.pendingBatches)

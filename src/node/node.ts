@@ -14,6 +14,8 @@ import type { Outcome } from '../core/ledger/ledger.js'
 import { ContractSequencer } from '../core/ledger/sequencer.js'
 import { Replica } from '../core/broadcast/replica.js'
 import type { Action, SubmitStatus, Verdict } from '../core/broadcast/actions.js'
+import { ReconfigurationError } from '../core/epoch/reconfigurer.js'
+import type { Epoch } from '../core/epoch/epochs.js'
 import { ActionExecutor } from '../host/executor.js'
 import type { ActionPorts } from '../host/ports.js'
 import { bytesEqual } from '../core/codec/canonical.js'
@@ -42,6 +44,30 @@ export type OpStatus =
   | { readonly status: 'queued' }
   | { readonly status: 'delivered', readonly account: string, readonly seq: number, readonly outcome: Outcome }
   | { readonly status: 'dropped', readonly reason: string }
+
+/** One validator added to or removed from the current set (a key replaced is two changes). */
+export interface ValidatorChange {
+  readonly kind: 'add' | 'remove'
+  readonly key: Uint8Array
+}
+
+/**
+ * This node in the current epoch's set: a validator that votes, one of a new epoch waiting for the
+ * previous set's hand-off before it votes, one that abstains (a lost data dir), or an observer.
+ */
+export type ValidatorRole = 'votes' | 'waiting-for-handoff' | 'abstains' | 'observer'
+
+/** A proposal to change the validator set after a proposal or an approval here. */
+export interface ReconfigurationResult {
+  readonly id: string
+  /** The epoch the proposal starts. */
+  readonly epoch: number
+  /** Validators of the current epoch that approved it (the proposer included), and how many it needs. */
+  readonly approvals: number
+  readonly approvalsNeeded: number
+  /** A quorum approved it: the network moves (moved, here) to `epoch`. */
+  readonly certified: boolean
+}
 
 /**
  * Op statuses the API answers from (newest kept). Every node tracks every op it delivers, so at
@@ -143,6 +169,7 @@ export class BftNode {
       scheme: sodiumScheme,
       signer: this.signer,
       checkpoints: { interval: this.config.checkpointInterval, retain: this.config.checkpointRetain },
+      autoApproveReconfiguration: this.config.autoApproveReconfiguration,
       ...(this.abstain === undefined ? {} : { abstain: this.abstain })
     })
   }
@@ -452,6 +479,52 @@ export class BftNode {
     return res.results
   }
 
+  /**
+   * The operator proposes adding or removing one validator: the next epoch's set is the current
+   * one with that change (a change of several at once could let quorums miss each other). This
+   * validator's approval is the first; the others approve with `bftnode validator approve`.
+   */
+  proposeValidatorChange (change: ValidatorChange): ReconfigurationResult {
+    const cur = this.current.epoch
+    const key = toHex(change.key)
+    if (this.installing) throw new ReconfigurationError('the node is installing a snapshot; retry shortly')
+    if (change.kind === 'add' && cur.members.has(key)) throw new ReconfigurationError(`${key.slice(0, 16)}... is already a validator of epoch ${cur.number}`)
+    if (change.kind === 'remove' && !cur.members.has(key)) throw new ReconfigurationError(`${key.slice(0, 16)}... is not a validator of epoch ${cur.number}`)
+    const next = change.kind === 'add' ? [...cur.validators, change.key] : cur.validators.filter(v => toHex(v) !== key)
+    const res = this.current.proposeReconfiguration(next, Date.now())
+    this.execute(res.actions)
+    this.wake()
+    this.log.info('proposed a change of the validator set', { proposal: res.id.slice(0, 16), epoch: cur.number + 1, [change.kind]: key.slice(0, 16) })
+    return this.reconfigurationResult(res.id, cur)
+  }
+
+  /** The operator approves an open proposal (its id, or a unique prefix of at least 4 hex digits). */
+  approveValidatorChange (idOrPrefix: string): ReconfigurationResult {
+    if (this.installing) throw new ReconfigurationError('the node is installing a snapshot; retry shortly')
+    const cur = this.current.epoch
+    const res = this.current.approveReconfiguration(idOrPrefix, Date.now())
+    this.execute(res.actions)
+    this.wake()
+    this.log.info('approved a change of the validator set', { proposal: res.id.slice(0, 16), epoch: cur.number + 1 })
+    return this.reconfigurationResult(res.id, cur)
+  }
+
+  /** What this node is in the current epoch's set. */
+  get validatorRole (): ValidatorRole {
+    const r = this.current
+    if (!r.isValidator) return 'observer'
+    if (r.abstain !== undefined) return 'abstains'
+    return r.votes ? 'votes' : 'waiting-for-handoff'
+  }
+
+  /** Where proposal `id` for the epoch after `from` stands now: certified, or its approvals so far. */
+  private reconfigurationResult (id: string, from: Epoch): ReconfigurationResult {
+    const epoch = from.number + 1
+    if (this.current.epoch.number >= epoch) return { id, epoch, approvals: from.quorum, approvalsNeeded: from.quorum, certified: true }
+    const open = this.current.reconfigurations().find(p => p.id === id)
+    return { id, epoch, approvals: open?.sigs.size ?? 0, approvalsNeeded: from.quorum, certified: false }
+  }
+
   private tick (): void {
     this.timer = undefined
     this.wakeAt = Infinity
@@ -667,6 +740,7 @@ export class BftNode {
       validatorsConnected: this.validatorsConnected(),
       otherValidators: others.length,
       quorum: this.current.quorum,
+      epoch: this.current.epoch.number,
       expectPeers: others.length > 0 || this.config.bootstrap.length > 0,
       delivered: st.delivered,
       queued: st.queued,

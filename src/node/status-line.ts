@@ -17,6 +17,8 @@ export interface StatusFigures {
   readonly otherValidators: number
   /** Votes a certificate needs (this node's own counts for a voting validator). */
   readonly quorum: number
+  /** The epoch of the validator set (shown once a change made it more than 0). */
+  readonly epoch?: number
   /** Zero peers is trouble: there are other validators, or peers to dial. */
   readonly expectPeers: boolean
   readonly delivered: number
@@ -155,7 +157,7 @@ export function statusLine (f: StatusFigures, at: { rate: number, busy: boolean,
   const parts = [
     `status: ${verdict(f, at.busy)}`,
     `peers ${count(f.peers)}`,
-    `validators ${f.validatorsConnected}/${f.otherValidators}`,
+    `validators ${f.validatorsConnected}/${f.otherValidators}${(f.epoch ?? 0) > 0 ? ` (epoch ${f.epoch!})` : ''}`,
     `delivered ${count(f.delivered)} (+${count(Math.round(at.rate))}/s)`,
     `queued ${count(f.queued)}`
   ]

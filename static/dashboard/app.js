@@ -177,7 +177,7 @@ function renderValidators (view) {
   })
   $('validators').tBodies[0].replaceChildren(...rows)
   const up = view.validators.filter(v => v.connected).length
-  $('validators-caption').textContent = `Every validator of the genesis: ${up} of ${view.validators.length} connected (quorum ${view.quorum})`
+  $('validators-caption').textContent = `Validators of epoch ${view.epoch ?? 0}: ${up} of ${view.validators.length} connected (quorum ${view.quorum})`
   $('observers').textContent = view.observers.length === 0
     ? 'No other peers (observers) connected.'
     : `Other peers connected: ${view.observers.map(o => short(o.id)).join(', ')}`

@@ -17,6 +17,7 @@ export function stubView (network: string, opts: { voting?: boolean, delivered?:
     node: { id: VALIDATOR(1), network, networkId: 'ab'.repeat(32), role: 'validator', voting, ...(voting ? {} : { notVoting: 'its data dir is new' }), uptimeMs: 5000, addresses: [] },
     time: Date.now(),
     quorum: 3,
+    epoch: 0,
     validators: [1, 2, 3, 4].map(i => ({ id: VALIDATOR(i), connected: i !== 4, self: i === 1, validator: true, lastHeardMs: i === 4 ? null : 200 })),
     observers: [],
     counters: { delivered, applied: delivered, rejected: 0, accepted: 0, refused: 0, shedRequests: 0, certificates: 0, bindings: 0, equivocations: 0 },

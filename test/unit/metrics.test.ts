@@ -27,7 +27,7 @@ export const METRIC_NAMES = [
   'bftnode_submit_to_delivered_seconds', 'bftnode_certificate_seconds', 'bftnode_vote_seconds',
   'bftnode_batch_ops', 'bftnode_db_write_seconds', 'bftnode_checkpoint_store_seconds',
   'bftnode_ready', 'bftnode_voting', 'bftnode_peers', 'bftnode_validators_connected', 'bftnode_validators',
-  'bftnode_quorum', 'bftnode_queued_ops', 'bftnode_queue_wait_seconds', 'bftnode_pending_batches',
+  'bftnode_quorum', 'bftnode_epoch', 'bftnode_queued_ops', 'bftnode_queue_wait_seconds', 'bftnode_pending_batches',
   'bftnode_held_ops', 'bftnode_buffered_ops', 'bftnode_bindings', 'bftnode_certificates',
   'bftnode_checkpoint_height', 'bftnode_checkpoint_age_seconds', 'bftnode_ops_since_checkpoint',
   'bftnode_equivocations', 'bftnode_info',
@@ -36,7 +36,7 @@ export const METRIC_NAMES = [
 
 const gauges = (over: Partial<NodeGauges> = {}): NodeGauges => ({
   network: 'unit', nodeId: 'ab'.repeat(32), validator: true, voting: true, ready: true, peers: 3, validatorsConnected: 3,
-  validators: 4, quorum: 3, queued: 7, pendingBatches: 2, heldOps: 9, queueWaitMs: 250, buffered: 1, bindings: 5,
+  validators: 4, quorum: 3, epoch: 2, queued: 7, pendingBatches: 2, heldOps: 9, queueWaitMs: 250, buffered: 1, bindings: 5,
   certificates: 11, checkpoint: 1000, checkpointAt: Date.now() - 4000, sinceCheckpoint: 12, equivocations: 0, shedRequests: 2,
   ...over
 })
@@ -61,6 +61,7 @@ describe('node metrics', () => {
     assert.equal(sample(text, 'bftnode_queued_ops'), 7)
     assert.equal(sample(text, 'bftnode_queue_wait_seconds'), 0.25)
     assert.equal(sample(text, 'bftnode_api_shed_requests_total'), 2)
+    assert.equal(sample(text, 'bftnode_epoch'), 2)
     const age = sample(text, 'bftnode_checkpoint_age_seconds')!
     assert.ok(age >= 4 && age < 10, `checkpoint age ${age}`)
     assert.match(text, /^bftnode_info\{network="unit",node="abababababababab",role="validator"\} 1$/m)

@@ -6,9 +6,18 @@ import type { ReadinessView } from '../../client/api-client.js'
 import { api, say } from '../context.js'
 import type { CliCommand } from '../context.js'
 import { nodeLabel } from '../node-id.js'
+import { roleText } from './validator.js'
+import type { ValidatorRoleView } from '../../client/api-client.js'
 
 /** A node that delivered within this long is "delivering"; otherwise "idle" (ms). */
 const DELIVERING_MS = 10_000
+
+/** The validator set as `status` shows it: `epoch 1: 5 validators (quorum 4); this node: a validator that votes`. */
+export function validatorSummary (status: Record<string, unknown>): string | undefined {
+  if (typeof status.epoch !== 'number' || typeof status.validators !== 'number') return undefined
+  const role = typeof status.thisNode === 'string' ? `; this node: ${roleText(status.thisNode as ValidatorRoleView)}` : ''
+  return `epoch ${status.epoch}: ${status.validators} validator${status.validators === 1 ? '' : 's'} (quorum ${String(status.quorum)})${role}`
+}
 
 /** One line a person reads first: healthy or unready, and why. */
 export function verdict (r: ReadinessView): string {
@@ -51,6 +60,8 @@ export const statusCommand: CliCommand<{ json: boolean }> = {
       return
     }
     say(verdict(ready))
+    const set = validatorSummary(status)
+    if (set !== undefined) say(set)
     for (const [k, v] of Object.entries(status)) say(`  ${k.padEnd(20)} ${k === 'nodeId' ? await nodeLabel(String(v), status.validator === true) : Array.isArray(v) ? v.join(' ') : String(v)}`)
   }
 }
