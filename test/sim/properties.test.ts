@@ -37,6 +37,14 @@ test('calls from several accounts to one contract end with the same contract sta
   schedules('contracts', 40)
 })
 
+test('the validator set grows from 4 to 7 and shrinks back to 4 under load, loss, crashes and accounts equivocating across the changes: one chain of epochs, safety, conservation and convergence hold; every validator of the last set votes', () => {
+  schedules('epochs', 12)
+})
+
+test('a Byzantine validator removed from the set keeps voting, handing over junk and proposing changes: nothing it signs counts, and the network stays safe and live', () => {
+  schedules('removal', 10)
+})
+
 test('the final state hash is the same whatever the schedule', () => {
   fc.assert(fc.property(seed, seed, seed, (workloadSeed, a, b) => {
     const shape = scenarioFor(workloadSeed)

@@ -456,6 +456,9 @@ export class Simulation {
       return
     }
     this.log(`t=${this.now} node ${proposer.index} proposes epoch ${index + 1}: ${change.add === undefined ? `remove ${change.remove!}` : `add ${change.add}`} (${id.slice(0, 12)})`)
+    // the cheaters push both sides of their slot again while the set changes: one side may have
+    // been bound in the old epoch, the other is tried on the new set
+    this.workload.equivocators.forEach((_, e) => this.queue.push(this.now + this.rng.int(0, 400), { kind: 'wallet', account: this.workload.honest.length + e }))
     for (const n of this.honest.values()) {
       if (n !== proposer) this.queue.push(this.now + this.rng.int(20, 600), { kind: 'approve', node: n.index, id, epoch: index + 1, tries: 0 })
     }
