@@ -432,6 +432,17 @@ export class P2PNetwork {
     })
   }
 
+  /**
+   * Joins or leaves the certificates topic: a node that becomes a validator hears certificates
+   * directly from now on, and one removed from the set needs gossip again.
+   */
+  setSubscribed (on: boolean): void {
+    if (this.stopped) return
+    const pubsub = this.node.services.pubsub
+    if (on) pubsub.subscribe(this.topic)
+    else pubsub.unsubscribe(this.topic)
+  }
+
   /** Keys of the peers we know to be subscribed to the certificates topic. */
   gossipPeers (): string[] {
     return this.node.services.pubsub.getSubscribers(this.topic).map(keyOf)

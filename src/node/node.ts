@@ -562,6 +562,7 @@ export class BftNode {
     const r = this.current
     this.lastPeers = ''
     this.refreshPeers()
+    this.net?.setSubscribed(!r.isValidator)
     this.log.info('the validator set changed', { epoch, validators: r.validators.length, quorum: r.quorum, thisNode: r.isValidator ? (r.votes ? 'votes' : 'validator, waiting for the hand-off') : 'observer' })
   }
 

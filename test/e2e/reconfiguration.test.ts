@@ -141,6 +141,9 @@ describe('the validator set changes while the network runs', () => {
       return all.every(v => v.epoch === 2 && v.validators.length === 4 && !v.validators.includes(removed))
     })
     assert.equal((await validators(3)).thisNode, 'observer')
+    // removed, it follows as an observer (by gossip again) until its operator stops it
+    await transfers(20, 0)
+    await sameRoot()
     procs[3]!.kill('SIGTERM')
     await new Promise(resolve => procs[3]!.once('exit', resolve))
     procs[3] = undefined
