@@ -100,6 +100,10 @@ interface Subscriber {
   /** When a write last found the socket's buffer full, until it drains. */
   stalledSince: number | undefined
   closed: boolean
+  /** Takes this stream's listeners off the connection (which may outlive it, kept alive). */
+  detach: () => void
+  /** Wakes a catch-up waiting for the socket to drain, once the stream is dropped. */
+  wake: (() => void) | undefined
 }
 
 function message (r: OpRecord | EventRecord): string {
@@ -166,17 +170,27 @@ export class EventStreams {
       : { ops: account !== undefined, events: contract !== undefined, ...(account === undefined ? {} : { account }), ...(contract === undefined ? {} : { contract }) }
     // without Last-Event-ID: from after everything delivered so far
     const cursor = resume ?? { index: this.history.lastIndex, position: Number.MAX_SAFE_INTEGER }
-    const sub: Subscriber = { res, filter, cursor, floor: this.history.lastEvicted(), pumping: false, stalledSince: undefined, closed: false }
+    const sub: Subscriber = { res, filter, cursor, floor: this.history.lastEvicted(), pumping: false, stalledSince: undefined, closed: false, detach: () => {}, wake: undefined }
     this.subs.add(sub)
     if (filter.ops) (filter.account === undefined ? this.allOps : setIn(this.byAccount, filter.account)).add(sub)
     if (filter.events) (filter.contract === undefined ? this.allEvents : setIn(this.byContract, filter.contract)).add(sub)
     res.on('close', () => this.drop(sub))
     res.on('drain', () => { sub.stalledSince = undefined })
-    // an event stream's client never half-closes: its end means it is gone (the server keeps
-    // half-open sockets open, see server.ts)
-    res.socket?.once('end', () => this.end(sub, true))
+    // The client going away is watched on the connection, req.socket, not on res.socket: a
+    // response queued behind earlier ones on a pipelined connection gets its socket only when it
+    // reaches the front (null until then), and by then the client may have ended or closed the
+    // connection; res 'close' would never come for it. (Not req 'close' either: that fires once
+    // the request has been read, not when the connection goes.)
+    const conn = req.socket
+    const onEnd = (): void => this.clientEnded(sub)
+    const onClose = (): void => this.end(sub, true)
+    conn.on('end', onEnd).on('close', onClose)
+    sub.detach = () => { conn.off('end', onEnd).off('close', onClose) }
     // the headers and a first line at once, so the client knows it is subscribed
     res.write(`: subscribed; last index ${this.history.lastIndex}\nretry: 3000\n\n`)
+    // a client that ended (or closed) before this request was handled: the stream ends at once,
+    // cleanly, after its first line
+    if (conn.readableEnded || conn.destroyed) { this.end(sub); return }
     if (resume !== undefined) {
       // entries after the reader's last one may be gone from the index: say so rather than
       // leave a silent hole (for a filtered stream they may not have been its entries at all)
@@ -255,7 +269,9 @@ export class EventStreams {
   private async drained (sub: Subscriber): Promise<void> {
     await new Promise<void>(resolve => {
       const timer = setTimeout(() => { done(); this.cutReader(sub, `took nothing for ${this.limits.stallMs} ms`) }, this.limits.stallMs)
-      const done = (): void => { clearTimeout(timer); sub.res.off('drain', done).off('close', done); resolve() }
+      // (a queued response the client left never emits 'close': the drop wakes this instead)
+      const done = (): void => { clearTimeout(timer); sub.wake = undefined; sub.res.off('drain', done).off('close', done); resolve() }
+      sub.wake = done
       sub.res.on('drain', done).on('close', done)
     })
   }
@@ -276,6 +292,17 @@ export class EventStreams {
     }
   }
 
+  /**
+   * The client ended its sending side. An event stream's client never half-closes, so it is gone
+   * (the server keeps half-open sockets open, see server.ts), and a stream that has the socket
+   * has nothing left worth sending. One still queued behind earlier answers on a pipelined
+   * connection (no socket yet) ends cleanly instead: the answers before it and after it still go
+   * out, and Node closes the connection after the last one.
+   */
+  private clientEnded (sub: Subscriber): void {
+    this.end(sub, sub.res.socket !== null)
+  }
+
   /** Ends a stream: cleanly (the reader sees the end), or at once when what is queued is not worth sending. */
   private end (sub: Subscriber, destroy = false): void {
     this.drop(sub)
@@ -286,6 +313,8 @@ export class EventStreams {
   private drop (sub: Subscriber): void {
     if (sub.closed) return
     sub.closed = true
+    sub.detach()
+    sub.wake?.()
     this.subs.delete(sub)
     this.allOps.delete(sub)
     this.allEvents.delete(sub)

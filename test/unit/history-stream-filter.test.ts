@@ -42,7 +42,7 @@ test('a follower of one account survives other accounts\' evictions while its so
   const streams = new EventStreams(index, DEFAULT_STREAM_LIMITS, silentLogger)
   const alice = key()
   const res = new FakeResponse()
-  const req = { headers: {}, headersDistinct: {}, method: 'GET' } as unknown as IncomingMessage
+  const req = { headers: {}, headersDistinct: {}, method: 'GET', socket: res.socket } as unknown as IncomingMessage
   streams.open(req, res as unknown as ServerResponse, parseTarget(`/v1/events?account=${toHex(alice)}`))
   const deliver = (op: SignedOp): void => { index.delivered(op, { status: 'applied' }, toHex(op.hash), none) }
   deliver(transfer(alice, 1))
@@ -73,7 +73,7 @@ test('a resume from an id whose successors were evicted says so with a gap messa
   for (let i = 0; i < 30; i++) index.delivered(transfer(key(), 1), { status: 'applied' }, undefined, none)
   const open = (lastEventId: string): FakeResponse => {
     const res = new FakeResponse()
-    const req = { headers: { 'last-event-id': lastEventId }, headersDistinct: { 'last-event-id': [lastEventId] }, method: 'GET' } as unknown as IncomingMessage
+    const req = { headers: { 'last-event-id': lastEventId }, headersDistinct: { 'last-event-id': [lastEventId] }, method: 'GET', socket: res.socket } as unknown as IncomingMessage
     streams.open(req, res as unknown as ServerResponse, parseTarget('/v1/events'))
     return res
   }
