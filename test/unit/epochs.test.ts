@@ -193,6 +193,44 @@ describe('a replica across a change of its validator set', () => {
     assert.deepEqual(sent, ['nack'], 'the newcomer adopted the binding and reports the conflict instead of voting')
   })
 
+  test('a slot certified and delivered before a replacement is not certified again by the replacement', () => {
+    // v0 is Byzantine (it signs any vote); v4 replaces v1 in two changes (add v4, remove v1).
+    const net = new LocalNet({ validators: 4, observers: 1 })
+    const [, v1, v2, v3, v4] = net.replicas as [Replica, Replica, Replica, Replica, Replica]
+    const byz = net.validatorKeys[0]!
+    const byzVote = (ops: SignedOp[], epoch: number): { voter: Uint8Array, sig: Uint8Array } =>
+      ({ voter: byz.publicKey, sig: signFor(byz, Domain.vote, net.networkId, votePayload(epoch, batchDigest(ops.map(o => o.hash)))) })
+    const voteOf = (r: Replica, i: number, op: SignedOp): { voter: Uint8Array, sig: Uint8Array } | undefined => {
+      const res = r.receive(net.replicas[0]!.id, encodeMessage({ type: 'propose', ops: [op.bytes] }), net.now)
+      net.execute(i, res.actions.filter(a => a.type !== 'send'))
+      const m = res.actions.filter(a => a.type === 'send').map(a => decodeMessage((a as { bytes: Uint8Array }).bytes)).find(m => m.type === 'vote')
+      return m?.type === 'vote' ? { voter: m.voter, sig: m.sig } : undefined
+    }
+    // v2 and v4 are cut off from certificates (and from what would bring them) for the whole run
+    net.drop = (_from, to, bytes) => (to === 2 || to === 4) && ['certified', 'fetch', 'frontier'].includes(decodeMessage(bytes).type)
+    const first = transfer(net, 0, 1, 1, 10n)
+    const cert1 = encodeMessage({ type: 'certified', ops: [first.bytes], votes: [byzVote([first], 0), voteOf(v1, 1, first)!, voteOf(v3, 3, first)!], epoch: 0 })
+    net.inject(net.replicas[0]!.id, 1, cert1)
+    net.inject(net.replicas[0]!.id, 3, cert1)
+    assert.equal(v1.ledger.nextSeq(net.accounts[0]!.publicKey), 2, 'v1 delivered the first op')
+    reconfigure(net, 1, keys(0, 1, 2, 3, 4), [2, 3])
+    reconfigure(net, 0, keys(0, 2, 3, 4), [2, 3, 4])
+    assert.equal(v4.epoch.number, 2)
+    // another op for the same slot: the Byzantine v0, v2 (which never saw the first) and v4 make a quorum of 3
+    const second = transfer(net, 0, 1, 2, 10n)
+    const votes = [voteOf(v2, 2, second), voteOf(v4, 4, second)]
+    assert.equal(votes[1], undefined, 'v4 took over v1\'s place: it must not vote for a slot the old set delivered')
+    if (votes.every(v => v !== undefined)) {
+      net.inject(net.replicas[0]!.id, 2, encodeMessage({ type: 'certified', ops: [second.bytes], votes: [byzVote([second], 2), ...votes], epoch: 2 }))
+      assert.notEqual(v2.ledger.nextSeq(net.accounts[0]!.publicKey), 2, 'two ops delivered for one slot')
+    }
+    // once the link heals, v4 fetches what the old set delivered, and votes
+    net.drop = undefined
+    for (let i = 0; i < 10 && !v4.votes; i++) net.settle(5, 500)
+    assert.ok(v4.votes, 'v4 votes once it reached the frontier the old set handed over')
+    assert.ok(net.delivered[4]!.some(d => toHex(d.op.hash) === toHex(first.hash)), 'v4 delivered the first op')
+  })
+
   test('a node behind learns the chain from a peer\'s frontier and then accepts that epoch\'s certificates', () => {
     const net = new LocalNet({ validators: 4, observers: 1 })
     reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
