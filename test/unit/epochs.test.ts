@@ -285,4 +285,37 @@ describe('joining a network that changed its validator set', () => {
     assert.equal(fresh.epoch.number, 1)
     assert.equal(toHex(fresh.ledger.stateHash()), toHex(cp.msg.root))
   })
+
+  test('records a peer sends past what proves the checkpoint are not kept: they would stop the node at every start', () => {
+    const net = new LocalNet({ validators: 4, observers: 1, accounts: 4, replica: { checkpoints: { interval: 4, retain: 2 } } })
+    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    for (let seq = 1; seq <= 4; seq++) {
+      net.submit(seq % 5, [transfer(net, 0, seq, 1, 1n), transfer(net, 2, seq, 3, 1n)])
+      net.settle()
+    }
+    for (let i = 0; i < 40 && net.certified[0]!.length === 0; i++) net.settle(5, 500)
+    const cp = net.certified[0]!.at(-1)!
+    assert.equal(cp.msg.epoch, 1)
+    const set = { networkId: net.networkId, scheme: sodiumScheme, validators: new Set(net.genesis.validators.map(toHex)), quorum: 3 }
+    const records = net.replicas[0]!.epochRecords()
+    // a forged next link: one signature where a quorum of epoch 1 is needed
+    const bogus = (epoch: number, prev: Uint8Array): Uint8Array => {
+      const s: ReconfigureStatement = { epoch, validators: keys(0, 1, 2, 3), prev, proposer: net.validatorKeys[0]!.publicKey }
+      return encodeMessage({ type: 'reconfigure', ...s, sigs: [signStatement(net.validatorKeys[0]!, net.networkId, s)] })
+    }
+    const cases: Array<[string, Uint8Array[], { trustedRoot?: Uint8Array }]> = [
+      ['a forged record after the proven chain', [...records, bogus(2, net.replicas[0]!.epoch.id)], {}],
+      ['a forged chain with a trusted root', [bogus(1, net.networkId)], { trustedRoot: cp.msg.root }]
+    ]
+    for (const [what, epochs, opts] of cases) {
+      const joiner = new Joiner(net.genesis, set, { offersWanted: 1, ...opts })
+      joiner.addPeers(['p'], 0)
+      let queue = joiner.onOffer('p', cp.bytes, cp.snapshot.manifestBytes, 0, epochs)
+      while (queue.length > 0) queue = queue.flatMap(r => r.kind === 'chunk' ? joiner.onChunk('p', r.index, cp.snapshot.chunks[r.index]!, 0) : [])
+      const joined = joiner.result()
+      assert.ok(joined !== undefined, `${what}: ${joiner.failure}`)
+      const fresh = new Replica({ genesis: net.genesis, scheme: sodiumScheme, signer: signerFrom(sodiumScheme, seedOf('joiner', 0)) })
+      assert.doesNotThrow(() => fresh.restore(joined.epochs.map((bytes, i) => ({ kind: 'epoch' as const, epoch: i + 1, bytes })), net.now, joined), what)
+    }
+  })
 })
