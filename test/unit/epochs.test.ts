@@ -231,6 +231,25 @@ describe('a replica across a change of its validator set', () => {
     assert.ok(net.delivered[4]!.some(d => toHex(d.op.hash) === toHex(first.hash)), 'v4 delivered the first op')
   })
 
+  test('a validator restarted during a second hand-off still counts its own, and votes with one old validator silent', () => {
+    const net = new LocalNet({ validators: 4, observers: 1 })
+    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    assert.ok(net.replicas[2]!.votes)
+    // v0 goes silent; v2 hears no hand-off for epoch 2 before it restarts
+    net.drop = (from, to, bytes) => from === 0 || to === 0 || (to === 2 && decodeMessage(bytes).type === 'handoff')
+    reconfigure(net, 1, keys(0, 1, 2, 4), [2, 3, 4])
+    assert.equal(net.replicas[2]!.epoch.number, 2)
+    assert.equal(net.replicas[2]!.votes, false)
+    const restarted = new Replica({ genesis: net.genesis, scheme: sodiumScheme, signer: net.validatorKeys[2]! })
+    // in the order NodeDatabase.replicaRecords gives them: the chain, approvals, hand-offs, the rest
+    const rank = ['epoch', 'approval', 'handoff-done', 'bindings', 'checkpoint-sig', 'certificate']
+    restarted.restore([...net.disks[2]!].sort((a, b) => rank.indexOf(a.kind) - rank.indexOf(b.kind)), net.now)
+    net.replicas[2] = restarted
+    net.drop = (from, to) => from === 0 || to === 0
+    for (let i = 0; i < 5 && !restarted.votes; i++) net.settle(5, 500)
+    assert.ok(restarted.votes, 'v2 voted in epoch 1 (it wrote so) and three more of its five hand over: a quorum of four')
+  })
+
   test('a node behind learns the chain from a peer\'s frontier and then accepts that epoch\'s certificates', () => {
     const net = new LocalNet({ validators: 4, observers: 1 })
     reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])

@@ -364,13 +364,18 @@ export class Replica {
       // the keeper's base shares the live ledger's objects; each side copies what it writes
       this.checkpoints.install(checkpoint.cp, checkpoint.ledger.fork())
     }
-    for (const r of records) {
+    const list = [...records]
+    // the store gives the whole chain before any hand-off: each wait ends as its epoch is entered,
+    // so the next epoch knows this validator voted in the one before (and counts its own hand-off)
+    const handedOver = new Set(list.flatMap(r => r.kind === 'handoff-done' ? [r.epoch] : []))
+    for (const r of list) {
       if (r.kind === 'epoch') {
         const m = decodeMessage(r.bytes)
         if (m.type !== 'reconfigure') continue
         const previous = this.epochs.current
         const next = this.epochs.restoreEpoch(m, r.bytes)
         if (next !== undefined) this.enterEpoch(previous, next, false)
+        if (next !== undefined && handedOver.has(next.number)) this.endHandoffWait()
       } else if (r.kind === 'approval') {
         const m = decodeMessage(r.bytes)
         if (m.type === 'reconfigure') this.epochs.restoreApproval(m)
@@ -531,7 +536,8 @@ export class Replica {
       // the chain is what joiners verify checkpoints with: kept for good (a few hundred bytes each)
       case 'epoch': return false
       case 'approval': return record.epoch <= this.epoch.number
-      case 'handoff-done': return record.epoch < this.epoch.number
+      // the previous epoch's tells a restart this validator voted there (its own hand-off counts)
+      case 'handoff-done': return record.epoch < this.epoch.number - 1
     }
   }
 
