@@ -250,6 +250,21 @@ describe('a replica across a change of its validator set', () => {
     assert.ok(restarted.votes, 'v2 voted in epoch 1 (it wrote so) and three more of its five hand over: a quorum of four')
   })
 
+  test('a removed validator cannot make the new set bind ops by handing them over once their wait is over', () => {
+    const net = new LocalNet({ validators: 5 })
+    reconfigure(net, 0, keys(0, 1, 2, 3), [1, 2, 3])
+    const v0 = net.replicas[0]!
+    assert.ok(v0.votes)
+    const before = v0.status().bindings
+    // ops of accounts that hold nothing, which no validator binds from a proposal
+    const junk = Array.from({ length: 50 }, (_, i) => {
+      const k = signerFrom(sodiumScheme, seedOf('junk', i))
+      return signOp(k, net.networkId, { account: k.publicKey, seq: 1, deps: [], body: { kind: 'transfer', to: net.accounts[0]!.publicKey, amount: 1n } }).bytes
+    })
+    net.inject(net.replicas[4]!.id, 0, encodeMessage({ type: 'handoff', epoch: 1, ops: junk, done: true }))
+    assert.equal(v0.status().bindings, before, 'nothing bound: the hand-off of epoch 1 is over here')
+  })
+
   test('a node behind learns the chain from a peer\'s frontier and then accepts that epoch\'s certificates', () => {
     const net = new LocalNet({ validators: 4, observers: 1 })
     reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])

@@ -997,6 +997,11 @@ export class Replica {
     const previous = this.epochs.chain.get(m.epoch - 1)
     if (previous === undefined || !previous.members.has(from)) return ['reject', 'hand-off from a non-validator of the previous epoch']
     if (!this.isValidator) return ['ignore', 'not a validator of this epoch']
+    // taken only while this node waits and before the sender counts: the quorum that ends the
+    // wait is all safety needs, and a validator of the previous set (removed, perhaps) must not
+    // make this node bind ops no proposal would get bound (unfunded, far ahead) for ever
+    const wait = this.handoffWait
+    if (wait === undefined || wait.epoch !== m.epoch || wait.heard.has(from)) return ['ignore', 'not waiting for this validator\'s hand-off']
     const ops = this.decodeBatch(m.ops)
     const fresh: SignedOp[] = []
     for (const op of ops) {
@@ -1010,8 +1015,6 @@ export class Replica {
     }
     for (const op of fresh) this.bindings.bind(op, this.now)
     if (fresh.length > 0) this.out.push({ type: 'persist', record: { kind: 'bindings', ops: fresh.map(o => o.bytes) } })
-    const wait = this.handoffWait
-    if (wait === undefined || wait.epoch !== m.epoch || wait.heard.has(from)) return ['accept']
     // slots it delivered and this node did not: it may have voted for their ops, and this node
     // must not vote for another op there (it delivers them first, fetching from the sender)
     let fetches = this.limits.maxFetchesPerTick
