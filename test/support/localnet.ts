@@ -50,6 +50,8 @@ export class LocalNet {
   private wire: Array<{ from: number, to: number, bytes: Uint8Array }> = []
   readonly scheme: SignatureScheme
   now = 0
+  /** Messages for which this returns true are lost on the wire (a partition, a slow link). */
+  drop: ((from: number, to: number, bytes: Uint8Array) => boolean) | undefined
 
   constructor (opts: LocalNetOptions = {}) {
     this.scheme = opts.scheme ?? sodiumScheme
@@ -105,10 +107,10 @@ export class LocalNet {
       network: {
         send: (to, bytes) => {
           const j = this.indexOf(to)
-          if (j >= 0) this.wire.push({ from: node, to: j, bytes })
+          if (j >= 0 && this.drop?.(node, j, bytes) !== true) this.wire.push({ from: node, to: j, bytes })
         },
         publish: bytes => {
-          for (let j = 0; j < this.replicas.length; j++) if (j !== node) this.wire.push({ from: node, to: j, bytes })
+          for (let j = 0; j < this.replicas.length; j++) if (j !== node && this.drop?.(node, j, bytes) !== true) this.wire.push({ from: node, to: j, bytes })
         }
       },
       store: { persist: records => { this.disks[node]!.push(...records) } },

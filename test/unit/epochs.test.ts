@@ -193,6 +193,78 @@ describe('a replica across a change of its validator set', () => {
     assert.deepEqual(sent, ['nack'], 'the newcomer adopted the binding and reports the conflict instead of voting')
   })
 
+  test('a slot certified and delivered before a replacement is not certified again by the replacement', () => {
+    // v0 is Byzantine (it signs any vote); v4 replaces v1 in two changes (add v4, remove v1).
+    const net = new LocalNet({ validators: 4, observers: 1 })
+    const [, v1, v2, v3, v4] = net.replicas as [Replica, Replica, Replica, Replica, Replica]
+    const byz = net.validatorKeys[0]!
+    const byzVote = (ops: SignedOp[], epoch: number): { voter: Uint8Array, sig: Uint8Array } =>
+      ({ voter: byz.publicKey, sig: signFor(byz, Domain.vote, net.networkId, votePayload(epoch, batchDigest(ops.map(o => o.hash)))) })
+    const voteOf = (r: Replica, i: number, op: SignedOp): { voter: Uint8Array, sig: Uint8Array } | undefined => {
+      const res = r.receive(net.replicas[0]!.id, encodeMessage({ type: 'propose', ops: [op.bytes] }), net.now)
+      net.execute(i, res.actions.filter(a => a.type !== 'send'))
+      const m = res.actions.filter(a => a.type === 'send').map(a => decodeMessage((a as { bytes: Uint8Array }).bytes)).find(m => m.type === 'vote')
+      return m?.type === 'vote' ? { voter: m.voter, sig: m.sig } : undefined
+    }
+    // v2 and v4 are cut off from certificates (and from what would bring them) for the whole run
+    net.drop = (_from, to, bytes) => (to === 2 || to === 4) && ['certified', 'fetch', 'frontier'].includes(decodeMessage(bytes).type)
+    const first = transfer(net, 0, 1, 1, 10n)
+    const cert1 = encodeMessage({ type: 'certified', ops: [first.bytes], votes: [byzVote([first], 0), voteOf(v1, 1, first)!, voteOf(v3, 3, first)!], epoch: 0 })
+    net.inject(net.replicas[0]!.id, 1, cert1)
+    net.inject(net.replicas[0]!.id, 3, cert1)
+    assert.equal(v1.ledger.nextSeq(net.accounts[0]!.publicKey), 2, 'v1 delivered the first op')
+    reconfigure(net, 1, keys(0, 1, 2, 3, 4), [2, 3])
+    reconfigure(net, 0, keys(0, 2, 3, 4), [2, 3, 4])
+    assert.equal(v4.epoch.number, 2)
+    // another op for the same slot: the Byzantine v0, v2 (which never saw the first) and v4 make a quorum of 3
+    const second = transfer(net, 0, 1, 2, 10n)
+    const votes = [voteOf(v2, 2, second), voteOf(v4, 4, second)]
+    assert.equal(votes[1], undefined, 'v4 took over v1\'s place: it must not vote for a slot the old set delivered')
+    if (votes.every(v => v !== undefined)) {
+      net.inject(net.replicas[0]!.id, 2, encodeMessage({ type: 'certified', ops: [second.bytes], votes: [byzVote([second], 2), ...votes], epoch: 2 }))
+      assert.notEqual(v2.ledger.nextSeq(net.accounts[0]!.publicKey), 2, 'two ops delivered for one slot')
+    }
+    // once the link heals, v4 fetches what the old set delivered, and votes
+    net.drop = undefined
+    for (let i = 0; i < 10 && !v4.votes; i++) net.settle(5, 500)
+    assert.ok(v4.votes, 'v4 votes once it reached the frontier the old set handed over')
+    assert.ok(net.delivered[4]!.some(d => toHex(d.op.hash) === toHex(first.hash)), 'v4 delivered the first op')
+  })
+
+  test('a validator restarted during a second hand-off still counts its own, and votes with one old validator silent', () => {
+    const net = new LocalNet({ validators: 4, observers: 1 })
+    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    assert.ok(net.replicas[2]!.votes)
+    // v0 goes silent; v2 hears no hand-off for epoch 2 before it restarts
+    net.drop = (from, to, bytes) => from === 0 || to === 0 || (to === 2 && decodeMessage(bytes).type === 'handoff')
+    reconfigure(net, 1, keys(0, 1, 2, 4), [2, 3, 4])
+    assert.equal(net.replicas[2]!.epoch.number, 2)
+    assert.equal(net.replicas[2]!.votes, false)
+    const restarted = new Replica({ genesis: net.genesis, scheme: sodiumScheme, signer: net.validatorKeys[2]! })
+    // in the order NodeDatabase.replicaRecords gives them: the chain, approvals, hand-offs, the rest
+    const rank = ['epoch', 'approval', 'handoff-done', 'bindings', 'checkpoint-sig', 'certificate']
+    restarted.restore([...net.disks[2]!].sort((a, b) => rank.indexOf(a.kind) - rank.indexOf(b.kind)), net.now)
+    net.replicas[2] = restarted
+    net.drop = (from, to) => from === 0 || to === 0
+    for (let i = 0; i < 5 && !restarted.votes; i++) net.settle(5, 500)
+    assert.ok(restarted.votes, 'v2 voted in epoch 1 (it wrote so) and three more of its five hand over: a quorum of four')
+  })
+
+  test('a removed validator cannot make the new set bind ops by handing them over once their wait is over', () => {
+    const net = new LocalNet({ validators: 5 })
+    reconfigure(net, 0, keys(0, 1, 2, 3), [1, 2, 3])
+    const v0 = net.replicas[0]!
+    assert.ok(v0.votes)
+    const before = v0.status().bindings
+    // ops of accounts that hold nothing, which no validator binds from a proposal
+    const junk = Array.from({ length: 50 }, (_, i) => {
+      const k = signerFrom(sodiumScheme, seedOf('junk', i))
+      return signOp(k, net.networkId, { account: k.publicKey, seq: 1, deps: [], body: { kind: 'transfer', to: net.accounts[0]!.publicKey, amount: 1n } }).bytes
+    })
+    net.inject(net.replicas[4]!.id, 0, encodeMessage({ type: 'handoff', epoch: 1, ops: junk, done: true }))
+    assert.equal(v0.status().bindings, before, 'nothing bound: the hand-off of epoch 1 is over here')
+  })
+
   test('a node behind learns the chain from a peer\'s frontier and then accepts that epoch\'s certificates', () => {
     const net = new LocalNet({ validators: 4, observers: 1 })
     reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
@@ -246,5 +318,38 @@ describe('joining a network that changed its validator set', () => {
     fresh.restore(joined.epochs.map((bytes, i) => ({ kind: 'epoch' as const, epoch: i + 1, bytes })), net.now, joined)
     assert.equal(fresh.epoch.number, 1)
     assert.equal(toHex(fresh.ledger.stateHash()), toHex(cp.msg.root))
+  })
+
+  test('records a peer sends past what proves the checkpoint are not kept: they would stop the node at every start', () => {
+    const net = new LocalNet({ validators: 4, observers: 1, accounts: 4, replica: { checkpoints: { interval: 4, retain: 2 } } })
+    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    for (let seq = 1; seq <= 4; seq++) {
+      net.submit(seq % 5, [transfer(net, 0, seq, 1, 1n), transfer(net, 2, seq, 3, 1n)])
+      net.settle()
+    }
+    for (let i = 0; i < 40 && net.certified[0]!.length === 0; i++) net.settle(5, 500)
+    const cp = net.certified[0]!.at(-1)!
+    assert.equal(cp.msg.epoch, 1)
+    const set = { networkId: net.networkId, scheme: sodiumScheme, validators: new Set(net.genesis.validators.map(toHex)), quorum: 3 }
+    const records = net.replicas[0]!.epochRecords()
+    // a forged next link: one signature where a quorum of epoch 1 is needed
+    const bogus = (epoch: number, prev: Uint8Array): Uint8Array => {
+      const s: ReconfigureStatement = { epoch, validators: keys(0, 1, 2, 3), prev, proposer: net.validatorKeys[0]!.publicKey }
+      return encodeMessage({ type: 'reconfigure', ...s, sigs: [signStatement(net.validatorKeys[0]!, net.networkId, s)] })
+    }
+    const cases: Array<[string, Uint8Array[], { trustedRoot?: Uint8Array }]> = [
+      ['a forged record after the proven chain', [...records, bogus(2, net.replicas[0]!.epoch.id)], {}],
+      ['a forged chain with a trusted root', [bogus(1, net.networkId)], { trustedRoot: cp.msg.root }]
+    ]
+    for (const [what, epochs, opts] of cases) {
+      const joiner = new Joiner(net.genesis, set, { offersWanted: 1, ...opts })
+      joiner.addPeers(['p'], 0)
+      let queue = joiner.onOffer('p', cp.bytes, cp.snapshot.manifestBytes, 0, epochs)
+      while (queue.length > 0) queue = queue.flatMap(r => r.kind === 'chunk' ? joiner.onChunk('p', r.index, cp.snapshot.chunks[r.index]!, 0) : [])
+      const joined = joiner.result()
+      assert.ok(joined !== undefined, `${what}: ${joiner.failure}`)
+      const fresh = new Replica({ genesis: net.genesis, scheme: sodiumScheme, signer: signerFrom(sodiumScheme, seedOf('joiner', 0)) })
+      assert.doesNotThrow(() => fresh.restore(joined.epochs.map((bytes, i) => ({ kind: 'epoch' as const, epoch: i + 1, bytes })), net.now, joined), what)
+    }
   })
 })

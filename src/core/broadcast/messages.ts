@@ -77,9 +77,10 @@ export interface ReconfigureMsg extends ReconfigureStatement { readonly type: 'r
 
 /**
  * From a validator of epoch `epoch - 1` to the validators of `epoch`: ops it bound and has not
- * delivered, which they bind too before they vote in `epoch`; `done` ends the list.
+ * delivered, which they bind too before they vote in `epoch`, and its delivered frontier (`entries`:
+ * the next seq of its streams), which they deliver up to first; `done` ends the list.
  */
-export interface Handoff { readonly type: 'handoff', readonly epoch: number, readonly ops: readonly Uint8Array[], readonly done: boolean }
+export interface Handoff { readonly type: 'handoff', readonly epoch: number, readonly ops: readonly Uint8Array[], readonly done: boolean, readonly entries?: readonly Slot[] }
 /** A validator of `epoch` still waiting for the sender's hand-off. */
 export interface HandoffRequest { readonly type: 'handoff-request', readonly epoch: number }
 
@@ -97,7 +98,7 @@ export function encodeMessage (m: Message): Uint8Array {
     case 'frontier': return encode({ type: m.type, entries: m.entries.map(slotValue), complete: m.complete, checkpoint: m.checkpoint, ...epochField(m.epoch) })
     case 'checkpoint': return encode({ type: m.type, height: m.height, root: m.root, baseHeight: m.baseHeight, base: m.base, proposer: m.proposer, delta: m.delta.map(slotValue), sigs: m.sigs.map(s => [s.signer, s.sig]), ...epochField(m.epoch) })
     case 'reconfigure': return encode({ type: m.type, epoch: m.epoch, validators: [...m.validators], prev: m.prev, proposer: m.proposer, sigs: m.sigs.map(s => [s.signer, s.sig]) })
-    case 'handoff': return encode({ type: m.type, epoch: m.epoch, ops: [...m.ops], done: m.done })
+    case 'handoff': return encode({ type: m.type, epoch: m.epoch, ops: [...m.ops], done: m.done, ...(m.entries === undefined || m.entries.length === 0 ? {} : { entries: m.entries.map(slotValue) }) })
     case 'handoff-request': return encode({ type: m.type, epoch: m.epoch })
   }
 }
@@ -199,8 +200,9 @@ export function decodeMessage (bytes: Uint8Array): Message {
       }
     }
     case 'handoff': {
-      const m = read.map(value, type, ['type', 'epoch', 'ops', 'done'])
-      return { type, epoch: read.uint(m.epoch, 'handoff.epoch'), ops: readOps(m.ops, 'handoff.ops', true), done: read.bool(m.done, 'handoff.done') }
+      const m = read.map(value, type, ['type', 'epoch', 'ops', 'done', 'entries'])
+      const entries = m.entries === undefined ? [] : read.list(m.entries, 'handoff.entries', MESSAGE_LIMITS.maxFrontierEntries).map((s, i) => readSlot(s, `handoff.entries[${i}]`))
+      return { type, epoch: read.uint(m.epoch, 'handoff.epoch'), ops: readOps(m.ops, 'handoff.ops', true), done: read.bool(m.done, 'handoff.done'), entries }
     }
     case 'handoff-request': {
       const m = read.map(value, type, ['type', 'epoch'])

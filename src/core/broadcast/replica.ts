@@ -177,9 +177,11 @@ export class Replica {
   private readonly epochs: Reconfigurer
   /**
    * A validator of a new epoch waits, before it votes in it, for the hand-off of a quorum of the
-   * previous epoch's set (see onHandoff); `heard` are those whose list ended.
+   * previous epoch's set (see onHandoff); `heard` are those whose list ended and whose delivered
+   * frontier this node reached. `floors`: per such validator, the streams it had delivered further
+   * than this node (account key to its next seq); `ended`: those whose list ended meanwhile.
    */
-  private handoffWait: { readonly epoch: number, readonly previous: Epoch, readonly heard: Set<PeerId>, nextRequestAt: number } | undefined
+  private handoffWait: { readonly epoch: number, readonly previous: Epoch, readonly heard: Set<PeerId>, nextRequestAt: number, readonly floors: Map<PeerId, Map<string, Slot>>, readonly ended: Set<PeerId> } | undefined
   /** When each new-epoch validator was last sent our hand-off on request (one list per retry interval). */
   private readonly handoffServed = new Map<PeerId, number>()
   private readonly validatorSets = new Map<number, ValidatorSet>()
@@ -362,13 +364,18 @@ export class Replica {
       // the keeper's base shares the live ledger's objects; each side copies what it writes
       this.checkpoints.install(checkpoint.cp, checkpoint.ledger.fork())
     }
-    for (const r of records) {
+    const list = [...records]
+    // the store gives the whole chain before any hand-off: each wait ends as its epoch is entered,
+    // so the next epoch knows this validator voted in the one before (and counts its own hand-off)
+    const handedOver = new Set(list.flatMap(r => r.kind === 'handoff-done' ? [r.epoch] : []))
+    for (const r of list) {
       if (r.kind === 'epoch') {
         const m = decodeMessage(r.bytes)
         if (m.type !== 'reconfigure') continue
         const previous = this.epochs.current
         const next = this.epochs.restoreEpoch(m, r.bytes)
         if (next !== undefined) this.enterEpoch(previous, next, false)
+        if (next !== undefined && handedOver.has(next.number)) this.endHandoffWait()
       } else if (r.kind === 'approval') {
         const m = decodeMessage(r.bytes)
         if (m.type === 'reconfigure') this.epochs.restoreApproval(m)
@@ -529,7 +536,8 @@ export class Replica {
       // the chain is what joiners verify checkpoints with: kept for good (a few hundred bytes each)
       case 'epoch': return false
       case 'approval': return record.epoch <= this.epoch.number
-      case 'handoff-done': return record.epoch < this.epoch.number
+      // the previous epoch's tells a restart this validator voted there (its own hand-off counts)
+      case 'handoff-done': return record.epoch < this.epoch.number - 1
     }
   }
 
@@ -819,6 +827,7 @@ export class Replica {
       this.checkpoints.delivered(op)
       this.out.push({ type: 'deliver', op, outcome, cert })
       this.buffer.delivered(op.account, op.seq, this.ledger)
+      if (this.handoffWait !== undefined && this.handoffWait.floors.size > 0) this.passFloors(op.account)
     }
     if (this.refused.size > 0 && !this.retrying) {
       this.retrying = true
@@ -933,7 +942,7 @@ export class Replica {
     if (!this.explicitPeers) this.peers = next.ids.filter(p => p !== this.id)
     if (next.members.has(this.id)) {
       const heard = new Set<PeerId>(wasVoting ? [this.id] : [])
-      this.handoffWait = { epoch: next.number, previous, heard, nextRequestAt: this.now }
+      this.handoffWait = { epoch: next.number, previous, heard, nextRequestAt: this.now, floors: new Map(), ended: new Set() }
       if (heard.size >= previous.quorum) this.endHandoffWait(live)
     }
     this.checkpoints.changeEpoch(next.number, next.ids, this.votes ? this.signer : undefined)
@@ -966,7 +975,17 @@ export class Replica {
       ops.push(op.bytes)
       bytes += op.bytes.length
     }
-    this.send(to, { type: 'handoff', epoch, ops, done: true })
+    // and what it delivered: an op it voted for may be delivered here and nowhere near `to` yet
+    let entries: Slot[] = []
+    for (const s of this.ledger.streams()) {
+      if (entries.length >= MESSAGE_LIMITS.maxFrontierEntries) {
+        this.send(to, { type: 'handoff', epoch, ops, done: false, entries })
+        ops = []
+        entries = []
+      }
+      entries.push({ account: s.account, seq: s.nextSeq })
+    }
+    this.send(to, { type: 'handoff', epoch, ops, done: true, entries })
   }
 
   /**
@@ -978,6 +997,11 @@ export class Replica {
     const previous = this.epochs.chain.get(m.epoch - 1)
     if (previous === undefined || !previous.members.has(from)) return ['reject', 'hand-off from a non-validator of the previous epoch']
     if (!this.isValidator) return ['ignore', 'not a validator of this epoch']
+    // taken only while this node waits and before the sender counts: the quorum that ends the
+    // wait is all safety needs, and a validator of the previous set (removed, perhaps) must not
+    // make this node bind ops no proposal would get bound (unfunded, far ahead) for ever
+    const wait = this.handoffWait
+    if (wait === undefined || wait.epoch !== m.epoch || wait.heard.has(from)) return ['ignore', 'not waiting for this validator\'s hand-off']
     const ops = this.decodeBatch(m.ops)
     const fresh: SignedOp[] = []
     for (const op of ops) {
@@ -991,12 +1015,44 @@ export class Replica {
     }
     for (const op of fresh) this.bindings.bind(op, this.now)
     if (fresh.length > 0) this.out.push({ type: 'persist', record: { kind: 'bindings', ops: fresh.map(o => o.bytes) } })
-    const wait = this.handoffWait
-    if (m.done && wait !== undefined && wait.epoch === m.epoch) {
-      wait.heard.add(from)
-      if (wait.heard.size >= wait.previous.quorum) this.endHandoffWait(true)
+    // slots it delivered and this node did not: it may have voted for their ops, and this node
+    // must not vote for another op there (it delivers them first, fetching from the sender)
+    let fetches = this.limits.maxFetchesPerTick
+    for (const entry of m.entries ?? []) {
+      const mine = this.ledger.nextSeq(entry.account)
+      if (entry.seq <= mine) continue
+      let floors = wait.floors.get(from)
+      if (floors === undefined) wait.floors.set(from, floors = new Map())
+      floors.set(accountKey(entry.account), entry)
+      if (fetches-- > 0) this.send(from, { type: 'fetch', account: entry.account, fromSeq: mine, toSeq: Math.min(entry.seq - 1, mine + MESSAGE_LIMITS.maxFetchSpan - 1) })
+    }
+    if (m.done) {
+      wait.ended.add(from)
+      this.passFloors()
     }
     return ['accept']
+  }
+
+  /**
+   * Drops the floors this node reached (of `account`, or all); a validator whose list ended and
+   * whose every floor is reached counts as heard, and a quorum of those ends the wait.
+   */
+  private passFloors (account?: Uint8Array): void {
+    const wait = this.handoffWait
+    if (wait === undefined) return
+    const key = account === undefined ? undefined : accountKey(account)
+    for (const [peer, floors] of wait.floors) {
+      for (const [k, floor] of key === undefined ? floors : [[key, floors.get(key)] as const]) {
+        if (floor !== undefined && this.ledger.nextSeq(floor.account) >= floor.seq) floors.delete(k)
+      }
+      if (floors.size === 0) wait.floors.delete(peer)
+    }
+    for (const peer of wait.ended) {
+      if (wait.floors.has(peer)) continue
+      wait.ended.delete(peer)
+      wait.heard.add(peer)
+    }
+    if (wait.heard.size >= wait.previous.quorum) this.endHandoffWait(true)
   }
 
   /** A validator of the current epoch still waits for our hand-off (at most one list per retry). */
@@ -1017,7 +1073,16 @@ export class Replica {
     const wait = this.handoffWait
     if (wait === undefined || now < wait.nextRequestAt) return
     wait.nextRequestAt = now + this.timing.antiEntropy
-    for (const v of wait.previous.ids) if (!wait.heard.has(v) && v !== this.id) this.send(v, { type: 'handoff-request', epoch: wait.epoch })
+    for (const v of wait.previous.ids) if (!wait.heard.has(v) && !wait.ended.has(v) && v !== this.id) this.send(v, { type: 'handoff-request', epoch: wait.epoch })
+    // streams a validator had delivered further than this node: fetch them from it again
+    let fetches = this.limits.maxFetchesPerTick
+    for (const [peer, floors] of wait.floors) {
+      for (const floor of floors.values()) {
+        if (fetches-- <= 0) return
+        const mine = this.ledger.nextSeq(floor.account)
+        this.send(peer, { type: 'fetch', account: floor.account, fromSeq: mine, toSeq: Math.min(floor.seq - 1, mine + MESSAGE_LIMITS.maxFetchSpan - 1) })
+      }
+    }
   }
 
   private fromKeeper<T> (result: T): T {

@@ -126,11 +126,13 @@ export class Joiner {
     }
     if (msg.type !== 'checkpoint') return this.blame(peer, `sent a ${msg.type} message instead of a checkpoint`, now)
     const trusted = this.opts.trustedRoot !== undefined && bytesEqual(this.opts.trustedRoot, msg.root)
+    // the signers count only as validators of the checkpoint's epoch, proven link by link from
+    // genesis; only the proven records are kept (the node restores them as its chain)
+    const chain = this.setAt(msg.epoch ?? 0, epochs)
+    epochs = chain.proven
     if (!trusted) {
-      // the signers count only as validators of the checkpoint's epoch, proven link by link from genesis
-      const set = this.setAt(msg.epoch ?? 0, epochs)
-      if (typeof set === 'string') return this.blame(peer, `served a checkpoint whose epoch is not proven: ${set}`, now)
-      const problem = checkCertified(set, msg)
+      if (chain.set === undefined) return this.blame(peer, `served a checkpoint whose epoch is not proven: ${chain.problem}`, now)
+      const problem = checkCertified(chain.set, msg)
       if (problem !== undefined) return this.blame(peer, `served a forged checkpoint: ${problem}`, now)
     }
     if (!bytesEqual(manifestRoot(manifestBytes), msg.root)) return this.blame(peer, 'served a manifest that does not hash to the checkpoint root', now)
@@ -304,24 +306,29 @@ export class Joiner {
     }
   }
 
-  /** The set of `epoch`, verified from genesis through `records`, or why it cannot be. */
-  private setAt (epoch: number, records: readonly Uint8Array[]): ValidatorSet | string {
-    if (epoch === 0) return this.set
+  /**
+   * The set of `epoch`, verified from genesis through `records` (or why it cannot be), and the
+   * records up to it that verified.
+   */
+  private setAt (epoch: number, records: readonly Uint8Array[]): { set?: ValidatorSet, problem?: string, proven: Uint8Array[] } {
+    if (epoch === 0) return { set: this.set, proven: [] }
     const chain = new EpochChain(this.set.scheme, this.set.networkId, this.genesis.validators)
+    const proven: Uint8Array[] = []
     for (const [i, bytes] of records.slice(0, epoch).entries()) {
       let m
       try {
         m = decodeMessage(bytes)
       } catch (err) {
-        return `epoch record ${i + 1} is malformed: ${(err as Error).message}`
+        return { problem: `epoch record ${i + 1} is malformed: ${(err as Error).message}`, proven }
       }
-      if (m.type !== 'reconfigure') return `epoch record ${i + 1} is a ${m.type} message`
+      if (m.type !== 'reconfigure') return { problem: `epoch record ${i + 1} is a ${m.type} message`, proven }
       const next = chain.extend(m, m.sigs, bytes)
-      if (typeof next === 'string') return next
+      if (typeof next === 'string') return { problem: next, proven }
+      proven.push(bytes)
     }
     const e = chain.get(epoch)
-    if (e === undefined) return `the checkpoint names epoch ${epoch} and only ${chain.current.number} came with it`
-    return { networkId: this.set.networkId, scheme: this.set.scheme, validators: e.members, quorum: e.quorum }
+    if (e === undefined) return { problem: `the checkpoint names epoch ${epoch} and only ${chain.current.number} came with it`, proven }
+    return { set: { networkId: this.set.networkId, scheme: this.set.scheme, validators: e.members, quorum: e.quorum }, proven }
   }
 
   private fail (peer: PeerId, reason: string): void {
