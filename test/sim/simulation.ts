@@ -477,7 +477,7 @@ export class Simulation {
         return
       } catch (err) {
         if (e.tries % 40 === 0) this.log(`t=${this.now} node ${node.index} cannot approve epoch ${e.epoch} yet: ${(err as Error).message}`)
-        if (!/no open proposal|voting validator/.test((err as Error).message)) throw new SafetyViolation(`node ${node.index} could not approve: ${(err as Error).message}`)
+        if (!/no open proposal|voting validator|still taking over/.test((err as Error).message)) throw new SafetyViolation(`node ${node.index} could not approve: ${(err as Error).message}`)
       }
     } else if (r !== undefined && r.epoch.number === e.epoch - 1) return // not a validator: not its to approve
     if (e.tries < 200) this.queue.push(this.now + 250, { ...e, tries: e.tries + 1 })

@@ -27,7 +27,7 @@ import { DeliveryBuffer } from './delivery.js'
 import { MESSAGE_LIMITS, batchDigest, decodeMessage, encodeMessage } from './messages.js'
 import { votePayload } from './messages.js'
 import type { Certified, Fetch, Frontier, Handoff, HandoffRequest, Message, Nack, Propose, VoteMsg } from './messages.js'
-import { Reconfigurer } from '../epoch/reconfigurer.js'
+import { Reconfigurer, ReconfigurationError } from '../epoch/reconfigurer.js'
 import type { Proposal } from '../epoch/reconfigurer.js'
 import type { Epoch } from '../epoch/epochs.js'
 import type { ValidatorSet } from '../checkpoint/certificate.js'
@@ -182,6 +182,11 @@ export class Replica {
    * than this node (account key to its next seq); `ended`: those whose list ended meanwhile.
    */
   private handoffWait: { readonly epoch: number, readonly previous: Epoch, readonly heard: Set<PeerId>, nextRequestAt: number, readonly floors: Map<PeerId, Map<string, Slot>>, readonly ended: Set<PeerId> } | undefined
+  /**
+   * The epoch before the current one, if this node voted in it (it was a member and had finished
+   * its own hand-off there): only then does what it hands over cover every op certified so far.
+   */
+  private votedInPrevious: number | undefined
   /** When each new-epoch validator was last sent our hand-off on request (one list per retry interval). */
   private readonly handoffServed = new Map<PeerId, number>()
   private readonly validatorSets = new Map<number, ValidatorSet>()
@@ -876,13 +881,24 @@ export class Replica {
   // ---------------------------------------------------------------------------------------------
   // Epochs
 
-  /** The key this node approves changes with: only while it votes in the current epoch. */
+  /**
+   * The key this node approves changes with: only while it votes in the current epoch. A validator
+   * still taking over the previous epoch's bindings must not help start the next one: the
+   * hand-off into it would then count validators that do not know every op certified so far.
+   */
   private get epochSigner (): Signer | undefined {
-    return this.isValidator && this.abstaining === undefined ? this.signer : undefined
+    return this.votes ? this.signer : undefined
+  }
+
+  private checkMaySign (): void {
+    if (this.isValidator && this.abstaining === undefined && this.handoffWait !== undefined) {
+      throw new ReconfigurationError(`this validator is still taking over the bindings of epoch ${this.handoffWait.previous.number} (the hand-off); approve once it votes in epoch ${this.epoch.number} (bftnode validator list shows it)`)
+    }
   }
 
   /** Proposes a new validator set for the next epoch (this validator's approval is the first). */
   proposeReconfiguration (validators: readonly Uint8Array[], now: number): { id: string, actions: Action[] } {
+    this.checkMaySign()
     this.out = []
     this.now = now
     const id = this.fromEpochs(this.epochs.propose(validators, this.epochSigner))
@@ -892,6 +908,7 @@ export class Replica {
 
   /** The operator approves an open proposal (its id, or a unique prefix of at least 4 hex digits). */
   approveReconfiguration (id: string, now: number): { id: string, actions: Action[] } {
+    this.checkMaySign()
     this.out = []
     this.now = now
     const approved = this.fromEpochs(this.epochs.approve(id, this.epochSigner))
@@ -938,6 +955,7 @@ export class Replica {
    */
   private enterEpoch (previous: Epoch, next: Epoch, live: boolean): void {
     const wasVoting = previous.members.has(this.id) && this.abstaining === undefined && this.handoffWait === undefined
+    this.votedInPrevious = wasVoting ? previous.number : undefined
     this.handoffWait = undefined
     if (!this.explicitPeers) this.peers = next.ids.filter(p => p !== this.id)
     if (next.members.has(this.id)) {
@@ -1059,7 +1077,8 @@ export class Replica {
   private onHandoffRequest (from: PeerId, m: HandoffRequest): [Verdict, string?] {
     if (m.epoch !== this.epoch.number || !this.epoch.members.has(from)) return ['ignore', 'not a validator waiting for this epoch\'s hand-off']
     const previous = this.epochs.chain.get(m.epoch - 1)
-    if (previous === undefined || !previous.members.has(this.id) || this.abstaining !== undefined) return ['ignore', 'this node hands nothing over for that epoch']
+    // a validator that had not finished taking over the epoch before may lack ops certified then
+    if (previous === undefined || this.votedInPrevious !== previous.number) return ['ignore', 'this node did not vote in the previous epoch: it hands nothing over']
     const last = this.handoffServed.get(from)
     if (last !== undefined && this.now - last < this.timing.antiEntropy) return ['ignore', 'hand-off sent recently']
     this.handoffServed.set(from, this.now)
