@@ -27,6 +27,8 @@ export interface AccountView {
   pending: string
   credits: Array<{ account: string, seq: number, amount: string }>
   contract: boolean
+  /** The key that signs the account's next op: its own, the one it rotated to, or a contract's sequencer (absent from nodes before rotation). */
+  key?: string
 }
 
 export type SubmitResultView =
