@@ -18,6 +18,7 @@ import { walletClient } from '../ops.js'
 import type { Sent } from '../../client/client.js'
 import { nodeLabel } from '../node-id.js'
 import { deleteCommand, exportCommand, importCommand, passwdCommand } from './account-keys.js'
+import { rotateKeyCommand } from './rotation.js'
 import { parseGas, simulateFirst } from './query.js'
 
 async function unlock (args: GlobalArgs, name: string): Promise<Awaited<ReturnType<ReturnType<typeof wallet>['unlock']>>> {
@@ -34,6 +35,8 @@ function outcomeLine (st: OpStatusView): string {
 }
 
 async function send (args: GlobalArgs, from: string, body: OpBody, ordering: Array<{ account: Uint8Array, seq: number }> = []): Promise<Sent> {
+  // mid-rotation the key in force is not known here: the rotation may have been delivered
+  if (await wallet(args).nextKey(from) !== undefined) throw new UsageError(`a key rotation of ${from} did not finish: run \`bftnode account rotate-key --name ${from}\` to finish it first`)
   const signer = await unlock(args, from)
   // by the account's id: after a key rotation the key that signs is not the account's id
   const client = walletClient({ api: api(args), wallet: wallet(args), name: from, account: await wallet(args).account(from), signer, timeoutMs: args.timeout, say })
@@ -80,6 +83,7 @@ export const accountCommand: CliCommand = {
     },
     importCommand,
     exportCommand,
+    rotateKeyCommand,
     passwdCommand,
     deleteCommand
   ]
