@@ -140,6 +140,7 @@ export class BftNode {
   private readonly sequenced = new Map<string, { hash: string, at: number }>()
   /** Sequencer rotations to this node's key, by contract: kept (and persisted) so a slot is never signed twice. */
   private readonly rotations = new Map<string, SignedOp>()
+  private readonly rotationSaves = new Map<string, Promise<void>>()
   private stopping = false
   private lastPeers = ''
   /** Certified checkpoints this node serves snapshots of, by root (the latest few). */
@@ -553,6 +554,8 @@ export class BftNode {
         throw new SequencerRotationError(`this node signed a rotation for slot ${op.seq} of the contract already (op ${toHex(op.hash).slice(0, 16)}, ${held === null ? 'without' : 'with another'} deployer request); it signs no second op for that slot: the op is resubmitted by asking again without a request, and lands once validators find the sequencer silent, or the slot is filled`)
       }
       resubmitted = true
+      // not on the wire before it is on disk
+      await this.rotationSaves.get(id)
     } else {
       const body = { kind: 'rotate-sequencer' as const, to: this.signer.publicKey, request }
       const unsigned = { account: contract, seq, deps: [c.deployedAt], body }
@@ -563,9 +566,12 @@ export class BftNode {
         throw new SequencerRotationError('the contract has no queued calls: without the deployer\'s request validators do not rotate its sequencer (they do once calls wait and the sequencer stays silent)')
       }
       op = signOp(this.signer, networkId(this.genesis), unsigned)
-      // on disk before it leaves, so a restart resubmits this op rather than sign another for the slot
-      await this.db.saveSequencerOp(id, op.bytes)
+      // kept at once, so a request arriving while it is written resubmits it rather than sign another
       this.rotations.set(id, op)
+      // on disk before it leaves, so a restart resubmits this op rather than sign another for the slot
+      const saved = this.db.saveSequencerOp(id, op.bytes)
+      this.rotationSaves.set(id, saved)
+      await saved
       this.log.info('signed a rotation of a contract\'s sequencer to this node', { contract: id.slice(0, 16), seq, requested: request !== null })
     }
     const [r] = this.submit([op.bytes])

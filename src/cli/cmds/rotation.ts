@@ -9,7 +9,7 @@ import { nobleScheme } from '../../core/crypto/noble.js'
 import { signerFrom } from '../../core/crypto/signing.js'
 import type { Signer } from '../../core/crypto/signing.js'
 import { signRotationRequest } from '../../core/ledger/rotation.js'
-import { ApiRequestError } from '../../client/api-client.js'
+import { ApiRequestError, NodeUnreachableError } from '../../client/api-client.js'
 import type { ApiClient, ContractView, OpStatusView } from '../../client/api-client.js'
 import { BftClient } from '../../client/client.js'
 import type { Sent } from '../../client/client.js'
@@ -34,7 +34,7 @@ async function unlockAccount (a: GlobalArgs, w: Wallet, name: string): Promise<{
 
 /** The errors after which the op may still be delivered: it stays pending, and the next run resubmits it. */
 const unconfirmed = (err: unknown): boolean =>
-  err instanceof OpTimeoutError || err instanceof OpUnconfirmedError || err instanceof SlotContestedError || (err instanceof OpRefusedError && /stays pending/.test(err.message)) || err instanceof ApiRequestError
+  err instanceof OpTimeoutError || err instanceof OpUnconfirmedError || err instanceof SlotContestedError || (err instanceof OpRefusedError && /stays pending/.test(err.message)) || err instanceof ApiRequestError || err instanceof NodeUnreachableError
 
 export const rotateKeyCommand: CliCommand<{ name: string }> = {
   command: 'rotate-key',

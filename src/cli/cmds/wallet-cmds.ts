@@ -146,7 +146,10 @@ export const deployCommand: CliCommand<{ file: string, from: string, args?: stri
     const args = await parseArgs(a, a.args)
     // By default the node this command talks to sequences the contract: it holds its own key, so
     // it can sign the Execute ops that run queued calls. A wallet key would need a wallet online.
-    const sequencer = a.sequencer === undefined ? fromHex(String((await api(a).status()).nodeId)) : await wallet(a).resolve(a.sequencer)
+    // a wallet account's sequencer key is the key it signs with now (after a rotation, not its id)
+    const sequencer = a.sequencer === undefined
+      ? fromHex(String((await api(a).status()).nodeId))
+      : /^[0-9a-f]{64}$/.test(a.sequencer) ? fromHex(a.sequencer) : fromHex((await wallet(a).load(a.sequencer)).publicKey)
     const me = await wallet(a).account(a.from)
     const chosen = await simulateFirst(a, me, { kind: 'deploy', code, args: args.json, sequencer: toHex(sequencer), ...(gas === 'auto' ? {} : { gasLimit: gas }) }, gas, a.force, 'deploy', async () => await nameHint(a, args))
     const sent = await send(a, a.from, { kind: 'deploy', code, args: args.values, sequencer, gasLimit: chosen.gas })
