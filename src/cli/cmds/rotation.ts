@@ -8,6 +8,7 @@ import { fromHex, toHex } from '../../core/crypto/hash.js'
 import { nobleScheme } from '../../core/crypto/noble.js'
 import { signerFrom } from '../../core/crypto/signing.js'
 import type { Signer } from '../../core/crypto/signing.js'
+import { decodeOp } from '../../core/ledger/op.js'
 import { signRotationRequest } from '../../core/ledger/rotation.js'
 import { ApiRequestError, NodeUnreachableError } from '../../client/api-client.js'
 import type { ApiClient, ContractView, OpStatusView } from '../../client/api-client.js'
@@ -76,9 +77,13 @@ export const rotateKeyCommand: CliCommand<{ name: string }> = {
     let sent: Sent | undefined
     try {
       // an op left pending (this rotation, or any other op) is settled first, resubmitting its bytes
-      await client.settle()
+      const settled = await client.settle()
       const view = await node.account(account)
-      if (view.key === next.publicKey) {
+      // delivered: the node names the new key, or (a node that does not name keys) the op just settled was this rotation, applied
+      const earlier = settled === undefined ? undefined : decodeOp(fromHex(settled.op.op))
+      const thisRotation = earlier?.body.kind === 'rotate-key' && toHex(earlier.body.to) === next.publicKey && settled?.status.status === 'delivered'
+      const applied = settled?.status.outcome?.status === 'applied' || (settled?.status.outcome === undefined && view.key !== file.publicKey)
+      if (view.key === next.publicKey || (thisRotation && applied)) {
         await finish(w, name, file.publicKey, next.publicKey, account)
         return
       }
