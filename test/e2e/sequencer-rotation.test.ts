@@ -3,7 +3,8 @@
 // sequences a token; its process is killed (SIGKILL) while calls are queued; node 2, asked without
 // the deployer, signs the rotation and validators vote once the sequencer has been silent; node 2
 // then runs every queued call exactly once. Then the deployer's request (--from) moves the
-// contract to node 3 at once, while node 2 is alive. The nodes left end on one state root.
+// contract to node 3 at once, while node 2 is alive, and then to a wallet key (--to). The nodes
+// left end on one state root.
 
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -128,6 +129,15 @@ describe('bftnode contract rotate-sequencer', () => {
     const again = await cli('contract', 'rotate-sequencer', token, '--api', urls[2]!)
     assert.equal(again.code, 1)
     assert.match(again.err, /sequences the contract already/)
+
+    // --to: a wallet key becomes the sequencer (it signs the rotation; the deployer asks for it)
+    const toBob = await cli('contract', 'rotate-sequencer', token, '--to', 'bob', '--from', 'alice', '--api', urls[3]!)
+    assert.equal(toBob.code, 0, toBob.out + toBob.err)
+    assert.match(toBob.out, new RegExp(`the contract is now sequenced by ${bob}`))
+    // without the deployer and with nothing queued, the node refuses to sign
+    const idle = await cli('contract', 'rotate-sequencer', token, '--api', urls[3]!)
+    assert.equal(idle.code, 1)
+    assert.match(idle.err, /no queued calls/)
 
     // the nodes left agree on the state
     await until('the nodes to reach one state root', 30_000, async () => {
