@@ -6,7 +6,7 @@
 import { createInterface } from 'node:readline'
 import { readFile } from 'node:fs/promises'
 import { fromHex } from '../../core/crypto/hash.js'
-import { InvalidKeyFileError, openKey, parseKeyFile, SCRYPT, sealKey } from '../../client/keyfile.js'
+import { accountOf, InvalidKeyFileError, openKey, parseKeyFile, SCRYPT, sealKey } from '../../client/keyfile.js'
 import type { KeyFile } from '../../client/keyfile.js'
 import { passphraseFor, prompt, say, UsageError, wallet } from '../context.js'
 import type { CliCommand, GlobalArgs } from '../context.js'
@@ -71,7 +71,7 @@ export const importCommand: CliCommand<{ name: string, file?: string, insecure: 
       throw new UsageError(`${where} holds neither a bftnode key file nor a seed of 64 hex digits`)
     }
     const added = await w.add(a.name, file)
-    say(`imported account ${a.name}: ${added.publicKey}`)
+    say(`imported account ${a.name}: ${accountOf(added)}${added.account === undefined ? '' : ` (its key rotated: signed by ${added.publicKey})`}`)
     say(`key file ${w.keyPath(a.name)}${added.encrypted === undefined ? ' (NOT encrypted)' : ' (encrypted)'}`)
   }
 }
