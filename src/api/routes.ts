@@ -96,6 +96,12 @@ export const ROUTES: readonly RouteSpec[] = [
     errors: RUN_ERRORS.concat([[404, 'ERR_UNKNOWN_CONTRACT']])
   },
   {
+    method: 'POST', path: '/v1/contracts/{address}/sequencer', summary: 'operator: this node signs, with its own key, a rotation of the contract\'s sequencer to itself at the contract\'s next slot and submits it; with the deployer\'s request validators vote at once, without it once the sequencer has been silent past their deadline (token, or from this machine on a node without one)',
+    body: { type: 'object', additionalProperties: false, properties: { request: { type: 'string', pattern: '^[0-9a-f]{128}$', description: 'the deployer\'s signature over (rotate-sequencer, contract, slot, this node\'s key)' } } },
+    ok: { status: 200, description: '{hash, contract, seq, to, requested, silenceMs, resubmitted, submit}' },
+    errors: [[400, 'ERR_BAD_JSON'], [400, 'ERR_BAD_REQUEST'], [400, 'ERR_INCOMPLETE_BODY'], [403, 'ERR_OPERATOR_ONLY'], [404, 'ERR_UNKNOWN_CONTRACT'], [408, 'ERR_SLOW_BODY'], [409, 'ERR_SEQUENCER_ROTATION'], [413, 'ERR_TOO_LARGE'], [415, 'ERR_UNSUPPORTED_MEDIA_TYPE'], [503, 'ERR_BUSY']]
+  },
+  {
     method: 'POST', path: '/v1/simulate', summary: 'what an op would do if the account signed it now: its outcome, its run and a gas estimate; nothing is signed or stored',
     body: {
       type: 'object', required: ['account', 'body'], additionalProperties: false,

@@ -28,7 +28,7 @@ import type { BodyBudget, BodyLimits, Target } from './request.js'
 import { allowHeader, MAX_WAIT_MS, methodsFor, routeKey } from './routes.js'
 import { openApiDocument } from './openapi.js'
 import { callView, contractView, listContracts, query, QUERY_BODY_BYTES, RunBudget, simulate, SIMULATE_BODY_BYTES } from './contract-routes.js'
-import { checkOperator, checkProposalKnown, noBody, parseChange, parseProposalId, PROPOSAL_BODY_BYTES, reconfigure, validatorsView } from './validator-routes.js'
+import { checkOperator, checkProposalKnown, hasBody, noBody, parseChange, parseProposalId, parseRotationRequest, PROPOSAL_BODY_BYTES, reconfigure, rotateSequencer, validatorsView } from './validator-routes.js'
 import { accountOpsPage, contractEventsPage, DEFAULT_STREAM_LIMITS, EventStreams } from './history-routes.js'
 import type { StreamLimits } from './history-routes.js'
 
@@ -271,7 +271,9 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
         nextSeq: ledger.nextSeq(account),
         pending,
         credits: credits.map(c => ({ account: toHex(c.source.account), seq: c.source.seq, amount: c.amount })),
-        contract: contract !== undefined
+        contract: contract !== undefined,
+        // who signs its next op: its own key, the key it rotated to, or a contract's sequencer
+        key: toHex(ledger.signerOf(account))
       })
     }
     case 'GET /contracts': return reply(res, listContracts(ledger, target.query))
@@ -281,6 +283,14 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
       return reply(res, contractView(ledger, c, true))
     }
     case 'POST /contracts/:/:': {
+      if (parts[3] === 'sequencer' && parts.length === 4) {
+        // operator: this node signs, with its own key, a rotation of the contract's sequencer to itself
+        const address = hex32(parts[2], 'contract address')
+        checkOperator(req, access)
+        const request = hasBody(req) ? parseRotationRequest(await readJsonBody(req, { ...ctx.body, maxBytes: Math.min(ctx.body.maxBytes, PROPOSAL_BODY_BYTES) }, ctx.bodies)) : null
+        if (ledger.contract(address) === undefined) throw new ApiError(404, 'ERR_UNKNOWN_CONTRACT', 'no contract at that address')
+        return reply(res, await rotateSequencer(() => node.rotateSequencerHere(address, request)))
+      }
       if (parts[3] !== 'query' || parts.length !== 4) return notFound(req, method, parts)
       const address = hex32(parts[2], 'contract address')
       admitRun(ctx)

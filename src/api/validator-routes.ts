@@ -7,7 +7,8 @@ import type { IncomingMessage } from 'node:http'
 import { fromHex, toHex } from '../core/crypto/hash.js'
 import { faultsTolerated } from '../core/ledger/genesis.js'
 import { ReconfigurationError } from '../core/epoch/reconfigurer.js'
-import type { BftNode, ReconfigurationResult, ValidatorChange, ValidatorRole } from '../node/node.js'
+import { SequencerRotationError } from '../node/node.js'
+import type { BftNode, ReconfigurationResult, SequencerRotationResult, ValidatorChange, ValidatorRole } from '../node/node.js'
 import { isLoopback } from './access.js'
 import type { Access } from './access.js'
 import { ApiError } from './errors.js'
@@ -85,14 +86,39 @@ export function parseProposalId (text: string | undefined): string {
 export function checkOperator (req: IncomingMessage, access: Access): void {
   if (access.tokenRequired) return
   const from = req.socket.remoteAddress ?? ''
-  if (!isLoopback(from)) throw new ApiError(403, 'ERR_OPERATOR_ONLY', 'changes of the validator set are taken from this machine only when the node has no apiToken: run the command on the node\'s host, or set apiToken')
+  if (!isLoopback(from)) throw new ApiError(403, 'ERR_OPERATOR_ONLY', 'what the node signs with its own key (changes of the validator set, sequencer rotations) is taken from this machine only when the node has no apiToken: run the command on the node\'s host, or set apiToken')
+}
+
+/** The request declares a body (a length above 0, or chunks). */
+export function hasBody (req: IncomingMessage): boolean {
+  const length = req.headers['content-length']
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined
 }
 
 /** A route that takes no body: one declared is refused without being read. */
 export function noBody (req: IncomingMessage): void {
-  const length = req.headers['content-length']
-  if ((length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined) {
-    throw new ApiError(400, 'ERR_BAD_REQUEST', 'this route takes no body', {}, { close: true })
+  if (hasBody(req)) throw new ApiError(400, 'ERR_BAD_REQUEST', 'this route takes no body', {}, { close: true })
+}
+
+/** The body of POST /v1/contracts/{address}/sequencer: `{}` or `{"request": "<128 hex>"}`, the deployer's signature. */
+export function parseRotationRequest (body: unknown): Uint8Array | null {
+  const usage = 'body must be {} or {"request": "<128 lowercase hex digits: the deployer\'s signature of the rotation>"}'
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'ERR_BAD_REQUEST', usage)
+  const keys = Object.keys(body)
+  if (keys.some(k => k !== 'request')) throw new ApiError(400, 'ERR_BAD_REQUEST', usage)
+  const r = (body as { request?: unknown }).request
+  if (r === undefined || r === null) return null
+  if (typeof r !== 'string' || !/^[0-9a-f]{128}$/.test(r)) throw new ApiError(400, 'ERR_BAD_REQUEST', usage)
+  return fromHex(r)
+}
+
+/** Runs a sequencer rotation; a refusal of the node's (nothing to rotate, a request that does not verify) is 409. */
+export async function rotateSequencer (run: () => Promise<SequencerRotationResult>): Promise<SequencerRotationResult> {
+  try {
+    return await run()
+  } catch (err) {
+    if (err instanceof SequencerRotationError) throw new ApiError(409, err.code, err.message)
+    throw err
   }
 }
 

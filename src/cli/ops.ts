@@ -19,6 +19,8 @@ export interface SendRequest {
   readonly api: ApiClient
   readonly wallet: Wallet
   readonly name: string
+  /** The account's id (hex) when it is not the signer's key: the account rotated its key. */
+  readonly account?: string
   readonly signer: Signer
   readonly body: OpBody
   /** Deps the body needs for ordering (a call's deploy), cited before any credit. */
@@ -32,6 +34,7 @@ export function walletClient (req: Omit<SendRequest, 'body' | 'ordering'>): BftC
   return new BftClient({
     api: req.api,
     signer: req.signer,
+    ...(req.account === undefined ? {} : { account: req.account }),
     pending: req.wallet.pendingStore(req.name),
     timeoutMs: req.timeoutMs,
     label: req.name,

@@ -1,5 +1,8 @@
 // The CLI's wallet (it uses the file system, so it lives here and not in client/): a directory of
 // key files, one per named account, plus the op each account signed but has not seen delivered.
+// An account that rotated its key keeps its id: its key file then names the account (`account`)
+// beside the key in force, the key it replaced is kept as `<name>.retired-<n>.key`, and a new key
+// waits as `<name>.next.key` from before the rotation is signed until it is delivered.
 // A wallet never signs two ops for one slot: while an op is pending, the next command resubmits it
 // instead of signing another (which would make the account equivocate and lock its stream).
 
@@ -11,7 +14,7 @@ import { fromHex, toHex } from '../core/crypto/hash.js'
 import { nobleScheme } from '../core/crypto/noble.js'
 import { signerFrom } from '../core/crypto/signing.js'
 import type { Signer } from '../core/crypto/signing.js'
-import { InvalidKeyFileError, openKey, parseKeyFile, sealKey } from '../client/keyfile.js'
+import { accountOf, InvalidKeyFileError, openKey, parseKeyFile, sealKey } from '../client/keyfile.js'
 import type { KeyFile } from '../client/keyfile.js'
 import { PendingCorruptError as PendingRecordCorruptError, PendingExistsError } from '../client/errors.js'
 import { pendingFromRecord } from '../client/pending.js'
@@ -59,6 +62,9 @@ export class Wallet {
   constructor (readonly dir: string) {}
 
   keyPath (name: string): string { return join(this.dir, `${name}.key.json`) }
+  /** A key made for a rotation of `name` not yet known delivered (not a `.key.json`: no account of its own). */
+  nextKeyPath (name: string): string { return join(this.dir, `${name}.next.key`) }
+  retiredKeyPath (name: string, n: number): string { return join(this.dir, `${name}.retired-${n}.key`) }
   private pendingPath (name: string): string { return join(this.dir, `${name}.pending.json`) }
 
   static checkName (name: string): void {
@@ -78,7 +84,7 @@ export class Wallet {
     await mkdir(this.dir, { recursive: true, mode: 0o700 })
     if (await this.exists(name)) throw new AccountExistsError(name)
     const { accounts } = await this.list()
-    const holder = accounts.find(a => a.file.publicKey === file.publicKey)
+    const holder = accounts.find(a => a.file.publicKey === file.publicKey || accountOf(a.file) === accountOf(file))
     if (holder !== undefined) throw new KeyInWalletError(holder.name)
     const named: KeyFile = { ...file, name }
     if (!await writeNewFile(this.keyPath(name), JSON.stringify(named, null, 2) + '\n')) throw new AccountExistsError(name)
@@ -89,7 +95,8 @@ export class Wallet {
   async rewrite (name: string, file: KeyFile): Promise<void> {
     const old = await this.load(name)
     if (old.publicKey !== file.publicKey) throw new Error(`internal: rewriting ${name} with another key`)
-    await replaceFile(this.keyPath(name), JSON.stringify({ ...file, name }, null, 2) + '\n')
+    // the account it signs for stays, whatever made the new file
+    await replaceFile(this.keyPath(name), JSON.stringify({ ...file, name, ...(old.account === undefined ? {} : { account: old.account }) }, null, 2) + '\n')
   }
 
   /** Deletes an account's key (and its pending record, when forced). Refused while an op may be in flight. */
@@ -146,10 +153,60 @@ export class Wallet {
     return signerFrom(nobleScheme, await this.seed(name, passphrase))
   }
 
-  /** A name in this wallet, or a 64-hex-digit account key, to the account's key. */
+  /** A name in this wallet, or a 64-hex-digit account key, to the account's id (its first key, whatever key signs for it now). */
   async resolve (ref: string): Promise<Uint8Array> {
     if (/^[0-9a-f]{64}$/.test(ref)) return fromHex(ref)
-    return fromHex((await this.load(ref)).publicKey)
+    return fromHex(accountOf(await this.load(ref)))
+  }
+
+  /** The account id of a wallet account, hex. */
+  async account (name: string): Promise<string> {
+    return accountOf(await this.load(name))
+  }
+
+  /** The key made for a rotation of `name` that is not finished, if any. */
+  async nextKey (name: string): Promise<KeyFile | undefined> {
+    Wallet.checkName(name)
+    const path = this.nextKeyPath(name)
+    const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined
+      throw new InvalidKeyFileError(`key file ${path}`, `cannot read it (${err.code ?? err.message})`)
+    })
+    return text === undefined ? undefined : parseKeyFile(text, `key file ${path}`)
+  }
+
+  /**
+   * Keeps, durably, the key a rotation of `name` moves to, before the rotation is signed: if it
+   * is delivered, this is the only key that signs for the account. False if one is kept already.
+   */
+  async stageNextKey (name: string, file: KeyFile): Promise<boolean> {
+    Wallet.checkName(name)
+    return await writeNewFile(this.nextKeyPath(name), JSON.stringify({ ...file, name }, null, 2) + '\n')
+  }
+
+  /**
+   * The rotation of `name` is delivered: the next key becomes the account's key (naming the
+   * account), and the key it replaces is kept as `<name>.retired-<n>.key`, never deleted. Each
+   * step leaves both keys on disk, so a crash between them loses neither. Returns the retired
+   * file's path.
+   */
+  async finishRotation (name: string): Promise<string> {
+    const old = await this.load(name)
+    const next = await this.nextKey(name)
+    if (next === undefined) throw new Error(`internal: no next key for ${name}`)
+    // switched already (a crash before the next key's file went): only that file is left to go
+    if (old.publicKey === next.publicKey) { await rm(this.nextKeyPath(name), { force: true }); return '' }
+    const oldText = await readFile(this.keyPath(name), 'utf8')
+    let retired = ''
+    for (let n = 1; ; n++) {
+      const path = this.retiredKeyPath(name, n)
+      const held = await readFile(path, 'utf8').catch(() => undefined)
+      if (held === oldText) { retired = path; break }
+      if (held === undefined && await writeNewFile(path, oldText)) { retired = path; break }
+    }
+    await replaceFile(this.keyPath(name), JSON.stringify({ ...next, name, account: accountOf(old) }, null, 2) + '\n')
+    await rm(this.nextKeyPath(name), { force: true })
+    return retired
   }
 
   /** The op pending for an account. A file that is there but unreadable is an error, never "none". */

@@ -27,6 +27,8 @@ export interface AccountView {
   pending: string
   credits: Array<{ account: string, seq: number, amount: string }>
   contract: boolean
+  /** The key that signs the account's next op: its own, the one it rotated to, or a contract's sequencer (absent from nodes before rotation). */
+  key?: string
 }
 
 export type SubmitResultView =
@@ -91,6 +93,22 @@ export interface ReconfigurationView {
   approvalsNeeded: number
   /** A quorum approved it: the network moves to `epoch`. */
   certified: boolean
+}
+
+/** What POST /v1/contracts/{address}/sequencer answers: the rotation to the node's key it signed and submitted. */
+export interface SequencerRotationView {
+  hash: string
+  contract: string
+  seq: number
+  /** The node's key: the contract's sequencer once the op is delivered. */
+  to: string
+  /** The deployer's request is in it: validators vote at once. */
+  requested: boolean
+  /** Without the request, validators vote once the sequencer was silent this long (ms) with calls queued. */
+  silenceMs: number
+  /** The op this node signed for the slot before, submitted again. */
+  resubmitted: boolean
+  submit: { status: string, code?: string, reason?: string }
 }
 
 /** A contract event as the API gives it: data in the JSON forms of values.ts. */
@@ -269,6 +287,14 @@ export class ApiClient {
   /** Operator: approve an open proposal (its id, or a unique prefix of at least 4 hex digits). */
   async approveValidatorChange (id: string): Promise<ReconfigurationView> {
     return await this.request(`/validators/proposals/${encodeURIComponent(id)}/approve`, { method: 'POST', body: undefined })
+  }
+
+  /**
+   * Operator: the node signs, with its own key, a rotation of the contract's sequencer to itself
+   * and submits it; `request` (128 hex digits): the deployer's signature for the contract's next slot.
+   */
+  async rotateSequencer (contract: string, request?: string): Promise<SequencerRotationView> {
+    return await this.request(`/contracts/${contract}/sequencer`, { method: 'POST', body: request === undefined ? undefined : { request } })
   }
 
   /** Runs a contract function against the node's state without changing it. */

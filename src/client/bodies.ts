@@ -156,8 +156,9 @@ export function fillDeps (view: Pick<AccountView, 'credits'>, ordering: readonly
  * signed. (The mint authority mints from nothing.)
  */
 export function refuseUnpayable (body: OpBody, balance: bigint, credits: bigint): void {
-  // a cancel moves no money of the account's, and a queued call counts as holding value
-  if (body.kind === 'mint' || body.kind === 'execute' || body.kind === 'cancel') return
+  // a cancel moves no money of the account's, and a queued call counts as holding value; a
+  // sequencer's ops are in a contract's stream, which validators always take
+  if (body.kind === 'mint' || body.kind === 'execute' || body.kind === 'cancel' || body.kind === 'rotate-sequencer') return
   const available = balance + credits
   const needs = body.kind === 'transfer' ? body.amount : body.kind === 'call' ? body.value : 0n
   if (available === 0n) throw new InsufficientFundsError('the account holds nothing (no balance, no credit): validators take no op from it until it is paid; nothing was signed')

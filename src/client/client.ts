@@ -13,7 +13,8 @@ import type { Slot } from '../core/ledger/op.js'
 import type { OpBody } from '../core/ledger/body.js'
 import { ApiClient, ApiRequestError } from './api-client.js'
 import type { AccountOpView, CallView, ContractView, OpStatusView, QueryRequest, RunView, SimulateView, StreamMessage, SubmitResultView, SubscribeOptions } from './api-client.js'
-import { callBody, cancelBody, contractAddress, DEFAULT_GAS, deployBody, fillDeps, keyBytes, keyHex, refuseUnpayable, toSimulateBody, transferBody } from './bodies.js'
+import { callBody, cancelBody, contractAddress, DEFAULT_GAS, deployBody, fillDeps, keyBytes, keyHex, refuseUnpayable, rotateKeyBody, rotateSequencerBody, toSimulateBody, transferBody } from './bodies.js'
+import { ArgumentError } from './values.js'
 import { simulationProblem, WouldFailError } from './estimate.js'
 import type { Args, CallParams, Key } from './bodies.js'
 import {
@@ -38,6 +39,12 @@ export interface BftClientOptions {
   /** Sent as `Authorization: Bearer` when `api` is a URL and the node requires a token. */
   readonly token?: string
   readonly signer: Signer
+  /**
+   * The account the client signs for (its id): default the signer's public key. After a
+   * rotate-key the account keeps its id and a new key signs for it (see withSigner); for a
+   * sequencer rotation it is the contract (see rotateSequencer).
+   */
+  readonly account?: Key
   /** Where the account's pending op is recorded: it must outlive the process or page (see pending.ts). */
   readonly pending: PendingStore
   /** How long a send (and each of its steps) may take; default 30 s. */
@@ -48,8 +55,10 @@ export interface BftClientOptions {
 }
 
 export interface SendOptions {
-  /** Deps the op needs for ordering, cited before any credit. Default: a call's contract's deploy slot, a cancel's contract's latest slot. */
+  /** Deps the op needs for ordering, cited before any credit. Default: a call's contract's deploy slot, a cancel's contract's latest slot, a sequencer rotation's contract's deploy. */
   readonly ordering?: readonly Slot[]
+  /** Cite the account's uncited credits (default true; a sequencer rotation cites none). */
+  readonly credits?: boolean
 }
 
 /** An op delivered (or its slot lost: `status.status` is 'dropped'); `status.outcome` says whether it applied. */
@@ -105,21 +114,31 @@ export const DEFAULT_DEADLINE_EXECUTES = 1000
 export class BftClient {
   readonly api: ApiClient
   readonly signer: Signer
-  /** The account's key, hex. */
+  /** The account's id, hex: its first key (or a contract's address); the signer's key unless it rotated. */
   readonly account: string
   readonly timeoutMs: number
   readonly label: string
   private readonly pending: PendingStore
   private readonly onEvent: (e: SendEvent) => void
+  private readonly opts: BftClientOptions
 
   constructor (opts: BftClientOptions) {
+    this.opts = opts
     this.api = typeof opts.api === 'string' ? new ApiClient(opts.api, opts.token) : opts.api
     this.signer = opts.signer
-    this.account = toHex(opts.signer.publicKey)
+    this.account = opts.account === undefined ? toHex(opts.signer.publicKey) : keyHex(opts.account)
     this.pending = opts.pending
     this.timeoutMs = opts.timeoutMs ?? 30_000
     this.label = opts.label ?? this.account.slice(0, 16)
     this.onEvent = opts.onEvent ?? (() => {})
+  }
+
+  /**
+   * A client for the same account, its pending store and options, that signs with `signer`: the
+   * key the account rotated to (rotateKey), once the rotation is delivered.
+   */
+  withSigner (signer: Signer): BftClient {
+    return new BftClient({ ...this.opts, api: this.api, account: this.account, signer })
   }
 
   /** Ops delivered and contract events as the node delivers them (server-sent events), filtered. */
@@ -239,9 +258,9 @@ export class BftClient {
     let op, hash, record: PendingOp
     for (let attempt = 1; ; attempt++) {
       const view = await within(this.api.account(me), Date.now() + this.timeoutMs, 'with the account')
-      const { deps, credits } = fillDeps(view, ordering)
+      const { deps, credits } = fillDeps(opts.credits === false ? { credits: [] } : view, ordering)
       refuseUnpayable(body, BigInt(view.balance), credits)
-      op = signOp(this.signer, fromHex(networkId), { account: this.signer.publicKey, seq: view.nextSeq, deps, body })
+      op = signOp(this.signer, fromHex(networkId), { account: fromHex(me), seq: view.nextSeq, deps, body })
       // the node's own checks, here: an op it would call malformed (a made-up seq or credits from
       // the node, a bad body) is not recorded, where a store could not read it back and would stop
       // the account (ERR_PENDING_CORRUPT), nor sent
@@ -274,7 +293,7 @@ export class BftClient {
     const pending = await this.pending.get(this.account)
     if (pending === undefined) return undefined
     const name = this.label
-    if (pending.account !== this.account) throw new PendingMismatchError(`the op pending for "${name}" was signed by another key (${pending.account.slice(0, 16)}); the key file changed after it was signed`)
+    if (pending.account !== this.account) throw new PendingMismatchError(`the op pending for "${name}" belongs to another account (${pending.account.slice(0, 16)}); the key file changed after it was signed`)
     if (pending.network !== undefined && pending.network !== networkId) {
       throw new PendingMismatchError(`the op pending for "${name}" was signed for network ${pending.network.slice(0, 16)}, but this node runs ${networkId.slice(0, 16)}; settle it against a node of its network first`)
     }
@@ -285,11 +304,39 @@ export class BftClient {
 
   /** A call cites its contract's deploy slot; a cancel its contract's latest slot (after every execute that could run the call). */
   private async orderingFor (body: OpBody): Promise<Slot[]> {
+    if (body.kind === 'rotate-sequencer') {
+      const c = await within(this.api.contract(this.account), Date.now() + this.timeoutMs, 'with the contract')
+      return [{ account: fromHex(c.deployedAt.account), seq: c.deployedAt.seq }]
+    }
     if (body.kind !== 'call' && body.kind !== 'cancel') return []
     const c = await within(this.api.contract(toHex(body.contract)), Date.now() + this.timeoutMs, 'with the contract')
     if (body.kind === 'call') return [{ account: fromHex(c.deployedAt.account), seq: c.deployedAt.seq }]
     if (c.executes < 1) throw new NotCancellableError('the contract has run no execute yet, so no call\'s deadline has passed')
     return [{ account: body.contract, seq: c.executes }]
+  }
+
+  /**
+   * Signs, with the key in force, the account's move to the key `to` and waits for its delivery;
+   * from the next slot on only `to` signs for the account, which keeps its id. Then use
+   * `withSigner(newKey)`. If it throws, the op stays pending: the next send (by either client)
+   * settles it first, so no second rotation is signed for another slot meanwhile; when it was
+   * delivered, a send with the old key is refused.
+   */
+  async rotateKey (to: Key): Promise<Sent> {
+    return await this.send(rotateKeyBody(to))
+  }
+
+  /**
+   * For a client whose account is a contract and whose signer is the key that is to sequence it:
+   * signs the rotation at the contract's next slot, citing its deploy, and waits for its delivery.
+   * `request`: the deployer's signature for that slot (signRotationRequest; the seq is the slot's),
+   * or null: validators then vote only once the sequencer has been silent past their deadline
+   * with calls queued, so this waits at least that long (give a timeoutMs beyond it).
+   */
+  async rotateSequencer (request: ((seq: number) => Uint8Array | null) | null = null): Promise<Sent> {
+    const info = await within(this.api.account(this.account), Date.now() + this.timeoutMs, 'with the contract')
+    if (!info.contract) throw new ArgumentError('account', `${this.account.slice(0, 16)} is not a contract here: a sequencer rotation goes in a contract's stream`)
+    return await this.send(rotateSequencerBody(this.signer.publicKey, request === null ? null : request(info.nextSeq)), { credits: false })
   }
 
   async transfer (to: Key, amount: bigint): Promise<Sent> {

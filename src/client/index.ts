@@ -9,16 +9,19 @@ export { simulationProblem, WouldFailError } from './estimate.js'
 export type * from './api-client.js'
 export {
   DEFAULT_GAS, callBody, cancelBody, contractAddress, deployBody, executeBody, fillDeps, keyBytes, keyHex, mintBody,
-  refuseUnpayable, toSimulateBody, transferBody
+  refuseUnpayable, rotateKeyBody, rotateSequencerBody, toSimulateBody, transferBody
 } from './bodies.js'
-export type { Args, CallBody, CallParams, CancelBody, DeployBody, DeployParams, ExecuteBody, Key, MintBody, OpBody, Slot, TransferBody, Value } from './bodies.js'
+export type {
+  Args, CallBody, CallParams, CancelBody, DeployBody, DeployParams, ExecuteBody, Key, MintBody, OpBody, RotateKeyBody, RotateSequencerBody, Slot, TransferBody, Value
+} from './bodies.js'
+export { signRotationRequest } from '../core/ledger/rotation.js'
 export {
   CallNotExecutedError, InsufficientFundsError, InvalidKeyError, NotCancellableError, OpRefusedError, OpTimeoutError, OpUnconfirmedError,
   PendingCorruptError, PendingExistsError, PendingMismatchError, SlotContestedError
 } from './errors.js'
 export { generateSeed, publicKeyOf, signerFromSeed } from './keys.js'
 export type { Signer } from './keys.js'
-export { InvalidKeyFileError, SCRYPT, WrongPassphraseError, openKey, parseKeyFile, sealKey } from './keyfile.js'
+export { InvalidKeyFileError, SCRYPT, WrongPassphraseError, accountOf, openKey, parseKeyFile, sealKey } from './keyfile.js'
 export type { KeyFile } from './keyfile.js'
 export { MemoryPendingStore, pendingFromRecord } from './pending.js'
 export type { PendingOp, PendingStore } from './pending.js'

@@ -23,7 +23,14 @@ export class InvalidKeyFileError extends BftError {
 export interface KeyFile {
   readonly version: 1
   readonly name: string
+  /** The key that signs: the seed's public key. */
   readonly publicKey: string
+  /**
+   * The account the key signs for (hex), when it is not `publicKey`: an account that rotated its
+   * key keeps its id, the key it was created with. Absent in files written before rotation, and
+   * whenever the key is the account's first: then the account is `publicKey`.
+   */
+  readonly account?: string
   readonly encrypted?: {
     readonly kdf: { readonly name: 'scrypt', readonly N: number, readonly r: number, readonly p: number, readonly salt: string }
     readonly cipher: { readonly name: 'xchacha20-poly1305', readonly nonce: string }
@@ -33,6 +40,11 @@ export interface KeyFile {
   readonly seed?: string
 }
 
+/** The account a key file signs for: its `account`, or its own public key. */
+export function accountOf (file: Pick<KeyFile, 'publicKey' | 'account'>): string {
+  return file.account ?? file.publicKey
+}
+
 /** scrypt cost: ~0.1-0.3 s per unlock on this class of machine; enough to slow a guesser. */
 export const SCRYPT = { N: 1 << 15, r: 8, p: 1 } as const
 
@@ -40,9 +52,11 @@ async function keyFrom (passphrase: string, salt: Uint8Array, params: { N: numbe
   return await scryptAsync(new TextEncoder().encode(passphrase), salt, { ...params, dkLen: 32 })
 }
 
-export async function sealKey (name: string, seed: Uint8Array, passphrase: string | undefined, params = SCRYPT): Promise<KeyFile> {
+/** A key file for `seed`; `account`: the account it signs for, when that is not the seed's own key (after a rotation). */
+export async function sealKey (name: string, seed: Uint8Array, passphrase: string | undefined, params = SCRYPT, account?: string): Promise<KeyFile> {
   const publicKey = toHex(nobleScheme.publicKeyOf(seed))
-  if (passphrase === undefined) return { version: 1, name, publicKey, seed: toHex(seed) }
+  const of = account === undefined || account === publicKey ? {} : { account }
+  if (passphrase === undefined) return { version: 1, name, publicKey, ...of, seed: toHex(seed) }
   const salt = randomBytes(16)
   const nonce = randomBytes(24)
   const key = await keyFrom(passphrase, salt, params)
@@ -52,6 +66,7 @@ export async function sealKey (name: string, seed: Uint8Array, passphrase: strin
     version: 1,
     name,
     publicKey,
+    ...of,
     encrypted: { kdf: { name: 'scrypt', ...params, salt: toHex(salt) }, cipher: { name: 'xchacha20-poly1305', nonce: toHex(nonce) }, ciphertext: toHex(ciphertext) }
   }
 }
@@ -87,6 +102,7 @@ export function parseKeyFile (text: string, where = 'key file'): KeyFile {
   if (f === null || typeof f !== 'object' || f.version !== 1 || typeof f.name !== 'string' || typeof f.publicKey !== 'string' || !HEX32.test(f.publicKey)) {
     throw new InvalidKeyFileError(where, 'not a bftnode key file (version 1 with a name and a 64-hex-digit publicKey)')
   }
+  if (f.account !== undefined && (typeof f.account !== 'string' || !HEX32.test(f.account))) throw new InvalidKeyFileError(where, 'its account is not 64 lowercase hex digits')
   const e = f.encrypted
   if (e !== undefined && (e === null || typeof e !== 'object' || e.kdf?.name !== 'scrypt' || e.cipher?.name !== 'xchacha20-poly1305' || typeof e.cipher.nonce !== 'string' || typeof e.ciphertext !== 'string' ||
     !Number.isInteger(e.kdf.N) || e.kdf.N < 1024 || e.kdf.N > (1 << 20) || !Number.isInteger(e.kdf.r) || e.kdf.r < 1 || e.kdf.r > 32 || !Number.isInteger(e.kdf.p) || e.kdf.p < 1 || e.kdf.p > 16)) {

@@ -6,12 +6,13 @@
 
 import { Wallet } from '../cli/wallet.js'
 import { PendingCorruptError } from './errors.js'
+import { accountOf } from './keyfile.js'
 import type { PendingOp, PendingStore } from './pending.js'
 
 export interface FilePendingStoreOptions {
   /**
    * The file name (before `.pending.json`) for an account key; default the name of the wallet's
-   * key file for the account if the directory holds one, else the key itself (hex).
+   * key file for the account (by its id: the same file before and after a key rotation) if the directory holds one, else the key itself (hex).
    */
   readonly nameOf?: (account: string) => string
 }
@@ -30,7 +31,7 @@ export class FilePendingStore implements PendingStore {
     let name = this.nameOf?.(account)
     if (name === undefined) {
       const { accounts, broken } = await this.wallet.list()
-      name = accounts.find(a => a.file.publicKey === account)?.name
+      name = accounts.find(a => accountOf(a.file) === account)?.name
       if (name === undefined && broken.length > 0) {
         throw new PendingCorruptError(this.dir, `key file ${broken[0]!.path} is unreadable (${broken[0]!.reason}), so which name holds the pending record of ${account.slice(0, 16)} cannot be told`)
       }

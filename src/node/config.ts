@@ -65,6 +65,8 @@ export interface NodeConfig {
   resumeVoting: boolean
   /** Approve every well-formed change of the validator set as it arrives, rather than wait for an operator. */
   autoApproveReconfiguration: boolean
+  /** How long a contract with queued calls must hear nothing from its sequencer before this validator votes to rotate it without the deployer's request (ms). */
+  sequencerSilenceMs: number
 }
 
 export type OptionName = keyof NodeConfig
@@ -260,6 +262,10 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec<NonNullable<Nod
   autoApproveReconfiguration: {
     kind: 'boolean', schema: flag(), default: false,
     describe: 'Approve every well-formed change of the validator set (add or remove one validator) as it arrives, instead of waiting for `bftnode validator approve`.'
+  },
+  sequencerSilenceMs: {
+    kind: 'number', schema: whole(1000, 86_400_000, ' of ms'), default: 60_000,
+    describe: 'How long a contract with queued calls must hear nothing from its sequencer before this validator votes for a rotation of its sequencer that the deployer did not request (ms; docs/reconfiguration.md).'
   }
 }
 

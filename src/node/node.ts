@@ -8,7 +8,9 @@ import { signerFrom } from '../core/crypto/signing.js'
 import type { Signer } from '../core/crypto/signing.js'
 import { encodeGenesis, networkId, quorumSize } from '../core/ledger/genesis.js'
 import type { Genesis } from '../core/ledger/genesis.js'
-import { decodeOp } from '../core/ledger/op.js'
+import { decodeOp, signOp } from '../core/ledger/op.js'
+import { rotationRequested } from '../core/ledger/rotation.js'
+import { BftError } from '../core/errors.js'
 import type { SignedOp } from '../core/ledger/op.js'
 import type { Outcome } from '../core/ledger/ledger.js'
 import { ContractSequencer } from '../core/ledger/sequencer.js'
@@ -69,6 +71,28 @@ export interface ReconfigurationResult {
   readonly certified: boolean
 }
 
+/** A sequencer rotation this node cannot sign now; the message says why. */
+export class SequencerRotationError extends BftError {
+  readonly code = 'ERR_SEQUENCER_ROTATION'
+}
+
+/** A rotation of a contract's sequencer to this node, signed here and submitted. */
+export interface SequencerRotationResult {
+  readonly hash: string
+  readonly contract: string
+  readonly seq: number
+  /** This node's key: the contract's sequencer once the op is delivered. */
+  readonly to: string
+  /** It carries the deployer's request, so validators vote for it at once. */
+  readonly requested: boolean
+  /** Without the request, validators vote once the sequencer was silent this long (this node's setting) with calls queued. */
+  readonly silenceMs: number
+  /** The op signed earlier for this slot, submitted again (never a second op for one slot). */
+  readonly resubmitted: boolean
+  /** What this node's submission answered: queued, delivered, or rejected with a code. */
+  readonly submit: { readonly status: string, readonly code?: string, readonly reason?: string }
+}
+
 /**
  * Op statuses the API answers from (newest kept). Every node tracks every op it delivers, so at
  * ~400 bytes an entry this is a large share of a busy node's memory: 50,000 is minutes of history
@@ -114,6 +138,9 @@ export class BftNode {
   private readonly waiters = new Map<string, Array<(s: OpStatus) => void>>()
   private readonly sequencer: ContractSequencer
   private readonly sequenced = new Map<string, { hash: string, at: number }>()
+  /** Sequencer rotations to this node's key, by contract: kept (and persisted) so a slot is never signed twice. */
+  private readonly rotations = new Map<string, SignedOp>()
+  private readonly rotationSaves = new Map<string, Promise<void>>()
   private stopping = false
   private lastPeers = ''
   /** Certified checkpoints this node serves snapshots of, by root (the latest few). */
@@ -170,6 +197,7 @@ export class BftNode {
       signer: this.signer,
       checkpoints: { interval: this.config.checkpointInterval, retain: this.config.checkpointRetain },
       autoApproveReconfiguration: this.config.autoApproveReconfiguration,
+      timing: { sequencerSilence: this.config.sequencerSilenceMs },
       ...(this.abstain === undefined ? {} : { abstain: this.abstain })
     })
   }
@@ -257,7 +285,9 @@ export class BftNode {
     this.history.startAt(from?.cp.msg.height ?? 0)
     const actions = this.current.restore(records, Date.now(), from)
     for (const a of actions) if (a.type === 'deliver') this.delivered(a.op, a.outcome)
-    this.sequencer.restore((await this.db.sequencerOps()).map(b => decodeOp(b)))
+    const sequencerOps = (await this.db.sequencerOps()).map(b => decodeOp(b))
+    this.sequencer.restore(sequencerOps)
+    for (const op of sequencerOps) if (op.body.kind === 'rotate-sequencer') this.rotations.set(toHex(op.account), op)
     const st = this.current.status()
     this.log.info('state restored from disk', { checkpoint: st.checkpoint, certificates: st.certificates, delivered: st.delivered, bindings: st.bindings, ms: Math.round(performance.now() - started) })
   }
@@ -496,6 +526,58 @@ export class BftNode {
     this.wake()
     this.log.info('proposed a change of the validator set', { proposal: res.id.slice(0, 16), epoch: cur.number + 1, [change.kind]: key.slice(0, 16) })
     return this.reconfigurationResult(res.id, cur)
+  }
+
+  /**
+   * The operator makes this node the sequencer of `contract`: signs, with the node's key, a
+   * rotate-sequencer op at the contract's next slot citing its deploy, carrying the deployer's
+   * `request` if given, and submits it. The op is persisted first and kept: asked again for the
+   * same slot, the node resubmits it rather than sign another (two ops for one slot would stall
+   * the contract's stream), and refuses a different request until the slot is filled.
+   */
+  async rotateSequencerHere (contract: Uint8Array, request: Uint8Array | null): Promise<SequencerRotationResult> {
+    if (this.installing) throw new SequencerRotationError('the node is installing a snapshot; retry shortly')
+    const ledger = this.current.ledger
+    const c = ledger.contract(contract)
+    if (c === undefined) throw new SequencerRotationError('no contract at that address here')
+    const id = toHex(contract)
+    const me = toHex(this.signer.publicKey)
+    if (bytesEqual(c.sequencer, this.signer.publicKey)) throw new SequencerRotationError(`this node (${me.slice(0, 16)}) already sequences the contract`)
+    const seq = ledger.nextSeq(contract)
+    const silenceMs = this.config.sequencerSilenceMs
+    let op = this.rotations.get(id)
+    let resubmitted = false
+    if (op !== undefined && op.seq >= seq) {
+      const held = op.body.kind === 'rotate-sequencer' ? op.body.request : null
+      const same = request === null || (held !== null && bytesEqual(held, request))
+      if (!same) {
+        throw new SequencerRotationError(`this node signed a rotation for slot ${op.seq} of the contract already (op ${toHex(op.hash).slice(0, 16)}, ${held === null ? 'without' : 'with another'} deployer request); it signs no second op for that slot: the op is resubmitted by asking again without a request, and lands once validators find the sequencer silent, or the slot is filled`)
+      }
+      resubmitted = true
+      // not on the wire before it is on disk
+      await this.rotationSaves.get(id)
+    } else {
+      const body = { kind: 'rotate-sequencer' as const, to: this.signer.publicKey, request }
+      const unsigned = { account: contract, seq, deps: [c.deployedAt], body }
+      if (request !== null && !rotationRequested(sodiumScheme, networkId(this.genesis), ledger, unsigned)) {
+        throw new SequencerRotationError(`the request does not verify: it must be the deployer's signature (by its key in force) over contract ${id.slice(0, 16)}, slot ${seq}, new sequencer ${me.slice(0, 16)} (the contract's next slot here)`)
+      }
+      if (request === null && c.queue.size === 0) {
+        throw new SequencerRotationError('the contract has no queued calls: without the deployer\'s request validators do not rotate its sequencer (they do once calls wait and the sequencer stays silent)')
+      }
+      op = signOp(this.signer, networkId(this.genesis), unsigned)
+      // kept at once, so a request arriving while it is written resubmits it rather than sign another
+      this.rotations.set(id, op)
+      // on disk before it leaves, so a restart resubmits this op rather than sign another for the slot
+      const saved = this.db.saveSequencerOp(id, op.bytes)
+      this.rotationSaves.set(id, saved)
+      await saved
+      this.log.info('signed a rotation of a contract\'s sequencer to this node', { contract: id.slice(0, 16), seq, requested: request !== null })
+    }
+    const [r] = this.submit([op.bytes])
+    const submit = r === undefined ? { status: 'rejected', code: 'busy', reason: 'no answer' } : r.status === 'rejected' ? { status: r.status, code: r.code, reason: r.reason } : { status: r.status }
+    const held = op.body.kind === 'rotate-sequencer' ? op.body.request : null
+    return { hash: toHex(op.hash), contract: id, seq: op.seq, to: me, requested: held !== null, silenceMs, resubmitted, submit }
   }
 
   /** The operator approves an open proposal (its id, or a unique prefix of at least 4 hex digits). */

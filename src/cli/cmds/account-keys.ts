@@ -6,7 +6,7 @@
 import { createInterface } from 'node:readline'
 import { readFile } from 'node:fs/promises'
 import { fromHex } from '../../core/crypto/hash.js'
-import { InvalidKeyFileError, openKey, parseKeyFile, sealKey } from '../../client/keyfile.js'
+import { accountOf, InvalidKeyFileError, openKey, parseKeyFile, SCRYPT, sealKey } from '../../client/keyfile.js'
 import type { KeyFile } from '../../client/keyfile.js'
 import { passphraseFor, prompt, say, UsageError, wallet } from '../context.js'
 import type { CliCommand, GlobalArgs } from '../context.js'
@@ -63,7 +63,7 @@ export const importCommand: CliCommand<{ name: string, file?: string, insecure: 
     let file: KeyFile
     if (text.trim().startsWith('{')) {
       const given = parseKeyFile(text, where)
-      file = given.encrypted !== undefined ? given : await seal(a, a.name, await openKey(given, undefined, where))
+      file = given.encrypted !== undefined ? given : await seal(a, a.name, await openKey(given, undefined, where), given.account)
     } else if (SEED.test(text.trim())) {
       file = await seal(a, a.name, fromHex(text.trim().replace(/^0x/, '').toLowerCase()))
     } else {
@@ -71,13 +71,13 @@ export const importCommand: CliCommand<{ name: string, file?: string, insecure: 
       throw new UsageError(`${where} holds neither a bftnode key file nor a seed of 64 hex digits`)
     }
     const added = await w.add(a.name, file)
-    say(`imported account ${a.name}: ${added.publicKey}`)
+    say(`imported account ${a.name}: ${accountOf(added)}${added.account === undefined ? '' : ` (its key rotated: signed by ${added.publicKey})`}`)
     say(`key file ${w.keyPath(a.name)}${added.encrypted === undefined ? ' (NOT encrypted)' : ' (encrypted)'}`)
   }
 }
 
-async function seal (a: GlobalArgs & { insecure: boolean }, name: string, seed: Uint8Array): Promise<KeyFile> {
-  return await sealKey(name, seed, a.insecure ? undefined : await passphraseFor(a, name, true))
+async function seal (a: GlobalArgs & { insecure: boolean }, name: string, seed: Uint8Array, account?: string): Promise<KeyFile> {
+  return await sealKey(name, seed, a.insecure ? undefined : await passphraseFor(a, name, true), SCRYPT, account)
 }
 
 export const exportCommand: CliCommand<{ name: string, out?: string, plain: boolean }> = {
@@ -98,12 +98,12 @@ export const exportCommand: CliCommand<{ name: string, out?: string, plain: bool
     let file: KeyFile
     if (a.plain) {
       const seed = await w.seed(a.name, stored.encrypted === undefined ? undefined : await passphraseFor(a, a.name))
-      file = await sealKey(a.name, seed, undefined)
+      file = await sealKey(a.name, seed, undefined, SCRYPT, stored.account)
       warn(`the exported key of "${a.name}" is NOT encrypted: whoever reads it can sign for the account; keep it offline and delete it after use`)
     } else if (stored.encrypted !== undefined) {
       file = stored
     } else {
-      file = await sealKey(a.name, await w.seed(a.name, undefined), await passphraseFor(a, `the export of ${a.name}`, true))
+      file = await sealKey(a.name, await w.seed(a.name, undefined), await passphraseFor(a, `the export of ${a.name}`, true), SCRYPT, stored.account)
     }
     const text = JSON.stringify(file, null, 2) + '\n'
     if (a.out === undefined) { process.stdout.write(text); return }
@@ -134,7 +134,7 @@ export const passwdCommand: CliCommand<{ name?: string, keyFile?: string, insecu
       ? parseKeyFile(await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => { throw new UsageError(`cannot read ${path}: ${err.code ?? err.message}`) }), `key file ${path}`)
       : await w.load(a.name)
     const seed = await openKey(file, file.encrypted === undefined ? undefined : await passphraseFor(a, label), `key file ${path}`)
-    const next = await sealKey(file.name, seed, a.insecure ? undefined : await newPassphrase(label))
+    const next = await sealKey(file.name, seed, a.insecure ? undefined : await newPassphrase(label), SCRYPT, file.account)
     if (a.name !== undefined) await w.rewrite(a.name, next)
     else await replaceFile(path, JSON.stringify(next, null, 2) + '\n')
     if (a.insecure) warn(`${path} now holds the key in clear text`)

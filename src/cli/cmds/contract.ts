@@ -1,10 +1,12 @@
-// `bftnode contract`: tools for writing contracts, none of which needs a network. `test` runs
-// .test.lisp files against a local chain; `repl` deploys a contract into one and reads forms.
+// `bftnode contract`: tools for writing contracts, which need no network (`test` runs .test.lisp
+// files against a local chain; `repl` deploys a contract into one and reads forms), and
+// `rotate-sequencer` (rotation.ts), which gives a deployed contract a new sequencer.
 
 import { GAS_LIMITS } from '../../core/vm/gas.js'
 import { Repl } from '../../devtools/repl.js'
 import { runTestFiles } from '../../devtools/runner.js'
 import { say } from '../context.js'
+import { rotateSequencerCommand } from './rotation.js'
 import type { CliCommand } from '../context.js'
 
 const testCommand: CliCommand<{ files: string[] }> = {
@@ -41,6 +43,6 @@ const replCommand: CliCommand<{ file: string, args?: string, from: string, gas: 
 
 export const contractCommand: CliCommand = {
   command: 'contract',
-  describe: 'develop contracts offline: run test files, or try a contract in a REPL (no network needed)',
-  subcommands: [testCommand, replCommand]
+  describe: 'develop contracts offline (run test files, try a contract in a REPL: no network needed), or give a deployed contract a new sequencer',
+  subcommands: [testCommand, replCommand, rotateSequencerCommand]
 }

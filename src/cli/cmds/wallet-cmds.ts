@@ -11,12 +11,14 @@ import type { OpBody } from '../../core/ledger/body.js'
 import { ApiRequestError } from '../../client/api-client.js'
 import type { ContractView, OpStatusView } from '../../client/api-client.js'
 import { showJson } from '../../client/values.js'
+import { accountOf } from '../../client/keyfile.js'
 import { api, nameHint, parseAmount, parseArgs, passphraseFor, say, UsageError, wallet } from '../context.js'
 import type { CliCommand, GlobalArgs } from '../context.js'
 import { walletClient } from '../ops.js'
 import type { Sent } from '../../client/client.js'
 import { nodeLabel } from '../node-id.js'
 import { deleteCommand, exportCommand, importCommand, passwdCommand } from './account-keys.js'
+import { rotateKeyCommand } from './rotation.js'
 import { parseGas, simulateFirst } from './query.js'
 
 async function unlock (args: GlobalArgs, name: string): Promise<Awaited<ReturnType<ReturnType<typeof wallet>['unlock']>>> {
@@ -33,8 +35,11 @@ function outcomeLine (st: OpStatusView): string {
 }
 
 async function send (args: GlobalArgs, from: string, body: OpBody, ordering: Array<{ account: Uint8Array, seq: number }> = []): Promise<Sent> {
+  // mid-rotation the key in force is not known here: the rotation may have been delivered
+  if (await wallet(args).nextKey(from) !== undefined) throw new UsageError(`a key rotation of ${from} did not finish: run \`bftnode account rotate-key --name ${from}\` to finish it first`)
   const signer = await unlock(args, from)
-  const client = walletClient({ api: api(args), wallet: wallet(args), name: from, signer, timeoutMs: args.timeout, say })
+  // by the account's id: after a key rotation the key that signs is not the account's id
+  const client = walletClient({ api: api(args), wallet: wallet(args), name: from, account: await wallet(args).account(from), signer, timeoutMs: args.timeout, say })
   const sent = await client.send(body, { ordering })
   say(`op ${sent.hash.slice(0, 16)} (${from} #${sent.slot.seq}) delivered: ${outcomeLine(sent.status)}`)
   if (sent.status.status !== 'delivered' || sent.status.outcome?.status !== 'applied') process.exitCode = 1
@@ -67,7 +72,10 @@ export const accountCommand: CliCommand = {
       handler: async (a: GlobalArgs) => {
         const { accounts, broken } = await wallet(a).list()
         if (accounts.length === 0 && broken.length === 0) say(`no accounts in ${wallet(a).dir}; create one with \`bftnode account new --name <name>\``)
-        for (const { name, file } of accounts) say(`${name.padEnd(16)} ${file.publicKey}${file.encrypted === undefined ? '  (not encrypted)' : ''}`)
+        for (const { name, file } of accounts) {
+          const rotated = file.account !== undefined && file.account !== file.publicKey ? `  (key rotated: now signed by ${file.publicKey.slice(0, 16)}...)` : ''
+          say(`${name.padEnd(16)} ${accountOf(file)}${rotated}${file.encrypted === undefined ? '  (not encrypted)' : ''}`)
+        }
         // a damaged key file is reported, never hidden: it may be the only copy of a key
         for (const b of broken) process.stderr.write(`error: key file ${b.path} is unreadable: ${b.reason}\n`)
         if (broken.length > 0) process.exitCode = 1
@@ -75,6 +83,7 @@ export const accountCommand: CliCommand = {
     },
     importCommand,
     exportCommand,
+    rotateKeyCommand,
     passwdCommand,
     deleteCommand
   ]
@@ -137,8 +146,11 @@ export const deployCommand: CliCommand<{ file: string, from: string, args?: stri
     const args = await parseArgs(a, a.args)
     // By default the node this command talks to sequences the contract: it holds its own key, so
     // it can sign the Execute ops that run queued calls. A wallet key would need a wallet online.
-    const sequencer = a.sequencer === undefined ? fromHex(String((await api(a).status()).nodeId)) : await wallet(a).resolve(a.sequencer)
-    const me = (await wallet(a).load(a.from)).publicKey
+    // a wallet account's sequencer key is the key it signs with now (after a rotation, not its id)
+    const sequencer = a.sequencer === undefined
+      ? fromHex(String((await api(a).status()).nodeId))
+      : /^[0-9a-f]{64}$/.test(a.sequencer) ? fromHex(a.sequencer) : fromHex((await wallet(a).load(a.sequencer)).publicKey)
+    const me = await wallet(a).account(a.from)
     const chosen = await simulateFirst(a, me, { kind: 'deploy', code, args: args.json, sequencer: toHex(sequencer), ...(gas === 'auto' ? {} : { gasLimit: gas }) }, gas, a.force, 'deploy', async () => await nameHint(a, args))
     const sent = await send(a, a.from, { kind: 'deploy', code, args: args.values, sequencer, gasLimit: chosen.gas })
     if (sent.status.outcome?.status === 'applied') {
@@ -196,7 +208,7 @@ export const callCommand: CliCommand<{ contract: string, fn: string, from: strin
     const info = await contractAt(a, a.contract)
     // the contract's next seq is executes + 1, so its next N executes end at seq executes + N
     const lastSeq = n === 0 ? {} : { deadline: info.executes + n }
-    const me = (await wallet(a).load(a.from)).publicKey
+    const me = await wallet(a).account(a.from)
     const chosen = await simulateFirst(a, me, { kind: 'call', contract: a.contract, fn: a.fn, args: args.json, value: value.toString(), ...(gas === 'auto' ? {} : { gasLimit: gas }), ...lastSeq }, gas, a.force, `call of ${a.fn}`, async () => await nameHint(a, args))
     const sent = await send(a, a.from, { kind: 'call', contract: fromHex(a.contract), fn: a.fn, args: args.values, value, gasLimit: chosen.gas, ...lastSeq },
       [{ account: fromHex(info.deployedAt.account), seq: info.deployedAt.seq }])
@@ -228,7 +240,7 @@ export const cancelCommand: CliCommand<{ contract: string, call: number, from: s
     if (!CONTRACT_HEX.test(a.contract)) throw new UsageError('the contract address is 64 hex digits')
     if (!Number.isSafeInteger(a.call) || a.call < 1) throw new UsageError('the call is a seq number of the caller\'s stream (1 or more)')
     const client = api(a)
-    const me = (await wallet(a).load(a.from)).publicKey
+    const me = await wallet(a).account(a.from)
     const info = await client.contract(a.contract)
     // Checked here so the common mistakes cost no op; the ledger decides the same at delivery. A
     // node may have forgotten the outcome (behind a checkpoint): then the ledger alone decides.
