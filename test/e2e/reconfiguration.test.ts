@@ -1,8 +1,10 @@
 // End to end, with real processes: four validators run a network while its validator set changes.
 // A fifth node joins as an observer with only the genesis file, is proposed with `bftnode validator
 // propose-add` and approved by a quorum's operators, and votes in epoch 1; then one of the original
-// four is removed the same way and stopped. Transfers flow throughout, checkpoints are certified
-// by each epoch's set, and every node still running ends on the same state root.
+// four is removed the same way and stopped. Then the node sequencing a contract is killed and the
+// contract's sequencer rotated to another node, which runs every queued call once. Transfers flow
+// throughout, checkpoints are certified by each epoch's set, and every node still running ends on
+// the same state root.
 
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -11,7 +13,11 @@ import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { ApiClient } from '../../src/client/api-client.js'
+import { BftClient } from '../../src/client/client.js'
+import { callBody } from '../../src/client/bodies.js'
+import { MemoryPendingStore } from '../../src/client/pending.js'
 import { openKey, parseKeyFile } from '../../src/client/keyfile.js'
 import { fromHex, toHex } from '../../src/core/crypto/hash.js'
 import { signerFrom } from '../../src/core/crypto/signing.js'
@@ -25,6 +31,8 @@ import { seedOf } from '../support/localnet.js'
 import { parse as parseJsonc } from 'jsonc-parser'
 
 const INTERVAL = 40
+const TOKEN = fileURLToPath(new URL('../../../contracts/token.lisp', import.meta.url))
+const CALLS = 4
 
 describe('the validator set changes while the network runs', () => {
   let dir: string
@@ -64,7 +72,7 @@ describe('the validator set changes while the network runs', () => {
     const apiPorts = await Promise.all(Array.from({ length: 5 }, async () => await freePort()))
     const init = await runCli(env, dir, ['testnet', 'init', '--validators', '4', '--dir', join(dir, 'net'), '--base-port', String(ports[0]), '--api-port', String(apiPorts[0])])
     assert.equal(init.code, 0, init.err)
-    const configs = await placeTestnet(join(dir, 'net'), ports, apiPorts, { checkpointInterval: INTERVAL, checkpointRetain: 1 })
+    const configs = await placeTestnet(join(dir, 'net'), ports, apiPorts, { checkpointInterval: INTERVAL, checkpointRetain: 1, sequencerSilenceMs: 2000 })
     for (let i = 0; i < 4; i++) {
       const p = spawn(process.execPath, [BIN, 'start', '--config', configs[i]!, '--log-level', 'warn'], { env, stdio: ['ignore', 'ignore', 'pipe'] })
       p.stderr?.on('data', (b: Buffer) => { if (process.env.E2E_LOGS !== undefined) process.stderr.write(`[node${i + 1}] ${b.toString()}`) })
@@ -152,5 +160,49 @@ describe('the validator set changes while the network runs', () => {
     await sameRoot()
     const roots = await Promise.all(running().map(async i => await apis[i]!.status()))
     assert.ok(roots.every(s => s.epoch === 2), JSON.stringify(roots.map(s => s.epoch)))
+  })
+
+  test('the node sequencing a contract is killed; another takes over with rotate-sequencer and runs each queued call once, while transfers go on', async () => {
+    // alice calls, the treasury keeps transferring: two streams, no shared seq
+    assert.equal((await runCli(env, dir, ['account', 'new', '--name', 'alice', '--insecure'])).code, 0)
+    const fund = await cli(0, 'transfer', '--from', 'treasury', '--to', 'alice', '--amount', '5000')
+    assert.equal(fund.code, 0, fund.out + fund.err)
+    seq = (await apis[0]!.account(toHex(treasury.publicKey))).nextSeq
+    const aliceKey = parseKeyFile(await readFile(join(dir, 'home', 'wallet', 'alice.key.json'), 'utf8'))
+    const alice = signerFrom(nobleScheme, await openKey(aliceKey, undefined))
+    // deployed through node 2: node 2 sequences it
+    const d = await cli(1, 'deploy', TOKEN, '--from', 'alice', '--args', JSON.stringify([{ key: 'alice' }, 1_000_000]))
+    assert.equal(d.code, 0, d.out + d.err)
+    const token = d.out.match(/contract ([0-9a-f]{64})/)![1]!
+    assert.equal((await apis[0]!.contract(token)).sequencer, String((await apis[1]!.status()).nodeId))
+    procs[1]!.kill('SIGKILL')
+    await new Promise(resolve => procs[1]!.once('exit', resolve))
+    procs[1] = undefined
+    // three of the four validators of epoch 2 are left: a quorum; calls queue behind the dead sequencer
+    const client = new BftClient({ api: apis[0]!, signer: alice, pending: new MemoryPendingStore(), timeoutMs: 20_000 })
+    const bob = toHex(signerFrom(nobleScheme, seedOf('e2e-reconf-bob', 0)).publicKey)
+    const calls: number[] = []
+    for (let i = 0; i < CALLS; i++) {
+      const sent = await client.send(callBody({ contract: token, fn: 'transfer', args: { json: [{ key: bob }, 1] }, gasLimit: 100_000 }))
+      assert.equal(sent.status.outcome?.status, 'applied', JSON.stringify(sent.status))
+      calls.push(sent.slot.seq)
+    }
+    assert.equal((await apis[0]!.contract(token)).queued, CALLS)
+    const during = transfers(30, 0)
+    // node 3 takes over at the deployer's request
+    const rot = await cli(2, 'contract', 'rotate-sequencer', token, '--from', 'alice')
+    assert.equal(rot.code, 0, rot.out + rot.err)
+    const node3 = String((await apis[2]!.status()).nodeId)
+    assert.match(rot.out, new RegExp(`the contract is now sequenced by ${node3}`))
+    await during
+    await until('the queued calls to run at the new sequencer', 30_000, async () => (await apis[0]!.contract(token)).queued === 0 ? true : undefined)
+    for (const s of calls) assert.equal((await apis[0]!.call(toHex(alice.publicKey), s)).status, 'ok')
+    const balance = await apis[4]!.query(token, { fn: 'balance-of', args: [{ key: bob }] })
+    assert.deepEqual((balance as { result?: unknown }).result, { int: String(CALLS) }, 'each queued call ran once')
+    // a call made now runs too, and the transfers go on
+    const more = await client.call({ contract: token, fn: 'transfer', args: { json: [{ key: bob }, 1] }, gasLimit: 100_000 })
+    assert.equal(more.outcome?.status, 'ok', JSON.stringify(more))
+    await transfers(20, 4)
+    await sameRoot()
   })
 })
