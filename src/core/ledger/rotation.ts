@@ -11,13 +11,33 @@ import type { AccountId, UnsignedOp } from './op.js'
 /**
  * The key `op` must be signed by, at the state `ledger` is in: the account's key in force (its
  * own, or the one it rotated to), a contract's sequencer, or for a rotate-sequencer op in a
- * contract's stream the new sequencer it names (which proves that key is held). A
+ * contract's stream the new sequencer it names (which proves that key is held). For an op past
+ * the account's next slot, `inForce` is the key after the ops of the slots between (signerAfter). A
  * rotate-sequencer op in a stream that is not a contract here is the account's own to sign, so
  * nobody can take a slot of somebody else's stream by naming themselves.
  */
-export function expectedSigner (ledger: Ledger, op: Pick<UnsignedOp, 'account' | 'body'>): AccountId {
+export function expectedSigner (ledger: Ledger, op: Pick<UnsignedOp, 'account' | 'body'>, inForce: AccountId = ledger.signerOf(op.account)): AccountId {
   if (op.body.kind === 'rotate-sequencer' && ledger.contract(op.account) !== undefined) return op.body.to
-  return ledger.signerOf(op.account)
+  return inForce
+}
+
+/**
+ * The key in force for an account's next slot after `op` (an op of the account) takes its slot,
+ * `inForce` being the key before it: a rotate-key op of an account, or a rotate-sequencer op of a
+ * contract, hands the stream to its `to`. The other kind in each stream is rejected at delivery
+ * and changes nothing. This assumes the rotation is applied; one rejected at delivery (a cited
+ * credit already taken, say) leaves the old key in force, which no node can tell before.
+ */
+export function signerAfter (ledger: Ledger, op: Pick<UnsignedOp, 'account' | 'body'>, inForce: AccountId): AccountId {
+  const body = op.body
+  if (body.kind === 'rotate-sequencer') return ledger.contract(op.account) !== undefined ? body.to : inForce
+  if (body.kind === 'rotate-key') return ledger.contract(op.account) === undefined ? body.to : inForce
+  return inForce
+}
+
+/** The op may change who signs its stream's next slots (see signerAfter). */
+export function isRotation (op: Pick<UnsignedOp, 'body'>): boolean {
+  return op.body.kind === 'rotate-key' || op.body.kind === 'rotate-sequencer'
 }
 
 /**
