@@ -130,39 +130,52 @@ function certificate (net: LocalNet, ops: SignedOp[]): Uint8Array {
 
 describe('binding the slot after a rotation that is certified but not delivered', () => {
   /**
-   * Alice rotates her key at slot 1, citing a credit from bob that validator 1 has not delivered:
-   * the rotation is certified there but waits in its buffer. Validator 2 delivered both. The
-   * holder of the retired key and alice's new key each sign an op for slot 2.
+   * Alice pays carol at slot 1 citing a credit from bob that validator 1 has not delivered, then
+   * rotates her key at slot 2: both are certified at validator 1 but wait in its buffer.
+   * Validator 2 delivered everything. The holder of the retired key and alice's new key each sign
+   * an op for slot 3. With `claim`, the rotation itself cites bob's credit instead (slot 1).
    */
-  function split (): { net: LocalNet, stale: SignedOp, fresh: SignedOp } {
+  function split (claim = false): { net: LocalNet, stale: SignedOp, fresh: SignedOp } {
     const net = new LocalNet()
     const [alice, bob, carol] = net.accounts as [Signer, Signer, Signer]
     const next = signerFrom(sodiumScheme, seedOf('alice-next', 1))
     const credit = op(bob, bob.publicKey, 1, { kind: 'transfer', to: alice.publicKey, amount: 7n }, [], net)
-    const rotate = op(alice, alice.publicKey, 1, { kind: 'rotate-key', to: next.publicKey }, [{ account: bob.publicKey, seq: 1 }], net)
-    net.inject(net.replicas[0]!.id, 1, certificate(net, [rotate]))
+    const fromBob = [{ account: bob.publicKey, seq: 1 }]
+    const ops = claim
+      ? [op(alice, alice.publicKey, 1, { kind: 'transfer', to: carol.publicKey, amount: 1n }, [], net), op(alice, alice.publicKey, 2, { kind: 'rotate-key', to: next.publicKey }, fromBob, net)]
+      : [op(alice, alice.publicKey, 1, { kind: 'transfer', to: carol.publicKey, amount: 1n }, fromBob, net), op(alice, alice.publicKey, 2, { kind: 'rotate-key', to: next.publicKey }, [], net)]
+    net.inject(net.replicas[0]!.id, 1, certificate(net, ops))
     for (const v of [0, 2, 3]) {
       net.inject(net.replicas[1]!.id, v, certificate(net, [credit]))
-      net.inject(net.replicas[1]!.id, v, certificate(net, [rotate]))
+      net.inject(net.replicas[1]!.id, v, certificate(net, ops))
     }
     const r1 = net.replicas[1]!
-    assert.equal(r1.ledger.nextSeq(alice.publicKey), 1, 'validator 1 has not delivered the rotation')
-    assert.equal(r1.status().buffered, 1, 'the rotation waits in its buffer for bob\'s credit')
+    assert.equal(r1.ledger.nextSeq(alice.publicKey), claim ? 2 : 1, 'validator 1 has not delivered the rotation')
+    assert.ok(r1.status().buffered >= 1, 'the rotation waits in its buffer for bob\'s credit')
     assert.ok(bytesEqual(net.replicas[2]!.ledger.signerOf(alice.publicKey), next.publicKey), 'validator 2 delivered it')
-    const stale = op(alice, alice.publicKey, 2, { kind: 'transfer', to: carol.publicKey, amount: 100n }, [], net)
-    const fresh = op(next, alice.publicKey, 2, { kind: 'transfer', to: carol.publicKey, amount: 5n }, [], net)
+    const stale = op(alice, alice.publicKey, 3, { kind: 'transfer', to: carol.publicKey, amount: 100n }, [], net)
+    const fresh = op(next, alice.publicKey, 3, { kind: 'transfer', to: carol.publicKey, amount: 5n }, [], net)
     return { net, stale, fresh }
   }
 
   test('a validator with the rotation in its buffer checks the next slot against the new key, like one that delivered it', () => {
     const { net, stale, fresh } = split()
     // before the fix validator 1 checked against the key its delivered state shows, the retired
-    // one, and bound the retired key's op: validators 1 and 2 then split slot 2 between two ops
+    // one, and bound the retired key's op: validators 1 and 2 then split slot 3 between two ops
     assert.deepEqual(answer(net, [stale], 1), { type: 'nack', deferred: 1 }, 'the retired key\'s op is put off, not bound')
     assert.deepEqual(answer(net, [stale], 2), { type: 'nack', deferred: 1 })
     assert.deepEqual(answer(net, [fresh], 1), { type: 'vote', deferred: 0 }, 'the new key\'s op is bound')
     assert.deepEqual(answer(net, [fresh], 2), { type: 'vote', deferred: 0 })
     assert.deepEqual(answer(net, [stale], 1), { type: 'nack', deferred: 1 })
+  })
+
+  test('a rotation that claims a credit may be rejected at delivery: the slot after it waits until it is delivered', () => {
+    const { net, stale, fresh } = split(true)
+    assert.deepEqual(answer(net, [stale], 1), { type: 'nack', deferred: 1 })
+    assert.deepEqual(answer(net, [fresh], 1), { type: 'nack', deferred: 1 })
+    assert.deepEqual(answer(net, [fresh], 2), { type: 'vote', deferred: 0 })
+    const refused = net.submit(1, [fresh]).results[0]!
+    assert.equal(refused.status === 'rejected' ? refused.code : refused.status, 'not-accepted', 'not a bad signature: this node cannot tell yet')
   })
 
   test('the rotation in the same batch counts like one certified here', () => {
@@ -182,11 +195,11 @@ describe('binding the slot after a rotation that is certified but not delivered'
     assert.equal(refused.status === 'rejected' ? refused.code : refused.status, 'bad-signature')
     const taken = net.submit(1, [fresh]).results[0]!
     assert.equal(taken.status, 'queued')
-    // validator 1 fetches bob's credit, delivers the rotation, and slot 2 gets its quorum
+    // validator 1 fetches bob's credit, delivers the rotation, and slot 3 gets its quorum
     net.settle(40)
     for (const r of net.replicas) {
-      assert.equal(r.ledger.nextSeq(fresh.account), 3)
-      assert.equal(r.ledger.balance(fresh.account), 1000n + 7n - 5n)
+      assert.equal(r.ledger.nextSeq(fresh.account), 4)
+      assert.equal(r.ledger.balance(fresh.account), 1000n + 7n - 1n - 5n)
     }
     assert.equal(new Set(net.stateHashes()).size, 1)
   })

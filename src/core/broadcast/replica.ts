@@ -17,7 +17,7 @@ import { networkId, faultsTolerated } from '../ledger/genesis.js'
 import type { Genesis } from '../ledger/genesis.js'
 import { Ledger } from '../ledger/ledger.js'
 import { accountKey, decodeOp, slotKey, verifyOpSignature } from '../ledger/op.js'
-import { expectedSigner, isRotation, rotationRequested, signerAfter } from '../ledger/rotation.js'
+import { expectedSigner, isRotation, rotatesSurely, rotationRequested, signerAfter } from '../ledger/rotation.js'
 import type { AccountId, SignedOp, Slot } from '../ledger/op.js'
 import type { Action, PeerId, PersistRecord, ReceiveResult, SubmitResult, SubmitStatus, Verdict } from './actions.js'
 import { SlotBindings } from './bindings.js'
@@ -1295,9 +1295,10 @@ export class Replica {
    * The key `op` must be signed by. At the account's next slot it is the one delivered here
    * (expectedSigner). Past it, it is the key after every op this node knows for the slots between:
    * certified and waiting in the buffer, else bound here, else in `batch`, each rotation among
-   * them handing the stream to its `to` (signerAfter). A slot between that is unknown here leaves
-   * the key unknown (undefined): the op is put off, not judged against a guess. `certain`: every
-   * slot between is delivered or certified here.
+   * them handing the stream to its `to` (signerAfter). A slot between that is unknown here, or a
+   * rotation there that may be rejected at delivery (rotatesSurely), leaves the key unknown
+   * (undefined): the op is put off, not judged against a guess. `certain`: every slot between is
+   * certified here.
    *
    * Only accounts with something unsettled here (a rotation bound or certified, or a hole under a
    * certified op: see unsettled) and accounts `batch` rotates are walked, unless `force`; for the
@@ -1331,15 +1332,23 @@ export class Replica {
         if (bound !== undefined) known = entry?.rotations.find(r => r.op.seq === seq && bytesEqual(r.op.hash, bound))?.op ?? null
         else known = batch.at(op.account, seq)
       }
-      if (known === undefined) {
-        const unknown = { seq, signer: undefined, certain: false }
-        if (!force) batch.walked.set(id, unknown)
-        return unknown
+      if (known === undefined) return this.unknownFrom(id, seq, batch, force)
+      if (known !== null) {
+        const after = signerAfter(this.ledger, known, signer)
+        // a rotation that may be rejected at delivery leaves the key unknown until it is delivered
+        if (!bytesEqual(after, signer) && !rotatesSurely(known)) return this.unknownFrom(id, seq, batch, force)
+        signer = after
       }
-      if (known !== null) signer = signerAfter(this.ledger, known, signer)
     }
     if (!force) batch.walked.set(id, { seq, signer, certain })
     return { seq, signer: expectedSigner(this.ledger, op, signer), certain }
+  }
+
+  /** The walk stops at `seq`: the key in force past it is unknown here. */
+  private unknownFrom (id: string, seq: number, batch: BatchSlots, force: boolean): Walked {
+    const unknown = { seq, signer: undefined, certain: false }
+    if (!force) batch.walked.set(id, unknown)
+    return unknown
   }
 
   /** Some op for the slot (at or past the account's next) is certified and waiting, or bound, here. */

@@ -2,9 +2,10 @@
 // used by validators when they bind an op, by every node when it delivers an op of a rotated
 // account (see Replica.deliverReady), and by wallets.
 
-import { encode } from '../codec/canonical.js'
+import { bytesEqual, encode } from '../codec/canonical.js'
 import { Domain, signFor, verifyFor } from '../crypto/signing.js'
 import type { SignatureScheme, Signer } from '../crypto/signing.js'
+import { contractAddress } from './contracts.js'
 import type { Ledger } from './ledger.js'
 import type { AccountId, UnsignedOp } from './op.js'
 
@@ -33,6 +34,19 @@ export function signerAfter (ledger: Ledger, op: Pick<UnsignedOp, 'account' | 'b
   if (body.kind === 'rotate-sequencer') return ledger.contract(op.account) !== undefined ? body.to : inForce
   if (body.kind === 'rotate-key') return ledger.contract(op.account) === undefined ? body.to : inForce
   return inForce
+}
+
+/**
+ * A rotation that takes effect wherever it is delivered: it cites nothing but what orders it (a
+ * rotate-key op nothing, a rotate-sequencer op its contract's deploy). One that claims credits, or
+ * cites something else, may be rejected at delivery and leave the old key in force: a node that
+ * has not delivered it cannot tell which key signs the slot after it (see signerAfter).
+ */
+export function rotatesSurely (op: Pick<UnsignedOp, 'account' | 'deps' | 'body'>): boolean {
+  if (op.body.kind === 'rotate-key') return op.deps.length === 0
+  if (op.body.kind !== 'rotate-sequencer' || op.deps.length !== 1) return false
+  const deploy = op.deps[0]!
+  return bytesEqual(contractAddress(deploy.account, deploy.seq), op.account)
 }
 
 /** The op may change who signs its stream's next slots (see signerAfter). */
