@@ -56,18 +56,24 @@ test('the final state hash is the same whatever the schedule', () => {
   }), { numRuns: RUNS === undefined ? 15 : Math.ceil(RUNS / 10), endOnFailure: true })
 })
 
-// Rotation runs use fixed seeds (each one fails if nodes stop verifying rotated accounts' ops at
-// delivery): a split slot between an op of the retired key and one of the new key can stall the
-// stream for ever (see docs/reconfiguration.md), so random seeds would test that known limit.
+// Rotation runs: random schedules, and seeds that stalled for ever while validators checked the
+// slot after a rotation against the key their delivered state showed (a validator with the
+// rotation only certified or bound took the old key's op, one that had delivered it the new
+// key's, and neither got a quorum). Each fixed seed failed that way (or by refusing a nack whose
+// evidence carried the new key); random schedules failed so about one time in four with silence,
+// one in thirty with a request, so these runs catch a regression often, the fixed seeds always.
 function seeds (profile: Profile, list: readonly number[]): void {
   for (const s of list) runSeed(s, profile)
 }
 
 test('a key rotation raced by ops of the retired key: no op of the retired key is applied after it; money is conserved; every node agrees', () => {
-  seeds('key-rotation', [2, 6, 8, 12])
+  seeds('key-rotation', [96, 122])
+  schedules('key-rotation', 5)
 })
 
 test('a sequencer rotation (deployer request, or silence) raced by Executes of the old sequencer: each call executes at most once, the queue drains, every node agrees', () => {
-  seeds('sequencer-rotation', [1, 9, 10])
-  seeds('sequencer-silence', [2, 9, 17])
+  seeds('sequencer-rotation', [2, 47])
+  schedules('sequencer-rotation', 4)
+  seeds('sequencer-silence', [4, 13])
+  schedules('sequencer-silence', 4)
 })

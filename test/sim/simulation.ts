@@ -246,6 +246,8 @@ export class Simulation {
   /** Sequencer rotation: the new sequencer, its rotation op (one per slot, never two), and the calls executed so far. */
   private readonly nextSequencer: ContractSequencer | undefined
   private rotationOp: SignedOp | undefined
+  /** The last slot of the contract the old sequencer's key signed an Execute for (sequencing, or rogue). */
+  private oldKeySignedThrough = 0
   private readonly executedCalls = new Map<string, string>()
   /** Per honest node, the key in force per rotated account, from the rotations it delivered (this life). */
   private readonly signingKeys = new Map<number, Map<string, Uint8Array>>()
@@ -386,7 +388,13 @@ export class Simulation {
         const dead = this.rotationOp !== undefined && !this.scenario.rotationRequest
         if (up.length > 0 && !dead) {
           const op = this.sequencer!.next(this.rng.pick(up).replica!.ledger, contract.address, this.now)
-          if (op !== undefined) this.submitTo(this.rng.int(0, this.scenario.validators - 1), [op])
+          // the deployer asked the new sequencer to take that slot: it signs no Execute there or
+          // after (two keys' ops for one slot could split it for ever, like an equivocation)
+          const requested = this.rotationOp !== undefined && op !== undefined && op.seq >= this.rotationOp.seq
+          if (op !== undefined && !requested) {
+            this.oldKeySignedThrough = Math.max(this.oldKeySignedThrough, op.seq)
+            this.submitTo(this.rng.int(0, this.scenario.validators - 1), [op])
+          }
         }
         // the new sequencer sequences wherever the rotation is delivered
         if (up.length > 0 && this.nextSequencer !== undefined) {
@@ -492,9 +500,12 @@ export class Simulation {
       const ledger = this.rng.pick(up).ledger
       const state = ledger.contract(contract.address)
       if (state !== undefined && !(toHex(state.sequencer) === toHex(next.publicKey))) {
-        const seq = ledger.nextSeq(contract.address)
+        const nextSeq = ledger.nextSeq(contract.address)
+        // the deployer requests a slot its sequencer has signed no Execute for (else the two could
+        // split it for ever); without a request the old sequencer is dead by the time it counts
+        const seq = this.scenario.rotationRequest ? Math.max(nextSeq, this.oldKeySignedThrough + 1) : nextSeq
         // one op per slot: a slot taken by an Execute meanwhile gets a rotation at the next one
-        if (this.rotationOp === undefined || this.rotationOp.seq < seq) {
+        if (this.rotationOp === undefined || this.rotationOp.seq < nextSeq) {
           const request = this.scenario.rotationRequest ? signRotationRequest(contract.sequencer, this.workload.networkId, contract.address, seq, next.publicKey) : null
           this.rotationOp = signOp(next, this.workload.networkId, { account: contract.address, seq, deps: [contract.deployedAt], body: { kind: 'rotate-sequencer', to: next.publicKey, request } })
         }
@@ -517,6 +528,7 @@ export class Simulation {
       if (calls.length > 0) {
         const seq = Math.max(rotation.seq + 1, ledger.nextSeq(contract.address) + this.rng.int(0, 1))
         const op = signOp(contract.sequencer, this.workload.networkId, { account: contract.address, seq, deps: calls, body: { kind: 'execute', calls, time: this.now } })
+        this.oldKeySignedThrough = Math.max(this.oldKeySignedThrough, seq)
         this.submitTo(this.rng.int(0, this.scenario.validators - 1), seq === rotation.seq + 1 ? [rotation, op] : [op])
       }
     }

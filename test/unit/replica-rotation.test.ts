@@ -5,14 +5,14 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { bytesEqual } from '../../src/core/codec/canonical.js'
-import { signerFrom } from '../../src/core/crypto/signing.js'
+import { Domain, signFor, signerFrom } from '../../src/core/crypto/signing.js'
 import type { Signer } from '../../src/core/crypto/signing.js'
 import { contractAddress } from '../../src/core/ledger/contracts.js'
 import { signOp } from '../../src/core/ledger/op.js'
 import type { SignedOp, Slot } from '../../src/core/ledger/op.js'
 import type { OpBody } from '../../src/core/ledger/body.js'
 import { signRotationRequest } from '../../src/core/ledger/rotation.js'
-import { decodeMessage, encodeMessage } from '../../src/core/broadcast/messages.js'
+import { batchDigest, decodeMessage, encodeMessage, votePayload } from '../../src/core/broadcast/messages.js'
 import { sodiumScheme } from '../../src/native/sodium.js'
 import { LocalNet, seedOf } from '../support/localnet.js'
 
@@ -42,9 +42,9 @@ function setup (): { net: LocalNet, address: Uint8Array, call: Slot, next: Signe
   return { net, address, call: { account: call.account, seq: call.seq }, next: signerFrom(sodiumScheme, seedOf('next-sequencer', 0)) }
 }
 
-/** What validator 1 answers to a proposal of `ops`: 'vote' or 'nack' (with its deferred slots). */
-function answer (net: LocalNet, ops: SignedOp[]): { type: string, deferred: number } {
-  const res = net.replicas[1]!.receive(net.replicas[0]!.id, encodeMessage({ type: 'propose', ops: ops.map(o => o.bytes) }), net.now)
+/** What validator `v` (default 1) answers to a proposal of `ops`: 'vote' or 'nack' (with its deferred slots). */
+function answer (net: LocalNet, ops: SignedOp[], v = 1): { type: string, deferred: number } {
+  const res = net.replicas[v]!.receive(net.replicas[0]!.id, encodeMessage({ type: 'propose', ops: ops.map(o => o.bytes) }), net.now)
   const reply = res.actions.find(a => a.type === 'send')
   assert.ok(reply?.type === 'send', `no reply: ${res.reason ?? ''}`)
   const m = decodeMessage(reply.bytes)
@@ -100,9 +100,11 @@ describe('delivery-time signature check of rotated accounts', () => {
     const alice = net.accounts[0]!
     const next = signerFrom(sodiumScheme, seedOf('alice-next', 0))
     const rotate = op(alice, alice.publicKey, 1, { kind: 'rotate-key', to: next.publicKey }, [], net)
-    // the attacker holding alice's old key signs slot 2 and gets it bound before the rotation is delivered anywhere
+    // the attacker holding alice's old key signs slot 2, and validators that do not check it
+    // against the rotation (Byzantine ones, or bindings made before they checked) certify it
     const stale = op(alice, alice.publicKey, 2, { kind: 'transfer', to: net.accounts[2]!.publicKey, amount: 100n }, [], net)
-    net.submit(0, [rotate, stale])
+    const cert = certificate(net, [rotate, stale])
+    for (let v = 0; v < net.replicas.length; v++) net.inject(net.replicas[(v + 1) % net.replicas.length]!.id, v, cert)
     net.settle()
     for (const r of net.replicas) {
       assert.equal(r.ledger.nextSeq(alice.publicKey), 3)
@@ -116,5 +118,89 @@ describe('delivery-time signature check of rotated accounts', () => {
     net.submit(1, [op(next, alice.publicKey, 3, { kind: 'transfer', to: net.accounts[2]!.publicKey, amount: 5n }, [], net)])
     net.settle()
     for (const r of net.replicas) assert.equal(r.ledger.balance(alice.publicKey), 995n)
+  })
+})
+
+/** A certificate for `ops` signed by every validator of the net (epoch 0), as a broadcaster would build it. */
+function certificate (net: LocalNet, ops: SignedOp[]): Uint8Array {
+  const digest = batchDigest(ops.map(o => o.hash))
+  const votes = net.validatorKeys.map(k => ({ voter: k.publicKey, sig: signFor(k, Domain.vote, net.networkId, votePayload(0, digest)) }))
+  return encodeMessage({ type: 'certified', ops: ops.map(o => o.bytes), votes, epoch: 0 })
+}
+
+describe('binding the slot after a rotation that is certified but not delivered', () => {
+  /**
+   * Alice pays carol at slot 1 citing a credit from bob that validator 1 has not delivered, then
+   * rotates her key at slot 2: both are certified at validator 1 but wait in its buffer.
+   * Validator 2 delivered everything. The holder of the retired key and alice's new key each sign
+   * an op for slot 3. With `claim`, the rotation itself cites bob's credit instead (slot 1).
+   */
+  function split (claim = false): { net: LocalNet, stale: SignedOp, fresh: SignedOp } {
+    const net = new LocalNet()
+    const [alice, bob, carol] = net.accounts as [Signer, Signer, Signer]
+    const next = signerFrom(sodiumScheme, seedOf('alice-next', 1))
+    const credit = op(bob, bob.publicKey, 1, { kind: 'transfer', to: alice.publicKey, amount: 7n }, [], net)
+    const fromBob = [{ account: bob.publicKey, seq: 1 }]
+    const ops = claim
+      ? [op(alice, alice.publicKey, 1, { kind: 'transfer', to: carol.publicKey, amount: 1n }, [], net), op(alice, alice.publicKey, 2, { kind: 'rotate-key', to: next.publicKey }, fromBob, net)]
+      : [op(alice, alice.publicKey, 1, { kind: 'transfer', to: carol.publicKey, amount: 1n }, fromBob, net), op(alice, alice.publicKey, 2, { kind: 'rotate-key', to: next.publicKey }, [], net)]
+    net.inject(net.replicas[0]!.id, 1, certificate(net, ops))
+    for (const v of [0, 2, 3]) {
+      net.inject(net.replicas[1]!.id, v, certificate(net, [credit]))
+      net.inject(net.replicas[1]!.id, v, certificate(net, ops))
+    }
+    const r1 = net.replicas[1]!
+    assert.equal(r1.ledger.nextSeq(alice.publicKey), claim ? 2 : 1, 'validator 1 has not delivered the rotation')
+    assert.ok(r1.status().buffered >= 1, 'the rotation waits in its buffer for bob\'s credit')
+    assert.ok(bytesEqual(net.replicas[2]!.ledger.signerOf(alice.publicKey), next.publicKey), 'validator 2 delivered it')
+    const stale = op(alice, alice.publicKey, 3, { kind: 'transfer', to: carol.publicKey, amount: 100n }, [], net)
+    const fresh = op(next, alice.publicKey, 3, { kind: 'transfer', to: carol.publicKey, amount: 5n }, [], net)
+    return { net, stale, fresh }
+  }
+
+  test('a validator with the rotation in its buffer checks the next slot against the new key, like one that delivered it', () => {
+    const { net, stale, fresh } = split()
+    // before the fix validator 1 checked against the key its delivered state shows, the retired
+    // one, and bound the retired key's op: validators 1 and 2 then split slot 3 between two ops
+    assert.deepEqual(answer(net, [stale], 1), { type: 'nack', deferred: 1 }, 'the retired key\'s op is put off, not bound')
+    assert.deepEqual(answer(net, [stale], 2), { type: 'nack', deferred: 1 })
+    assert.deepEqual(answer(net, [fresh], 1), { type: 'vote', deferred: 0 }, 'the new key\'s op is bound')
+    assert.deepEqual(answer(net, [fresh], 2), { type: 'vote', deferred: 0 })
+    assert.deepEqual(answer(net, [stale], 1), { type: 'nack', deferred: 1 })
+  })
+
+  test('a rotation that claims a credit may be rejected at delivery: the slot after it waits until it is delivered', () => {
+    const { net, stale, fresh } = split(true)
+    assert.deepEqual(answer(net, [stale], 1), { type: 'nack', deferred: 1 })
+    assert.deepEqual(answer(net, [fresh], 1), { type: 'nack', deferred: 1 })
+    assert.deepEqual(answer(net, [fresh], 2), { type: 'vote', deferred: 0 })
+    const refused = net.submit(1, [fresh]).results[0]!
+    assert.equal(refused.status === 'rejected' ? refused.code : refused.status, 'not-accepted', 'not a bad signature: this node cannot tell yet')
+  })
+
+  test('the rotation in the same batch counts like one certified here', () => {
+    const net = new LocalNet()
+    const alice = net.accounts[0]!
+    const next = signerFrom(sodiumScheme, seedOf('alice-next', 2))
+    const rotate = op(alice, alice.publicKey, 1, { kind: 'rotate-key', to: next.publicKey }, [], net)
+    const stale = op(alice, alice.publicKey, 2, { kind: 'transfer', to: net.accounts[2]!.publicKey, amount: 100n }, [], net)
+    const fresh = op(next, alice.publicKey, 2, { kind: 'transfer', to: net.accounts[2]!.publicKey, amount: 5n }, [], net)
+    assert.deepEqual(answer(net, [rotate, stale], 1), { type: 'nack', deferred: 1 })
+    assert.deepEqual(answer(net, [rotate, fresh], 2), { type: 'vote', deferred: 0 })
+  })
+
+  test('a broadcaster with the rotation in its buffer takes the new key\'s op and refuses the retired key\'s; it gets through', () => {
+    const { net, stale, fresh } = split()
+    const refused = net.submit(1, [stale]).results[0]!
+    assert.equal(refused.status === 'rejected' ? refused.code : refused.status, 'bad-signature')
+    const taken = net.submit(1, [fresh]).results[0]!
+    assert.equal(taken.status, 'queued')
+    // validator 1 fetches bob's credit, delivers the rotation, and slot 3 gets its quorum
+    net.settle(40)
+    for (const r of net.replicas) {
+      assert.equal(r.ledger.nextSeq(fresh.account), 4)
+      assert.equal(r.ledger.balance(fresh.account), 1000n + 7n - 1n - 5n)
+    }
+    assert.equal(new Set(net.stateHashes()).size, 1)
   })
 })

@@ -17,8 +17,8 @@ import { networkId, faultsTolerated } from '../ledger/genesis.js'
 import type { Genesis } from '../ledger/genesis.js'
 import { Ledger } from '../ledger/ledger.js'
 import { accountKey, decodeOp, slotKey, verifyOpSignature } from '../ledger/op.js'
-import { expectedSigner, rotationRequested } from '../ledger/rotation.js'
-import type { SignedOp, Slot } from '../ledger/op.js'
+import { expectedSigner, isRotation, rotatesSurely, rotationRequested, signerAfter } from '../ledger/rotation.js'
+import type { AccountId, SignedOp, Slot } from '../ledger/op.js'
 import type { Action, PeerId, PersistRecord, ReceiveResult, SubmitResult, SubmitStatus, Verdict } from './actions.js'
 import { SlotBindings } from './bindings.js'
 import { BoundedSet } from './bounded.js'
@@ -102,6 +102,54 @@ const MAX_SILENCE_TRACKED = 100_000
 /** Retired keys remembered per rotated account (see Replica.retiredKeys). */
 const MAX_RETIRED_KEYS = 4
 const decodedCost = (op: SignedOp): number => op.bytes.length + DECODED_OVERHEAD
+
+/** What may change who signs an account's next slots, known here ahead of delivery (see Replica.unsettled). */
+interface Unsettled {
+  /** The last slot that put the account here: it leaves once that slot is delivered. */
+  until: number
+  /** Its rotation ops bound or certified here and not delivered yet. */
+  rotations: Array<{ readonly op: SignedOp, certified: boolean }>
+}
+
+/** How far a walk over an account's slots got (see Replica.walk): the key in force at `seq`, or undefined when `seq` is unknown here. */
+interface Walked { readonly seq: number, readonly signer: AccountId | undefined, readonly certain: boolean }
+
+/**
+ * The ops of a batch (or of one submission) by slot, as a validator reads them while it walks
+ * an account's slots: an op admitted earlier in the batch tells the key in force after it. The
+ * index is built only if some op needs a walk.
+ */
+class BatchSlots {
+  private bySlot: Map<string, SignedOp> | undefined
+  /** Accounts (hex) the batch holds a rotation op of. */
+  readonly rotating = new Set<string>()
+  /** Walks so far, per account: later ops of the account go on from there. */
+  readonly walked = new Map<string, Walked>()
+
+  constructor (private readonly ops: SignedOp[] = []) {
+    for (const op of ops) if (isRotation(op)) this.rotating.add(accountKey(op.account))
+  }
+
+  /** The first op of the batch at the slot. */
+  at (account: Uint8Array, seq: number): SignedOp | undefined {
+    if (this.bySlot === undefined) {
+      this.bySlot = new Map()
+      for (const op of this.ops) {
+        const key = slotKey(op.account, op.seq)
+        if (!this.bySlot.has(key)) this.bySlot.set(key, op)
+      }
+    }
+    return this.bySlot.get(slotKey(account, seq))
+  }
+
+  /** One more op (of a submission, taken in order). */
+  add (op: SignedOp): void {
+    this.ops.push(op)
+    this.bySlot = undefined
+    this.walked.clear()
+    if (isRotation(op)) this.rotating.add(accountKey(op.account))
+  }
+}
 
 export const DEFAULT_TIMING: ReplicaTiming = {
   batchDelay: 2,
@@ -238,9 +286,19 @@ export class Replica {
   private startedAt: number | undefined
   /**
    * Keys rotated accounts signed with before, newest last (a few each, for accounts rotated in
-   * this replica's delivered history): conflict evidence bound before a rotation is signed by one.
+   * this replica's delivered history), with the last slot each one signed for (its rotation's):
+   * conflict evidence for a delivered slot may carry one.
    */
-  private readonly retiredKeys = new Map<string, Uint8Array[]>()
+  private readonly retiredKeys = new Map<string, Array<{ readonly key: Uint8Array, readonly through: number }>>()
+  /**
+   * Accounts whose ops past their next slot may be signed by a key the delivered state does not
+   * show yet: a rotation op of theirs is bound or certified here and not delivered, or a
+   * certified op of theirs waits above a slot this node knows nothing of (which may hold one).
+   * Only these (and accounts a batch rotates) pay for the walk over the slots between (see
+   * walk). An account leaves once its slot `until` is delivered; each entry is owed to a binding
+   * or a certified op, so the map is bounded as they are.
+   */
+  private readonly unsettled = new Map<string, Unsettled>()
 
   /** Actions gathered while handling one input. */
   private out: Action[] = []
@@ -389,7 +447,10 @@ export class Replica {
       } else if (r.kind === 'bindings') {
         for (const bytes of r.ops) {
           const op = decodeOp(bytes)
-          if (!this.isDelivered(op)) this.bindings.bind(op, now)
+          if (!this.isDelivered(op)) {
+            this.bindings.bind(op, now)
+            this.noteBound(op)
+          }
         }
       } else if (r.kind === 'checkpoint-sig') {
         const m = decodeMessage(r.bytes)
@@ -406,7 +467,8 @@ export class Replica {
   submit (opBytes: readonly Uint8Array[], now: number): SubmitResult {
     this.out = []
     this.now = now
-    const results = opBytes.map(bytes => this.submitOne(bytes, now))
+    const taken = new BatchSlots()
+    const results = opBytes.map(bytes => this.submitOne(bytes, now, taken))
     for (const batch of this.proposer.closeBatches(now)) this.propose(batch.ops.map(o => o.bytes))
     this.drainSelf(now)
     return { results, actions: this.flush() }
@@ -558,7 +620,8 @@ export class Replica {
   // ---------------------------------------------------------------------------------------------
   // Submission
 
-  private submitOne (bytes: Uint8Array, now: number): SubmitStatus {
+  /** `taken`: the ops of the same submission queued before this one (a rotation among them counts). */
+  private submitOne (bytes: Uint8Array, now: number, taken: BatchSlots): SubmitStatus {
     let op: SignedOp
     try {
       op = decodeOp(bytes)
@@ -566,8 +629,15 @@ export class Replica {
       return { status: 'rejected', code: 'malformed', reason: (err as Error).message }
     }
     if (this.awaitsContract(op)) return { status: 'rejected', code: 'not-accepted', reason: 'this node has not delivered the contract yet; retry shortly' }
-    if (!this.checkOpSignature(op)) return { status: 'rejected', code: 'bad-signature', reason: 'the op signature does not verify against its account key' }
     const next = this.ledger.nextSeq(op.account)
+    const signer = this.signerAt(op, next, taken)
+    if (signer === undefined || !this.checkOpSignature(op, signer)) {
+      // certain only if this node knows every slot between: one it does not may rotate the key
+      if (op.seq > next && op.seq < next + this.limits.bindWindow && this.walk(op, next, taken, true).signer === undefined) {
+        return { status: 'rejected', code: 'not-accepted', reason: `the op signature does not verify against the key in force at this node, which does not know every slot of the account from ${next} to ${op.seq - 1} (one may rotate its key); retry shortly` }
+      }
+      return { status: 'rejected', code: 'bad-signature', reason: 'the op signature does not verify against its account key' }
+    }
     if (op.seq < next) {
       const delivered = this.log.deliveredHash(op.account, op.seq)
       if (delivered !== undefined && bytesEqual(delivered, op.hash)) return { status: 'delivered', hash: op.hash }
@@ -586,6 +656,7 @@ export class Replica {
     // at any seq: ops past the next one from a key that holds nothing would wait here for ever
     if (!this.ledger.holdsValue(op.account)) return { status: 'rejected', code: 'unfunded', reason: 'the account holds nothing at this node (no balance, no credit, no queued call): validators do not take its ops until it is paid' }
     if (!this.proposer.enqueue(op, now)) return { status: 'rejected', code: 'busy', reason: 'too many ops waiting at this node; retry later' }
+    taken.add(op)
     return { status: 'queued', hash: op.hash }
   }
 
@@ -615,9 +686,18 @@ export class Replica {
     this.startedAt ??= now
     // An op whose signature fails here is put off, not the batch refused: its account may be a
     // contract whose deploy this node has not delivered yet (the sequencer signs for it), or it
-    // may follow a rotation of its account's key that this node has not delivered yet, or (for an
+    // may follow a rotation of its account's key that this node does not know yet, or (for an
     // account that rotated here) an honest broadcaster behind the rotation may have taken it.
-    const signed = ops.filter(op => !this.awaitsContract(op) && this.checkOpSignature(op))
+    // Past the account's next slot the key is the one after the ops known here for the slots
+    // between (signerAt): validators that have a rotation delivered, certified, bound or in the
+    // batch all expect the new key, so an op of the old key cannot split the slot with one of
+    // the new. An op whose key cannot be known here (a slot between is unknown) is put off too.
+    const slots = new BatchSlots(ops)
+    const signed = ops.filter(op => {
+      if (this.awaitsContract(op)) return false
+      const signer = this.signerAt(op, this.ledger.nextSeq(op.account), slots)
+      return signer !== undefined && this.checkOpSignature(op, signer)
+    })
     const mayAwait = (op: SignedOp): boolean => this.awaitsContract(op) || op.seq > this.ledger.nextSeq(op.account) || this.ledger.rotated(op.account)
     if (signed.length === 0 && ops.some(op => !mayAwait(op))) return ['reject', 'no op of the batch is signed by its account']
     this.remember(signed)
@@ -650,6 +730,7 @@ export class Replica {
       if (bound.kind === 'conflict') { conflicts.push(bound.bound); this.recordEquivocation(op, bound.bound, false) } else if (bound.kind === 'new') fresh.push(op)
     }
     for (const op of fresh) this.bindings.bind(op, now)
+    for (const op of fresh) this.noteBound(op)
     if (fresh.length > 0) this.out.push({ type: 'persist', record: { kind: 'bindings', ops: fresh.map(o => o.bytes) } })
     if (conflicts.length > 0 || deferred.length > 0) {
       const nack: Nack = { type: 'nack', digest, voter: this.signer.publicKey, conflicts: conflicts.map(o => o.bytes), deferred: deferred.map(o => ({ account: o.account, seq: o.seq })) }
@@ -732,7 +813,7 @@ export class Replica {
       // cannot make an honest account's op disappear by claiming a conflict.
       const ours = batch.ops.find(o => o.seq === evidence.seq && bytesEqual(o.account, evidence.account) && !bytesEqual(o.hash, evidence.hash))
       if (ours === undefined) return ['reject', 'conflict evidence does not match the batch']
-      if (!this.signedByKnownKey(evidence)) return ['reject', 'conflict evidence is not signed by the account']
+      if (!this.signedByKnownKey(evidence, batch.ops)) return ['reject', 'conflict evidence is not signed by the account']
       proven.push([ours, evidence])
     }
     if (proven.length > 0) {
@@ -786,6 +867,8 @@ export class Replica {
     }
     // deliver as we go, so a later op of the batch finds its predecessor already delivered
     for (const op of useful) {
+      const next = this.ledger.nextSeq(op.account)
+      if (op.seq >= next && (isRotation(op) || (op.seq > next && !this.knownAt(op.account, op.seq - 1)))) this.unsettle(op, true)
       if (!this.buffer.add({ op, cert: id }, this.ledger) && !this.buffer.has(op.account, op.seq)) this.refuse(id)
       this.deliverReady()
     }
@@ -820,9 +903,10 @@ export class Replica {
       // had not delivered a rotation of this account yet may have certified an op of the retired
       // key. Only rotated accounts pay for the second verification.
       const retiredKey = this.ledger.rotated(op.account) && !this.checkOpSignature(op)
-      const before = op.body.kind === 'rotate-key' || op.body.kind === 'rotate-sequencer' ? this.ledger.signerOf(op.account) : undefined
+      const before = isRotation(op) ? this.ledger.signerOf(op.account) : undefined
       const outcome = this.ledger.apply(op, retiredKey ? { retiredKey } : undefined)
-      if (before !== undefined && outcome.status === 'applied') this.retire(op.account, before)
+      if (before !== undefined && outcome.status === 'applied') this.retire(op.account, before, op.seq)
+      if (this.unsettled.size > 0) this.settle(op.account)
       this.noteContractProgress(op)
       this.deliveredCount++
       this.log.recordDelivery(op, cert)
@@ -1021,17 +1105,20 @@ export class Replica {
     const wait = this.handoffWait
     if (wait === undefined || wait.epoch !== m.epoch || wait.heard.has(from)) return ['ignore', 'not waiting for this validator\'s hand-off']
     const ops = this.decodeBatch(m.ops)
+    const slots = new BatchSlots(ops)
     const fresh: SignedOp[] = []
     for (const op of ops) {
       const next = this.ledger.nextSeq(op.account)
       if (op.seq < next || op.seq >= next + this.limits.bindWindow) continue
-      // only ops their accounts signed: a validator cannot hand over an op nobody signed
-      if (this.awaitsContract(op) || !this.checkOpSignature(op)) continue
+      // only ops their accounts signed: a validator cannot hand over an op nobody signed (by the
+      // key after the slots between where it knows them, else by the key delivered here)
+      if (this.awaitsContract(op) || !this.checkOpSignature(op, this.signerAt(op, next, slots))) continue
       const bound = this.bindings.check(op)
       if (bound.kind === 'conflict') this.recordEquivocation(op, bound.bound, false)
       else if (bound.kind === 'new') fresh.push(op)
     }
     for (const op of fresh) this.bindings.bind(op, this.now)
+    for (const op of fresh) this.noteBound(op)
     if (fresh.length > 0) this.out.push({ type: 'persist', record: { kind: 'bindings', ops: fresh.map(o => o.bytes) } })
     // slots it delivered and this node did not: it may have voted for their ops, and this node
     // must not vote for another op there (it delivers them first, fetching from the sender)
@@ -1267,17 +1354,120 @@ export class Replica {
   }
 
   /**
-   * The op is signed by the key in force for it at the state delivered here (expectedSigner).
-   * For an account that rotated, the key is part of what was verified, so an op verified under a
-   * retired key is not taken as verified under the new one.
+   * The op is signed by `signer`, by default the key in force for it at the state delivered here
+   * (expectedSigner). Unless the signer is the account's own id (an account that never rotated),
+   * the key is part of what was verified, so an op verified under one key (a retired one, or the
+   * one before a rotation certified but not delivered yet) is not taken as verified under another.
    */
-  private checkOpSignature (op: SignedOp): boolean {
-    const signer = expectedSigner(this.ledger, op)
-    const id = this.ledger.rotated(op.account) ? toHex(op.hash) + toHex(signer) : toHex(op.hash)
+  private checkOpSignature (op: SignedOp, signer: AccountId = expectedSigner(this.ledger, op)): boolean {
+    const id = bytesEqual(signer, op.account) ? toHex(op.hash) : toHex(op.hash) + accountKey(signer)
     if (this.verifiedOps.has(id)) return true
     const ok = verifyOpSignature(this.scheme, this.networkId, op, signer)
     if (ok) this.verifiedOps.add(id)
     return ok
+  }
+
+  /**
+   * The key `op` must be signed by as far as this node knows (see walk), or undefined when a
+   * slot between the account's next one and the op's is unknown here.
+   */
+  private signerAt (op: SignedOp, next: number, batch: BatchSlots): AccountId | undefined {
+    return this.walk(op, next, batch, false).signer
+  }
+
+  /**
+   * The key `op` must be signed by. At the account's next slot it is the one delivered here
+   * (expectedSigner). Past it, it is the key after every op this node knows for the slots between:
+   * certified and waiting in the buffer, else bound here, else in `batch`, each rotation among
+   * them handing the stream to its `to` (signerAfter). A slot between that is unknown here, or a
+   * rotation there that may be rejected at delivery (rotatesSurely), leaves the key unknown
+   * (undefined): the op is put off, not judged against a guess. `certain`: every slot between is
+   * certified here.
+   *
+   * Only accounts with something unsettled here (a rotation bound or certified, or a hole under a
+   * certified op: see unsettled) and accounts `batch` rotates are walked, unless `force`; for the
+   * others the delivered key stands, and the common path costs a map lookup. A batch's walks go
+   * on from one another, so a batch of consecutive ops walks each slot once.
+   */
+  private walk (op: SignedOp, next: number, batch: BatchSlots, force: boolean): Walked {
+    let signer = this.ledger.signerOf(op.account)
+    if (op.seq <= next) return { seq: op.seq, signer: expectedSigner(this.ledger, op, signer), certain: true }
+    const id = accountKey(op.account)
+    const entry = this.unsettled.get(id)
+    if (!force && entry === undefined && !batch.rotating.has(id)) return { seq: op.seq, signer: expectedSigner(this.ledger, op, signer), certain: false }
+    // past the window cannotBind puts it off anyway; the walk stays bounded
+    if (op.seq >= next + this.limits.bindWindow) return { seq: next, signer: undefined, certain: false }
+    let seq = next
+    let certain = true
+    const before = force ? undefined : batch.walked.get(id)
+    if (before !== undefined && (before.signer === undefined ? before.seq < op.seq : before.seq <= op.seq)) {
+      if (before.signer === undefined) return before
+      seq = before.seq
+      signer = before.signer
+      certain = before.certain
+    }
+    for (; seq < op.seq; seq++) {
+      let known: SignedOp | null | undefined
+      if (this.buffer.has(op.account, seq)) {
+        known = entry?.rotations.find(r => r.certified && r.op.seq === seq)?.op ?? null
+      } else {
+        certain = false
+        const bound = this.bindings.hashAt(slotKey(op.account, seq))
+        if (bound !== undefined) known = entry?.rotations.find(r => r.op.seq === seq && bytesEqual(r.op.hash, bound))?.op ?? null
+        else known = batch.at(op.account, seq)
+      }
+      if (known === undefined) return this.unknownFrom(id, seq, batch, force)
+      if (known !== null) {
+        const after = signerAfter(this.ledger, known, signer)
+        // a rotation that may be rejected at delivery leaves the key unknown until it is delivered
+        if (!bytesEqual(after, signer) && !rotatesSurely(known)) return this.unknownFrom(id, seq, batch, force)
+        signer = after
+      }
+    }
+    if (!force) batch.walked.set(id, { seq, signer, certain })
+    return { seq, signer: expectedSigner(this.ledger, op, signer), certain }
+  }
+
+  /** The walk stops at `seq`: the key in force past it is unknown here. */
+  private unknownFrom (id: string, seq: number, batch: BatchSlots, force: boolean): Walked {
+    const unknown = { seq, signer: undefined, certain: false }
+    if (!force) batch.walked.set(id, unknown)
+    return unknown
+  }
+
+  /** Some op for the slot (at or past the account's next) is certified and waiting, or bound, here. */
+  private knownAt (account: Uint8Array, seq: number): boolean {
+    return this.buffer.has(account, seq) || this.bindings.hashAt(slotKey(account, seq)) !== undefined
+  }
+
+  /** After binding `op`: a rotation, or an op above a slot unknown here, unsettles its account. */
+  private noteBound (op: SignedOp): void {
+    const next = this.ledger.nextSeq(op.account)
+    if (isRotation(op) || (op.seq > next && !this.knownAt(op.account, op.seq - 1))) this.unsettle(op, false)
+  }
+
+  /** The account's signer past its next slot depends on `op` (a rotation), or on the slots under it. */
+  private unsettle (op: SignedOp, certified: boolean): void {
+    const id = accountKey(op.account)
+    let entry = this.unsettled.get(id)
+    if (entry === undefined) {
+      entry = { until: op.seq, rotations: [] }
+      this.unsettled.set(id, entry)
+    } else entry.until = Math.max(entry.until, op.seq)
+    if (!isRotation(op)) return
+    const known = entry.rotations.find(r => bytesEqual(r.op.hash, op.hash))
+    if (known === undefined) entry.rotations.push({ op, certified })
+    else if (certified) known.certified = true
+  }
+
+  /** After a delivery: what was unsettled for the account up to there is settled. */
+  private settle (account: Uint8Array): void {
+    const id = accountKey(account)
+    const entry = this.unsettled.get(id)
+    if (entry === undefined) return
+    const next = this.ledger.nextSeq(account)
+    if (entry.until < next) this.unsettled.delete(id)
+    else if (entry.rotations.some(r => r.op.seq < next)) entry.rotations = entry.rotations.filter(r => r.op.seq >= next)
   }
 
   /**
@@ -1297,19 +1487,40 @@ export class Replica {
     return undefined
   }
 
-  private retire (account: Uint8Array, key: Uint8Array): void {
+  /** `key` signed the account's slots up to `through` (its rotation's slot). */
+  private retire (account: Uint8Array, key: Uint8Array, through: number): void {
     const id = accountKey(account)
     const keys = this.retiredKeys.get(id) ?? []
-    keys.push(key)
+    keys.push({ key, through })
     if (keys.length > MAX_RETIRED_KEYS) keys.shift()
     if (this.retiredKeys.size < MAX_SILENCE_TRACKED) this.retiredKeys.set(id, keys)
   }
 
-  /** Signed by the key in force, or by a key the account retired: what a conflicting binding may carry. */
-  private signedByKnownKey (op: SignedOp): boolean {
+  /**
+   * Conflict evidence a validator sent for a slot of `batch` (this node's proposal) is signed by
+   * a key that may sign that slot. For a slot delivered here: the key in force then (a retired
+   * key up to its rotation's slot), or it is the op delivered. Past it: the key after the ops
+   * known here for the slots between (walk, counting the batch's own); where that rests on slots
+   * not certified here (bound, in the batch, unknown), this node may be behind or wrong, so the
+   * delivered key and the keys rotations known here hand over count too. A retired key never
+   * counts past its rotation: its holder cannot have an honest op dropped as equivocation.
+   */
+  private signedByKnownKey (op: SignedOp, batch: readonly SignedOp[]): boolean {
+    const next = this.ledger.nextSeq(op.account)
+    if (op.seq < next) {
+      const delivered = this.log.deliveredHash(op.account, op.seq)
+      if (delivered !== undefined && bytesEqual(delivered, op.hash)) return true
+      if (this.checkOpSignature(op)) return true
+      const retired = this.ledger.rotated(op.account) ? this.retiredKeys.get(accountKey(op.account)) : undefined
+      return retired !== undefined && retired.some(r => r.through >= op.seq && this.checkOpSignature(op, r.key))
+    }
+    const ops = [...batch]
+    const walked = this.walk(op, next, new BatchSlots(ops), false)
+    if (walked.signer !== undefined && this.checkOpSignature(op, walked.signer)) return true
+    if (walked.certain) return false
     if (this.checkOpSignature(op)) return true
-    const retired = this.ledger.rotated(op.account) ? this.retiredKeys.get(accountKey(op.account)) : undefined
-    return retired !== undefined && retired.some(key => verifyOpSignature(this.scheme, this.networkId, op, key))
+    const rotations = [...(this.unsettled.get(accountKey(op.account))?.rotations.map(r => r.op) ?? []), ...ops.filter(isRotation)]
+    return rotations.some(r => r.seq < op.seq && bytesEqual(r.account, op.account) && this.checkOpSignature(op, expectedSigner(this.ledger, op, signerAfter(this.ledger, r, this.ledger.signerOf(op.account)))))
   }
 
   /** After a delivery: the stream of the contract the op touched moved, or its queue filled or emptied. */
