@@ -11,6 +11,7 @@ import { sodiumScheme } from '../../src/native/sodium.js'
 import { decodeBody, encodeBody } from '../../src/core/ledger/body.js'
 import type { OpBody } from '../../src/core/ledger/body.js'
 import { Ledger } from '../../src/core/ledger/ledger.js'
+import { contractAddress } from '../../src/core/ledger/contracts.js'
 import type { Outcome, RejectReason } from '../../src/core/ledger/ledger.js'
 import { signOp } from '../../src/core/ledger/op.js'
 import { expectedSigner, rotationRequested, signRotationRequest } from '../../src/core/ledger/rotation.js'
@@ -95,6 +96,18 @@ describe('rotate-key in the ledger', () => {
     // a checkpoint replays the same op objects without options: same outcome, same root
     rejected(fork.apply(stale), 'retired-key')
     assert.equal(toHex(fork.stateHash()), toHex(h.ledger.stateHash()))
+  })
+
+  test('a deploy without a sequencer after a rotation is sequenced by the key in force, not the retired one', () => {
+    const h = new ContractHarness()
+    const alice = h.users.alice!
+    const next = fresh(5)
+    h.apply(alice, { kind: 'rotate-key', to: next.publicKey })
+    const seq = h.ledger.nextSeq(alice.publicKey)
+    const op = signOp(next, h.networkId, { account: alice.publicKey, seq, deps: [], body: { kind: 'deploy', code: SIMPLE, args: [], sequencer: null, gasLimit: 1_000_000 } })
+    assert.equal(h.ledger.apply(op).status, 'applied')
+    const c = h.ledger.contract(contractAddress(alice.publicKey, seq))!
+    assert.deepEqual(c.sequencer, next.publicKey, 'the retired key must not sign the new contract\'s executes')
   })
 
   test('a snapshot carries the rotated key; fromState keeps it and the root', () => {

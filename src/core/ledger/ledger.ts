@@ -393,7 +393,8 @@ export class Ledger {
       address,
       code: body.code,
       module,
-      sequencer: body.sequencer ?? op.account,
+      // the deployer's key in force: after a rotation its id is a retired key, not one to sequence with
+      sequencer: body.sequencer ?? sender.key ?? op.account,
       deployedAt: { account: op.account, seq: op.seq },
       storage: new Map(),
       queue: new Map(),
