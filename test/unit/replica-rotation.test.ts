@@ -27,8 +27,8 @@ function op (signer: Signer, account: Uint8Array, seq: number, body: OpBody, dep
 }
 
 /** A contract deployed by account 0 (its sequencer) with one queued call of account 1, delivered everywhere at time 0. */
-function setup (): { net: LocalNet, address: Uint8Array, call: Slot, next: Signer } {
-  const net = new LocalNet({ replica: { timing: { sequencerSilence: SILENCE } } })
+function setup (limits: { maxSilenceTracked?: number } = {}): { net: LocalNet, address: Uint8Array, call: Slot, next: Signer } {
+  const net = new LocalNet({ replica: { timing: { sequencerSilence: SILENCE }, limits } })
   const [alice, bob] = net.accounts
   const deploy = op(alice!, alice!.publicKey, 1, { kind: 'deploy', code: COUNTER, args: [], sequencer: null, gasLimit: 10_000 }, [], net)
   const address = contractAddress(alice!.publicKey, DEPLOY_SEQ)
@@ -59,6 +59,14 @@ describe('sequencer rotation at validators', () => {
     assert.deepEqual(answer(net, [rotation]), { type: 'nack', deferred: 1 })
     net.now += 200
     assert.deepEqual(answer(net, [rotation]), { type: 'vote', deferred: 0 })
+  })
+
+  test('past the tracking bound, a contract whose progress went untracked never counts as silent; the request still works', () => {
+    const { net, address, next } = setup({ maxSilenceTracked: 0 })
+    net.now += SILENCE * 3
+    assert.deepEqual(answer(net, [op(next, address, 1, { kind: 'rotate-sequencer', to: next.publicKey, request: null }, [DEPLOY], net)]), { type: 'nack', deferred: 1 })
+    const request = signRotationRequest(net.accounts[0]!, net.networkId, address, 1, next.publicKey)
+    assert.deepEqual(answer(net, [op(next, address, 1, { kind: 'rotate-sequencer', to: next.publicKey, request }, [DEPLOY], net)]), { type: 'vote', deferred: 0 })
   })
 
   test('with the deployer\'s request, a rotation is voted at once; a forged request does not help', () => {

@@ -89,6 +89,8 @@ export interface ReplicaLimits {
   maxCertsPerReply: number
   /** Fetch requests sent per tick. */
   maxFetchesPerTick: number
+  /** Contracts with queued calls whose sequencer's silence is tracked (see Replica.contractProgress). */
+  maxSilenceTracked: number
 }
 
 /**
@@ -97,8 +99,8 @@ export interface ReplicaLimits {
  * each with an ArrayBuffer, the body and deps objects.
  */
 const DECODED_OVERHEAD = 640
-/** Contracts with queued calls whose silence is tracked (see Replica.contractProgress). */
-const MAX_SILENCE_TRACKED = 100_000
+/** Rotated accounts whose retired keys are remembered (see Replica.retiredKeys). */
+const MAX_RETIRED_ACCOUNTS = 100_000
 /** Retired keys remembered per rotated account (see Replica.retiredKeys). */
 const MAX_RETIRED_KEYS = 4
 const decodedCost = (op: SignedOp): number => op.bytes.length + DECODED_OVERHEAD
@@ -177,7 +179,8 @@ export const DEFAULT_LIMITS: ReplicaLimits = {
   maxEquivocations: 10_000,
   maxEquivocationBytes: 64 * 1024 * 1024,
   maxCertsPerReply: 64,
-  maxFetchesPerTick: 32
+  maxFetchesPerTick: 32,
+  maxSilenceTracked: 100_000
 }
 
 export interface ReplicaOptions {
@@ -282,6 +285,8 @@ export class Replica {
    * not listed (after a restart, or past the bound) counts from `startedAt`.
    */
   private readonly contractProgress = new Map<string, number>()
+  /** Some contract's progress went untracked (the bound was reached): untracked ones are not silent. */
+  private silenceUntracked = false
   /** The first time this replica delivered or judged a proposal (see contractProgress). */
   private startedAt: number | undefined
   /**
@@ -1482,7 +1487,10 @@ export class Replica {
     if (op.seq !== next) return 'a sequencer rotation is bound only at the contract\'s next slot'
     if (rotationRequested(this.scheme, this.networkId, this.ledger, op)) return undefined
     if (contract.queue.size === 0) return 'the contract has no queued calls and the deployer did not request the rotation'
-    const since = this.contractProgress.get(accountKey(op.account)) ?? this.startedAt ?? this.now
+    const tracked = this.contractProgress.get(accountKey(op.account))
+    // past the bound an untracked contract may be one whose sequencer works: it never counts as silent
+    if (tracked === undefined && this.silenceUntracked) return 'this validator tracks too many contracts with queued calls to know whether this sequencer is silent; the deployer\'s request still works'
+    const since = tracked ?? this.startedAt ?? this.now
     if (this.now - since < this.timing.sequencerSilence) return `the sequencer has been silent for ${this.now - since} ms of ${this.timing.sequencerSilence}, and the deployer did not request the rotation`
     return undefined
   }
@@ -1493,7 +1501,7 @@ export class Replica {
     const keys = this.retiredKeys.get(id) ?? []
     keys.push({ key, through })
     if (keys.length > MAX_RETIRED_KEYS) keys.shift()
-    if (this.retiredKeys.size < MAX_SILENCE_TRACKED) this.retiredKeys.set(id, keys)
+    if (this.retiredKeys.size < MAX_RETIRED_ACCOUNTS) this.retiredKeys.set(id, keys)
   }
 
   /**
@@ -1534,7 +1542,8 @@ export class Replica {
     // a call starts the clock only on an idle contract: calls arriving do not prove the sequencer alive
     if (own || !this.contractProgress.has(id)) {
       if (own) this.contractProgress.delete(id)
-      if (this.contractProgress.size < MAX_SILENCE_TRACKED) this.contractProgress.set(id, this.now)
+      if (this.contractProgress.size < this.limits.maxSilenceTracked) this.contractProgress.set(id, this.now)
+      else this.silenceUntracked = true
     }
   }
 
