@@ -109,8 +109,11 @@ export class Wallet {
         throw err
       }
       if (held !== undefined) throw new AccountBusyError(name, `has op ${held.hash.slice(0, 16)} (seq ${held.seq}) pending, which may still be delivered`)
+      // a staged key may be the only one that signs for the account once its rotation lands
+      if (await this.nextKey(name).catch(() => undefined) !== undefined) throw new AccountBusyError(name, `has a key rotation that did not finish (${this.nextKeyPath(name)}); finish it with \`bftnode account rotate-key --name ${name}\`, or remove with --force`)
     }
-    await removeFiles(this.dir, [this.keyPath(name), this.pendingPath(name)])
+    // forced: the staged key goes too, or a new account of this name would inherit a rotation
+    await removeFiles(this.dir, [this.keyPath(name), this.pendingPath(name), this.nextKeyPath(name)])
   }
 
   async exists (name: string): Promise<boolean> {

@@ -41,6 +41,20 @@ describe('wallet key rotation', () => {
     })
   })
 
+  test('an account with an unfinished rotation is not removed unless forced; forced, its staged key goes too', async () => {
+    await withDir(async dir => {
+      const w = new Wallet(dir)
+      const first = await w.create('alice', 'pw', seed(4))
+      assert.equal(await w.stageNextKey('alice', await sealKey('alice', seed(5), 'pw', FAST, first.publicKey)), true)
+      await assert.rejects(w.remove('alice', false), /key rotation that did not finish/)
+      await w.remove('alice', true)
+      // a new alice starts clean: nothing staged from the old one
+      await w.create('alice', 'pw', seed(6))
+      assert.equal(await w.nextKey('alice'), undefined)
+      assert.equal(await w.stageNextKey('alice', await sealKey('alice', seed(7), 'pw', FAST, (await w.load('alice')).publicKey)), true)
+    })
+  })
+
   test('finishing a rotation keeps the account id, switches the key and keeps the retired file', async () => {
     await withDir(async dir => {
       const w = new Wallet(dir)
