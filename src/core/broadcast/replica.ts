@@ -677,7 +677,7 @@ export class Replica {
       case 'fetch': return this.onFetch(from, m)
       case 'frontier': return this.onFrontier(from, m)
       case 'checkpoint': return this.fromKeeper(this.checkpoints.receive(from, m))
-      case 'reconfigure': return this.fromEpochs(this.epochs.receive(from, m, this.epochSigner))
+      case 'reconfigure': return this.fromEpochs(this.epochs.receive(m, this.epochSigner))
       case 'handoff': return this.onHandoff(from, m)
       case 'handoff-request': return this.onHandoffRequest(from, m)
     }

@@ -133,7 +133,7 @@ export class Reconfigurer {
     return next
   }
 
-  receive (from: PeerId, m: ReconfigureMsg, signer: Signer | undefined): [Verdict, string?] {
+  receive (m: ReconfigureMsg, signer: Signer | undefined): [Verdict, string?] {
     const cur = this.current
     if (m.epoch <= cur.number) return ['ignore', `epoch ${m.epoch} is already known here`]
     if (m.epoch > cur.number + 1) return ['ignore', `epoch ${m.epoch} is ahead of this node's ${cur.number}`]
@@ -159,7 +159,6 @@ export class Reconfigurer {
       added++
     }
     this.proposals.set(id, p)
-    void from
     if (this.autoApprove && signer !== undefined && cur.members.has(toHex(signer.publicKey)) && this.approvals.get(m.epoch) === undefined) {
       this.approve(id, signer)
       return ['accept']
