@@ -226,6 +226,8 @@ export class Simulation {
   private readonly byzantine = new Map<number, ByzantineValidator>()
   /** Every slot delivered anywhere, with the op hash: two different hashes is a safety violation. */
   private readonly deliveredSlots = new Map<string, string>()
+  /** Which node proposed each change of the scenario (it proposes again if that proposal is lost). */
+  private readonly proposedBy = new Map<number, number>()
   /** Every epoch certified anywhere, with its id. */
   private readonly epochIds = new Map<number, string>()
   /** Every height certified anywhere, with its root. */
@@ -443,7 +445,10 @@ export class Simulation {
     const change = this.scenario.reconfigurations[index]!
     const epoch = Math.max(...this.upNodes().map(r => r.epoch.number))
     if (epoch > index) return // done (the proposal went through already)
-    const proposer = epoch < index ? undefined : this.rng.shuffle([...this.honest.values()]).find(n => n.replica?.votes === true && n.replica.epoch.number === index)
+    // the operator who proposed it before asks again (its approval may be on disk); else another
+    const voters = this.rng.shuffle([...this.honest.values()]).filter(n => n.replica?.votes === true && n.replica.epoch.number === index)
+    const earlier = this.proposedBy.get(index)
+    const proposer = epoch < index ? undefined : (voters.find(n => n.index === earlier) ?? voters[0])
     if (proposer === undefined) {
       this.queue.push(this.now + 300, { kind: 'reconfigure', index })
       return
@@ -464,6 +469,9 @@ export class Simulation {
       return
     }
     this.log(`t=${this.now} node ${proposer.index} proposes epoch ${index + 1}: ${change.add === undefined ? `remove ${change.remove!}` : `add ${change.add}`} (${id.slice(0, 12)})`)
+    this.proposedBy.set(index, proposer.index)
+    // a proposer that crashes before its approval reached the disk loses the proposal: look again later
+    this.queue.push(this.now + 5000, { kind: 'reconfigure', index })
     // the cheaters push both sides of their slot again while the set changes: one side may have
     // been bound in the old epoch, the other is tried on the new set
     this.workload.equivocators.forEach((_, e) => this.queue.push(this.now + this.rng.int(0, 400), { kind: 'wallet', account: this.workload.honest.length + e }))
