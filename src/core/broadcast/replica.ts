@@ -452,10 +452,7 @@ export class Replica {
       } else if (r.kind === 'bindings') {
         for (const bytes of r.ops) {
           const op = decodeOp(bytes)
-          if (!this.isDelivered(op)) {
-            this.bindings.bind(op, now)
-            this.noteBound(op)
-          }
+          if (!this.isDelivered(op)) this.bind(op, now)
         }
       } else if (r.kind === 'checkpoint-sig') {
         const m = decodeMessage(r.bytes)
@@ -734,8 +731,7 @@ export class Replica {
       const bound = this.bindings.check(op)
       if (bound.kind === 'conflict') { conflicts.push(bound.bound); this.recordEquivocation(op, bound.bound, false) } else if (bound.kind === 'new') fresh.push(op)
     }
-    for (const op of fresh) this.bindings.bind(op, now)
-    for (const op of fresh) this.noteBound(op)
+    for (const op of fresh) this.bind(op, now)
     if (fresh.length > 0) this.out.push({ type: 'persist', record: { kind: 'bindings', ops: fresh.map(o => o.bytes) } })
     if (conflicts.length > 0 || deferred.length > 0) {
       const nack: Nack = { type: 'nack', digest, voter: this.signer.publicKey, conflicts: conflicts.map(o => o.bytes), deferred: deferred.map(o => ({ account: o.account, seq: o.seq })) }
@@ -954,9 +950,7 @@ export class Replica {
       theirs.add(toHex(entry.account))
       const mine = this.ledger.nextSeq(entry.account)
       if (mine > entry.seq) serve(entry.account, Math.max(entry.seq, 1))
-      else if (entry.seq > mine && fetches-- > 0) {
-        this.send(from, { type: 'fetch', account: entry.account, fromSeq: mine, toSeq: Math.min(entry.seq - 1, mine + MESSAGE_LIMITS.maxFetchSpan - 1) })
-      }
+      else if (entry.seq > mine && fetches-- > 0) this.fetchBelow(from, entry)
     }
     if (m.complete) {
       for (const s of this.ledger.streams()) if (!theirs.has(accountKey(s.account))) serve(s.account, 1)
@@ -1038,8 +1032,9 @@ export class Replica {
 
   /**
    * The chain moved to `next`. Validators of the previous set stop voting in it (votes name their
-   * epoch) and hand their bound, undelivered ops to the new set; validators of the new set vote in
-   * it once a quorum of the previous set handed theirs over; batches in flight start again with
+   * epoch) and hand their bound, undelivered ops and delivered frontier to the new set; validators
+   * of the new set vote in it once a quorum of the previous set handed theirs over (and they reached
+   * those frontiers); batches in flight start again with
    * the new set. `live` is false while restoring from disk (nothing is sent then).
    */
   private enterEpoch (previous: Epoch, next: Epoch, live: boolean): void {
@@ -1068,7 +1063,7 @@ export class Replica {
     if (live) this.out.push({ type: 'persist', record: { kind: 'handoff-done', epoch: wait.epoch } })
   }
 
-  /** Our bound, undelivered ops, in messages that fit, to a validator of `epoch`. */
+  /** Our bound, undelivered ops and our delivered frontier, in messages that fit, to a validator of `epoch`. */
   private sendHandoff (to: PeerId, epoch: number): void {
     let ops: Uint8Array[] = []
     let bytes = 0
@@ -1122,8 +1117,7 @@ export class Replica {
       if (bound.kind === 'conflict') this.recordEquivocation(op, bound.bound, false)
       else if (bound.kind === 'new') fresh.push(op)
     }
-    for (const op of fresh) this.bindings.bind(op, this.now)
-    for (const op of fresh) this.noteBound(op)
+    for (const op of fresh) this.bind(op, this.now)
     if (fresh.length > 0) this.out.push({ type: 'persist', record: { kind: 'bindings', ops: fresh.map(o => o.bytes) } })
     // slots it delivered and this node did not: it may have voted for their ops, and this node
     // must not vote for another op there (it delivers them first, fetching from the sender)
@@ -1134,7 +1128,7 @@ export class Replica {
       let floors = wait.floors.get(from)
       if (floors === undefined) wait.floors.set(from, floors = new Map())
       floors.set(accountKey(entry.account), entry)
-      if (fetches-- > 0) this.send(from, { type: 'fetch', account: entry.account, fromSeq: mine, toSeq: Math.min(entry.seq - 1, mine + MESSAGE_LIMITS.maxFetchSpan - 1) })
+      if (fetches-- > 0) this.fetchBelow(from, entry)
     }
     if (m.done) {
       wait.ended.add(from)
@@ -1190,8 +1184,7 @@ export class Replica {
     for (const [peer, floors] of wait.floors) {
       for (const floor of floors.values()) {
         if (fetches-- <= 0) return
-        const mine = this.ledger.nextSeq(floor.account)
-        this.send(peer, { type: 'fetch', account: floor.account, fromSeq: mine, toSeq: Math.min(floor.seq - 1, mine + MESSAGE_LIMITS.maxFetchSpan - 1) })
+        this.fetchBelow(peer, floor)
       }
     }
   }
@@ -1246,6 +1239,12 @@ export class Replica {
     }
     // re-proposals go at once, past the pipeline; a tick with none leaves the queue to it
     if (stale > 0) for (const batch of this.proposer.closeBatches(now, true)) this.propose(batch.ops.map(o => o.bytes))
+  }
+
+  /** Asks `peer` for the account's certificates from our next seq up to below `upTo.seq` (one span). */
+  private fetchBelow (peer: PeerId, upTo: Slot): void {
+    const mine = this.ledger.nextSeq(upTo.account)
+    this.send(peer, { type: 'fetch', account: upTo.account, fromSeq: mine, toSeq: Math.min(upTo.seq - 1, mine + MESSAGE_LIMITS.maxFetchSpan - 1) })
   }
 
   private fetchMissing (now: number): void {
@@ -1445,8 +1444,12 @@ export class Replica {
     return this.buffer.has(account, seq) || this.bindings.hashAt(slotKey(account, seq)) !== undefined
   }
 
-  /** After binding `op`: a rotation, or an op above a slot unknown here, unsettles its account. */
-  private noteBound (op: SignedOp): void {
+  /**
+   * Binds `op` (checked free of conflict; the caller persists it) and notes what it unsettles: a
+   * rotation, or an op above a slot unknown here, changes who may sign the account's later slots.
+   */
+  private bind (op: SignedOp, now: number): void {
+    this.bindings.bind(op, now)
     const next = this.ledger.nextSeq(op.account)
     if (isRotation(op) || (op.seq > next && !this.knownAt(op.account, op.seq - 1))) this.unsettle(op, false)
   }
