@@ -302,7 +302,8 @@ describe('a replica across a change of its validator set', () => {
 })
 
 describe('joining a network that changed its validator set', () => {
-  test('a checkpoint signed in epoch 1 is accepted only with the chain that proves its signers', () => {
+  /** Four validators and an observer, the observer added (epoch 1), and ops enough for a checkpoint of epoch 1. */
+  const checkpointedInEpochOne = (): LocalNet => {
     const net = new LocalNet({ validators: 4, observers: 1, accounts: 4, replica: { checkpoints: { interval: 4, retain: 2 } } })
     reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
     for (let seq = 1; seq <= 4; seq++) {
@@ -310,6 +311,11 @@ describe('joining a network that changed its validator set', () => {
       net.settle()
     }
     for (let i = 0; i < 40 && net.certified[0]!.length === 0; i++) net.settle(5, 500)
+    return net
+  }
+
+  test('a checkpoint signed in epoch 1 is accepted only with the chain that proves its signers', () => {
+    const net = checkpointedInEpochOne()
     const cp = net.certified[0]!.at(-1)
     assert.ok(cp !== undefined, 'a checkpoint was certified in epoch 1')
     assert.equal(cp.msg.epoch, 1)
@@ -344,13 +350,7 @@ describe('joining a network that changed its validator set', () => {
   })
 
   test('records a peer sends past what proves the checkpoint are not kept: they would stop the node at every start', () => {
-    const net = new LocalNet({ validators: 4, observers: 1, accounts: 4, replica: { checkpoints: { interval: 4, retain: 2 } } })
-    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
-    for (let seq = 1; seq <= 4; seq++) {
-      net.submit(seq % 5, [transfer(net, 0, seq, 1, 1n), transfer(net, 2, seq, 3, 1n)])
-      net.settle()
-    }
-    for (let i = 0; i < 40 && net.certified[0]!.length === 0; i++) net.settle(5, 500)
+    const net = checkpointedInEpochOne()
     const cp = net.certified[0]!.at(-1)!
     assert.equal(cp.msg.epoch, 1)
     const set = { networkId: net.networkId, scheme: sodiumScheme, validators: new Set(net.genesis.validators.map(toHex)), quorum: 3 }

@@ -17,6 +17,7 @@
 import { bytesEqual, encode } from '../codec/canonical.js'
 import { sha256, toHex } from '../crypto/hash.js'
 import type { Hash } from '../crypto/hash.js'
+import { inSignerOrder } from '../crypto/signing.js'
 import type { Signer } from '../crypto/signing.js'
 import type { Genesis } from '../ledger/genesis.js'
 import { Ledger } from '../ledger/ledger.js'
@@ -305,7 +306,7 @@ export class CheckpointKeeper {
     if (this.signer === undefined || now < this.nextResendAt) return
     this.nextResendAt = now + this.opts.behindAfter / 4
     const c = this.lastSigned === undefined ? undefined : this.candidates.get(this.lastSigned)
-    if (c !== undefined) this.out.push({ type: 'broadcast', bytes: encodeMessage({ type: 'checkpoint', ...c.msg, sigs: sortedSigs(c.sigs) }) })
+    if (c !== undefined) this.out.push({ type: 'broadcast', bytes: encodeMessage({ type: 'checkpoint', ...c.msg, sigs: inSignerOrder(c.sigs) }) })
   }
 
   /** A checkpoint message from a peer (or a validator's own). */
@@ -510,7 +511,7 @@ export class CheckpointKeeper {
       const mine = signCheckpoint(this.signer!, this.set.networkId, c.msg)
       this.out.push({ type: 'signed', height: c.msg.height, bytes: encodeMessage({ type: 'checkpoint', ...c.msg, sigs: [mine] }) })
       c.sigs.set(toHex(mine.signer), mine)
-      this.out.push({ type: 'broadcast', bytes: encodeMessage({ type: 'checkpoint', ...c.msg, sigs: sortedSigs(c.sigs) }) })
+      this.out.push({ type: 'broadcast', bytes: encodeMessage({ type: 'checkpoint', ...c.msg, sigs: inSignerOrder(c.sigs) }) })
     }
     if (c.sigs.size >= this.quorumOf(c.msg)) this.certify(c, c.computed)
   }
@@ -580,7 +581,7 @@ export class CheckpointKeeper {
   }
 
   private certify (c: Candidate, computed: Computed & { ok: true }): void {
-    const sigs = sortedSigs(c.sigs).slice(0, this.quorumOf(c.msg))
+    const sigs = inSignerOrder(c.sigs).slice(0, this.quorumOf(c.msg))
     const msg: CheckpointMsg = { type: 'checkpoint', ...c.msg, sigs }
     const cp: CertifiedCheckpoint = { msg, bytes: encodeMessage(msg), snapshot: computed.ledger.snapshot() }
     this.base = { height: msg.height, root: msg.root, ledger: computed.ledger, cert: cp }
@@ -647,8 +648,4 @@ function cutKey (m: Omit<Statement, 'root'>): string {
 
 function statementOf (m: CheckpointMsg): Statement {
   return { height: m.height, root: m.root, baseHeight: m.baseHeight, base: m.base, proposer: m.proposer, delta: m.delta, epoch: m.epoch ?? 0 }
-}
-
-function sortedSigs (sigs: Map<string, CheckpointSig>): CheckpointSig[] {
-  return [...sigs.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, s]) => s)
 }

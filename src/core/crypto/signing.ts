@@ -45,6 +45,11 @@ export function signingBytes (domain: Domain, networkId: Uint8Array, payload: Ui
   return concatBytes(prefix, networkId, payload)
 }
 
+/** Signatures kept by their signer's hex key, in that key's order: one canonical list of them. */
+export function inSignerOrder<T> (sigs: ReadonlyMap<string, T>): T[] {
+  return [...sigs.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, s]) => s)
+}
+
 export function signerFrom (scheme: SignatureScheme, seed: Uint8Array): Signer {
   if (seed.length !== SEED_BYTES) throw new TypeError(`a key seed is ${SEED_BYTES} bytes`)
   const publicKey = scheme.publicKeyOf(seed)

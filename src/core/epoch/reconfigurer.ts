@@ -9,6 +9,7 @@
 import { compareBytes } from '../codec/canonical.js'
 import { toHex } from '../crypto/hash.js'
 import type { Hash } from '../crypto/hash.js'
+import { inSignerOrder } from '../crypto/signing.js'
 import type { SignatureScheme, Signer } from '../crypto/signing.js'
 import { BftError } from '../errors.js'
 import { encodeMessage } from '../broadcast/messages.js'
@@ -107,7 +108,7 @@ export class Reconfigurer {
       p.sigs.set(me, sig)
       this.approvals.set(p.statement.epoch, id)
       // with the approvals known now (the proposer's among them): after a restart it is resent whole
-      this.out.push({ type: 'approved', epoch: p.statement.epoch, bytes: this.encode(p.statement, sortedSigs(p.sigs)) })
+      this.out.push({ type: 'approved', epoch: p.statement.epoch, bytes: this.encode(p.statement, inSignerOrder(p.sigs)) })
     }
     this.advance(id)
     return id
@@ -176,7 +177,7 @@ export class Reconfigurer {
     const id = this.approvals.get(this.current.number + 1)
     const p = id === undefined ? undefined : this.proposals.get(id)
     if (p === undefined) return
-    const sigs = sortedSigs(p.sigs)
+    const sigs = inSignerOrder(p.sigs)
     this.out.push({ type: 'broadcast', bytes: this.encode(p.statement, sigs) })
   }
 
@@ -190,7 +191,7 @@ export class Reconfigurer {
   private advance (id: string): void {
     const p = this.proposals.get(id)!
     const cur = this.current
-    const sigs = sortedSigs(p.sigs)
+    const sigs = inSignerOrder(p.sigs)
     if (sigs.length < cur.quorum) {
       this.out.push({ type: 'broadcast', bytes: this.encode(p.statement, sigs) })
       return
@@ -212,10 +213,6 @@ export class Reconfigurer {
   private encode (s: ReconfigureStatement, sigs: readonly ReconfigureSig[]): Uint8Array {
     return encodeMessage({ type: 'reconfigure', ...s, sigs })
   }
-}
-
-function sortedSigs (sigs: ReadonlyMap<string, ReconfigureSig>): ReconfigureSig[] {
-  return [...sigs.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, s]) => s)
 }
 
 function statementOf (m: ReconfigureMsg): ReconfigureStatement {
