@@ -161,6 +161,8 @@ export interface SimReport {
   readonly dropped: number
   readonly rejected: number
   readonly crashes: number
+  /** Validators that died for good (Scenario.deadForGood). */
+  readonly dead: readonly number[]
   readonly delivered: number
   /** Checkpoints certified (counted at every node that certified one), and snapshot re-joins. */
   readonly checkpoints: number
@@ -990,6 +992,7 @@ export class Simulation {
       scenario: this.scenario,
       finishedAt: this.now,
       ...this.stats,
+      dead: [...this.deaths.keys()].sort((a, b) => a - b),
       stateHash: toHex(nodes[0]!.ledger.stateHash()),
       checkpointLag: this.scenario.checkpointInterval === 0 ? 0 : Math.max(...nodes.map(r => Math.floor((r.ledger.height() - r.status().checkpoint) / this.scenario.checkpointInterval))),
       referenceHash: this.workload.referenceHash,
