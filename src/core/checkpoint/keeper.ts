@@ -416,8 +416,7 @@ export class CheckpointKeeper {
     // Only cuts that can be in an honest floor count: computed here with the root it claims, or
     // not computable here but signed by more than f. Made-up cuts signed by their Byzantine
     // proposer alone must not swell the proposal past the delta limit and stop checkpoints.
-    // Crash-only validators make nothing up: one signature is enough.
-    const faults = this.genesis.faults === 'crash' ? 0 : this.validators.length - this.set.quorum
+    const faults = this.validators.length - this.set.quorum
     const floor = new Map(cut)
     for (const c of this.candidates.values()) {
       const honest = c.computed?.ok === true || (c.computed === undefined && c.sigs.size > faults && this.closedOverBase(c.msg.delta))
