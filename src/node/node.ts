@@ -6,7 +6,7 @@
 import { toHex } from '../core/crypto/hash.js'
 import { signerFrom } from '../core/crypto/signing.js'
 import type { Signer } from '../core/crypto/signing.js'
-import { encodeGenesis, faultModel, networkId, quorumSize } from '../core/ledger/genesis.js'
+import { encodeGenesis, faultModel, networkId, probeAnswersNeeded, quorumSize } from '../core/ledger/genesis.js'
 import type { Genesis } from '../core/ledger/genesis.js'
 import { decodeOp, signOp } from '../core/ledger/op.js'
 import { rotationRequested } from '../core/ledger/rotation.js'
@@ -319,12 +319,9 @@ export class BftNode {
    */
   private async probe (): Promise<void> {
     // Fails closed: it votes only once enough validators answered that they hold no certified
-    // checkpoint that one of them must have signed any there is (quorum - 1 + f besides itself:
-    // it may have signed one before its disk was lost, and f may lie); otherwise it asks again.
-    // Crash-only: nobody lies, so answers from n - q + 1 of the others meet the q - 1 other
-    // signers of any checkpoint, and a minority may stay down.
-    const { validators, quorum, faultsTolerated: f } = this.current
-    const needed = Math.min(validators.length - 1, this.current.epoch.faults === 'crash' ? validators.length - quorum + 1 : quorum - 1 + f)
+    // checkpoint that one of them must have signed any there is (see probeAnswersNeeded);
+    // otherwise it asks again.
+    const needed = probeAnswersNeeded(this.current.validators.length, this.current.epoch.faults)
     while (!this.stopping && this.abstain === PROBATION) {
       this.rejoining = true // one join at a time
       try {

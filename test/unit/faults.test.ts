@@ -15,7 +15,7 @@ import { InvalidGenesisError } from '../../src/core/errors.js'
 import { decodeMessage } from '../../src/core/broadcast/messages.js'
 import { changeProblem } from '../../src/core/epoch/epochs.js'
 import type { FaultModel, Genesis } from '../../src/core/ledger/genesis.js'
-import { MAX_VALIDATORS, decodeGenesis, encodeGenesis, faultModel, faultsTolerated, makeGenesis, networkId, quorumSize } from '../../src/core/ledger/genesis.js'
+import { MAX_VALIDATORS, decodeGenesis, encodeGenesis, faultModel, faultsTolerated, makeGenesis, networkId, probeAnswersNeeded, quorumSize } from '../../src/core/ledger/genesis.js'
 import { signOp } from '../../src/core/ledger/op.js'
 import { genesisFromJson, genesisToJson } from '../../src/node/genesis-file.js'
 import { initTestnet } from '../../src/cli/cmds/testnet.js'
@@ -74,6 +74,25 @@ describe('quorum sizes per fault model', () => {
       // never larger than the Byzantine quorum: crash-only only gives liveness back
       assert.ok(q <= quorumSize(n, 'byzantine') && f >= faultsTolerated(n, 'byzantine'), `n=${n}`)
     }
+  })
+})
+
+describe('a validator on a new data dir (the probe before it votes)', () => {
+  test('crash-only: the fewest answers of the others that always meet the other signers of any checkpoint', () => {
+    for (let n = 2; n <= MAX_VALIDATORS; n++) {
+      const others = n - 1
+      const otherSigners = quorumSize(n, 'crash') - 1
+      const needed = probeAnswersNeeded(n, 'crash')
+      // any `needed` of the others include one of any `otherSigners` of them; one fewer may not
+      assert.ok(needed + otherSigners > others, `safe for n=${n}`)
+      assert.ok(needed - 1 + otherSigners <= others, `no more than needed for n=${n}`)
+    }
+    // five validators: three others suffice, so one other may be down (the Byzantine rule wanted all four)
+    assert.equal(probeAnswersNeeded(5, 'crash'), 3)
+  })
+
+  test('Byzantine: q - 1 + f as before (4 -> 3, 5 -> 4, 7 -> 6)', () => {
+    assert.deepEqual([4, 5, 7].map(n => probeAnswersNeeded(n, 'byzantine')), [3, 4, 6])
   })
 })
 

@@ -126,6 +126,17 @@ export function quorumSize (n: number, faults: FaultModel): number {
   return Math.floor((n + faultsTolerated(n, faults)) / 2) + 1
 }
 
+/**
+ * Other validators a validator on a new data dir must hear say "no certified checkpoint" before
+ * it votes (it may have signed one before its disk was lost, so q - 1 others did). Byzantine:
+ * q - 1 + f, as f may lie. Crash-only: nobody lies, and n - q + 1 of the n - 1 others always meet
+ * the q - 1 other signers (q - 1 alone may not: a majority is barely more than half).
+ */
+export function probeAnswersNeeded (n: number, faults: FaultModel): number {
+  const q = quorumSize(n, faults)
+  return Math.min(n - 1, faults === 'crash' ? n - q + 1 : q - 1 + faultsTolerated(n, faults))
+}
+
 export function validatorIds (g: Genesis): string[] {
   return g.validators.map(toHex)
 }
