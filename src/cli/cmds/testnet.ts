@@ -209,7 +209,7 @@ export const testnetCommand: CliCommand = {
       describe: 'write keys, genesis and one config per validator, and a funded treasury wallet account',
       examples: [
         ['bftnode testnet init --validators 4 --dir ./net', 'four validators on 127.0.0.1 ports 7100-7103, APIs 7200-7203'],
-        ['bftnode testnet init --validators 5 --faults crash', 'five validators of one operator\'s trust: quorum 3, any 2 may be down']
+        ['bftnode testnet init --validators 5 --faults crash', 'crash-only: quorum 3 of 5, any 2 may be down, none may lie']
       ],
       options: {
         validators: { type: 'number', default: 4, describe: 'how many validators (1-64)' },
