@@ -85,3 +85,7 @@ test('a crash-only network (n = 5, q = 3) with two validators gone for good and 
   seeds('crash-only', [1, 2, 3])
   schedules('crash-only', 3)
 })
+
+test('a crash-only set grows, has a key replaced in one change and shrinks, with a validator gone for good: one chain of epochs, safety, conservation and convergence hold', () => {
+  seeds('crash-epochs', [1, 2])
+})

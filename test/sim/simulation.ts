@@ -1083,7 +1083,22 @@ export const PROFILES = {
    * for good before the heal and three crash-prone ones killed and restarted under loss, so the
    * last three must finish alone (q = 3; the Byzantine quorum of 5 is 4 and could not).
    */
-  'crash-only': { validators: 5, faults: 'crash', byzantine: [], crashProne: [0, 1, 2], crashChance: 0.02, deadForGood: 2, dropRate: 0.2 }
+  'crash-only': { validators: 5, faults: 'crash', byzantine: [], crashProne: [0, 1, 2], crashChance: 0.02, deadForGood: 2, dropRate: 0.2 },
+  /**
+   * A crash-only set changes with one validator gone for good: 5 -> 6, then a key replaced in one
+   * change (majorities of 6 and 6 share a validator; the Byzantine rule refuses it), then 6 -> 5.
+   */
+  'crash-epochs': {
+    validators: 5,
+    faults: 'crash',
+    byzantine: [],
+    observers: 2,
+    crashProne: [1, 2],
+    deadForGood: 1,
+    equivocators: 2,
+    opsPerAccount: 6,
+    reconfigurations: [{ at: 300, add: 5 }, { at: 600, remove: 0, add: 6 }, { at: 900, remove: 1 }]
+  }
 } satisfies Record<string, Partial<Scenario>>
 
 export type Profile = keyof typeof PROFILES
