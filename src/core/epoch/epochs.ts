@@ -81,13 +81,12 @@ export function changeProblem (from: readonly Uint8Array[], to: readonly Uint8Ar
   const union = old.size + to.filter(v => !old.has(toHex(v))).length
   if (union === old.size && to.length === from.length) return 'the new set is the same as the current one'
   const shared = quorumSize(from.length, faults) + quorumSize(to.length, faults) - union
-  const plural = shared === 1 ? '' : 's'
   if (faults === 'crash') {
-    if (shared < 1) return `a quorum of the old set and one of the new could share no validator (${shared}): change fewer validators at once (add or remove one per epoch)`
+    if (shared < 1) return 'a majority of the old set and one of the new could share no validator: change fewer validators at once (add or remove one per epoch)'
     return undefined
   }
   const liars = Math.min(faultsTolerated(from.length, faults), faultsTolerated(to.length, faults))
-  if (shared <= liars) return `a quorum of the old set and one of the new would share only ${shared} validator${plural}, and up to ${liars} may be faulty: change fewer validators at once (add or remove one per epoch)`
+  if (shared <= liars) return `a quorum of the old set and one of the new would share only ${shared} validator${shared === 1 ? '' : 's'}, and up to ${liars} may be faulty: change fewer validators at once (add or remove one per epoch)`
   return undefined
 }
 
