@@ -9,14 +9,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { compareBytes, encode } from '../../src/core/codec/canonical.js'
-import { signerFrom } from '../../src/core/crypto/signing.js'
+import { Domain, signFor, signerFrom } from '../../src/core/crypto/signing.js'
 import { toHex } from '../../src/core/crypto/hash.js'
 import { InvalidGenesisError } from '../../src/core/errors.js'
-import { decodeMessage } from '../../src/core/broadcast/messages.js'
+import { batchDigest, decodeMessage, encodeMessage, votePayload } from '../../src/core/broadcast/messages.js'
 import { changeProblem } from '../../src/core/epoch/epochs.js'
 import type { FaultModel, Genesis } from '../../src/core/ledger/genesis.js'
 import { MAX_VALIDATORS, decodeGenesis, encodeGenesis, faultModel, faultsTolerated, makeGenesis, networkId, probeAnswersNeeded, quorumSize } from '../../src/core/ledger/genesis.js'
 import { signOp } from '../../src/core/ledger/op.js'
+import type { SignedOp } from '../../src/core/ledger/op.js'
 import { genesisFromJson, genesisToJson } from '../../src/node/genesis-file.js'
 import { initTestnet } from '../../src/cli/cmds/testnet.js'
 import { validatorLines } from '../../src/cli/cmds/validator.js'
@@ -220,6 +221,36 @@ describe('certificates with a crash-only quorum', () => {
     assert.ok(one.votes.length > 0 && one.votes.every(v => v === 3))
     const two = transferWith(4, [2, 3], 'crash')
     assert.deepEqual(two.delivered, [false, false, false, false, false])
+  })
+
+  test('what crash-only gives up (docs/faults.md): at n = 5 one lying validator and two honest ones certify each of two ops for one slot', () => {
+    const split = (faults: FaultModel): { verdicts: string[], delivered: string[] } => {
+      const net = new LocalNet({ validators: 5, faults })
+      const a = net.accounts[0]!
+      const to = (k: number, amount: bigint): SignedOp => signOp(a, net.networkId, { account: a.publicKey, seq: 1, deps: [], body: { kind: 'transfer', to: net.accounts[k]!.publicKey, amount } })
+      const [x, y] = [to(1, 5n), to(2, 7n)]
+      // validator 0 lies: it votes for both; 1 and 2 only ever see x, 3 and 4 only y
+      const liar = (op: SignedOp): { voter: Uint8Array, sig: Uint8Array } => ({ voter: net.validatorKeys[0]!.publicKey, sig: signFor(net.validatorKeys[0]!, Domain.vote, net.networkId, votePayload(0, batchDigest([op.hash]))) })
+      const honest = (i: number, op: SignedOp): { voter: Uint8Array, sig: Uint8Array } => {
+        const res = net.replicas[i]!.receive(net.replicas[0]!.id, encodeMessage({ type: 'propose', ops: [op.bytes] }), net.now)
+        net.execute(i, res.actions.filter(act => act.type !== 'send'))
+        const vote = res.actions.filter(act => act.type === 'send').map(act => decodeMessage((act as { bytes: Uint8Array }).bytes)).find(m => m.type === 'vote')
+        assert.ok(vote?.type === 'vote', `validator ${i} votes`)
+        return { voter: vote.voter, sig: vote.sig }
+      }
+      const cert = (op: SignedOp, voters: number[]): Uint8Array => encodeMessage({ type: 'certified', ops: [op.bytes], votes: [liar(op), ...voters.map(i => honest(i, op))].sort((p, q) => compareBytes(p.voter, q.voter)), epoch: 0 })
+      const verdicts = [net.inject(net.replicas[0]!.id, 1, cert(x, [1, 2])).verdict, net.inject(net.replicas[0]!.id, 3, cert(y, [3, 4])).verdict]
+      const delivered = [1, 3].map(i => net.delivered[i]!.map(d => toHex(d.op.hash).slice(0, 8)).join(','))
+      return { verdicts, delivered }
+    }
+    const crash = split('crash')
+    assert.deepEqual(crash.verdicts, ['accept', 'accept'])
+    assert.notEqual(crash.delivered[0], '')
+    assert.notEqual(crash.delivered[0], crash.delivered[1], 'two nodes delivered different ops for one slot')
+    // the Byzantine quorum of 5 is 4: three votes certify nothing, and two quorums share three validators
+    const byz = split('byzantine')
+    assert.deepEqual(byz.verdicts, ['reject', 'reject'])
+    assert.deepEqual(byz.delivered, ['', ''])
   })
 
   test('the replica and its epochs follow the genesis: quorum and faults tolerated', () => {
