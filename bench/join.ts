@@ -268,7 +268,7 @@ const genesis = makeGenesis({
   mintAuthority: signerFrom(sodiumScheme, new Uint8Array(32).fill(0x20)).publicKey,
   balances: [{ account: signerFrom(sodiumScheme, new Uint8Array(32).fill(0x21)).publicKey, amount: 1n }]
 })
-const set: ValidatorSet = { networkId: networkId(genesis), scheme: sodiumScheme, validators: new Set(validators.map(v => toHex(v.publicKey))), quorum: quorumSize(validators.length) }
+const set: ValidatorSet = { networkId: networkId(genesis), scheme: sodiumScheme, validators: new Set(validators.map(v => toHex(v.publicKey))), quorum: quorumSize(validators.length, 'byzantine') }
 compile(CODE) // the contract must compile, or fromState would throw below
 
 let t = performance.now()

@@ -174,6 +174,9 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
         ...(node.replica.abstain === undefined ? {} : { notVoting: node.replica.abstain }),
         validators: node.replica.validators.length,
         quorum: node.replica.quorum,
+        // the genesis's fault model, and the validators the quorum lets fail (docs/faults.md)
+        faults: node.replica.epoch.faults,
+        faultsTolerated: node.replica.faultsTolerated,
         // the validator set's epoch (0: genesis's), and what this node is in it
         epoch: node.replica.epoch.number,
         thisNode: node.validatorRole,

@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http'
 import { fromHex, toHex } from '../core/crypto/hash.js'
 import { faultsTolerated } from '../core/ledger/genesis.js'
+import type { FaultModel } from '../core/ledger/genesis.js'
 import { ReconfigurationError } from '../core/epoch/reconfigurer.js'
 import { SequencerRotationError } from '../node/node.js'
 import type { BftNode, ReconfigurationResult, SequencerRotationResult, ValidatorChange, ValidatorRole } from '../node/node.js'
@@ -36,6 +37,8 @@ export interface ValidatorsView {
   readonly validators: string[]
   readonly quorum: number
   readonly faultsTolerated: number
+  /** The network's fault model (genesis): what `faultsTolerated` counts, crashed or Byzantine validators. */
+  readonly faults: FaultModel
   readonly thisNode: ValidatorRole
   readonly proposals: ProposalView[]
 }
@@ -58,7 +61,7 @@ export function validatorsView (node: BftNode): ValidatorsView {
       approvedHere: p.approvedHere
     }
   })
-  return { epoch: epoch.number, validators: [...epoch.ids], quorum: epoch.quorum, faultsTolerated: faultsTolerated(epoch.ids.length), thisNode: node.validatorRole, proposals }
+  return { epoch: epoch.number, validators: [...epoch.ids], quorum: epoch.quorum, faultsTolerated: faultsTolerated(epoch.ids.length, epoch.faults), faults: epoch.faults, thisNode: node.validatorRole, proposals }
 }
 
 /** `{"add": "<64 hex>"}` or `{"remove": "<64 hex>"}`: exactly one. */

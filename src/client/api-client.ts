@@ -70,6 +70,8 @@ export interface ValidatorsView {
   validators: string[]
   quorum: number
   faultsTolerated: number
+  /** 'crash': faultsTolerated counts crashed validators, and none may lie (docs/faults.md); absent from older nodes. */
+  faults?: 'byzantine' | 'crash'
   thisNode: ValidatorRoleView
   proposals: Array<{
     id: string

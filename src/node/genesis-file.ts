@@ -4,7 +4,7 @@
 import { fromHex, toHex } from '../core/crypto/hash.js'
 import { InvalidGenesisError } from '../core/errors.js'
 import { makeGenesis } from '../core/ledger/genesis.js'
-import type { Genesis } from '../core/ledger/genesis.js'
+import type { FaultModel, Genesis } from '../core/ledger/genesis.js'
 import { readJsonFile } from './json-file.js'
 
 export interface GenesisJson {
@@ -12,6 +12,8 @@ export interface GenesisJson {
   validators: string[]
   mintAuthority: string
   balances: Array<{ account: string, amount: string }>
+  /** Absent: "byzantine" (docs/faults.md). */
+  faults?: string
 }
 
 const HEX32 = /^[0-9a-f]{64}$/
@@ -29,7 +31,8 @@ export function genesisFromJson (raw: unknown, where = 'genesis'): Genesis {
     }
     return { account: fromHex(b.account), amount: BigInt(b.amount) }
   })
-  return makeGenesis({ network: g.network, validators: g.validators.map(fromHex), mintAuthority: fromHex(g.mintAuthority), balances })
+  if (g.faults !== undefined && typeof g.faults !== 'string') throw new InvalidGenesisError(`${where}: "faults" must be "byzantine" or "crash"`)
+  return makeGenesis({ network: g.network, validators: g.validators.map(fromHex), mintAuthority: fromHex(g.mintAuthority), balances, ...(g.faults === undefined ? {} : { faults: g.faults as FaultModel }) })
 }
 
 export function genesisToJson (g: Genesis): GenesisJson {
@@ -37,7 +40,8 @@ export function genesisToJson (g: Genesis): GenesisJson {
     network: g.network,
     validators: g.validators.map(toHex),
     mintAuthority: toHex(g.mintAuthority),
-    balances: g.balances.map(b => ({ account: toHex(b.account), amount: b.amount.toString() }))
+    balances: g.balances.map(b => ({ account: toHex(b.account), amount: b.amount.toString() })),
+    ...(g.faults === undefined || g.faults === 'byzantine' ? {} : { faults: g.faults })
   }
 }
 

@@ -6,7 +6,7 @@
 import { toHex } from '../core/crypto/hash.js'
 import { signerFrom } from '../core/crypto/signing.js'
 import type { Signer } from '../core/crypto/signing.js'
-import { encodeGenesis, networkId, quorumSize } from '../core/ledger/genesis.js'
+import { encodeGenesis, faultModel, networkId, probeAnswersNeeded, quorumSize } from '../core/ledger/genesis.js'
 import type { Genesis } from '../core/ledger/genesis.js'
 import { decodeOp, signOp } from '../core/ledger/op.js'
 import { rotationRequested } from '../core/ledger/rotation.js'
@@ -204,7 +204,7 @@ export class BftNode {
 
   private get validatorSet (): ValidatorSet {
     // genesis's set: a joiner proves later epochs' sets from it, record by record
-    return { networkId: networkId(this.genesis), scheme: sodiumScheme, validators: new Set(this.genesis.validators.map(toHex)), quorum: quorumSize(this.genesis.validators.length) }
+    return { networkId: networkId(this.genesis), scheme: sodiumScheme, validators: new Set(this.genesis.validators.map(toHex)), quorum: quorumSize(this.genesis.validators.length, faultModel(this.genesis)) }
   }
 
   /**
@@ -319,9 +319,9 @@ export class BftNode {
    */
   private async probe (): Promise<void> {
     // Fails closed: it votes only once enough validators answered that they hold no certified
-    // checkpoint that one of them must have signed any there is (quorum - 1 + f besides itself:
-    // it may have signed one before its disk was lost, and f may lie); otherwise it asks again.
-    const needed = Math.min(this.current.validators.length - 1, this.current.quorum - 1 + this.current.faultsTolerated)
+    // checkpoint that one of them must have signed any there is (see probeAnswersNeeded);
+    // otherwise it asks again.
+    const needed = probeAnswersNeeded(this.current.validators.length, this.current.epoch.faults)
     while (!this.stopping && this.abstain === PROBATION) {
       this.rejoining = true // one join at a time
       try {

@@ -87,7 +87,7 @@ describe('the validator set through the API', () => {
 
   test('GET /v1/validators: epoch 0 is the genesis set; the observer is no validator', async () => {
     const v = await clients[0]!.validators()
-    assert.deepEqual({ ...v, validators: [...v.validators] }, { epoch: 0, validators: keys.slice(0, VALIDATORS).sort(), quorum: 3, faultsTolerated: 1, thisNode: 'votes', proposals: [] })
+    assert.deepEqual({ ...v, validators: [...v.validators] }, { epoch: 0, validators: keys.slice(0, VALIDATORS).sort(), quorum: 3, faultsTolerated: 1, faults: 'byzantine', thisNode: 'votes', proposals: [] })
     assert.equal((await clients[observer]!.validators()).thisNode, 'observer')
     const status = await clients[0]!.status()
     assert.equal(status.epoch, 0)

@@ -79,3 +79,13 @@ test('a sequencer rotation (deployer request, or silence) raced by Executes of t
   // design (docs/reconfiguration.md, "Limit"); 1-40 all pass
   seeds('sequencer-silence', [4, 13, 21, 33])
 })
+
+// Crash-only: with the Byzantine quorum of 5 (4) every one of these runs stalls once two are gone.
+test('a crash-only network (n = 5, q = 3) with two validators gone for good and the others crashing under loss: every live node delivers the same ops, money is conserved, no slot is delivered twice, and the last three finish alone', () => {
+  seeds('crash-only', [1, 2, 3])
+  schedules('crash-only', 3)
+})
+
+test('a crash-only set grows, has a key replaced in one change and shrinks, with a validator gone for good: one chain of epochs, safety, conservation and convergence hold', () => {
+  seeds('crash-epochs', [1, 2])
+})

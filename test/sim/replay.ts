@@ -29,7 +29,7 @@ for (const seed of seeds) {
     const r = runSeed(seed, profile, extra, trace ? line => console.log(line) : undefined)
     const s = r.scenario
     console.log(`seed ${seed} (${profile}): ok in ${(performance.now() - started).toFixed(0)} ms wall, ${r.finishedAt} ms simulated | ` +
-      `n=${s.validators} byzantine=[${s.byzantine.join(',')}] crashProne=[${s.crashProne.join(',')}] drop=${s.dropRate} dup=${s.duplicateRate} ` +
+      `n=${s.validators}${s.faults === 'crash' ? ' faults=crash' : ''} byzantine=[${s.byzantine.join(',')}] crashProne=[${s.crashProne.join(',')}]${s.deadForGood > 0 ? ` dead=${r.dead.join(',')}` : ''} drop=${s.dropRate} dup=${s.duplicateRate} ` +
       `delay<=${s.maxDelay} partitions=${s.partitions.length} heal@${s.healAt} batch<=${s.maxBatchOps} | ` +
       `accounts=${s.honestAccounts}+${s.equivocators} equivocating, ${r.delivered} deliveries, ${r.messages} msgs (${r.dropped} lost, ${r.rejected} rejected), ` +
       `${r.crashes} crashes, ${r.checkpoints} certifications (lag ${r.checkpointLag} intervals), ${r.rejoins} re-joins, ${r.evidence} vote proofs, equivocations delivered ${r.equivocationsDelivered}/${s.equivocators}` +

@@ -10,6 +10,7 @@ import { toHex } from '../../src/core/crypto/hash.js'
 import { signerFrom } from '../../src/core/crypto/signing.js'
 import type { Signer } from '../../src/core/crypto/signing.js'
 import { faultsTolerated, quorumSize } from '../../src/core/ledger/genesis.js'
+import type { FaultModel } from '../../src/core/ledger/genesis.js'
 import { decodeOp, signOp, slotKey, verifyOpSignature } from '../../src/core/ledger/op.js'
 import type { Outcome } from '../../src/core/ledger/ledger.js'
 import { signRotationRequest } from '../../src/core/ledger/rotation.js'
@@ -37,11 +38,18 @@ export interface Scenario {
   /** Fixes the workload (keys, genesis, ops) apart from the schedule; defaults to `seed`. */
   readonly workloadSeed: number
   readonly validators: number
+  /** The genesis's fault model: 'crash' sizes quorums for crashes only (docs/faults.md). */
+  readonly faults: FaultModel
   /** Indexes of Byzantine validators (at most f). */
   readonly byzantine: readonly number[]
   /** Indexes of honest validators that may crash (and restart) before the heal. */
   readonly crashProne: readonly number[]
   readonly crashChance: number
+  /**
+   * Honest genesis validators that crash at some time before the heal and never come back (which
+   * and when: drawn from the seed). The others must finish without them.
+   */
+  readonly deadForGood: number
   readonly dropRate: number
   readonly duplicateRate: number
   readonly maxDelay: number
@@ -83,7 +91,7 @@ export interface Scenario {
 export function scenarioFor (seed: number, overrides: Partial<Scenario> = {}): Scenario {
   const rng = new Rng(seed ^ 0x5eed)
   const validators = rng.pick([4, 4, 4, 5, 6, 7])
-  const f = faultsTolerated(validators)
+  const f = faultsTolerated(validators, 'byzantine')
   const order = rng.shuffle(Array.from({ length: validators }, (_, i) => i))
   const byzantine = order.slice(0, rng.int(0, f))
   const crashProne = order.slice(byzantine.length, byzantine.length + rng.int(0, 2))
@@ -123,6 +131,9 @@ export function scenarioFor (seed: number, overrides: Partial<Scenario> = {}): S
     rotation: 'none',
     rotationRequest: true,
     sequencerSilence: 60_000,
+    // not drawn: only the crash-only profile sets them
+    faults: 'byzantine',
+    deadForGood: 0,
     ...overrides
   }
 }
@@ -150,6 +161,8 @@ export interface SimReport {
   readonly dropped: number
   readonly rejected: number
   readonly crashes: number
+  /** Validators that died for good (Scenario.deadForGood). */
+  readonly dead: readonly number[]
   readonly delivered: number
   /** Checkpoints certified (counted at every node that certified one), and snapshot re-joins. */
   readonly checkpoints: number
@@ -181,6 +194,8 @@ type SimEvent =
   | { kind: 'equivocate', account: number }
   | { kind: 'wallet', account: number }
   | { kind: 'restart', node: number }
+  /** A validator crashes and never comes back (Scenario.deadForGood). */
+  | { kind: 'die', node: number }
   /** A downloaded snapshot is installed: the node kept taking inputs while it downloaded. */
   | { kind: 'install', node: number, life: number, cp: CertifiedCheckpoint, epochs: readonly Uint8Array[] }
   | { kind: 'heal' }
@@ -253,6 +268,9 @@ export class Simulation {
   private readonly executedCalls = new Map<string, string>()
   /** Per honest node, the key in force per rotated account, from the rotations it delivered (this life). */
   private readonly signingKeys = new Map<number, Map<string, Uint8Array>>()
+  /** Validators that died for good (or will), with when: never restarted. */
+  private readonly deaths = new Map<number, number>()
+  private readonly dead = new Set<number>()
 
   constructor (readonly scenario: Scenario, trace?: (line: string) => void) {
     this.trace = trace
@@ -264,7 +282,8 @@ export class Simulation {
       opsPerAccount: scenario.opsPerAccount,
       contracts: scenario.contracts,
       keyRotation: scenario.rotation === 'key',
-      sequencerRotation: scenario.rotation === 'sequencer'
+      sequencerRotation: scenario.rotation === 'sequencer',
+      ...(scenario.faults === 'byzantine' ? {} : { faults: scenario.faults })
     })
     this.sequencer = this.workload.contract === undefined ? undefined : new ContractSequencer(this.workload.contract.sequencer, this.workload.networkId)
     // observers' keys come from their own stream, so adding them changes nothing else of a seed
@@ -278,7 +297,7 @@ export class Simulation {
     for (let i = 0; i < scenario.validators; i++) {
       if (scenario.byzantine.includes(i)) {
         const outsider = signerFrom(sodiumScheme, attackRng.bytes(32))
-        this.byzantine.set(i, new ByzantineValidator(this.workload.validatorSigners[i]!, outsider, this.workload.networkId, this.ids.filter((_, j) => j !== i), quorumSize(scenario.validators), attackRng.fork()))
+        this.byzantine.set(i, new ByzantineValidator(this.workload.validatorSigners[i]!, outsider, this.workload.networkId, this.ids.filter((_, j) => j !== i), quorumSize(scenario.validators, scenario.faults), attackRng.fork()))
       } else {
         const node: HonestNode = { index: i, id: this.ids[i]!, replica: undefined, executor: undefined, fault: new CrashFault(), catchUpWanted: false, joining: false, life: 0, disk: [] }
         this.honest.set(i, node)
@@ -291,12 +310,19 @@ export class Simulation {
       this.boot(node)
     }
     this.flood = scenario.floodClients > 0 ? new HostileClients(this.workload, this.rng.fork()) : undefined
+    // from their own stream, so that runs without deaths draw as before
+    if (scenario.deadForGood > 0) {
+      const deathRng = new Rng(scenario.seed ^ 0xdead)
+      const mortal = deathRng.shuffle([...this.honest.keys()].filter(i => i < scenario.validators))
+      for (const i of mortal.slice(0, scenario.deadForGood)) this.deaths.set(i, deathRng.int(0, scenario.healAt - 1))
+    }
   }
 
   run (): SimReport {
     const s = this.scenario
     for (let i = 0; i < this.ids.length; i++) this.queue.push(this.rng.int(0, s.tickEvery), { kind: 'tick', node: i })
     s.reconfigurations.forEach((r, index) => this.queue.push(r.at, { kind: 'reconfigure', index }))
+    for (const [node, at] of this.deaths) this.queue.push(at, { kind: 'die', node })
     this.workload.honest.forEach((script, a) => {
       let at = this.rng.int(0, 500)
       script.ops.forEach((_, k) => {
@@ -369,7 +395,14 @@ export class Simulation {
       }
       case 'restart': {
         const node = this.honest.get(e.node)!
-        if (node.replica === undefined) this.boot(node)
+        if (node.replica === undefined && !this.dead.has(e.node)) this.boot(node)
+        return false
+      }
+      case 'die': {
+        this.dead.add(e.node)
+        const node = this.honest.get(e.node)!
+        if (node.replica !== undefined) this.crash(node)
+        this.log(`t=${this.now} node ${e.node} is gone for good`)
         return false
       }
       case 'install': {
@@ -379,7 +412,7 @@ export class Simulation {
       }
       case 'heal': {
         this.healed = true
-        for (const node of this.honest.values()) if (node.replica === undefined) this.boot(node)
+        for (const node of this.honest.values()) if (node.replica === undefined && !this.dead.has(node.index)) this.boot(node)
         return false
       }
       case 'sequence': {
@@ -604,7 +637,7 @@ export class Simulation {
     const sybils = new Map<string, CertifiedCheckpoint>([['sybil-stale', this.oldestCertified ?? latest], ['sybil-corrupt', latest]])
     const above = node.replica?.latestCheckpoint()?.msg.height ?? 0
     const genesisSet = new Set(this.ids.slice(0, this.scenario.validators))
-    const joiner = new Joiner(this.workload.genesis, { networkId: this.workload.networkId, scheme: sodiumScheme, validators: genesisSet, quorum: quorumSize(this.scenario.validators) }, { offersWanted: servers.size + sybils.size, above })
+    const joiner = new Joiner(this.workload.genesis, { networkId: this.workload.networkId, scheme: sodiumScheme, validators: genesisSet, quorum: quorumSize(this.scenario.validators, this.scenario.faults) }, { offersWanted: servers.size + sybils.size, above })
     const chains = new Map([...this.honest.values()].filter(n => servers.has(n.id)).map(n => [n.id, n.replica!.epochRecords()]))
     let requests = joiner.addPeers(this.rng.shuffle([...sybils.keys(), ...servers.keys()]), this.now)
     while (requests.length > 0) {
@@ -660,7 +693,7 @@ export class Simulation {
     this.stats.crashes++
     this.log(`t=${this.now} crash node ${node.index}`)
     const at = this.now + this.rng.int(50, 1500)
-    if (at < this.scenario.healAt) this.queue.push(at, { kind: 'restart', node: node.index })
+    if (at < this.scenario.healAt && !this.dead.has(node.index)) this.queue.push(at, { kind: 'restart', node: node.index })
   }
 
   /** A hostile client acts: submits through a node, or proposes straight to validators as a sybil peer. */
@@ -903,7 +936,7 @@ export class Simulation {
 
   private complete (): boolean {
     const nodes = this.upNodes()
-    if (nodes.length !== this.honest.size) return false
+    if (nodes.length !== this.honest.size - this.dead.size) return false
     // every change of the set took effect everywhere, and every validator of the last set votes
     const changes = this.scenario.reconfigurations.length
     if (nodes.some(r => r.epoch.number !== changes || (r.isValidator && !r.votes && r.abstain === undefined))) return false
@@ -959,6 +992,7 @@ export class Simulation {
       scenario: this.scenario,
       finishedAt: this.now,
       ...this.stats,
+      dead: [...this.deaths.keys()].sort((a, b) => a - b),
       stateHash: toHex(nodes[0]!.ledger.stateHash()),
       checkpointLag: this.scenario.checkpointInterval === 0 ? 0 : Math.max(...nodes.map(r => Math.floor((r.ledger.height() - r.status().checkpoint) / this.scenario.checkpointInterval))),
       referenceHash: this.workload.referenceHash,
@@ -993,7 +1027,7 @@ export class Simulation {
 
   private progress (): string {
     return [...this.honest.values()].map(n => {
-      if (n.replica === undefined) return `node ${n.index}: down`
+      if (n.replica === undefined) return `node ${n.index}: ${this.dead.has(n.index) ? 'dead for good' : 'down'}`
       const st = n.replica.status()
       const lag = this.workload.honest.map(s => `${n.replica!.ledger.nextSeq(s.signer.publicKey) - 1}/${s.ops.length}`).join(' ')
       const role = n.replica.isValidator ? (n.replica.votes ? 'votes' : 'waits') : 'observer'
@@ -1043,7 +1077,28 @@ export const PROFILES = {
   /** The pool's sequencer is rotated on the deployer's request while the old one keeps signing Executes. */
   'sequencer-rotation': { rotation: 'sequencer', contracts: true, opsPerAccount: 6, equivocators: 0, rotationRequest: true },
   /** The same without the deployer: validators bind the rotation once the sequencer was silent 1 s. */
-  'sequencer-silence': { rotation: 'sequencer', contracts: true, opsPerAccount: 6, equivocators: 0, rotationRequest: false, sequencerSilence: 1000 }
+  'sequencer-silence': { rotation: 'sequencer', contracts: true, opsPerAccount: 6, equivocators: 0, rotationRequest: false, sequencerSilence: 1000 },
+  /**
+   * A crash-only network (majority quorums): five validators, no Byzantine one, two of them gone
+   * for good before the heal and three crash-prone ones killed and restarted under loss, so the
+   * last three must finish alone (q = 3; the Byzantine quorum of 5 is 4 and could not).
+   */
+  'crash-only': { validators: 5, faults: 'crash', byzantine: [], crashProne: [0, 1, 2], crashChance: 0.02, deadForGood: 2, dropRate: 0.2 },
+  /**
+   * A crash-only set changes with one validator gone for good: 5 -> 6, then a key replaced in one
+   * change (majorities of 6 and 6 share a validator; the Byzantine rule refuses it), then 6 -> 5.
+   */
+  'crash-epochs': {
+    validators: 5,
+    faults: 'crash',
+    byzantine: [],
+    observers: 2,
+    crashProne: [1, 2],
+    deadForGood: 1,
+    equivocators: 2,
+    opsPerAccount: 6,
+    reconfigurations: [{ at: 300, add: 5 }, { at: 600, remove: 0, add: 6 }, { at: 900, remove: 1 }]
+  }
 } satisfies Record<string, Partial<Scenario>>
 
 export type Profile = keyof typeof PROFILES

@@ -8,7 +8,7 @@ import { signerFrom } from '../../src/core/crypto/signing.js'
 import type { Signer } from '../../src/core/crypto/signing.js'
 import { toHex } from '../../src/core/crypto/hash.js'
 import { makeGenesis, networkId } from '../../src/core/ledger/genesis.js'
-import type { Genesis } from '../../src/core/ledger/genesis.js'
+import type { FaultModel, Genesis } from '../../src/core/ledger/genesis.js'
 import { Ledger } from '../../src/core/ledger/ledger.js'
 import { signOp } from '../../src/core/ledger/op.js'
 import type { SignedOp, Slot } from '../../src/core/ledger/op.js'
@@ -103,6 +103,8 @@ export interface WorkloadShape {
   keyRotation?: boolean
   /** The pool contract's sequencer is rotated while the network runs (needs contracts). */
   sequencerRotation?: boolean
+  /** The genesis's fault model (absent: byzantine, the genesis as before). */
+  faults?: FaultModel
 }
 
 export function makeWorkload (seed: number, shape: WorkloadShape): Workload {
@@ -116,7 +118,8 @@ export function makeWorkload (seed: number, shape: WorkloadShape): Workload {
     network: `sim-${seed}`,
     validators: validatorSigners.map(s => s.publicKey),
     mintAuthority: mint.publicKey,
-    balances: [...honestSigners, ...equivocatorSigners].map(s => ({ account: s.publicKey, amount: BigInt(rng.int(50, 1000)) }))
+    balances: [...honestSigners, ...equivocatorSigners].map(s => ({ account: s.publicKey, amount: BigInt(rng.int(50, 1000)) })),
+    ...(shape.faults === undefined ? {} : { faults: shape.faults })
   })
   const netId = networkId(genesis)
   const ledger = new Ledger(genesis)

@@ -6,7 +6,7 @@ import { signerFrom } from '../../src/core/crypto/signing.js'
 import type { SignatureScheme, Signer } from '../../src/core/crypto/signing.js'
 import { toHex } from '../../src/core/crypto/hash.js'
 import { makeGenesis } from '../../src/core/ledger/genesis.js'
-import type { Genesis } from '../../src/core/ledger/genesis.js'
+import type { FaultModel, Genesis } from '../../src/core/ledger/genesis.js'
 import { Replica } from '../../src/core/broadcast/replica.js'
 import type { ReplicaOptions } from '../../src/core/broadcast/replica.js'
 import type { Action, PersistRecord } from '../../src/core/broadcast/actions.js'
@@ -31,6 +31,8 @@ export interface LocalNetOptions {
   balance?: bigint
   scheme?: SignatureScheme
   replica?: Partial<ReplicaOptions>
+  /** The genesis's fault model (absent: byzantine). */
+  faults?: FaultModel
 }
 
 export class LocalNet {
@@ -64,7 +66,8 @@ export class LocalNet {
       network: 'localnet',
       validators: this.validatorKeys.map(k => k.publicKey),
       mintAuthority: this.mint.publicKey,
-      balances: this.accounts.map(a => ({ account: a.publicKey, amount: opts.balance ?? 1000n }))
+      balances: this.accounts.map(a => ({ account: a.publicKey, amount: opts.balance ?? 1000n })),
+      ...(opts.faults === undefined ? {} : { faults: opts.faults })
     })
     // observers hear everyone; validators keep their default peers (the current set)
     const everyone = keys.map(k => toHex(k.publicKey))

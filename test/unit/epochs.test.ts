@@ -43,14 +43,14 @@ function reconfigure (net: LocalNet, by: number, validators: Uint8Array[], appro
 
 describe('the change rule', () => {
   test('adding or removing one validator passes; replacing one at once, or nothing, does not', () => {
-    assert.equal(changeProblem(keys(0, 1, 2, 3), keys(0, 1, 2, 3, 4)), undefined)
-    assert.equal(changeProblem(keys(0, 1, 2, 3, 4), keys(0, 1, 2, 3)), undefined)
-    assert.equal(changeProblem(keys(0, 1, 2, 3, 4, 5), keys(0, 1, 2, 3, 4, 5, 6)), undefined)
-    assert.equal(changeProblem(keys(0, 1, 2, 3, 4, 5, 6), keys(0, 1, 2, 3, 4, 5)), undefined)
-    assert.match(changeProblem(keys(0, 1, 2, 3), keys(0, 1, 2, 4))!, /share only 1 validator/)
-    assert.match(changeProblem(keys(0, 1, 2, 3), keys(0, 1, 2, 3))!, /same as the current/)
-    assert.match(changeProblem(keys(0, 1, 2, 3), [])!, /empty/)
-    assert.match(changeProblem(keys(0, 1, 2, 3), [key(4), key(4)])!, /sorted and distinct/)
+    assert.equal(changeProblem(keys(0, 1, 2, 3), keys(0, 1, 2, 3, 4), 'byzantine'), undefined)
+    assert.equal(changeProblem(keys(0, 1, 2, 3, 4), keys(0, 1, 2, 3), 'byzantine'), undefined)
+    assert.equal(changeProblem(keys(0, 1, 2, 3, 4, 5), keys(0, 1, 2, 3, 4, 5, 6), 'byzantine'), undefined)
+    assert.equal(changeProblem(keys(0, 1, 2, 3, 4, 5, 6), keys(0, 1, 2, 3, 4, 5), 'byzantine'), undefined)
+    assert.match(changeProblem(keys(0, 1, 2, 3), keys(0, 1, 2, 4), 'byzantine')!, /share only 1 validator/)
+    assert.match(changeProblem(keys(0, 1, 2, 3), keys(0, 1, 2, 3), 'byzantine')!, /same as the current/)
+    assert.match(changeProblem(keys(0, 1, 2, 3), [], 'byzantine')!, /empty/)
+    assert.match(changeProblem(keys(0, 1, 2, 3), [key(4), key(4)], 'byzantine')!, /sorted and distinct/)
   })
 })
 
@@ -65,7 +65,7 @@ describe('the epoch chain', () => {
   }
 
   test('a quorum of the previous set extends it; the new epoch cites the statement', () => {
-    const chain = new EpochChain(sodiumScheme, net.networkId, net.genesis.validators)
+    const chain = new EpochChain(sodiumScheme, net.networkId, net.genesis.validators, 'byzantine')
     const s = statement()
     const { sigs, bytes } = record(s, [0, 1, 2])
     const e = chain.extend(s, sigs, bytes)
@@ -91,7 +91,7 @@ describe('the epoch chain', () => {
       ['a swap of two validators', statement({ validators: keys(0, 1, 4, 5) }), good.sigs, /share only/]
     ]
     for (const [what, st, sigs, why] of cases) {
-      const chain = new EpochChain(sodiumScheme, net.networkId, net.genesis.validators)
+      const chain = new EpochChain(sodiumScheme, net.networkId, net.genesis.validators, 'byzantine')
       const res = chain.extend(st, sigs, good.bytes)
       assert.equal(typeof res, 'string', what)
       assert.match(res as string, why, what)
@@ -100,7 +100,7 @@ describe('the epoch chain', () => {
   })
 
   test('makeEpoch sizes the quorum from the set', () => {
-    assert.equal(makeEpoch(3, keys(0, 1, 2, 3, 4, 5, 6), new Uint8Array(32)).quorum, 5)
+    assert.equal(makeEpoch(3, keys(0, 1, 2, 3, 4, 5, 6), new Uint8Array(32), 'byzantine').quorum, 5)
   })
 })
 

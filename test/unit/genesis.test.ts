@@ -226,22 +226,22 @@ describe('quorumSize and faultsTolerated', () => {
       [6, 1, 4], [7, 2, 5], [8, 2, 6], [9, 2, 6], [10, 3, 7]
     ]
     for (const [n, f, q] of table) {
-      assert.equal(faultsTolerated(n), f, `f(${n})`)
-      assert.equal(quorumSize(n), q, `q(${n})`)
+      assert.equal(faultsTolerated(n, 'byzantine'), f, `f(${n})`)
+      assert.equal(quorumSize(n, 'byzantine'), q, `q(${n})`)
     }
   })
 
   test('for n = 3f+1 the quorum is 2f+1', () => {
     for (let f = 0; f <= 85; f++) {
-      assert.equal(faultsTolerated(3 * f + 1), f)
-      assert.equal(quorumSize(3 * f + 1), 2 * f + 1)
+      assert.equal(faultsTolerated(3 * f + 1, 'byzantine'), f)
+      assert.equal(quorumSize(3 * f + 1, 'byzantine'), 2 * f + 1)
     }
   })
 
   test('property: over n in 1..256 two quorums intersect in more than f validators, and a quorum is reachable with f silent', () => {
     fc.assert(fc.property(fc.integer({ min: 1, max: MAX_VALIDATORS }), n => {
-      const f = faultsTolerated(n)
-      const q = quorumSize(n)
+      const f = faultsTolerated(n, 'byzantine')
+      const q = quorumSize(n, 'byzantine')
       assert.ok(Number.isInteger(f) && Number.isInteger(q))
       assert.ok(f >= 0 && 3 * f < n, `3f < n for n=${n}`)
       assert.ok(2 * q - n > f, `quorums intersect in an honest validator for n=${n}`)
@@ -250,15 +250,15 @@ describe('quorumSize and faultsTolerated', () => {
     }), { numRuns: 300 })
     // and exhaustively, since the range is small
     for (let n = 1; n <= MAX_VALIDATORS; n++) {
-      const f = faultsTolerated(n)
-      const q = quorumSize(n)
+      const f = faultsTolerated(n, 'byzantine')
+      const q = quorumSize(n, 'byzantine')
       assert.ok(2 * q - n > f && q <= n - f, `n=${n}`)
     }
   })
 
   test('f is the largest number of faults with n > 3f', () => {
     for (let n = 1; n <= MAX_VALIDATORS; n++) {
-      const f = faultsTolerated(n)
+      const f = faultsTolerated(n, 'byzantine')
       assert.ok(n > 3 * f && n <= 3 * (f + 1), `n=${n}`)
     }
   })

@@ -10,7 +10,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { fromHex, toHex } from '../../core/crypto/hash.js'
 import { contractAddress } from '../../core/ledger/contracts.js'
-import { quorumSize } from '../../core/ledger/genesis.js'
+import { FAULT_MODELS, quorumSize } from '../../core/ledger/genesis.js'
+import type { FaultModel } from '../../core/ledger/genesis.js'
 import { ApiClient } from '../../client/api-client.js'
 import { say, UsageError, wallet } from '../context.js'
 import type { CliCommand, GlobalArgs } from '../context.js'
@@ -59,16 +60,19 @@ async function waitUntil (what: string, ms: number, check: () => Promise<boolean
   throw new UsageError(`timed out waiting for ${what}`)
 }
 
-export const demoCommand: CliCommand<{ validators: number, keep: boolean }> = {
+export const demoCommand: CliCommand<{ validators: number, keep: boolean, faults: string }> = {
   command: 'demo',
   describe: 'run a throwaway 4-validator network on this machine and show it working',
   examples: [['bftnode demo', 'four validator processes, transfers, a token contract, balances']],
   options: {
     validators: { type: 'number', default: 4, describe: 'how many validator processes' },
-    keep: { type: 'boolean', default: false, describe: 'keep the network directory afterwards' }
+    keep: { type: 'boolean', default: false, describe: 'keep the network directory afterwards' },
+    faults: { type: 'string', default: 'byzantine', describe: 'the fault model: byzantine or crash (docs/faults.md)' }
   },
   handler: async (a) => {
     if (!Number.isInteger(a.validators) || a.validators < 1 || a.validators > 64) throw new UsageError('--validators must be between 1 and 64')
+    if (!(FAULT_MODELS as readonly string[]).includes(a.faults)) throw new UsageError(`--faults must be ${FAULT_MODELS.join(' or ')}, got "${a.faults}"`)
+    const faults = a.faults as FaultModel
     const dir = await mkdtemp(join(tmpdir(), 'bftnode-demo-'))
     const g: GlobalArgs = { ...a, walletDir: join(dir, 'wallet'), timeout: 30_000 }
     const n = a.validators
@@ -79,14 +83,14 @@ export const demoCommand: CliCommand<{ validators: number, keep: boolean }> = {
       if (!a.keep) await rm(dir, { recursive: true, force: true })
     }
     const forget = cleanUpOnSignal(cleanUp)
-    say(`== a ${n}-validator network in ${dir} (quorum ${quorumSize(n)}), p2p ports ${base}-${base + n - 1}`)
-    await initTestnet({ validators: n, dir, basePort: base, apiPort: base + n, network: 'demo', treasury: '1000000', force: true, walletDir: g.walletDir }, () => {})
+    say(`== a ${n}-validator network in ${dir} (quorum ${quorumSize(n, faults)}${faults === 'crash' ? ', crash-only' : ''}), p2p ports ${base}-${base + n - 1}`)
+    await initTestnet({ validators: n, dir, basePort: base, apiPort: base + n, network: 'demo', treasury: '1000000', force: true, faults, walletDir: g.walletDir }, () => {})
     children = Array.from({ length: n }, (_, i) => startChild(join(dir, `node${i + 1}`, 'config.json'), `node${i + 1}`, { BFTNODE_LOG_LEVEL: 'warn' }))
     const apis = Array.from({ length: n }, (_, i) => new ApiClient(`http://127.0.0.1:${base + n + i}`))
     try {
       await waitUntil('the validators to connect', 60_000, async () => {
         const seen = await Promise.all(apis.map(async api => Number((await api.status()).validatorsConnected)))
-        return seen.every(s => s >= quorumSize(n) - 1)
+        return seen.every(s => s >= quorumSize(n, faults) - 1)
       })
       say('== all validators up and connected')
       const w = wallet(g)

@@ -6,17 +6,22 @@ import type { ReadinessView } from '../../client/api-client.js'
 import { api, say } from '../context.js'
 import type { CliCommand } from '../context.js'
 import { nodeLabel } from '../node-id.js'
-import { roleText } from './validator.js'
+import { roleText, toleranceText } from './validator.js'
 import type { ValidatorRoleView } from '../../client/api-client.js'
 
 /** A node that delivered within this long is "delivering"; otherwise "idle" (ms). */
 const DELIVERING_MS = 10_000
 
-/** The validator set as `status` shows it: `epoch 1: 5 validators (quorum 4); this node: a validator that votes`. */
+/**
+ * The validator set as `status` shows it: `epoch 1: 5 validators (quorum 4); this node: a
+ * validator that votes`; a crash-only network says so: `(quorum 3, tolerates 2 crashed (crash-only))`.
+ */
 export function validatorSummary (status: Record<string, unknown>): string | undefined {
   if (typeof status.epoch !== 'number' || typeof status.validators !== 'number') return undefined
   const role = typeof status.thisNode === 'string' ? `; this node: ${roleText(status.thisNode as ValidatorRoleView)}` : ''
-  return `epoch ${status.epoch}: ${status.validators} validator${status.validators === 1 ? '' : 's'} (quorum ${String(status.quorum)})${role}`
+  // the Byzantine default reads as before; crash-only gives something up, and says it
+  const model = status.faults === 'crash' && typeof status.faultsTolerated === 'number' ? `, ${toleranceText(status.faultsTolerated, status.faults)}` : ''
+  return `epoch ${status.epoch}: ${status.validators} validator${status.validators === 1 ? '' : 's'} (quorum ${String(status.quorum)}${model})${role}`
 }
 
 /** One line a person reads first: healthy or unready, and why. */

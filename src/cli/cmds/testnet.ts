@@ -13,7 +13,8 @@ import { randomBytes } from '@noble/ciphers/utils.js'
 import { BftError } from '../../core/errors.js'
 import { fromHex } from '../../core/crypto/hash.js'
 import { nobleScheme } from '../../core/crypto/noble.js'
-import { makeGenesis, quorumSize } from '../../core/ledger/genesis.js'
+import { FAULT_MODELS, faultsTolerated, makeGenesis, quorumSize } from '../../core/ledger/genesis.js'
+import type { FaultModel } from '../../core/ledger/genesis.js'
 import { parseKeyFile, sealKey } from '../../client/keyfile.js'
 import { renderConfigFile } from '../../node/config-file.js'
 import type { NodeConfig } from '../../node/config.js'
@@ -23,6 +24,7 @@ import { parseAmount, passphraseFor, say, UsageError, wallet } from '../context.
 import type { CliCommand, GlobalArgs } from '../context.js'
 import { replaceFile } from '../durable-file.js'
 import { STOP_GRACE_MS, stopOnSignal } from '../lifecycle.js'
+import { toleranceText } from './validator.js'
 
 interface InitArgs {
   validators: number
@@ -32,6 +34,8 @@ interface InitArgs {
   network: string
   treasury: string
   force: boolean
+  /** The genesis's fault model (docs/faults.md); absent: byzantine. */
+  faults?: string
   /** Encrypts the node keys and the treasury key with this passphrase; absent: clear text. */
   passphrase?: string
 }
@@ -52,6 +56,8 @@ export async function initTestnet (a: InitArgs & { walletDir: string }, out: (li
     if (!Number.isInteger(base) || base < 1 || base + a.validators - 1 > 65535) throw new UsageError(`${flag} must be a whole number from 1 to ${65536 - a.validators} (node i uses ${flag}+i-1), got ${String(base)}`)
   }
   if (a.basePort < a.apiPort + a.validators && a.apiPort < a.basePort + a.validators) throw new UsageError(`--base-port ${a.basePort} and --api-port ${a.apiPort} overlap for ${a.validators} validators`)
+  const faults = (a.faults ?? 'byzantine') as FaultModel
+  if (!FAULT_MODELS.includes(faults)) throw new UsageError(`--faults must be ${FAULT_MODELS.join(' or ')}, got "${String(a.faults)}"`)
   const dir = resolve(a.dir)
   if (!a.force && await access(join(dir, 'genesis.json')).then(() => true, () => false)) throw new UsageError(`${dir} already holds a network; pass --force to overwrite it`)
   const seeds = Array.from({ length: a.validators }, () => randomBytes(32))
@@ -62,7 +68,9 @@ export async function initTestnet (a: InitArgs & { walletDir: string }, out: (li
     network: a.network,
     validators: seeds.map(s => nobleScheme.publicKeyOf(s)),
     mintAuthority: fromHex(treasury.publicKey),
-    balances: [{ account: fromHex(treasury.publicKey), amount: parseAmount(a.treasury, '--treasury') }]
+    balances: [{ account: fromHex(treasury.publicKey), amount: parseAmount(a.treasury, '--treasury') }],
+    // the default stays out of the file (and the network id)
+    ...(faults === 'byzantine' ? {} : { faults })
   })
   await mkdir(dir, { recursive: true })
   await replaceFile(join(dir, 'genesis.json'), JSON.stringify(genesisToJson(genesis), null, 2) + '\n', 0o644)
@@ -82,7 +90,7 @@ export async function initTestnet (a: InitArgs & { walletDir: string }, out: (li
     }
     await replaceFile(join(nodeDir, 'config.json'), nodeConfigText(i, config, a.network), 0o644)
   }
-  out(`network "${a.network}" in ${dir}: ${a.validators} validator(s), quorum ${quorumSize(a.validators)}`)
+  out(`network "${a.network}" in ${dir}: ${a.validators} validator(s), quorum ${quorumSize(a.validators, faults)} (${toleranceText(faultsTolerated(a.validators, faults), faults)})`)
   out(`  genesis   ${join(dir, 'genesis.json')}`)
   for (let i = 0; i < a.validators; i++) out(`  node${i + 1}     ${join(dir, `node${i + 1}`, 'config.json')}  (p2p ${a.basePort + i}, API ${a.apiPort + i})`)
   out(`  keys      ${a.passphrase === undefined ? 'node keys NOT encrypted (a test network; --encrypt encrypts them)' : 'node keys encrypted: start the nodes with BFTNODE_PASSPHRASE set, or type the passphrase'}`)
@@ -199,7 +207,10 @@ export const testnetCommand: CliCommand = {
     {
       command: 'init',
       describe: 'write keys, genesis and one config per validator, and a funded treasury wallet account',
-      examples: [['bftnode testnet init --validators 4 --dir ./net', 'four validators on 127.0.0.1 ports 7100-7103, APIs 7200-7203']],
+      examples: [
+        ['bftnode testnet init --validators 4 --dir ./net', 'four validators on 127.0.0.1 ports 7100-7103, APIs 7200-7203'],
+        ['bftnode testnet init --validators 5 --faults crash', 'crash-only: quorum 3 of 5, any 2 may be down, none may lie']
+      ],
       options: {
         validators: { type: 'number', default: 4, describe: 'how many validators (1-64)' },
         dir: { type: 'string', default: './net', describe: 'where to write the network' },
@@ -208,6 +219,7 @@ export const testnetCommand: CliCommand = {
         network: { type: 'string', default: 'testnet', describe: 'network name (part of the network id)' },
         treasury: { type: 'string', default: '1000000', describe: 'starting balance of the treasury account' },
         force: { type: 'boolean', default: false, describe: 'overwrite an existing network in --dir' },
+        faults: { type: 'string', default: 'byzantine', describe: 'the fault model, fixed for the network\'s life: byzantine (tolerates f = floor((n-1)/3) lying validators) or crash (majority quorums, tolerates floor((n-1)/2) crashed validators and no lying one; docs/faults.md)' },
         encrypt: { type: 'boolean', default: false, describe: 'encrypt the node keys and the treasury key with a passphrase (--passphrase, BFTNODE_PASSPHRASE or asked for)' }
       },
       handler: async (a: Record<string, unknown> & GlobalArgs) => {

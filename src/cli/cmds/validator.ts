@@ -22,11 +22,16 @@ export function roleText (role: ValidatorRoleView): string {
   return ROLE[role] ?? role
 }
 
+/** What the quorum lets fail: "tolerates 1 faulty" (Byzantine), "tolerates 2 crashed (crash-only)". */
+export function toleranceText (tolerated: number, faults: unknown): string {
+  return faults === 'crash' ? `tolerates ${tolerated} crashed (crash-only)` : `tolerates ${tolerated} faulty`
+}
+
 /** `bftnode validator list`: the epoch, the set (peer ids and keys), this node's role, the open proposals. */
 export function validatorLines (v: ValidatorsView, peerIds: ReadonlyMap<string, string>, self: string | undefined): string[] {
   const label = (k: string): string => `${peerIds.get(k) ?? k}  ${k}`
   const out = [
-    `epoch ${v.epoch}: ${v.validators.length} validator${v.validators.length === 1 ? '' : 's'}, quorum ${v.quorum} (tolerates ${v.faultsTolerated} faulty)`,
+    `epoch ${v.epoch}: ${v.validators.length} validator${v.validators.length === 1 ? '' : 's'}, quorum ${v.quorum} (${toleranceText(v.faultsTolerated, v.faults)})`,
     `this node: ${roleText(v.thisNode)}`
   ]
   for (const k of v.validators) out.push(`  ${label(k)}${k === self ? '  (this node)' : ''}`)

@@ -13,7 +13,7 @@ import type { Hash } from '../crypto/hash.js'
 import { Domain, signFor, verifyFor } from '../crypto/signing.js'
 import type { SignatureScheme, Signer } from '../crypto/signing.js'
 import { MalformedError } from '../errors.js'
-import { networkId, faultsTolerated } from '../ledger/genesis.js'
+import { networkId, faultModel, faultsTolerated } from '../ledger/genesis.js'
 import type { Genesis } from '../ledger/genesis.js'
 import { Ledger } from '../ledger/ledger.js'
 import { accountKey, decodeOp, slotKey, verifyOpSignature } from '../ledger/op.js'
@@ -321,7 +321,7 @@ export class Replica {
     this.id = toHex(opts.signer.publicKey)
     this.networkId = networkId(opts.genesis)
     this.ledgerNow = new Ledger(opts.genesis)
-    this.epochs = new Reconfigurer(this.scheme, this.networkId, opts.genesis.validators, opts.autoApproveReconfiguration === true)
+    this.epochs = new Reconfigurer(this.scheme, this.networkId, opts.genesis.validators, faultModel(opts.genesis), opts.autoApproveReconfiguration === true)
     this.abstaining = opts.abstain
     this.explicitPeers = opts.peers !== undefined
     this.peers = [...(opts.peers ?? this.validators)].filter(p => p !== this.id)
@@ -407,7 +407,7 @@ export class Replica {
   }
 
   get faultsTolerated (): number {
-    return faultsTolerated(this.validators.length)
+    return faultsTolerated(this.validators.length, this.epoch.faults)
   }
 
   setPeers (peers: readonly PeerId[]): void {

@@ -13,6 +13,7 @@ import type { Hash } from '../crypto/hash.js'
 import { decodeMessage } from '../broadcast/messages.js'
 import type { CheckpointMsg } from '../broadcast/messages.js'
 import type { PeerId } from '../broadcast/actions.js'
+import { faultModel } from '../ledger/genesis.js'
 import type { Genesis } from '../ledger/genesis.js'
 import { Ledger } from '../ledger/ledger.js'
 import { MalformedError } from '../errors.js'
@@ -312,7 +313,7 @@ export class Joiner {
    */
   private setAt (epoch: number, records: readonly Uint8Array[]): { set?: ValidatorSet, problem?: string, proven: Uint8Array[] } {
     if (epoch === 0) return { set: this.set, proven: [] }
-    const chain = new EpochChain(this.set.scheme, this.set.networkId, this.genesis.validators)
+    const chain = new EpochChain(this.set.scheme, this.set.networkId, this.genesis.validators, faultModel(this.genesis))
     const proven: Uint8Array[] = []
     for (const [i, bytes] of records.slice(0, epoch).entries()) {
       let m

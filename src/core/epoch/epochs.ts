@@ -6,6 +6,7 @@
 // Safety across a change rests on overlap: a validator in both sets keeps its bindings (they are
 // per slot, not per epoch), and any quorum of the old set and any quorum of the new one must share
 // such a validator that is honest. `changeProblem` refuses a change that would not guarantee it.
+// The fault model is the genesis's and never changes: every epoch's quorum follows it.
 
 import { compareBytes, encode } from '../codec/canonical.js'
 import { sha256, toHex } from '../crypto/hash.js'
@@ -13,6 +14,7 @@ import type { Hash } from '../crypto/hash.js'
 import { Domain, signFor, verifyFor } from '../crypto/signing.js'
 import type { SignatureScheme, Signer } from '../crypto/signing.js'
 import { MAX_VALIDATORS, faultsTolerated, quorumSize } from '../ledger/genesis.js'
+import type { FaultModel } from '../ledger/genesis.js'
 
 export interface Epoch {
   readonly number: number
@@ -22,6 +24,8 @@ export interface Epoch {
   readonly ids: readonly string[]
   readonly members: ReadonlySet<string>
   readonly quorum: number
+  /** The network's fault model, which sized `quorum`. */
+  readonly faults: FaultModel
   /** The id later links cite: the network id for epoch 0, the statement's hash after. */
   readonly id: Hash
 }
@@ -46,9 +50,9 @@ export function statementId (s: ReconfigureStatement): Hash {
   return sha256(statementBytes(s))
 }
 
-export function makeEpoch (number: number, validators: readonly Uint8Array[], id: Hash): Epoch {
+export function makeEpoch (number: number, validators: readonly Uint8Array[], id: Hash, faults: FaultModel): Epoch {
   const ids = validators.map(toHex)
-  return { number, validators, ids, members: new Set(ids), quorum: quorumSize(validators.length), id }
+  return { number, validators, ids, members: new Set(ids), quorum: quorumSize(validators.length, faults), faults, id }
 }
 
 export function signStatement (signer: Signer, networkId: Hash, s: ReconfigureStatement): ReconfigureSig {
@@ -63,9 +67,11 @@ export function verifyStatementSig (scheme: SignatureScheme, networkId: Hash, s:
  * Why going from `from` to `to` could let two quorums miss each other, or undefined. A quorum of
  * each set is at least q_old + q_new - |old ∪ new| validators of both; more than the faults either
  * set tolerates means one of them is honest, kept its bindings and refuses a second op for a slot.
- * Adding or removing one validator always passes; replacing one (a key rotation) is two changes.
+ * Under crash-only nobody lies, so one shared validator is enough (it refuses whatever it has
+ * bound): majorities of both sets must meet. Either way, adding or removing one validator always
+ * passes; replacing one (a key rotation) is two changes, but for crash-only at an even n.
  */
-export function changeProblem (from: readonly Uint8Array[], to: readonly Uint8Array[]): string | undefined {
+export function changeProblem (from: readonly Uint8Array[], to: readonly Uint8Array[], faults: FaultModel): string | undefined {
   if (to.length === 0) return 'the new set is empty'
   if (to.length > MAX_VALIDATORS) return `at most ${MAX_VALIDATORS} validators`
   for (let i = 1; i < to.length; i++) {
@@ -74,9 +80,13 @@ export function changeProblem (from: readonly Uint8Array[], to: readonly Uint8Ar
   const old = new Set(from.map(toHex))
   const union = old.size + to.filter(v => !old.has(toHex(v))).length
   if (union === old.size && to.length === from.length) return 'the new set is the same as the current one'
-  const shared = quorumSize(from.length) + quorumSize(to.length) - union
-  const faults = Math.min(faultsTolerated(from.length), faultsTolerated(to.length))
-  if (shared <= faults) return `a quorum of the old set and one of the new would share only ${shared} validator${shared === 1 ? '' : 's'}, and up to ${faults} may be faulty: change fewer validators at once (add or remove one per epoch)`
+  const shared = quorumSize(from.length, faults) + quorumSize(to.length, faults) - union
+  if (faults === 'crash') {
+    if (shared < 1) return 'a majority of the old set and one of the new could share no validator: change fewer validators at once (add or remove one per epoch)'
+    return undefined
+  }
+  const liars = Math.min(faultsTolerated(from.length, faults), faultsTolerated(to.length, faults))
+  if (shared <= liars) return `a quorum of the old set and one of the new would share only ${shared} validator${shared === 1 ? '' : 's'}, and up to ${liars} may be faulty: change fewer validators at once (add or remove one per epoch)`
   return undefined
 }
 
@@ -104,7 +114,7 @@ export function checkProposal (prev: Epoch, s: ReconfigureStatement): string | u
   if (s.epoch !== prev.number + 1) return `names epoch ${s.epoch}, the next is ${prev.number + 1}`
   if (compareBytes(s.prev, prev.id) !== 0) return `does not follow epoch ${prev.number} of this network`
   if (!prev.members.has(toHex(s.proposer))) return 'proposed by a non-validator'
-  return changeProblem(prev.validators, s.validators)
+  return changeProblem(prev.validators, s.validators, prev.faults)
 }
 
 /** The chain this node has verified: epochs 0..current, each with its certified statement. */
@@ -113,8 +123,8 @@ export class EpochChain {
   /** The encoded certified statement of each epoch after 0, to serve to peers and joiners. */
   private readonly records: Uint8Array[] = []
 
-  constructor (private readonly scheme: SignatureScheme, private readonly networkId: Hash, genesisValidators: readonly Uint8Array[]) {
-    this.epochs = [makeEpoch(0, genesisValidators, networkId)]
+  constructor (private readonly scheme: SignatureScheme, private readonly networkId: Hash, genesisValidators: readonly Uint8Array[], private readonly faults: FaultModel) {
+    this.epochs = [makeEpoch(0, genesisValidators, networkId, faults)]
   }
 
   get current (): Epoch {
@@ -138,7 +148,7 @@ export class EpochChain {
     const prev = this.current
     const bad = checkLink(this.scheme, this.networkId, prev, s, sigs)
     if (bad !== undefined) return `reconfiguration to epoch ${s.epoch} ${bad}`
-    const next = makeEpoch(s.epoch, s.validators, statementId(s))
+    const next = makeEpoch(s.epoch, s.validators, statementId(s), this.faults)
     this.epochs.push(next)
     this.records.push(record)
     return next

@@ -15,6 +15,7 @@ import { BftError } from '../errors.js'
 import { encodeMessage } from '../broadcast/messages.js'
 import type { ReconfigureMsg } from '../broadcast/messages.js'
 import type { PeerId, Verdict } from '../broadcast/actions.js'
+import type { FaultModel } from '../ledger/genesis.js'
 import { EpochChain, checkProposal, statementId, signStatement, verifyStatementSig } from './epochs.js'
 import type { Epoch, ReconfigureSig, ReconfigureStatement } from './epochs.js'
 
@@ -52,10 +53,11 @@ export class Reconfigurer {
     private readonly scheme: SignatureScheme,
     private readonly networkId: Hash,
     genesisValidators: readonly Uint8Array[],
+    faults: FaultModel,
     /** Approve every well-formed proposal as it arrives (a config policy), if this node may sign. */
     private readonly autoApprove: boolean
   ) {
-    this.chain = new EpochChain(scheme, networkId, genesisValidators)
+    this.chain = new EpochChain(scheme, networkId, genesisValidators, faults)
   }
 
   get current (): Epoch {

@@ -20,7 +20,16 @@ export interface Genesis {
   readonly mintAuthority: AccountId
   /** Starting balances, sorted by account, distinct, each > 0. */
   readonly balances: ReadonlyArray<{ readonly account: AccountId, readonly amount: bigint }>
+  /** What validators may do wrong (docs/faults.md); absent: 'byzantine'. Fixed for the network's life. */
+  readonly faults?: FaultModel
 }
+
+/**
+ * 'byzantine': up to f validators may lie, equivocate or run bad code. 'crash': validators only
+ * stop (and maybe restart with their disk); in exchange a majority is a quorum.
+ */
+export type FaultModel = 'byzantine' | 'crash'
+export const FAULT_MODELS: readonly FaultModel[] = ['byzantine', 'crash']
 
 export const MAX_VALIDATORS = 256
 const MAX_GENESIS_ACCOUNTS = 100_000
@@ -30,7 +39,9 @@ export function encodeGenesis (g: Genesis): Uint8Array {
     network: g.network,
     validators: [...g.validators],
     mintAuthority: g.mintAuthority,
-    balances: g.balances.map(b => [b.account, b.amount])
+    balances: g.balances.map(b => [b.account, b.amount]),
+    // only a non-default model is written: a genesis without one keeps its bytes and network id
+    ...(g.faults === undefined || g.faults === 'byzantine' ? {} : { faults: g.faults })
   }
   return encode(value)
 }
@@ -38,7 +49,7 @@ export function encodeGenesis (g: Genesis): Uint8Array {
 export function decodeGenesis (bytes: Uint8Array): Genesis {
   try {
     const m = read.map(decode(bytes, { maxBytes: 16 * 1024 * 1024, maxDepth: 4, maxItems: MAX_GENESIS_ACCOUNTS }), 'genesis',
-      ['network', 'validators', 'mintAuthority', 'balances'])
+      ['network', 'validators', 'mintAuthority', 'balances', 'faults'])
     const g: Genesis = {
       network: read.text(m.network, 'genesis.network', 64),
       validators: read.list(m.validators, 'genesis.validators', MAX_VALIDATORS).map((v, i) => read.bytes(v, `genesis.validators[${i}]`, PUBLIC_KEY_BYTES)),
@@ -46,8 +57,11 @@ export function decodeGenesis (bytes: Uint8Array): Genesis {
       balances: read.list(m.balances, 'genesis.balances', MAX_GENESIS_ACCOUNTS).map((b, i) => {
         const pair = read.list(b, `genesis.balances[${i}]`, 2)
         return { account: read.bytes(pair[0], `genesis.balances[${i}].account`, PUBLIC_KEY_BYTES), amount: read.bigint(pair[1], `genesis.balances[${i}].amount`, 1n, MAX_AMOUNT) }
-      })
+      }),
+      ...(m.faults === undefined ? {} : { faults: read.text(m.faults, 'genesis.faults', 16) as FaultModel })
     }
+    // the default is never written, so bytes that name it are not this genesis's encoding
+    if (g.faults === 'byzantine') throw new InvalidGenesisError('genesis.faults: "byzantine" is the default and is written by leaving the field out')
     return validateGenesis(g)
   } catch (err) {
     if (err instanceof MalformedError) throw new InvalidGenesisError(err.message)
@@ -79,6 +93,7 @@ function validateGenesis (g: Genesis): Genesis {
     total += amount
   }
   if (total > MAX_AMOUNT) throw new InvalidGenesisError('genesis balances exceed the supply cap of 2^64-1')
+  if (g.faults !== undefined && !FAULT_MODELS.includes(g.faults)) throw new InvalidGenesisError(`genesis.faults must be ${FAULT_MODELS.map(m => `"${m}"`).join(' or ')} (or absent: byzantine), got ${JSON.stringify(g.faults)}`)
   return g
 }
 
@@ -86,18 +101,40 @@ export function networkId (g: Genesis): Hash {
   return sha256(encodeGenesis(g))
 }
 
-/** Byzantine validators tolerated: f = floor((n-1)/3). */
-export function faultsTolerated (n: number): number {
-  return Math.floor((n - 1) / 3)
+/** The network's fault model: the genesis's, or 'byzantine' where it names none. */
+export function faultModel (g: Genesis): FaultModel {
+  return g.faults ?? 'byzantine'
 }
 
 /**
- * Votes needed for a certificate. Any two quorums must share an honest validator:
+ * Faulty validators tolerated among n. Byzantine: f = floor((n-1)/3). Crash-only: f =
+ * floor((n-1)/2), every minority may be down.
+ */
+export function faultsTolerated (n: number, faults: FaultModel): number {
+  return faults === 'crash' ? Math.floor((n - 1) / 2) : Math.floor((n - 1) / 3)
+}
+
+/**
+ * Votes needed for a certificate. Byzantine: any two quorums must share an honest validator:
  * 2q - n > f, so q = floor((n+f)/2) + 1. For n = 3f+1 this is the familiar 2f+1; for other n it
  * is larger than 2f+1, which alone would let two quorums meet only in a Byzantine validator.
+ * Crash-only: nobody lies, so sharing one validator is enough: a majority, q = floor(n/2) + 1,
+ * reachable with f = floor((n-1)/2) down.
  */
-export function quorumSize (n: number): number {
-  return Math.floor((n + faultsTolerated(n)) / 2) + 1
+export function quorumSize (n: number, faults: FaultModel): number {
+  if (faults === 'crash') return Math.floor(n / 2) + 1
+  return Math.floor((n + faultsTolerated(n, faults)) / 2) + 1
+}
+
+/**
+ * Other validators a validator on a new data dir must hear say "no certified checkpoint" before
+ * it votes (it may have signed one before its disk was lost, so q - 1 others did). Byzantine:
+ * q - 1 + f, as f may lie. Crash-only: nobody lies, and n - q + 1 of the n - 1 others always meet
+ * the q - 1 other signers (q - 1 alone may not: a majority is barely more than half).
+ */
+export function probeAnswersNeeded (n: number, faults: FaultModel): number {
+  const q = quorumSize(n, faults)
+  return Math.min(n - 1, faults === 'crash' ? n - q + 1 : q - 1 + faultsTolerated(n, faults))
 }
 
 export function validatorIds (g: Genesis): string[] {
