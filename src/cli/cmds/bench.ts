@@ -12,11 +12,12 @@
 
 import { setImmediate as yieldToEvents } from 'node:timers/promises'
 import { fromHex, toHex } from '../../core/crypto/hash.js'
-import { signOp } from '../../core/ledger/op.js'
+import { OP_LIMITS, signOp } from '../../core/ledger/op.js'
+import type { Slot } from '../../core/ledger/op.js'
 import { DEFAULT_LIMITS } from '../../core/broadcast/replica.js'
 import { MESSAGE_LIMITS } from '../../core/broadcast/messages.js'
 import { ApiRequestError, NodeUnreachableError } from '../../client/api-client.js'
-import type { ApiClient, OpStatusView } from '../../client/api-client.js'
+import type { AccountView, ApiClient, OpStatusView } from '../../client/api-client.js'
 import { fillDeps } from '../../client/bodies.js'
 import { InsufficientFundsError } from '../../client/errors.js'
 import type { PendingOp, PendingStore } from '../../client/pending.js'
@@ -103,6 +104,11 @@ class TransferRun {
   readonly timed: Uint8Array
   /** The node took the op (queued or delivered). */
   readonly accepted: Uint8Array
+  /**
+   * Whether some node may hold the op: 0 never sent, or refused by the node each time; 1 in a
+   * request not answered yet; 2 in a request whose answer was lost (held for all we know, for good).
+   */
+  readonly held: Uint8Array
   private next = 0
   private retry: number[] = []
   private retryAt = 0
@@ -128,6 +134,7 @@ class TransferRun {
     this.outcome = new Uint8Array(this.n)
     this.timed = new Uint8Array(this.n)
     this.accepted = new Uint8Array(this.n)
+    this.held = new Uint8Array(this.n)
   }
 
   get done (): boolean { return this.frontier >= this.n || this.stopReason !== undefined }
@@ -213,20 +220,26 @@ class TransferRun {
     this.inFlight++
     this.requests++
     const t = performance.now()
-    for (const i of group) if (Number.isNaN(this.sentAt[i]!)) this.sentAt[i] = t
+    for (const i of group) {
+      if (Number.isNaN(this.sentAt[i]!)) this.sentAt[i] = t
+      if (this.held[i] === 0) this.held[i] = 1
+    }
     try {
       const results = await this.d.api.submit(group.map(i => this.d.signed.hex[i]!))
       this.unreachable = 0
       const later: number[] = []
       group.forEach((i, j) => {
         const r = results[j]
-        if (r === undefined) later.push(i)
-        else if (r.status !== 'rejected') this.accepted[i] = 1
-        else if (RETRY_CODES.has(r.code)) later.push(i)
+        if (r !== undefined && r.status !== 'rejected') { this.accepted[i] = 1; return }
+        // refused: this node does not hold it and never passed it on (unless a lost answer may have)
+        if (r !== undefined) this.unsent(i)
+        if (r === undefined || RETRY_CODES.has(r.code)) later.push(i)
         else this.stop(`the node refused transfer #${this.d.signed.first + i} of ${this.d.name}: ${r.reason} (${r.code})`)
       })
       if (later.length > 0) this.again(later, RETRY_MS)
     } catch (err) {
+      // an answer with an error status: the node took none of them; no answer: it may have
+      for (const i of group) if (err instanceof ApiRequestError) this.unsent(i); else this.held[i] = 2
       if (err instanceof ApiRequestError && err.status === 503) this.again(group, RETRY_MS)
       else if (err instanceof NodeUnreachableError && ++this.unreachable < 10) this.again(group, 500)
       else this.stop((err as Error).message)
@@ -234,6 +247,10 @@ class TransferRun {
       this.inFlight--
       this.wake()
     }
+  }
+
+  private unsent (i: number): void {
+    if (this.held[i] === 1) this.held[i] = 0
   }
 
   private delivered (seq: number, hash: string, applied: boolean | undefined, at: number, timed: boolean): void {
@@ -295,20 +312,48 @@ class TransferRun {
   }
 
   /**
-   * A stopped run: requests in flight end, then every op up to the recorded one that the node has
-   * not taken is sent again (once), so the recorded op can be delivered after them.
+   * A stopped run: requests in flight end, then the ops up to the recorded one that the node has
+   * not taken are sent again until it takes them (for WIND_DOWN_MS at most), so the recorded op
+   * can be delivered after them. Then the record moves down to the highest op that may be held
+   * anywhere: one the node only ever refused never left, and its slot is free again.
    */
   private async windDown (): Promise<void> {
     const until = performance.now() + WIND_DOWN_MS
     while (this.inFlight > 0 && performance.now() < until) await sleep(20)
     if (this.frontier > this.recorded) return
-    const missing: number[] = []
-    for (let i = this.frontier; i <= this.recorded; i++) if (this.accepted[i] === 0 && Number.isNaN(this.deliveredAt[i]!)) missing.push(i)
-    for (let k = 0; k < missing.length && performance.now() < until + WIND_DOWN_MS; k += MESSAGE_LIMITS.maxBatchOps) {
-      const group = missing.slice(k, k + MESSAGE_LIMITS.maxBatchOps)
-      const results = await this.d.api.submit(group.map(i => this.d.signed.hex[i]!)).catch(() => [])
-      group.forEach((i, j) => { if (results[j] !== undefined && results[j].status !== 'rejected') this.accepted[i] = 1 })
+    for (;;) {
+      // only what lies below an op some node may hold matters: the rest never left
+      const missing = this.missing().filter(i => i < this.highestHeld())
+      if (missing.length === 0 || performance.now() > until + WIND_DOWN_MS) break
+      for (let k = 0; k < missing.length; k += MESSAGE_LIMITS.maxBatchOps) {
+        const group = missing.slice(k, k + MESSAGE_LIMITS.maxBatchOps)
+        let results
+        try { results = await this.d.api.submit(group.map(i => this.d.signed.hex[i]!)) } catch (err) {
+          for (const i of group) if (!(err instanceof ApiRequestError)) this.held[i] = 2
+          continue
+        }
+        group.forEach((i, j) => { if (results[j] !== undefined && results[j].status !== 'rejected') this.accepted[i] = 1 })
+      }
+      await sleep(RETRY_MS)
     }
+    const held = this.highestHeld()
+    if (held === this.recorded) return
+    if (held < 0) await this.d.store.clear(this.d.signed.account, this.d.signed.hash[this.recorded])
+    else if (!await this.d.wallet.replacePending(this.d.name, this.d.signed.hash[this.recorded]!, this.pendingOp(held))) return
+    this.recorded = held
+  }
+
+  /** Ops up to the recorded one that the node has not taken (nor delivered). */
+  private missing (): number[] {
+    const out: number[] = []
+    for (let i = this.frontier; i <= this.recorded; i++) if (this.accepted[i] === 0 && Number.isNaN(this.deliveredAt[i]!)) out.push(i)
+    return out
+  }
+
+  /** The highest op that may be held by a node: taken, delivered, or sent without a clear refusal (-1: none). */
+  private highestHeld (): number {
+    for (let i = this.recorded; i >= 0; i--) if (this.held[i] !== 0 || this.accepted[i] === 1 || !Number.isNaN(this.deliveredAt[i]!)) return i
+    return -1
   }
 
   /** Outcomes of deliveries only the poll saw (a few, when the stream lagged or broke). */
@@ -358,6 +403,28 @@ class TransferRun {
   }
 }
 
+/**
+ * The deps of the run's first ops: the sender's uncited credits, as many as an op may cite, in
+ * order (a funded sender needs none). Refuses a run whose transfers the ledger would reject: more
+ * than the account can spend, or a transfer due before the credits that pay for it are claimed.
+ */
+export function citations (view: Pick<AccountView, 'balance' | 'credits'>, plan: Pick<BenchPlan, 'count' | 'amount'>, from: string): Slot[][] {
+  const out: Slot[][] = []
+  let available = BigInt(view.balance)
+  const total = view.credits.reduce((sum, c) => sum + BigInt(c.amount), available)
+  const needs = plan.amount * BigInt(plan.count)
+  if (needs > total) throw new InsufficientFundsError(`${from} can spend ${total}; ${plan.count} transfers of ${plan.amount} need ${needs}; nothing was signed`)
+  for (let i = 0; i < plan.count; i++) {
+    const cited = fillDeps({ credits: view.credits.slice(i * OP_LIMITS.maxDeps, (i + 1) * OP_LIMITS.maxDeps) })
+    if (cited.deps.length > 0) out.push(cited.deps)
+    available += cited.credits - plan.amount
+    if (available < 0n) throw new InsufficientFundsError(`${from} can spend ${total}, but in ${view.credits.length} small credits claimed ${OP_LIMITS.maxDeps} an op: transfer ${i + 1} of ${plan.amount} would find too little claimed yet; use a larger --amount or fewer transfers; nothing was signed`)
+    // every credit is claimed: from here what is left only shrinks, to total - needs >= 0
+    if (cited.deps.length === 0) break
+  }
+  return out
+}
+
 async function benchTransfer (a: BenchTransferArgs & GlobalArgs): Promise<void> {
   const plan = benchPlan(a)
   // --json keeps stdout for the report alone
@@ -375,10 +442,7 @@ async function benchTransfer (a: BenchTransferArgs & GlobalArgs): Promise<void> 
   const view = await client.account(account)
   if (view.contract) throw new UsageError(`${a.from} is a contract account; a bench sends from a key account`)
   if (view.key !== undefined && view.key !== toHex(signer.publicKey)) throw new UsageError(`the key that signs for ${a.from} at this node is ${view.key.slice(0, 16)}..., not the wallet's: finish or settle its key rotation first`)
-  const { deps, credits } = fillDeps(view)
-  const available = BigInt(view.balance) + credits
-  const needs = plan.amount * BigInt(plan.count)
-  if (needs > available) throw new InsufficientFundsError(`${a.from} can spend ${available}; ${plan.count} transfers of ${plan.amount} need ${needs}; nothing was signed`)
+  const deps = citations(view, plan, a.from)
 
   let stopping = false
   let finished: Promise<void> = Promise.resolve()
@@ -396,8 +460,7 @@ async function benchTransfer (a: BenchTransferArgs & GlobalArgs): Promise<void> 
     const net = fromHex(networkId)
     const me = fromHex(account)
     for (let i = 0; i < plan.count; i++) {
-      // the first cites the uncited credits (as any op would); the rest need no deps
-      const op = signOp(signer, net, { account: me, seq: view.nextSeq + i, deps: i === 0 ? deps : [], body: { kind: 'transfer', to, amount: plan.amount } })
+      const op = signOp(signer, net, { account: me, seq: view.nextSeq + i, deps: deps[i] ?? [], body: { kind: 'transfer', to, amount: plan.amount } })
       signed.hex.push(toHex(op.bytes))
       signed.hash.push(toHex(op.hash))
       if (i % 200 === 199) {
