@@ -8,7 +8,11 @@
 // before each request leaves. Every later command settles that op first: it is delivered only
 // after the run's earlier ops, so nothing is signed for a slot the run may still fill. A run that
 // stops early (timeout, Ctrl-C, a refusal) hands the node every op up to that one again, so the
-// record can settle.
+// record can settle, and moves the record down past ops that only ever met refusals. That is
+// looser than BftClient, which keeps an op refused for now pending, and it is safe: a node that
+// refuses an op (busy, too far ahead, HTTP 503) neither keeps nor forwards it, and each op went
+// to that one node only; an op whose answer was lost counts as held. Keeping the record on such
+// an op instead would lock the account for good, its predecessors gone with this process.
 
 import { setImmediate as yieldToEvents } from 'node:timers/promises'
 import { fromHex, toHex } from '../../core/crypto/hash.js'
