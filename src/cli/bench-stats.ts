@@ -69,7 +69,7 @@ export function formatReport (r: BenchReport): string[] {
     `${r.count} transfers of ${r.amount} from ${r.from} to ${r.to}, ${how}${r.resent > 0 ? ` (${r.resent} sent again after the node said busy or too far ahead)` : ''}`,
     `signed in     ${r.signSeconds.toFixed(2)} s beforehand (not counted below)`,
     `delivered     ${r.delivered} of ${r.count}: ${r.applied} applied, ${r.rejected} rejected${r.complete ? '' : `  PARTIAL: ${r.stopReason ?? 'stopped'}`}`,
-    `wall time     ${r.seconds.toFixed(2)} s, first submission to last delivery at ${r.api}`,
+    `wall time     ${r.seconds.toFixed(2)} s, first submission to ${r.complete ? 'last delivery' : 'the stop'} at ${r.api}`,
     `throughput    ${r.throughput.toFixed(0)} transfers/s`
   ]
   const l = r.latencyMs

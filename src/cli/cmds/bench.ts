@@ -189,7 +189,8 @@ class TransferRun {
         await new Promise<void>(resolve => { this.wakeUp = resolve; setTimeout(resolve, 50) })
         continue
       }
-      // recorded before the first of them leaves; if the run stops meanwhile, windDown sends them
+      // recorded before the first of them leaves; if the run stops meanwhile they never leave, and
+      // windDown moves the record back down
       const top = Math.max(...picked)
       if (top > this.recorded) await this.record(top)
       if (this.stopReason !== undefined) return
