@@ -17,7 +17,7 @@ import type { Signer } from '../core/crypto/signing.js'
 import { accountOf, InvalidKeyFileError, openKey, parseKeyFile, sealKey } from '../client/keyfile.js'
 import type { KeyFile } from '../client/keyfile.js'
 import { PendingCorruptError as PendingRecordCorruptError, PendingExistsError } from '../client/errors.js'
-import { pendingFromRecord } from '../client/pending.js'
+import { pendingFromRecord, pendingRecord } from '../client/pending.js'
 import type { PendingOp, PendingStore } from '../client/pending.js'
 import { removeFiles, replaceFile, writeNewFile } from './durable-file.js'
 
@@ -255,6 +255,17 @@ export class Wallet {
     }
     // no fsync: a record that comes back after a power cut is settled again (its slot is filled)
     await rm(this.pendingPath(name), { force: true })
+  }
+
+  /**
+   * Moves the record from the op `held` to the account's later op `next` in one step (a run of
+   * ops, bench.ts: its highest op that may have left): never a moment without a record. False,
+   * writing nothing, if the file no longer holds `held`.
+   */
+  async replacePending (name: string, held: string, next: PendingOp): Promise<boolean> {
+    if ((await this.pending(name))?.hash !== held) return false
+    await replaceFile(this.pendingPath(name), JSON.stringify(pendingRecord(next)) + '\n')
+    return true
   }
 
   /**

@@ -238,6 +238,8 @@ export interface SubscribeOptions {
   /** Resume: first what the node still holds after this id, then new messages. */
   lastEventId?: string
   signal?: AbortSignal
+  /** Called once the node has answered and the stream is open: what it delivers from then on is sent. */
+  onOpen?: () => void
 }
 
 export class ApiClient {
@@ -344,6 +346,7 @@ export class ApiClient {
       const body = await res.json().catch(() => undefined) as { error?: { code: string, message: string } } | undefined
       throw new ApiRequestError(body?.error?.code ?? 'ERR_HTTP', body?.error?.message ?? `HTTP ${res.status}`, res.status)
     }
+    opts.onOpen?.()
     for await (const ev of readSse(res.body, opts.signal, opts.lastEventId)) {
       if (ev.event === 'delivered') yield { type: 'delivered', id: ev.id, op: JSON.parse(ev.data) as AccountOpView }
       else if (ev.event === 'event') yield { type: 'event', id: ev.id, event: JSON.parse(ev.data) as ContractEventView }
