@@ -7,7 +7,7 @@ import { laneTitle, messageLabel } from './chart.js'
 
 const LANE = 190
 const MARGIN = 70
-const ROW = 22
+const ROW = 28
 const TOP = 96
 const FONT = 'font-family="ui-monospace,Menlo,Consolas,monospace"'
 

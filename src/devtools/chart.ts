@@ -145,7 +145,7 @@ function boxOf (e: TraceEvent, t: number): BoxItem | undefined {
 }
 
 /**
- * Pairs sends with receipts (same sender, receiver and message id, first sent first; gossip to
+ * Pairs sends with receipts (same sender, receiver and message id; see takeSend; gossip to
  * `*` with any receiver), applies the filters and the cap, and lays the events out in time order.
  * A message is drawn when it arrived; one never received (lost, or its receiver not traced) when
  * it left, crossed out.
@@ -164,41 +164,61 @@ export function buildChart (events: readonly TraceEvent[], opts: ChartOptions = 
   const received = new Set<MessageItem>()
   const gossip = new Map<string, { t: number, heard: number }>()
   const items: ChartItem[] = []
-  for (const e of sorted) {
-    const t = e.t - t0
+  /** Each item's event's place in the trace: ties in time keep the order the events happened in. */
+  const order = new Map<ChartItem, number>()
+  const add = (item: ChartItem, i: number): void => { items.push(item); order.set(item, i) }
+  // every send first, so a receipt stamped before its send (another machine's clock) still pairs
+  for (const [i, e] of sorted.entries()) {
     if (e.ev === 'node') { lane(e.node, e.role, e.label); continue }
     if (!lanes.has(e.node)) lane(e.node)
+    const t = e.t - t0
     if (e.ev === 'send') {
       if (e.to === '*') { gossip.set(`${e.node}|${e.id}`, { t, heard: 0 }); continue }
       if (!lanes.has(e.to)) lane(e.to)
       const placeholder: MessageItem = { kind: 'msg', t, from: e.node, to: e.to, msg: e.msg, sentAt: t, lost: true }
       const key = `${e.node}|${e.to}|${e.id}`
       pending.set(key, [...(pending.get(key) ?? []), placeholder])
-      items.push(placeholder)
+      add(placeholder, i)
     } else if (e.ev === 'lost') {
       if (!lanes.has(e.to)) lane(e.to)
-      items.push({ kind: 'msg', t, from: e.node, to: e.to, msg: e.msg, sentAt: t, lost: true })
-    } else if (e.ev === 'recv') {
+      add({ kind: 'msg', t, from: e.node, to: e.to, msg: e.msg, sentAt: t, lost: true }, i)
+    }
+  }
+  for (const [i, e] of sorted.entries()) {
+    const t = e.t - t0
+    if (e.ev === 'recv') {
       if (!lanes.has(e.from)) lane(e.from)
-      const key = `${e.from}|${e.node}|${e.id}`
-      const queue = pending.get(key)
-      const sent = queue?.shift()
-      if (queue !== undefined && queue.length === 0) pending.delete(key)
+      const sent = takeSend(pending, `${e.from}|${e.node}|${e.id}`, t)
       if (sent !== undefined) {
         received.add(sent)
-        items.push({ kind: 'msg', t, from: e.from, to: e.node, msg: e.msg, sentAt: sent.t, lost: false })
+        add({ kind: 'msg', t, from: e.from, to: e.node, msg: e.msg, sentAt: sent.t, lost: false }, i)
         continue
       }
       const g = gossip.get(`${e.from}|${e.id}`)
       if (g !== undefined) g.heard++
-      items.push({ kind: 'msg', t, from: e.from, to: e.node, msg: e.msg, ...(g === undefined ? {} : { sentAt: g.t }), lost: false })
-    } else {
+      add({ kind: 'msg', t, from: e.from, to: e.node, msg: e.msg, ...(g === undefined ? {} : { sentAt: g.t }), lost: false }, i)
+    } else if (e.ev !== 'send' && e.ev !== 'lost' && e.ev !== 'node') {
       const box = boxOf(e, t)
-      if (box !== undefined) items.push(box)
+      if (box !== undefined) add(box, i)
     }
   }
-  const kept = items.filter(i => i.kind !== 'msg' || !received.has(i)).sort((a, b) => a.t - b.t)
+  const kept = items.filter(i => i.kind !== 'msg' || !received.has(i)).sort((a, b) => a.t - b.t || order.get(a)! - order.get(b)!)
   return select(kept, [...lanes.values()], opts, match, [...gossip.values()].filter(g => g.heard === 0).length)
+}
+
+/**
+ * The send a receipt pairs with: of the unreceived sends of the same bytes, the latest that left
+ * before it arrived (a resend after a loss is the copy that got through); with none (clocks of
+ * two machines disagree), the earliest.
+ */
+function takeSend (pending: Map<string, MessageItem[]>, key: string, t: number): MessageItem | undefined {
+  const queue = pending.get(key)
+  if (queue === undefined) return undefined
+  let i = queue.length - 1
+  while (i > 0 && queue[i]!.t > t) i--
+  const [sent] = queue.splice(i, 1)
+  if (queue.length === 0) pending.delete(key)
+  return sent
 }
 
 function select (all: ChartItem[], lanes: Lane[], opts: ChartOptions, match: ((slot: string) => boolean) | undefined, unheardGossip: number): ChartModel {
@@ -244,7 +264,9 @@ function sortLanes (lanes: Lane[]): Lane[] {
 /** Mermaid `sequenceDiagram` text: arrows `->>`, lost ones `-x`, local events as notes. */
 export function renderMermaid (model: ChartModel): string {
   const id = new Map(model.lanes.map((l, i) => [l.id, `N${i}`]))
-  const clean = (s: string): string => s.replace(/[;#:\n]/g, ' ').replace(/\s+/g, ' ').trim()
+  // `:` ends a Mermaid participant or starts a label, `;` and `#` end a line or start an entity:
+  // slot names keep their colon as a middle dot
+  const clean = (s: string): string => s.replace(/:/g, '·').replace(/[;#\n]/g, ' ').replace(/\s+/g, ' ').trim()
   const out = ['sequenceDiagram', `  title ${clean(model.title)}`]
   for (const l of model.lanes) out.push(`  participant ${id.get(l.id)!} as ${clean(laneTitle(l))}`)
   const first = id.get(model.lanes[0]?.id ?? '')
@@ -252,11 +274,10 @@ export function renderMermaid (model: ChartModel): string {
   if (first !== undefined && model.omitted.length > 0) out.push(`  Note over ${first},${last}: left out - ${clean(model.omitted.join(', '))}`)
   for (const item of model.items) {
     if (item.kind === 'msg') {
-      // Mermaid's own `:` separates the label: slot names use it too, so it becomes a space-free middle dot
-      const label = `${messageLabel(item.msg).replace(/:/g, '·')} t=${item.t}${item.lost ? ' (lost)' : ''}`
+      const label = `${messageLabel(item.msg)} t=${item.t}${item.lost ? ' (lost)' : ''}`
       out.push(`  ${id.get(item.from)!}${item.lost ? '-x' : '->>'}${id.get(item.to)!}: ${clean(label)}`)
     } else {
-      out.push(`  Note over ${id.get(item.node)!}: ${clean(item.text.replace(/:/g, '·'))}${item.style === 'crash' ? ' ✖' : ''}`)
+      out.push(`  Note over ${id.get(item.node)!}: ${clean(item.text)}${item.style === 'crash' ? ' ✖' : ''}`)
     }
   }
   return out.join('\n') + '\n'

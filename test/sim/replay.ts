@@ -82,11 +82,12 @@ function writeChart (seed: number, out: string, events: TraceEvent[], report: Si
   }
   const slot = value('--slot')
   const filter = slot !== undefined ? ` slot ${slot}` : account !== undefined ? ` account ${account}` : ''
+  const given = VALUED.filter(o => !['--profile', '--chart', '--with'].includes(o) && value(o) !== undefined).map(o => ` ${o} ${value(o)!}`).join('')
   const from = numeric('--from')
   const to = numeric('--to')
   const max = numeric('--max')
   const opts: ChartOptions = {
-    title: `npm run sim -- ${seed} --profile ${profile}${filter}`,
+    title: `npm run sim -- ${seed} --profile ${profile}${given}${value('--account') === 'equivocator' ? ` (${account!})` : ''}`,
     ...(slot === undefined ? {} : { slot }),
     ...(account === undefined ? {} : { account }),
     ...(from === undefined ? {} : { from }),

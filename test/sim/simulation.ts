@@ -561,6 +561,7 @@ export class Simulation {
   }
 
   private boot (node: HonestNode): void {
+    this.chart?.booted(node.index)
     const replica = new Replica({
       genesis: this.workload.genesis,
       scheme: sodiumScheme,
@@ -583,7 +584,6 @@ export class Simulation {
     this.signingKeys.delete(node.index)
     if (from !== undefined) this.seedKeys(node, from.ledger)
     this.execute(node, replica.restore(node.disk, this.now, from), false)
-    this.chart?.booted(node.index)
     this.log(`t=${this.now} boot node ${node.index} (${node.disk.length} records${cp === undefined ? '' : `, checkpoint at ${cp.msg.height}`})`)
   }
 

@@ -166,15 +166,21 @@ describe('message sequence charts', () => {
       { t: 101, node: 'A', ev: 'send', to: 'B', id: 'x', msg }, // a resend of the same bytes
       { t: 105, node: 'B', ev: 'recv', from: 'A', id: 'x', msg },
       { t: 107, node: 'C', ev: 'recv', from: 'A', id: 'x', msg },
-      { t: 200, node: 'A', ev: 'send', to: 'C', id: 'y', msg: { type: 'vote' } }
+      { t: 200, node: 'A', ev: 'send', to: 'C', id: 'y', msg: { type: 'vote' } },
+      // another machine's clock runs behind: its receipt pairs with the earliest send
+      { t: 300, node: 'D', ev: 'send', to: 'B', id: 'z', msg: { type: 'propose' } },
+      { t: 310, node: 'D', ev: 'send', to: 'B', id: 'z', msg: { type: 'propose' } },
+      { t: 290, node: 'B', ev: 'recv', from: 'D', id: 'z', msg: { type: 'propose' } }
     ]
     const chart = buildChart(merged)
     const arrows = chart.items.filter(i => i.kind === 'msg')
     assert.deepEqual(arrows.map(a => a.kind === 'msg' && [a.from, a.to, a.t, a.sentAt, a.lost]), [
-      ['A', 'B', 1, 1, true], // the resend never arrived
-      ['A', 'B', 5, 0, false],
+      ['A', 'B', 0, 0, true], // the first copy never arrived: its resend did
+      ['A', 'B', 5, 1, false],
       ['A', 'C', 7, 0, false],
-      ['A', 'C', 100, 100, true]
+      ['A', 'C', 100, 100, true],
+      ['D', 'B', 190, 200, false],
+      ['D', 'B', 210, 210, true]
     ])
   })
 
