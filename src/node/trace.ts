@@ -3,6 +3,7 @@
 // the hooks are then one `undefined` check each. On, a trace file stops growing at a byte cap.
 
 import { closeSync, openSync, writeSync } from 'node:fs'
+import { BftError } from '../core/errors.js'
 import { sha256, toHex } from '../core/crypto/hash.js'
 import type { Hash } from '../core/crypto/hash.js'
 import { batchDigest, decodeMessage } from '../core/broadcast/messages.js'
@@ -215,6 +216,11 @@ export class TraceRecorder {
   }
 }
 
+/** The trace file cannot be opened for appending: the node does not start. */
+export class TraceFileError extends BftError {
+  readonly code = 'ERR_TRACE_FILE'
+}
+
 /** What a trace file holds at most (bytes); past it one `note` line says so and nothing more is written. */
 export const TRACE_FILE_CAP = 64 * 1024 * 1024
 
@@ -235,7 +241,11 @@ export class TraceFile implements TraceSink {
   private readonly timer: NodeJS.Timeout
 
   constructor (readonly path: string, private readonly cap = TRACE_FILE_CAP) {
-    this.fd = openSync(path, 'a')
+    try {
+      this.fd = openSync(path, 'a')
+    } catch (err) {
+      throw new TraceFileError(`cannot open the trace file ${path} (--trace-file): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    }
     this.timer = setInterval(() => this.flush(), FLUSH_MS)
     this.timer.unref()
   }

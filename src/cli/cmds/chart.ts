@@ -3,6 +3,7 @@
 // of --out, optionally narrowed to a slot, an account, a time window or a number of messages.
 
 import { readFile, writeFile } from 'node:fs/promises'
+import { basename } from 'node:path'
 import { formatOf, renderChart, DEFAULT_MAX_MESSAGES } from '../../devtools/chart.js'
 import type { ChartOptions } from '../../devtools/chart.js'
 import { parseTrace } from '../../node/trace.js'
@@ -58,7 +59,7 @@ export const chartCommand: CliCommand<ChartArgs> = {
       events.push(...got)
     }
     const opts: ChartOptions = {
-      title: a.title ?? `bftnode chart ${a.traces.join(' ')}${a.slot !== undefined ? ` --slot ${a.slot}` : a.account !== undefined ? ` --account ${a.account}` : ''}`,
+      title: a.title ?? `bftnode chart ${a.traces.map(f => basename(f)).join(' ')}${a.slot !== undefined ? ` --slot ${a.slot}` : a.account !== undefined ? ` --account ${a.account}` : ''}`,
       max: a.max,
       ...(a.slot === undefined ? {} : { slot: a.slot }),
       ...(a.account === undefined ? {} : { account: a.account }),
