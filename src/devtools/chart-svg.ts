@@ -26,6 +26,9 @@ const COLOURS: Record<string, string> = {
   malformed: '#cf222e'
 }
 
+const OTHER = '#6e7781'
+const markerId = (colour: string): string => `head-${colour.slice(1)}`
+
 const BOXES: Record<BoxStyle, { fill: string, stroke: string, text: string }> = {
   deliver: { fill: '#dafbe1', stroke: '#2da44e', text: '#116329' },
   crash: { fill: '#cf222e', stroke: '#82071e', text: '#ffffff' },
@@ -74,7 +77,8 @@ export function renderSvg (model: ChartModel): string {
   const out: string[] = []
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="11">`)
   out.push(`<title>${escapeXml(model.title)}</title>`)
-  out.push('<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker></defs>')
+  // one arrowhead per colour: context-stroke is not drawn by every viewer yet
+  out.push(`<defs>${[...new Set([...Object.values(COLOURS), OTHER])].map(c => `<marker id="${markerId(c)}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${c}"/></marker>`).join('')}</defs>`)
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`)
   out.push(`<text x="${MARGIN / 2}" y="26" font-size="15" font-weight="bold" fill="#24292f">${escapeXml(model.title)}</text>`)
   const counts = model.items.filter(i => i.kind === 'msg').length
@@ -123,14 +127,14 @@ export function renderSvg (model: ChartModel): string {
 }
 
 function arrow (m: MessageItem, x1: number, x2: number, cy: number): string {
-  const colour = COLOURS[m.msg.type] ?? '#6e7781'
+  const colour = COLOURS[m.msg.type] ?? OTHER
   const dir = x2 >= x1 ? 1 : -1
   const end = m.lost ? x1 + (x2 - x1) * 0.75 : x2 - dir * 2
   const label = messageLabel(m.msg)
   const delay = m.sentAt === undefined || m.lost ? '' : `  (${m.t - m.sentAt} ms)`
   const tx = x1 + dir * 8
   const parts = [`<g class="msg ${escapeXml(m.msg.type)}${m.lost ? ' lost' : ''}">`]
-  parts.push(`<line x1="${x1}" y1="${cy}" x2="${end}" y2="${cy}" stroke="${colour}" stroke-width="1.5"${m.lost ? ' stroke-dasharray="5 3"' : ' marker-end="url(#arrow)"'}/>`)
+  parts.push(`<line x1="${x1}" y1="${cy}" x2="${end}" y2="${cy}" stroke="${colour}" stroke-width="1.5"${m.lost ? ' stroke-dasharray="5 3"' : ` marker-end="url(#${markerId(colour)})"`}/>`)
   if (m.lost) parts.push(`<path d="M${end - 5},${cy - 5} L${end + 5},${cy + 5} M${end - 5},${cy + 5} L${end + 5},${cy - 5}" stroke="#cf222e" stroke-width="2"/>`)
   parts.push(`<text x="${tx}" y="${cy - 4}" text-anchor="${dir > 0 ? 'start' : 'end'}" fill="${colour}" stroke="#ffffff" stroke-width="3" paint-order="stroke">${escapeXml(label + delay)}</text>`)
   parts.push('</g>')
