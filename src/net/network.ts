@@ -57,6 +57,8 @@ export interface NetworkInit {
   readonly subscribe?: boolean
   /** Where libp2p records its metrics (connections, dials, bytes per protocol); unset: nowhere. */
   readonly metrics?: Registry
+  /** Told of every protocol message sent and received (`*`: gossip), for charts (node/trace.ts). */
+  readonly trace?: { sent: (to: string, bytes: Uint8Array) => void, received: (from: string, bytes: Uint8Array) => void }
   readonly log: Logger
 }
 
@@ -228,6 +230,7 @@ export class P2PNetwork {
     // forwarder's rate would lose it for good (a peer that forwards first could suppress it).
     // A reject lowers the forwarder's score instead (see scoreParams).
     pubsub.topicValidators.set(this.topic, (peer, message) => {
+      this.init.trace?.received(keyOf(peer), message.data)
       switch (this.handlers.gossip(keyOf(peer), message.data)) {
         case 'accept': return TopicValidatorResult.Accept
         case 'ignore': return TopicValidatorResult.Ignore
@@ -325,6 +328,7 @@ export class P2PNetwork {
           }
           continue
         }
+        this.init.trace?.received(from, frame)
         const verdict = this.handlers.direct(from, frame)
         if (verdict === 'reject') this.init.log.debug('rejected a message', { peer })
       }
@@ -348,6 +352,7 @@ export class P2PNetwork {
       this.init.log.warn('not sending a frame over the message limit', { peer: to.slice(0, 16), bytes: bytes.byteLength })
       return
     }
+    this.init.trace?.sent(to, bytes)
     let ch = this.channels.get(to)
     if (ch === undefined) {
       ch = { queue: [], pumping: false }
@@ -427,6 +432,7 @@ export class P2PNetwork {
       this.init.log.warn('not gossiping a message over the message limit', { bytes: bytes.byteLength })
       return
     }
+    this.init.trace?.sent('*', bytes)
     this.node.services.pubsub.publish(this.topic, bytes).catch(err => {
       this.init.log.debug('publish failed', { error: (err as Error).message })
     })

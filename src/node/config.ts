@@ -67,6 +67,8 @@ export interface NodeConfig {
   autoApproveReconfiguration: boolean
   /** How long a contract with queued calls must hear nothing from its sequencer before this validator votes to rotate it without the deployer's request (ms). */
   sequencerSilenceMs: number
+  /** Append every protocol message and local event to this file as JSON lines, for `bftnode chart` (up to 64 MiB). */
+  traceFile?: string
 }
 
 export type OptionName = keyof NodeConfig
@@ -266,6 +268,10 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec<NonNullable<Nod
   sequencerSilenceMs: {
     kind: 'number', schema: whole(1000, 86_400_000, ' of ms'), default: 60_000,
     describe: 'How long a contract with queued calls must hear nothing from its sequencer before this validator votes for a rotation of its sequencer that the deployer did not request (ms; docs/reconfiguration.md).'
+  },
+  traceFile: {
+    kind: 'string', schema: text(), path: true, example: 'trace.jsonl',
+    describe: 'Append every protocol message this node sends and receives, and its deliveries, checkpoints and equivocations seen, to this file as JSON lines for `bftnode chart` (docs/charts.md). Stops growing at 64 MiB; off when not set.'
   }
 }
 

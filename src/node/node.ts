@@ -40,6 +40,7 @@ import type { ValidatorSet } from '../core/checkpoint/certificate.js'
 import { SYNC_MESSAGE_LIMITS, decodeSyncRequest, encodeSyncResponse } from '../core/checkpoint/sync-messages.js'
 import type { Ledger } from '../core/ledger/ledger.js'
 import { fromHex } from '../core/crypto/hash.js'
+import { TraceRecorder } from './trace.js'
 
 /** What became of an op this node has seen, for clients waiting on it. */
 export type OpStatus =
@@ -132,6 +133,8 @@ export class BftNode {
   /** This node sequences a contract with calls waiting: tick at full rate. */
   private sequencerBusy = false
   private readonly executor: ActionExecutor
+  /** Records messages and local events for charts when config.traceFile is set (trace.ts). */
+  private readonly tracer: TraceRecorder | undefined
   /** Sequencer ops being saved before they are offered, one after another. */
   private sequencing: Promise<void> = Promise.resolve()
   private readonly ops = new Map<string, OpStatus>()
@@ -181,7 +184,8 @@ export class BftNode {
     this.current = this.newReplica()
     this.networkIdHex = toHex(networkId(genesis))
     this.sequencer = new ContractSequencer(signer, networkId(genesis))
-    this.executor = new ActionExecutor(this.ports(), (err, action) => this.fatal(err, { action: action.type }))
+    this.tracer = config.traceFile === undefined ? undefined : TraceRecorder.toFile(this.current.id, config.traceFile)
+    this.executor = new ActionExecutor(this.tracer?.ports(this.ports()) ?? this.ports(), (err, action) => this.fatal(err, { action: action.type }))
     this.metrics = config.metrics ? new NodeMetrics(() => nodeGauges(this)) : undefined
   }
 
@@ -242,6 +246,7 @@ export class BftNode {
         inboundRate: config.inboundRate,
         subscribe: !node.current.isValidator,
         ...(node.metrics === undefined ? {} : { metrics: node.metrics.registry }),
+        ...(node.tracer === undefined ? {} : { trace: node.tracer }),
         log: logger.child('net')
       }, {
         direct: (from, bytes) => node!.receive(from, bytes),
@@ -868,5 +873,6 @@ export class BftNode {
     await this.executor.settled()
     await this.sequencing
     await this.db.close().catch(() => {})
+    this.tracer?.close()
   }
 }

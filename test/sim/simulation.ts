@@ -31,6 +31,8 @@ import { CrashFault, SimulatedCrash } from './faults.js'
 import { Rng } from './rng.js'
 import { HostileClients, SPLIT_RUN } from './flood.js'
 import { makeWorkload } from './workload.js'
+import { SimTrace } from './chart-trace.js'
+import type { TraceEvent } from '../../src/node/trace.js'
 import type { AccountScript, Workload } from './workload.js'
 
 export interface Scenario {
@@ -272,8 +274,12 @@ export class Simulation {
   private readonly deaths = new Map<number, number>()
   private readonly dead = new Set<number>()
 
-  constructor (readonly scenario: Scenario, trace?: (line: string) => void) {
+  /** Trace events for a chart (chart-trace.ts), when asked for. */
+  readonly chart: SimTrace | undefined
+
+  constructor (readonly scenario: Scenario, trace?: (line: string) => void, chart = false) {
     this.trace = trace
+    this.chart = chart ? new SimTrace(() => this.now) : undefined
     this.rng = new Rng(scenario.seed)
     this.workload = makeWorkload(scenario.workloadSeed, {
       validators: scenario.validators,
@@ -316,6 +322,7 @@ export class Simulation {
       const mortal = deathRng.shuffle([...this.honest.keys()].filter(i => i < scenario.validators))
       for (const i of mortal.slice(0, scenario.deadForGood)) this.deaths.set(i, deathRng.int(0, scenario.healAt - 1))
     }
+    if (this.chart !== undefined) this.traceSetup()
   }
 
   run (): SimReport {
@@ -412,6 +419,7 @@ export class Simulation {
       }
       case 'heal': {
         this.healed = true
+        this.chart?.node(0).local({ ev: 'fault', text: 'network healed' })
         for (const node of this.honest.values()) if (node.replica === undefined && !this.dead.has(node.index)) this.boot(node)
         return false
       }
@@ -586,6 +594,7 @@ export class Simulation {
   }
 
   private boot (node: HonestNode): void {
+    this.chart?.booted(node.index)
     const replica = new Replica({
       genesis: this.workload.genesis,
       scheme: sodiumScheme,
@@ -597,7 +606,7 @@ export class Simulation {
       checkpoints: { interval: this.scenario.checkpointInterval, retain: this.scenario.checkpointRetain, behindAfter: 2000 }
     })
     node.replica = replica
-    node.executor = new ActionExecutor(node.fault.wrap(this.ports(node)), err => {
+    node.executor = new ActionExecutor(node.fault.wrap(this.chart?.ports(node.index, this.ports(node)) ?? this.ports(node)), err => {
       if (!(err instanceof SimulatedCrash)) throw err
       this.crash(node)
     })
@@ -673,6 +682,7 @@ export class Simulation {
     const ledger = rebuildCheckpoint(this.workload.genesis, cp.bytes, cp.snapshot.manifestBytes, cp.snapshot.chunks).ledger
     if (node.replica.cannotInstall(cp.msg.height, ledger) !== undefined) return
     this.log(`t=${this.now} node ${node.index} joins again from checkpoint ${cp.msg.height}`)
+    this.chart?.node(node.index).local({ ev: 'note', text: `re-join at h=${cp.msg.height}` })
     this.stats.rejoins++
     node.checkpoint = cp
     // as the node does: the chain that proves the checkpoint's signers is kept, ahead of the rest
@@ -692,6 +702,7 @@ export class Simulation {
     node.catchUpWanted = false
     this.stats.crashes++
     this.log(`t=${this.now} crash node ${node.index}`)
+    this.chart?.crashed(node.index)
     const at = this.now + this.rng.int(50, 1500)
     if (at < this.scenario.healAt && !this.dead.has(node.index)) this.queue.push(at, { kind: 'restart', node: node.index })
   }
@@ -842,17 +853,21 @@ export class Simulation {
   private transmit (from: number, to: number, bytes: Uint8Array): void {
     if (to < 0) return
     this.stats.messages++
-    if (!this.healed && this.rng.chance(this.scenario.dropRate)) { this.stats.dropped++; return }
+    if (!this.healed && this.rng.chance(this.scenario.dropRate)) { this.stats.dropped++; this.chart?.lost(from, to, bytes); return }
     const copies = !this.healed && this.rng.chance(this.scenario.duplicateRate) ? 2 : 1
-    for (let c = 0; c < copies; c++) this.queue.push(this.now + this.rng.int(1, this.scenario.maxDelay), { kind: 'msg', from, to, bytes })
+    for (let c = 0; c < copies; c++) {
+      this.chart?.sent(from, to, bytes)
+      this.queue.push(this.now + this.rng.int(1, this.scenario.maxDelay), { kind: 'msg', from, to, bytes })
+    }
   }
 
   private deliverMessage (from: number, to: number, bytes: Uint8Array): void {
     if (this.partitioned(from, to)) { this.stats.dropped++; return }
     const byz = this.byzantine.get(to)
-    if (byz !== undefined) { byz.receive(this.ids[from]!, bytes, this.outbox(to)); return }
+    if (byz !== undefined) { this.chart?.received(from, to, bytes); byz.receive(this.ids[from]!, bytes, this.outbox(to)); return }
     const node = this.honest.get(to)
     if (node?.replica === undefined) return
+    this.chart?.received(from, to, bytes)
     const res = node.replica.receive(this.ids[from]!, bytes, this.now)
     if (res.verdict === 'reject') {
       this.stats.rejected++
@@ -1035,6 +1050,18 @@ export class Simulation {
     }).join('\n')
   }
 
+  /** Names every lifeline, and marks when partitions cut each node off (they are drawn as boxes). */
+  private traceSetup (): void {
+    const chart = this.chart!
+    for (let i = 0; i < this.ids.length; i++) {
+      const role = this.byzantine.has(i) ? 'byzantine' : i >= this.scenario.validators ? 'observer' : this.scenario.crashProne.includes(i) ? 'may crash' : undefined
+      chart.node(i).local({ ev: 'node', label: `n${i} ${this.ids[i]!.slice(0, 6)}`, ...(role === undefined ? {} : { role }) })
+    }
+    for (const p of this.scenario.partitions) {
+      chart.write({ t: p.start, node: `n${p.side[0]!}`, ev: 'fault', text: `partition [${p.side.join(',')}] until ${p.end}` })
+    }
+  }
+
   private log (line: string): void {
     this.trace?.(line)
   }
@@ -1104,15 +1131,20 @@ export const PROFILES = {
 export type Profile = keyof typeof PROFILES
 
 /** Runs one seed; the message of any violation carries the command that replays it. */
-export function runSeed (seed: number, profile: Profile = 'mixed', extra: Partial<Scenario> = {}, trace?: (line: string) => void): SimReport {
+export function runSeed (seed: number, profile: Profile = 'mixed', extra: Partial<Scenario> = {}, trace?: (line: string) => void, chart?: (events: TraceEvent[]) => void): SimReport {
   const scenario = scenarioFor(seed, { ...PROFILES[profile], ...extra })
+  let sim: Simulation | undefined
   try {
-    return new Simulation(scenario, trace).run()
+    sim = new Simulation(scenario, trace, chart !== undefined)
+    return sim.run()
   } catch (err) {
     if (err instanceof Error) {
       const more = Object.keys(extra).length > 0 ? ` --with '${JSON.stringify(extra)}'` : ''
       err.message = `${err.message}\nseed ${seed}, profile ${profile}: replay with \`npm run sim -- ${seed} --profile ${profile}${more}\``
     }
     throw err
+  } finally {
+    // a failed run's trace is the one most worth a chart
+    if (sim?.chart !== undefined) chart?.(sim.chart.events)
   }
 }
