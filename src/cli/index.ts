@@ -20,9 +20,10 @@ import { contractCommand } from './cmds/contract.js'
 import { queryCommand } from './cmds/query.js'
 import { eventsCommand, historyCommand } from './cmds/history.js'
 import { validatorCommand } from './cmds/validator.js'
+import { evidenceCommand, recoverCommand } from './cmds/recover.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command types its own args
-export const COMMANDS: ReadonlyArray<CliCommand<any>> = [startCommand, joinCommand, configCommand, testnetCommand, accountCommand, transferCommand, balanceCommand, deployCommand, callCommand, queryCommand, cancelCommand, historyCommand, eventsCommand, contractCommand, statusCommand, peersCommand, validatorCommand, demoCommand, versionCommand]
+export const COMMANDS: ReadonlyArray<CliCommand<any>> = [startCommand, joinCommand, configCommand, testnetCommand, accountCommand, transferCommand, balanceCommand, deployCommand, callCommand, queryCommand, cancelCommand, historyCommand, eventsCommand, contractCommand, statusCommand, peersCommand, validatorCommand, evidenceCommand, recoverCommand, demoCommand, versionCommand]
 
 /** Commands that run until stopped: a signal stops them cleanly (see lifecycle.ts). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
