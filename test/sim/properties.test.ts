@@ -79,3 +79,7 @@ test('a sequencer rotation (deployer request, or silence) raced by Executes of t
   // design (docs/reconfiguration.md, "Limit"); 1-40 all pass
   seeds('sequencer-silence', [4, 13, 21, 33])
 })
+
+test('a validator restarted on a damaged disk halts at the next certified checkpoint with the quorum\'s evidence and casts no vote after; the others go on, certify and agree', () => {
+  seeds('divergence', [1, 2, 3, 4])
+})
