@@ -32,6 +32,9 @@ import { checkOperator, checkProposalKnown, hasBody, noBody, parseChange, parseP
 import { accountOpsPage, contractEventsPage, DEFAULT_STREAM_LIMITS, EventStreams } from './history-routes.js'
 import type { StreamLimits } from './history-routes.js'
 
+/** Set on every answer of a node whose state diverged from a certified checkpoint. */
+export const UNTRUSTED_HEADER = 'x-bftnode-untrusted'
+
 /** Equivocating accounts listed by GET /v1/evidence (the replica keeps up to 10,000). */
 const MAX_EVIDENCE_LISTED = 100
 const HEX32 = /^[0-9a-f]{64}$/
@@ -145,6 +148,9 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
   // HEAD is GET without the body (Node leaves it out)
   const method = req.method === 'HEAD' ? 'GET' : req.method ?? 'GET'
   access.authorize(req, method, parts)
+  // a diverged node's state is not the network's: every answer says so (see docs/divergence.md)
+  const diverged = node.divergence
+  if (diverged !== undefined) res.setHeader(UNTRUSTED_HEADER, `diverged at checkpoint ${diverged.height}`)
   if (parts[0] === 'dashboard') return serveDashboardFile(req, res, parts.slice(1), node.config.dashboard)
   // Prometheus scrapes /metrics at the root by convention
   if (parts.length === 1 && parts[0] === 'metrics' && method === 'GET') {
@@ -156,7 +162,7 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
   const ledger = node.replica.ledger
   switch (route) {
     // liveness and readiness: open without an API token, as probes hold no secret
-    case 'GET /health': return reply(res, liveness(node))
+    case 'GET /health': { const l = liveness(node); return reply(res, l, l.status === 'ok' ? 200 : 503) }
     case 'GET /ready': { const r = readiness(node); return reply(res, r, r.ready ? 200 : 503) }
     case 'GET /status': {
       const st = node.replica.counters()
@@ -172,6 +178,9 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
         // a validator that does not vote says why (see docs/protocol.md §13)
         voting: node.replica.votes,
         ...(node.replica.abstain === undefined ? {} : { notVoting: node.replica.abstain }),
+        // false once this node's state diverged from a certified checkpoint: its reads are not the network's
+        trusted: diverged === undefined,
+        ...(diverged === undefined ? {} : { diverged }),
         validators: node.replica.validators.length,
         quorum: node.replica.quorum,
         // the genesis's fault model, and the validators the quorum lets fail (docs/faults.md)

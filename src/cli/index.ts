@@ -22,9 +22,10 @@ import { eventsCommand, historyCommand } from './cmds/history.js'
 import { validatorCommand } from './cmds/validator.js'
 import { benchCommand } from './cmds/bench.js'
 import { chartCommand } from './cmds/chart.js'
+import { evidenceCommand, recoverCommand } from './cmds/recover.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command types its own args
-export const COMMANDS: ReadonlyArray<CliCommand<any>> = [startCommand, joinCommand, configCommand, testnetCommand, accountCommand, transferCommand, balanceCommand, deployCommand, callCommand, queryCommand, cancelCommand, historyCommand, eventsCommand, contractCommand, statusCommand, peersCommand, validatorCommand, benchCommand, demoCommand, chartCommand, versionCommand]
+export const COMMANDS: ReadonlyArray<CliCommand<any>> = [startCommand, joinCommand, configCommand, testnetCommand, accountCommand, transferCommand, balanceCommand, deployCommand, callCommand, queryCommand, cancelCommand, historyCommand, eventsCommand, contractCommand, statusCommand, peersCommand, validatorCommand, evidenceCommand, recoverCommand, benchCommand, demoCommand, chartCommand, versionCommand]
 
 /** Commands that run until stopped: a signal stops them cleanly (see lifecycle.ts). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

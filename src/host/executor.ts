@@ -160,6 +160,7 @@ export class ActionExecutor {
       case 'checkpoint': return p.checkpoints.certified(a.checkpoint)
       case 'behind': return p.sync.behind(a.height, a.peers)
       case 'evidence': return p.misbehaviour.validatorVotedTwice(a.evidence)
+      case 'diverged': return p.misbehaviour.stateDiverged?.(a.divergence)
       case 'epoch': return p.epochs.changed(a.epoch)
       default: return unknownAction(a)
     }

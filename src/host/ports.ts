@@ -4,7 +4,7 @@
 // work finishes later; the executor runs nothing after it until that promise settles.
 
 import type { PeerId, PersistRecord } from '../core/broadcast/actions.js'
-import type { CertifiedCheckpoint } from '../core/checkpoint/keeper.js'
+import type { CertifiedCheckpoint, Divergence } from '../core/checkpoint/keeper.js'
 import type { VoteEvidence } from '../core/broadcast/evidence.js'
 import type { Outcome } from '../core/ledger/ledger.js'
 import type { SignedOp } from '../core/ledger/op.js'
@@ -55,6 +55,11 @@ export interface EpochsPort {
 export interface MisbehaviourPort {
   /** A validator voted for two ops at one slot: keep and report the proof. */
   validatorVotedTwice: (evidence: VoteEvidence) => PortResult
+  /**
+   * This node's state differs from a certified checkpoint's: it stopped voting. The host keeps the
+   * evidence and tells its operator (hosts without an operator may leave it out).
+   */
+  stateDiverged?: (divergence: Divergence) => PortResult
 }
 
 export interface ActionPorts {

@@ -15,7 +15,9 @@ export const MAX_READY_BACKLOG = 4096
 export const MAX_STALL_MS = 10_000
 
 export interface Liveness {
-  readonly status: 'ok'
+  /** 'diverged': the process serves, but its state is not the network's (see docs/divergence.md). */
+  readonly status: 'ok' | 'diverged'
+  readonly reason?: string
   readonly uptimeMs: number
   readonly startedAt: string
   readonly nodeId: string
@@ -45,7 +47,9 @@ export interface Readiness {
 }
 
 export function liveness (node: BftNode): Liveness {
-  return { status: 'ok', uptimeMs: Date.now() - node.startedAt, startedAt: new Date(node.startedAt).toISOString(), nodeId: node.id, network: node.genesis.network }
+  const d = node.divergence
+  const status = d === undefined ? { status: 'ok' as const } : { status: 'diverged' as const, reason: divergedReason(d) }
+  return { ...status, uptimeMs: Date.now() - node.startedAt, startedAt: new Date(node.startedAt).toISOString(), nodeId: node.id, network: node.genesis.network }
 }
 
 export function readiness (node: BftNode, now = Date.now()): Readiness {
@@ -58,6 +62,8 @@ export function readiness (node: BftNode, now = Date.now()): Readiness {
   // a validator's own vote counts toward a quorum only if it votes
   const needed = Math.max(0, replica.quorum - (replica.votes ? 1 : 0))
   const reasons: string[] = []
+  const d = node.divergence
+  if (d !== undefined) reasons.push(divergedReason(d))
   if (connected < needed) {
     reasons.push(`below quorum (${connected} of ${others} ${replica.isValidator ? 'other ' : ''}validators connected, ${needed} needed)`)
   }
@@ -92,6 +98,11 @@ export function readiness (node: BftNode, now = Date.now()): Readiness {
   }
 }
 
+/** One sentence on a divergence: what, where the evidence is, and what to do. */
+export function divergedReason (d: { height: number, root: string, ours: string, evidence: string }): string {
+  return `diverged: a quorum certified root ${d.root.slice(0, 16)} at height ${d.height}, this node computed ${d.ours.slice(0, 16)}; it does not vote and its reads are untrusted; evidence in ${d.evidence}; stop it and run bftnode recover`
+}
+
 /** The figures the metrics' gauges show, read once per scrape. */
 export function nodeGauges (node: BftNode): NodeGauges {
   const replica = node.replica
@@ -121,6 +132,7 @@ export function nodeGauges (node: BftNode): NodeGauges {
     checkpointAt: node.vitals.checkpointStoredAt,
     sinceCheckpoint: st.sinceCheckpoint,
     equivocations: st.equivocations,
+    diverged: replica.diverged !== undefined,
     shedRequests: node.shedRequests
   }
 }

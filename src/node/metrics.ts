@@ -35,6 +35,8 @@ export interface NodeGauges {
   readonly checkpointAt: number | undefined
   readonly sinceCheckpoint: number
   readonly equivocations: number
+  /** A certified checkpoint showed this node's state is not the network's: it stopped voting. */
+  readonly diverged?: boolean
   readonly shedRequests: number
 }
 
@@ -141,6 +143,7 @@ export class NodeMetrics {
     gauge('bftnode_checkpoint_age_seconds', 'time since this node stored its latest certified checkpoint (NaN: none since start)', g => g.checkpointAt === undefined ? NaN : (Date.now() - g.checkpointAt) / 1000)
     gauge('bftnode_ops_since_checkpoint', 'ops delivered since the latest certified checkpoint', g => g.sinceCheckpoint)
     gauge('bftnode_equivocations', 'accounts proven to have signed two ops for one slot', g => g.equivocations)
+    gauge('bftnode_diverged', '1 once a quorum certified a state root other than this node\'s: it stopped voting (bftnode recover)', g => Number(g.diverged))
     void new Gauge({
       name: 'bftnode_info',
       help: 'always 1: the node\'s network, key (first 16 hex digits) and role as labels',

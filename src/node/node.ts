@@ -34,6 +34,8 @@ import { RecentActivity } from './activity.js'
 import { HistoryIndex } from './history.js'
 import { NodeMetrics } from './metrics.js'
 import { nodeGauges } from './health.js'
+import { RECOVER_ADVICE, buildVersion, divergenceBundle, divergenceFile, writeDivergenceBundle } from './divergence.js'
+import type { Divergence } from '../core/checkpoint/keeper.js'
 import type { CertifiedCheckpoint } from '../core/checkpoint/keeper.js'
 import { rebuildCheckpoint } from '../core/checkpoint/joiner.js'
 import type { ValidatorSet } from '../core/checkpoint/certificate.js'
@@ -58,7 +60,7 @@ export interface ValidatorChange {
  * This node in the current epoch's set: a validator that votes, one of a new epoch waiting for the
  * previous set's hand-off before it votes, one that abstains (a lost data dir), or an observer.
  */
-export type ValidatorRole = 'votes' | 'waiting-for-handoff' | 'abstains' | 'observer'
+export type ValidatorRole = 'votes' | 'waiting-for-handoff' | 'abstains' | 'diverged' | 'observer'
 
 /** A proposal to change the validator set after a proposal or an approval here. */
 export interface ReconfigurationResult {
@@ -163,6 +165,8 @@ export class BftNode {
   /** Why the API last turned a client away, and when this node reached its latest checkpoint (epoch ms). */
   private shedReason: string | undefined
   private checkpointAt: number | undefined
+  /** Set by bftnode recover: join from a snapshot at least this high before anything else. */
+  private recoverAbove: number | undefined
   /** Prometheus metrics (unset when config.metrics is off): GET /metrics serves them. */
   readonly metrics: NodeMetrics | undefined
   /** When this node last delivered an op (epoch ms). */
@@ -257,7 +261,17 @@ export class BftNode {
       // a node with no state joins from a verified snapshot rather than replaying all history
       // (observers by default; a validator only when asked, as it could not vote on a snapshot's past)
       const fresh = node.current.status().delivered === 0 && node.current.latestCheckpoint() === undefined
-      if (fresh && (config.join || !node.current.isValidator)) {
+      const recovering = await db.getMeta('recover')
+      if (fresh && recovering !== undefined) {
+        // bftnode recover cleared a diverged state: only a verified snapshot at or past the cut
+        // the network certified will do (never genesis: that history is pruned)
+        node.recoverAbove = Math.max(0, Number(new TextDecoder().decode(recovering)) - 1)
+        log.info('recovering: joining from a verified snapshot', { atLeast: node.recoverAbove + 1 })
+        await node.join([], false, opts.signal)
+        if (node.current.latestCheckpoint() === undefined) throw new StorageError('recovering: no peer offered a verified snapshot; start again once validators are reachable')
+        await db.deleteMeta('recover')
+        node.recoverAbove = undefined
+      } else if (fresh && (config.join || !node.current.isValidator)) {
         await node.join([], stored === undefined, opts.signal).catch(err => {
           if (config.join || opts.signal?.aborted === true) throw err
           log.warn('could not join from a snapshot; starting from genesis', { error: (err as Error).message })
@@ -266,6 +280,8 @@ export class BftNode {
         void node.probe()
       }
       if (node.abstain !== undefined) log.warn('this validator does not vote', { why: node.abstain })
+      const d = node.divergence
+      if (d !== undefined) log.error('this node\'s state diverged from a certified checkpoint before this start: it does not vote', { height: d.height, certifiedRoot: d.root, ourRoot: d.ours, evidence: d.evidence, whatNext: RECOVER_ADVICE })
       node.reporter = new StatusReporter(() => node!.statusFigures(), logger.child('status'), config.statusIntervalMs)
       node.reporter.start()
       node.wake()
@@ -302,7 +318,7 @@ export class BftNode {
    * replica from it. `newDataDir`: this node's data dir was created by this start.
    */
   private async join (prefer: readonly string[] = [], newDataDir = false, signal?: AbortSignal): Promise<void> {
-    const above = this.current.latestCheckpoint()?.msg.height ?? 0
+    const above = Math.max(this.current.latestCheckpoint()?.msg.height ?? 0, this.recoverAbove ?? 0)
     const options = { above, ...(this.config.trustedRoot === undefined ? {} : { trustedRoot: fromHex(this.config.trustedRoot) }) }
     const got = await joinNetwork({ genesis: this.genesis, set: this.validatorSet, net: this.net!, log: this.log.child('join'), prefer, expectPeers: this.config.bootstrap.length, options, signal })
     if (got === undefined) return
@@ -441,7 +457,8 @@ export class BftNode {
 
   /** Peers certified checkpoints we cannot reach by fetching ops: join again from a snapshot. */
   private rejoin (peers: readonly string[]): void {
-    if (this.rejoining || this.stopping) return
+    // a diverged node waits for a person: a snapshot would hide what went wrong
+    if (this.rejoining || this.stopping || this.current.diverged !== undefined) return
     this.rejoining = true
     this.log.warn('peers certified checkpoints this node cannot reach (its history was pruned there): joining again from a snapshot')
     void this.join(peers).catch(err => this.log.warn('re-join failed; will retry', { error: (err as Error).message })).finally(() => { this.rejoining = false })
@@ -601,6 +618,7 @@ export class BftNode {
     const r = this.current
     if (!r.isValidator) return 'observer'
     if (r.abstain !== undefined) return 'abstains'
+    if (r.diverged !== undefined) return 'diverged'
     return r.votes ? 'votes' : 'waiting-for-handoff'
   }
 
@@ -732,10 +750,33 @@ export class BftNode {
       misbehaviour: {
         validatorVotedTwice: ev => {
           this.log.warn('a validator voted for two ops at one slot; GET /v1/evidence has the proof', { validator: toHex(ev.voter).slice(0, 16) })
-        }
+        },
+        stateDiverged: async d => await this.onDiverged(d)
       },
       epochs: { changed: epoch => { this.epochChanged(epoch) } }
     }
+  }
+
+  /**
+   * A quorum certified a root other than ours: the replica stopped voting (and persisted that).
+   * Write the evidence for a person and say what happened and what to do; reads go on, untrusted.
+   */
+  private async onDiverged (d: Divergence): Promise<void> {
+    const path = divergenceFile(this.config.dataDir, d.height)
+    try {
+      const bundle = divergenceBundle(d, { network: this.genesis.network, nodeId: this.id, version: await buildVersion(), now: new Date() })
+      await writeDivergenceBundle(this.config.dataDir, bundle)
+    } catch (err) {
+      this.log.error('could not write the divergence evidence', { path, error: (err as Error).message })
+    }
+    this.log.error('STATE DIVERGED: a quorum certified another state root than this node computes at the same cut', { height: d.height, certifiedRoot: toHex(d.root), ourRoot: toHex(d.ours), evidence: path, whatNext: RECOVER_ADVICE })
+  }
+
+  /** This node's state diverged from a certified checkpoint (undefined: it did not), and where the evidence is. */
+  get divergence (): { height: number, root: string, ours: string, evidence: string } | undefined {
+    const d = this.current.diverged
+    if (d === undefined) return undefined
+    return { height: d.height, root: toHex(d.root), ours: toHex(d.ours), evidence: divergenceFile(this.config.dataDir, d.height) }
   }
 
   /** A failed disk write leaves the node unable to keep its promises: stop rather than go on. */

@@ -99,6 +99,7 @@ export class MessageSummarizer {
       case 'reconfigure': return { type: m.type, epoch: m.epoch }
       case 'handoff': return { type: m.type, slots: opSlots(m.ops), epoch: m.epoch }
       case 'handoff-request': return { type: m.type, epoch: m.epoch }
+      case 'evidence': return { type: m.type }
     }
   }
 

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import type { PersistRecord } from '../core/broadcast/actions.js'
 import { sha256, toHex } from '../core/crypto/hash.js'
+import { decodeVoteEvidence, encodeVoteEvidence } from '../core/broadcast/evidence.js'
 import { DataDirLockedError, StorageError } from './errors.js'
 import { silentLogger } from '../node/log.js'
 import type { Logger } from '../node/log.js'
@@ -25,7 +26,11 @@ const PREFIX = {
   /** The epoch chain (`e/<epoch>`), this validator's approvals (`a/<epoch>`) and finished hand-offs (`h/<epoch>`). */
   epoch: 'e/',
   approval: 'a/',
-  handoffDone: 'h/'
+  handoffDone: 'h/',
+  /** This node's state diverged (`x/<height>`: our root then the certified checkpoint message). */
+  diverged: 'x/',
+  /** Proofs that validators voted twice (`p/<validator hex>`, one each). */
+  voteEvidence: 'p/'
 } as const
 
 const epochKey = (prefix: string, epoch: number): string => prefix + epoch.toString().padStart(12, '0')
@@ -70,6 +75,13 @@ export type CheckpointSummary = Omit<StoredCheckpoint, 'chunks'>
 /** A stored checkpoint signature: `v/<height>` holding the signed checkpoint message. */
 function checkpointSigRecord (key: string, value: Uint8Array): PersistRecord {
   return { kind: 'checkpoint-sig', height: Number(key.slice(PREFIX.checkpointSig.length)), bytes: value }
+}
+
+function concat (a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length)
+  out.set(a)
+  out.set(b, a.length)
+  return out
 }
 
 /** Heights fit the 16-digit keys and chunk indexes the 6-digit ones; anything else is a bug. */
@@ -120,6 +132,10 @@ export class NodeDatabase {
         batch.put(epochKey(PREFIX.epoch, record.epoch), record.bytes)
       } else if (record.kind === 'approval') {
         batch.put(epochKey(PREFIX.approval, record.epoch), record.bytes)
+      } else if (record.kind === 'diverged') {
+        batch.put(PREFIX.diverged + record.height.toString().padStart(16, '0'), concat(record.ours, record.certified))
+      } else if (record.kind === 'vote-evidence') {
+        batch.put(PREFIX.voteEvidence + toHex(record.evidence.voter), encodeVoteEvidence(record.evidence))
       } else {
         batch.put(epochKey(PREFIX.handoffDone, record.epoch), new Uint8Array(0))
       }
@@ -149,6 +165,8 @@ export class NodeDatabase {
    */
   async replicaRecords (): Promise<PersistRecord[]> {
     const records: PersistRecord[] = []
+    for await (const [key, value] of this.db.iterator(under(PREFIX.diverged))) records.push({ kind: 'diverged', height: Number(key.slice(PREFIX.diverged.length)), ours: value.subarray(0, 32), certified: value.subarray(32) })
+    for await (const value of this.db.values(under(PREFIX.voteEvidence))) records.push({ kind: 'vote-evidence', evidence: decodeVoteEvidence(value) })
     for await (const [key, value] of this.db.iterator(under(PREFIX.epoch))) records.push({ kind: 'epoch', epoch: epochOf(PREFIX.epoch, key), bytes: value })
     for await (const [key, value] of this.db.iterator(under(PREFIX.approval))) records.push({ kind: 'approval', epoch: epochOf(PREFIX.approval, key), bytes: value })
     for await (const key of this.db.keys(under(PREFIX.handoffDone))) records.push({ kind: 'handoff-done', epoch: epochOf(PREFIX.handoffDone, key) })
@@ -297,6 +315,30 @@ export class NodeDatabase {
     const [certificate, manifest] = await this.db.getMany([base + 'c', base + 'm'])
     if (certificate === undefined || manifest === undefined) return undefined
     return { height, certificate, manifest }
+  }
+
+  /**
+   * For bftnode recover: forgets the state this node built (certificates, checkpoints) and that
+   * it diverged, so the next start joins from a verified snapshot. Everything the node signed is
+   * kept: bindings, checkpoint signatures, approvals, sequencer ops, and the epoch chain.
+   */
+  async clearDivergedState (): Promise<{ certificates: number, checkpoints: number }> {
+    let certificates = 0
+    let checkpoints = 0
+    const batch = this.db.batch()
+    for await (const key of this.db.keys(under(PREFIX.certificate))) { batch.del(key); certificates++ }
+    for await (const key of this.db.keys(under(PREFIX.checkpoint))) { batch.del(key); if (key.endsWith('/c')) checkpoints++ }
+    for await (const key of this.db.keys(under(PREFIX.diverged))) batch.del(key)
+    await batch.write({ sync: true })
+    this.certificateCount = 0
+    return { certificates, checkpoints }
+  }
+
+  /** The divergence records kept here (see clearDivergedState): their heights. */
+  async divergedHeights (): Promise<number[]> {
+    const heights: number[] = []
+    for await (const key of this.db.keys(under(PREFIX.diverged))) heights.push(Number(key.slice(PREFIX.diverged.length)))
+    return heights
   }
 
   async getMeta (name: string): Promise<Uint8Array | undefined> {

@@ -89,3 +89,7 @@ test('a crash-only network (n = 5, q = 3) with two validators gone for good and 
 test('a crash-only set grows, has a key replaced in one change and shrinks, with a validator gone for good: one chain of epochs, safety, conservation and convergence hold', () => {
   seeds('crash-epochs', [1, 2])
 })
+
+test('a validator restarted on a damaged disk halts at the next certified checkpoint with the quorum\'s evidence and casts no vote after; the others go on, certify and agree', () => {
+  seeds('divergence', [1, 2, 3, 4])
+})

@@ -25,7 +25,11 @@ import { ActionExecutor } from '../../src/host/executor.js'
 import type { ActionPorts } from '../../src/host/ports.js'
 import { checkVoteEvidence } from '../../src/core/broadcast/evidence.js'
 import type { VoteEvidence } from '../../src/core/broadcast/evidence.js'
+import { decodeMessage } from '../../src/core/broadcast/messages.js'
+import type { Divergence } from '../../src/core/checkpoint/keeper.js'
+import { Ledger } from '../../src/core/ledger/ledger.js'
 import { ByzantineValidator } from './byzantine.js'
+import { damageDisk } from './divergence.js'
 import { EventQueue } from './events.js'
 import { CrashFault, SimulatedCrash } from './faults.js'
 import { Rng } from './rng.js'
@@ -87,6 +91,8 @@ export interface Scenario {
   /** A sequencer rotation carries the deployer's request (else: validators wait for silence). */
   readonly rotationRequest: boolean
   readonly sequencerSilence: number
+  /** At `at`, this honest validator restarts on a damaged disk (divergence.ts): it must halt. */
+  readonly corrupt?: { readonly node: number, readonly at: number }
 }
 
 /** Every knob of a run derived from one seed, so a seed alone replays it. */
@@ -212,6 +218,8 @@ type SimEvent =
   | { kind: 'rotate' }
   /** The old sequencer keeps signing Executes after the rotation. */
   | { kind: 'rogue' }
+  /** A validator's stored state is damaged and it restarts from it (scenario.corrupt). */
+  | { kind: 'corrupt' }
 
 interface HonestNode {
   readonly index: number
@@ -273,6 +281,8 @@ export class Simulation {
   /** Validators that died for good (or will), with when: never restarted. */
   private readonly deaths = new Map<number, number>()
   private readonly dead = new Set<number>()
+  /** The validator restarted on a damaged disk, and when it halted (scenario.corrupt). */
+  private corrupted: { readonly node: HonestNode, detectedAt?: number } | undefined
 
   /** Trace events for a chart (chart-trace.ts), when asked for. */
   readonly chart: SimTrace | undefined
@@ -344,6 +354,7 @@ export class Simulation {
     if (this.sequencer !== undefined) this.queue.push(300, { kind: 'sequence' })
     for (let c = 0; c < s.floodClients; c++) this.queue.push(this.rng.int(0, 1000), { kind: 'flood' })
     if (this.workload.keyRotation !== undefined) for (let k = 0; k < 4; k++) this.queue.push(this.rng.int(0, 2500), { kind: 'attack' })
+    if (s.corrupt !== undefined) this.queue.push(s.corrupt.at, { kind: 'corrupt' })
     if (this.nextSequencer !== undefined) {
       this.queue.push(this.rng.int(300, 1500), { kind: 'rotate' })
       this.queue.push(this.rng.int(300, 1500), { kind: 'rogue' })
@@ -457,6 +468,7 @@ export class Simulation {
       }
       case 'rotate': this.rotateSequencer(); return false
       case 'rogue': this.rogueExecute(); return false
+      case 'corrupt': this.corrupt(); return false
       case 'flood': {
         this.hostileClient()
         this.queue.push(this.now + this.rng.int(200, 800), e)
@@ -770,7 +782,10 @@ export class Simulation {
   private ports (node: HonestNode): ActionPorts {
     return {
       network: {
-        send: (to, bytes) => this.transmit(node.index, this.ids.indexOf(to), bytes),
+        send: (to, bytes, kind) => {
+          if (kind === 'vote' && this.corrupted?.node === node && this.corrupted.detectedAt !== undefined) throw new SafetyViolation(`node ${node.index} voted after its state diverged`)
+          this.transmit(node.index, this.ids.indexOf(to), bytes)
+        },
         publish: bytes => {
           for (let j = 0; j < this.ids.length; j++) if (j !== node.index) this.transmit(node.index, j, bytes)
         }
@@ -778,6 +793,7 @@ export class Simulation {
       store: {
         persist: records => {
           for (const record of records) {
+            if (record.kind === 'checkpoint-sig' && this.corrupted?.node === node && this.corrupted.detectedAt !== undefined) throw new SafetyViolation(`node ${node.index} signed a checkpoint after its state diverged`)
             if (record.kind === 'bindings') for (const bytes of record.ops) this.promise(node, decodeOp(bytes), 'bound')
             node.disk.push(record)
           }
@@ -786,7 +802,7 @@ export class Simulation {
       deliveries: { delivered: (op, outcome) => this.onDeliver(node, op, outcome), dropped: () => {} },
       checkpoints: { certified: cp => this.onCheckpoint(node, cp) },
       sync: { behind: () => { node.catchUpWanted = true } },
-      misbehaviour: { validatorVotedTwice: ev => this.onEvidence(node, ev) },
+      misbehaviour: { validatorVotedTwice: ev => this.onEvidence(node, ev), stateDiverged: d => this.onDiverged(node, d) },
       epochs: { changed: () => {} }
     }
   }
@@ -796,6 +812,7 @@ export class Simulation {
    * binds a second op for a slot it bound, nor another op than the one it delivered there.
    */
   private promise (node: HonestNode, op: SignedOp, how: 'bound' | 'delivered'): void {
+    if (this.corrupted?.node === node) return // its state is not the network's: checked in corrupt()
     let mine = this.promised.get(node.index)
     if (mine === undefined) this.promised.set(node.index, mine = new Map())
     const key = slotKey(op.account, op.seq)
@@ -810,6 +827,42 @@ export class Simulation {
   }
 
   /** A proof against a validator must verify and name a Byzantine one: honest ones are never framed. */
+  /** The damaged validator restarts on its damaged disk (test-only: divergence.ts); retried until it holds an op to damage. */
+  private corrupt (): void {
+    const node = this.honest.get(this.scenario.corrupt!.node)!
+    const r = node.replica
+    const cp = node.checkpoint
+    const base = cp === undefined ? new Ledger(this.workload.genesis) : rebuildCheckpoint(this.workload.genesis, cp.bytes, cp.snapshot.manifestBytes, cp.snapshot.chunks).ledger
+    const damaged = r === undefined ? undefined : damageDisk(node.disk, base, this.workload.honest.map(w => w.signer), this.workload.networkId)
+    if (damaged === undefined) {
+      this.queue.push(this.now + 100, { kind: 'corrupt' })
+      return
+    }
+    this.log(`t=${this.now} node ${node.index} restarts on a damaged disk (slot ${damaged.slot.slice(0, 12)})`)
+    node.executor?.stop()
+    node.executor = undefined
+    node.replica = undefined
+    node.life++
+    node.joining = false
+    node.catchUpWanted = false
+    node.disk = damaged.disk
+    this.corrupted = { node }
+    this.boot(node)
+  }
+
+  /** Only the damaged validator diverges, at a root a quorum certified, with a quorum's signatures. */
+  private onDiverged (node: HonestNode, d: Divergence): void {
+    if (this.corrupted?.node !== node) throw new SafetyViolation(`honest node ${node.index} reported a divergence at height ${d.height}`)
+    const m = decodeMessage(d.certified)
+    if (m.type !== 'checkpoint' || m.sigs.length < quorumSize(this.scenario.validators, this.scenario.faults)) throw new SafetyViolation(`node ${node.index} halted on a cut without a quorum`)
+    const certified = this.certifiedRoots.get(d.height)
+    if (certified !== undefined && certified !== toHex(d.root)) throw new SafetyViolation(`node ${node.index} halted on root ${toHex(d.root).slice(0, 16)}, but ${certified.slice(0, 16)} was certified at ${d.height}`)
+    if (toHex(d.root) === toHex(d.ours)) throw new SafetyViolation(`node ${node.index} halted though its root is the certified one`)
+    if (this.corrupted.detectedAt !== undefined) throw new SafetyViolation(`node ${node.index} reported its divergence twice`)
+    this.corrupted.detectedAt = this.now
+    this.log(`t=${this.now} node ${node.index} halts: diverged at ${d.height}`)
+  }
+
   private onEvidence (node: HonestNode, ev: VoteEvidence): void {
     const checked = checkVoteEvidence({ networkId: this.workload.networkId, scheme: sodiumScheme, membersOf: e => node.replica?.epochAt(e)?.members }, ev)
     if ('problem' in checked) throw new SafetyViolation(`node ${node.index} recorded evidence that does not verify: ${checked.problem}`)
@@ -819,6 +872,7 @@ export class Simulation {
   }
 
   private onDeliver (node: HonestNode, op: SignedOp, outcome: Outcome): void {
+    if (this.corrupted?.node === node) return
     this.promise(node, op, 'delivered')
     // an op applied after its account rotated is signed by the key in force, followed here from
     // the rotations this node delivered (its ledger may be further on by the time this runs)
@@ -872,7 +926,7 @@ export class Simulation {
     if (res.verdict === 'reject') {
       this.stats.rejected++
       if (res.actions.length > 0) throw new SafetyViolation(`node ${to} acted on a message it rejected (${res.reason})`)
-      if (!this.byzantine.has(from)) throw new SafetyViolation(`node ${to} rejected a message from honest node ${from}: ${res.reason}`)
+      if (!this.byzantine.has(from) && this.corrupted?.node.index !== from) throw new SafetyViolation(`node ${to} rejected a message from honest node ${from}: ${res.reason}`)
     }
     this.execute(node, res.actions)
   }
@@ -893,7 +947,8 @@ export class Simulation {
   // Properties
 
   private upNodes (): Replica[] {
-    return [...this.honest.values()].flatMap(n => n.replica === undefined ? [] : [n.replica])
+    // a validator whose state was damaged is checked on its own (see corrupt)
+    return [...this.honest.values()].flatMap(n => n.replica === undefined || this.corrupted?.node === n ? [] : [n.replica])
   }
 
   /** Conservation, no negative balance, and equal delivered sets giving equal state hashes. */
@@ -951,7 +1006,9 @@ export class Simulation {
 
   private complete (): boolean {
     const nodes = this.upNodes()
-    if (nodes.length !== this.honest.size - this.dead.size) return false
+    if (nodes.length !== this.honest.size - this.dead.size - (this.corrupted === undefined ? 0 : 1)) return false
+    // the damaged validator halted at a certified checkpoint (its votes are checked as they leave)
+    if (this.scenario.corrupt !== undefined && this.corrupted?.detectedAt === undefined) return false
     // every change of the set took effect everywhere, and every validator of the last set votes
     const changes = this.scenario.reconfigurations.length
     if (nodes.some(r => r.epoch.number !== changes || (r.isValidator && !r.votes && r.abstain === undefined))) return false
@@ -1125,7 +1182,9 @@ export const PROFILES = {
     equivocators: 2,
     opsPerAccount: 6,
     reconfigurations: [{ at: 300, add: 5 }, { at: 600, remove: 0, add: 6 }, { at: 900, remove: 1 }]
-  }
+  },
+  /** One validator restarts mid-run on a damaged disk: it halts at the next certified checkpoint; the others go on and agree. */
+  divergence: { validators: 4, byzantine: [], crashProne: [0], crashChance: 0.01, equivocators: 1, honestAccounts: 3, opsPerAccount: 10, contracts: false, checkpointInterval: 3, checkpointRetain: 1, partitions: [], rotation: 'none', corrupt: { node: 1, at: 400 } }
 } satisfies Record<string, Partial<Scenario>>
 
 export type Profile = keyof typeof PROFILES

@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Action, PersistRecord } from '../../src/core/broadcast/actions.js'
-import type { CertifiedCheckpoint } from '../../src/core/checkpoint/keeper.js'
+import type { CertifiedCheckpoint, Divergence } from '../../src/core/checkpoint/keeper.js'
 import type { Outcome } from '../../src/core/ledger/ledger.js'
 import type { SignedOp } from '../../src/core/ledger/op.js'
 import { ActionExecutor } from '../../src/host/executor.js'
@@ -27,7 +27,8 @@ const ONE_OF_EACH: { [K in Action['type']]: Extract<Action, { type: K }> } = {
   checkpoint: { type: 'checkpoint', checkpoint },
   behind: { type: 'behind', height: 9, peers: ['peer-b'] },
   evidence: { type: 'evidence', evidence: { voter: new Uint8Array([7]), certificate: new Uint8Array(), ops: [], sig: new Uint8Array() } },
-  epoch: { type: 'epoch', epoch: 3 }
+  epoch: { type: 'epoch', epoch: 3 },
+  diverged: { type: 'diverged', divergence: { height: 11 } as unknown as Divergence }
 }
 
 const send = (to: string): Action => ({ type: 'send', to, bytes: new Uint8Array(), kind: 'test' })
@@ -48,7 +49,10 @@ function recorder (store: (r: readonly PersistRecord[]) => PortResult = () => {}
     },
     checkpoints: { certified: cp => { calls.push(`checkpoints.certified ${cp.msg.height}`) } },
     sync: { behind: (height, peers) => { calls.push(`sync.behind ${height} ${peers.join(',')}`) } },
-    misbehaviour: { validatorVotedTwice: ev => { calls.push(`misbehaviour.validatorVotedTwice ${ev.voter[0]!}`) } },
+    misbehaviour: {
+      validatorVotedTwice: ev => { calls.push(`misbehaviour.validatorVotedTwice ${ev.voter[0]!}`) },
+      stateDiverged: d => { calls.push(`misbehaviour.stateDiverged ${d.height}`) }
+    },
     epochs: { changed: epoch => { calls.push(`epochs.changed ${epoch}`) } }
   }
   return { ports, calls }
@@ -76,7 +80,8 @@ describe('ActionExecutor', () => {
       'checkpoints.certified 5',
       'sync.behind 9 peer-b',
       'misbehaviour.validatorVotedTwice 7',
-      'epochs.changed 3'
+      'epochs.changed 3',
+      'misbehaviour.stateDiverged 11'
     ])
   })
 

@@ -67,6 +67,6 @@ export const statusCommand: CliCommand<{ json: boolean }> = {
     say(verdict(ready))
     const set = validatorSummary(status)
     if (set !== undefined) say(set)
-    for (const [k, v] of Object.entries(status)) say(`  ${k.padEnd(20)} ${k === 'nodeId' ? await nodeLabel(String(v), status.validator === true) : Array.isArray(v) ? v.join(' ') : String(v)}`)
+    for (const [k, v] of Object.entries(status)) say(`  ${k.padEnd(20)} ${k === 'nodeId' ? await nodeLabel(String(v), status.validator === true) : Array.isArray(v) ? v.join(' ') : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`)
   }
 }

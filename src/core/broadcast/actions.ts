@@ -5,7 +5,7 @@
 import type { Hash } from '../crypto/hash.js'
 import type { Outcome } from '../ledger/ledger.js'
 import type { SignedOp, Slot } from '../ledger/op.js'
-import type { CertifiedCheckpoint } from '../checkpoint/keeper.js'
+import type { CertifiedCheckpoint, Divergence } from '../checkpoint/keeper.js'
 import type { VoteEvidence } from './evidence.js'
 
 /** A peer is named by the hex of its public key (for a validator: its validator key). */
@@ -27,6 +27,13 @@ export type PersistRecord =
   | { readonly kind: 'approval', readonly epoch: number, readonly bytes: Uint8Array }
   /** This validator of `epoch` has the hand-off of a quorum of the previous set: it votes after a restart. */
   | { readonly kind: 'handoff-done', readonly epoch: number }
+  /**
+   * A quorum certified a cut (the encoded checkpoint message) whose root differs from ours there
+   * (`ours`): this node's state diverged, and it never votes again until a person recovers it.
+   */
+  | { readonly kind: 'diverged', readonly height: number, readonly ours: Hash, readonly certified: Uint8Array }
+  /** Proof that a validator voted twice (one per validator; checkVoteEvidence verified it). */
+  | { readonly kind: 'vote-evidence', readonly evidence: VoteEvidence }
 
 export type Action =
   | { readonly type: 'send', readonly to: PeerId, readonly bytes: Uint8Array, readonly kind: string }
@@ -46,6 +53,8 @@ export type Action =
   | { readonly type: 'epoch', readonly epoch: number }
   /** Proof that a validator voted for two ops at one slot (checkVoteEvidence verifies it). */
   | { readonly type: 'evidence', readonly evidence: VoteEvidence }
+  /** This node's state diverged from a certified checkpoint: it stopped voting (see Divergence). */
+  | { readonly type: 'diverged', readonly divergence: Divergence }
 
 /** How a message from the network was judged (gossip validation: reject penalises the sender). */
 export type Verdict = 'accept' | 'ignore' | 'reject'

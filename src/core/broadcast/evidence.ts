@@ -8,9 +8,10 @@ import type { Hash } from '../crypto/hash.js'
 import { toHex } from '../crypto/hash.js'
 import { Domain, verifyFor } from '../crypto/signing.js'
 import type { SignatureScheme } from '../crypto/signing.js'
+import { MalformedError } from '../errors.js'
 import { decodeOp } from '../ledger/op.js'
 import type { SignedOp, Slot } from '../ledger/op.js'
-import { batchDigest, decodeMessage, votePayload } from './messages.js'
+import { batchDigest, decodeMessage, encodeMessage, votePayload } from './messages.js'
 
 export interface VoteEvidence {
   readonly voter: Uint8Array
@@ -66,4 +67,16 @@ export function checkVoteEvidence (ctx: EvidenceContext, ev: VoteEvidence): { sl
     if (b !== undefined && !bytesEqual(a.hash, b.hash)) return { slot: { account: a.account, seq: a.seq } }
   }
   return { problem: 'the two batches agree on every slot they share' }
+}
+
+/** The record as bytes (the gossip message that carries it), to keep on disk or send. */
+export function encodeVoteEvidence (ev: VoteEvidence): Uint8Array {
+  return encodeMessage({ type: 'evidence', voter: ev.voter, certificate: ev.certificate, ops: ev.ops, sig: ev.sig, ...(ev.epoch === undefined ? {} : { epoch: ev.epoch }) })
+}
+
+/** Decodes a record written by encodeVoteEvidence; throws MalformedError. */
+export function decodeVoteEvidence (bytes: Uint8Array): VoteEvidence {
+  const m = decodeMessage(bytes)
+  if (m.type !== 'evidence') throw new MalformedError(`expected vote evidence, got a ${m.type} message`)
+  return { voter: m.voter, certificate: m.certificate, ops: m.ops, sig: m.sig, epoch: m.epoch ?? 0 }
 }

@@ -84,7 +84,20 @@ export interface Handoff { readonly type: 'handoff', readonly epoch: number, rea
 /** A validator of `epoch` still waiting for the sender's hand-off. */
 export interface HandoffRequest { readonly type: 'handoff-request', readonly epoch: number }
 
-export type Message = Propose | VoteMsg | Nack | Certified | Fetch | Frontier | CheckpointMsg | ReconfigureMsg | Handoff | HandoffRequest
+/**
+ * Proof that a validator voted for two ops at one slot (see evidence.ts), passed on by every node
+ * that verified it, so every node can list it.
+ */
+export interface EvidenceMsg {
+  readonly type: 'evidence'
+  readonly voter: Uint8Array
+  readonly certificate: Uint8Array
+  readonly ops: readonly Uint8Array[]
+  readonly sig: Uint8Array
+  readonly epoch?: number
+}
+
+export type Message = Propose | VoteMsg | Nack | Certified | Fetch | Frontier | CheckpointMsg | ReconfigureMsg | Handoff | HandoffRequest | EvidenceMsg
 
 const epochField = (epoch: number | undefined): { epoch?: number } => epoch === undefined || epoch === 0 ? {} : { epoch }
 
@@ -100,6 +113,7 @@ export function encodeMessage (m: Message): Uint8Array {
     case 'reconfigure': return encode({ type: m.type, epoch: m.epoch, validators: [...m.validators], prev: m.prev, proposer: m.proposer, sigs: m.sigs.map(s => [s.signer, s.sig]) })
     case 'handoff': return encode({ type: m.type, epoch: m.epoch, ops: [...m.ops], done: m.done, ...(m.entries === undefined || m.entries.length === 0 ? {} : { entries: m.entries.map(slotValue) }) })
     case 'handoff-request': return encode({ type: m.type, epoch: m.epoch })
+    case 'evidence': return encode({ type: m.type, voter: m.voter, certificate: m.certificate, ops: [...m.ops], sig: m.sig, ...epochField(m.epoch) })
   }
 }
 
@@ -122,7 +136,7 @@ function readSigs (v: Value | undefined, what: string): Array<{ signer: Uint8Arr
 /** Decodes untrusted bytes into a message; throws MalformedError. Ops inside are decoded later. */
 export function decodeMessage (bytes: Uint8Array): Message {
   const value = decode(bytes, { maxBytes: MESSAGE_LIMITS.maxMessageBytes, maxDepth: 4, maxItems: MESSAGE_LIMITS.maxFrontierEntries })
-  const type = read.text(read.map(value, 'message', ['type', 'ops', 'digest', 'voter', 'sig', 'conflicts', 'deferred', 'votes', 'account', 'fromSeq', 'toSeq', 'entries', 'complete', 'checkpoint', 'height', 'root', 'baseHeight', 'base', 'proposer', 'delta', 'sigs', 'epoch', 'validators', 'prev', 'done']).type, 'message.type', 16)
+  const type = read.text(read.map(value, 'message', ['type', 'ops', 'digest', 'voter', 'sig', 'conflicts', 'deferred', 'votes', 'account', 'fromSeq', 'toSeq', 'entries', 'complete', 'checkpoint', 'height', 'root', 'baseHeight', 'base', 'proposer', 'delta', 'sigs', 'epoch', 'validators', 'prev', 'done', 'certificate']).type, 'message.type', 16)
   switch (type) {
     case 'propose': {
       const m = read.map(value, type, ['type', 'ops'])
@@ -207,6 +221,17 @@ export function decodeMessage (bytes: Uint8Array): Message {
     case 'handoff-request': {
       const m = read.map(value, type, ['type', 'epoch'])
       return { type, epoch: read.uint(m.epoch, 'handoff-request.epoch') }
+    }
+    case 'evidence': {
+      const m = read.map(value, type, ['type', 'voter', 'certificate', 'ops', 'sig', 'epoch'])
+      return {
+        type,
+        voter: read.bytes(m.voter, 'evidence.voter', PUBLIC_KEY_BYTES),
+        certificate: read.bytes(m.certificate, 'evidence.certificate', undefined, MESSAGE_LIMITS.maxMessageBytes),
+        ops: readOps(m.ops, 'evidence.ops'),
+        sig: read.bytes(m.sig, 'evidence.sig', SIGNATURE_BYTES),
+        epoch: readEpoch(m.epoch, 'evidence.epoch')
+      }
     }
     default:
       throw new MalformedError(`unknown message type ${JSON.stringify(type)}`)

@@ -26,15 +26,16 @@ import { CertificateLog } from './certlog.js'
 import { DeliveryBuffer } from './delivery.js'
 import { MESSAGE_LIMITS, batchDigest, decodeMessage, encodeMessage } from './messages.js'
 import { votePayload } from './messages.js'
-import type { Certified, Fetch, Frontier, Handoff, HandoffRequest, Message, Nack, Propose, VoteMsg } from './messages.js'
+import type { Certified, Fetch, Frontier, Handoff, EvidenceMsg, HandoffRequest, Message, Nack, Propose, VoteMsg } from './messages.js'
 import { Reconfigurer, ReconfigurationError } from '../epoch/reconfigurer.js'
 import type { Proposal } from '../epoch/reconfigurer.js'
 import type { Epoch } from '../epoch/epochs.js'
 import type { ValidatorSet } from '../checkpoint/certificate.js'
 import { Proposer } from './proposer.js'
+import { checkVoteEvidence, encodeVoteEvidence } from './evidence.js'
 import type { VoteEvidence } from './evidence.js'
 import { CheckpointKeeper, DEFAULT_CHECKPOINTS } from '../checkpoint/keeper.js'
-import type { CertifiedCheckpoint, CheckpointOptions } from '../checkpoint/keeper.js'
+import type { CertifiedCheckpoint, CheckpointOptions, Divergence } from '../checkpoint/keeper.js'
 
 export interface ReplicaTiming {
   /** Longest an op waits in the queue before its batch closes, while the pipeline has room (ms). */
@@ -220,6 +221,14 @@ export interface ReplicaStatus {
   readonly equivocations: number
 }
 
+/** This node's state diverged from a certified checkpoint (see CheckpointKeeper's Divergence). */
+export interface DivergedState {
+  readonly height: number
+  /** The certified root at that cut, and this node's. */
+  readonly root: Hash
+  readonly ours: Hash
+}
+
 export class Replica {
   readonly id: PeerId
   readonly networkId: Hash
@@ -266,6 +275,8 @@ export class Replica {
   private readonly verifiedVotes: BoundedSet
   /** Per validator (at most one record each), proof that it voted for two ops at one slot. */
   private readonly voteEvidence = new Map<string, VoteEvidence>()
+  /** A certified cut showed this node's state diverged: it follows and never votes (persisted). */
+  private divergedAt: DivergedState | undefined
   /** Slots where the author signed two ops, with the proof; such slots are never re-proposed. */
   private readonly equivocations = new Map<string, readonly [SignedOp, SignedOp]>()
   private equivocationBytes = 0
@@ -353,12 +364,13 @@ export class Replica {
 
   /** A validator that binds slots, votes and signs checkpoints. */
   get votes (): boolean {
-    return this.isValidator && this.abstaining === undefined && this.handoffWait === undefined
+    return this.isValidator && this.abstaining === undefined && this.handoffWait === undefined && this.divergedAt === undefined
   }
 
   /** Why a validator of the current epoch does not vote yet, or undefined. */
   private get notVoting (): string | undefined {
     if (!this.isValidator) return 'not a validator'
+    if (this.divergedAt !== undefined) return `halted: this node's state diverged from the certified checkpoint at height ${this.divergedAt.height}`
     if (this.abstaining !== undefined) return `not voting: ${this.abstaining}`
     if (this.handoffWait !== undefined) return `not voting yet: waiting for the hand-off of epoch ${this.handoffWait.epoch} (${this.handoffWait.heard.size} of ${this.handoffWait.previous.quorum} validators of epoch ${this.handoffWait.previous.number})`
     return undefined
@@ -449,6 +461,10 @@ export class Replica {
         if (m.type === 'reconfigure') this.epochs.restoreApproval(m)
       } else if (r.kind === 'handoff-done') {
         if (this.handoffWait?.epoch === r.epoch) this.endHandoffWait()
+      } else if (r.kind === 'diverged') {
+        this.restoreDiverged(r.height, r.ours, r.certified)
+      } else if (r.kind === 'vote-evidence') {
+        this.voteEvidence.set(toHex(r.evidence.voter), r.evidence)
       } else if (r.kind === 'bindings') {
         for (const bytes of r.ops) {
           const op = decodeOp(bytes)
@@ -576,6 +592,31 @@ export class Replica {
     return [...this.voteEvidence.values()]
   }
 
+  /** This node's state diverged from a certified checkpoint (undefined: it did not). */
+  get diverged (): DivergedState | undefined {
+    return this.divergedAt
+  }
+
+  /**
+   * A quorum certified a root other than ours: stop voting at once (nothing this node signs from
+   * now on could be trusted), keep that across restarts (persisted before anything after it),
+   * and tell the host, which writes the evidence and waits for a person. Delivery goes on.
+   */
+  private diverge (d: Divergence): void {
+    if (this.divergedAt !== undefined) return
+    this.divergedAt = { height: d.height, root: d.root, ours: d.ours }
+    this.checkpoints.halt()
+    this.out.push({ type: 'persist', record: { kind: 'diverged', height: d.height, ours: d.ours, certified: d.certified } })
+    this.out.push({ type: 'diverged', divergence: d })
+  }
+
+  private restoreDiverged (height: number, ours: Hash, certified: Uint8Array): void {
+    const m = decodeMessage(certified)
+    if (m.type !== 'checkpoint' || this.divergedAt !== undefined) return
+    this.divergedAt = { height, root: m.root, ours }
+    this.checkpoints.halt()
+  }
+
   /** Something is queued or waiting for votes here. */
   get busy (): boolean {
     return this.proposer.queued > 0 || this.proposer.pendingBatches > 0
@@ -607,6 +648,9 @@ export class Replica {
       case 'approval': return record.epoch <= this.epoch.number
       // the previous epoch's tells a restart this validator voted there (its own hand-off counts)
       case 'handoff-done': return record.epoch < this.epoch.number - 1
+      // kept until a person recovers the node (bftnode recover), and proofs for good
+      case 'diverged': return false
+      case 'vote-evidence': return false
     }
   }
 
@@ -677,6 +721,7 @@ export class Replica {
       case 'reconfigure': return this.fromEpochs(this.epochs.receive(m, this.epochSigner))
       case 'handoff': return this.onHandoff(from, m)
       case 'handoff-request': return this.onHandoffRequest(from, m)
+      case 'evidence': return this.onEvidence(m)
     }
   }
 
@@ -974,6 +1019,7 @@ export class Replica {
   }
 
   private checkMaySign (): void {
+    if (this.divergedAt !== undefined) throw new ReconfigurationError(`this node's state diverged from the certified checkpoint at height ${this.divergedAt.height}: it approves nothing until it is recovered (bftnode recover)`)
     if (this.isValidator && this.abstaining === undefined && this.handoffWait !== undefined) {
       throw new ReconfigurationError(`this validator is still taking over the bindings of epoch ${this.handoffWait.previous.number} (the hand-off); approve once it votes in epoch ${this.epoch.number} (bftnode validator list shows it)`)
     }
@@ -1038,7 +1084,7 @@ export class Replica {
    * the new set. `live` is false while restoring from disk (nothing is sent then).
    */
   private enterEpoch (previous: Epoch, next: Epoch, live: boolean): void {
-    const wasVoting = previous.members.has(this.id) && this.abstaining === undefined && this.handoffWait === undefined
+    const wasVoting = previous.members.has(this.id) && this.abstaining === undefined && this.handoffWait === undefined && this.divergedAt === undefined
     this.votedInPrevious = wasVoting ? previous.number : undefined
     this.handoffWait = undefined
     if (!this.explicitPeers) this.peers = next.ids.filter(p => p !== this.id)
@@ -1207,6 +1253,7 @@ export class Replica {
           this.ledgerNow.forgetOutcomes(a.account, a.fromSeq, a.toSeq)
           break
         case 'behind': this.out.push({ type: 'behind', height: a.height, peers: a.peers }); break
+        case 'diverged': this.diverge(a.divergence); break
       }
     }
   }
@@ -1612,9 +1659,30 @@ export class Replica {
     }
   }
 
+  /**
+   * Keeps a proof (one per validator), on disk too, and passes it on once: every node verifies
+   * it before keeping it, so a relay can blame nobody with it, and the flood ends at one record
+   * per validator per node.
+   */
   private keepEvidence (evidence: VoteEvidence): void {
     this.voteEvidence.set(toHex(evidence.voter), evidence)
+    this.out.push({ type: 'persist', record: { kind: 'vote-evidence', evidence } })
     this.out.push({ type: 'evidence', evidence })
+    const bytes = encodeVoteEvidence(evidence)
+    if (bytes.length <= MESSAGE_LIMITS.maxMessageBytes) this.out.push({ type: 'broadcast', bytes, kind: 'evidence' })
+  }
+
+  /** A peer passes on a proof that a validator voted twice: kept only if it verifies here. */
+  private onEvidence (m: EvidenceMsg): [Verdict, string?] {
+    if (this.voteEvidence.has(toHex(m.voter))) return ['ignore', 'evidence against this validator already held']
+    const evidence: VoteEvidence = { voter: m.voter, certificate: m.certificate, ops: m.ops, sig: m.sig, epoch: m.epoch ?? 0 }
+    const checked = checkVoteEvidence({ networkId: this.networkId, scheme: this.scheme, membersOf: e => this.epochs.chain.get(e)?.members }, evidence)
+    if ('problem' in checked) {
+      // a record naming an epoch this node has not reached yet may be good: it comes again
+      return checked.problem.endsWith('is not known here') ? ['ignore', checked.problem] : ['reject', `evidence does not verify: ${checked.problem}`]
+    }
+    this.keepEvidence(evidence)
+    return ['accept']
   }
 
   /**

@@ -63,6 +63,26 @@ export type KeeperAction =
   /** History of this account from `fromSeq` through `toSeq` may be forgotten. */
   | { readonly type: 'prune', readonly account: Uint8Array, readonly fromSeq: number, readonly toSeq: number }
   | { readonly type: 'behind', readonly height: number, readonly peers: readonly PeerId[] }
+  /** A quorum certified a cut whose state here has another root: this node's state diverged. */
+  | { readonly type: 'diverged', readonly divergence: Divergence }
+
+/**
+ * A certified cut whose root differs from the one this node computes from the same ops: its own
+ * state (the base, or the ops it delivered) is not the network's. Reported once; the keeper stops
+ * signing and stops asking for snapshots until a person recovers the node.
+ */
+export interface Divergence {
+  /** The certified checkpoint message (with its quorum of signatures), encoded. */
+  readonly certified: Uint8Array
+  readonly height: number
+  /** The root certified by the quorum, and the root this node computes at the same cut. */
+  readonly root: Hash
+  readonly ours: Hash
+  /** The latest checkpoint this node agreed to (its base), and the ops of the cut it applied on top, in order. */
+  readonly baseHeight: number
+  readonly baseRoot: Hash
+  readonly ops: readonly Uint8Array[]
+}
 
 /** The next seq of an account's stream at the replica (a read, never a change). */
 export type DeliveredUpTo = (account: Uint8Array) => number
@@ -77,7 +97,8 @@ interface Base {
 type Computed =
   // the root only: a snapshot's chunks are rebuilt from the ledger if the cut is certified
   | { readonly ok: true, readonly ledger: Ledger, readonly root: Hash }
-  | { readonly ok: false, readonly reason: string }
+  // `ours`: computed, with another root than the cut claims
+  | { readonly ok: false, readonly reason: string, readonly ours?: Hash }
 
 type Statement = Omit<CheckpointMsg, 'type' | 'sigs'>
 
@@ -143,6 +164,8 @@ export class CheckpointKeeper {
   private out: KeeperAction[] = []
   /** The epoch whose set signs and proposes cuts here. */
   private epoch = 0
+  /** A certified cut showed this node's state diverged: it signs nothing and fetches no snapshot. */
+  private halted = false
 
   constructor (
     private readonly opts: CheckpointOptions,
@@ -189,7 +212,7 @@ export class CheckpointKeeper {
   changeEpoch (epoch: number, validators: readonly PeerId[], signer: Signer | undefined): void {
     this.epoch = epoch
     this.validators = validators
-    this.signer = signer
+    this.signer = this.halted ? undefined : signer
     for (const [id, c] of this.candidates) {
       if ((c.msg.epoch ?? 0) < epoch && c.sigs.size < this.quorumOf(c.msg) && id !== this.lastSigned) this.candidates.delete(id)
     }
@@ -203,7 +226,13 @@ export class CheckpointKeeper {
 
   /** A validator that abstained signs cuts from now on. */
   startSigning (signer: Signer): void {
-    this.signer ??= signer
+    if (!this.halted) this.signer ??= signer
+  }
+
+  /** This node's state diverged (now, or before a restart): never sign or propose a cut again. */
+  halt (): void {
+    this.halted = true
+    this.signer = undefined
   }
 
   /** Height of the latest certified checkpoint (0: genesis). */
@@ -501,10 +530,15 @@ export class CheckpointKeeper {
       if (c.computed.ok && !bytesEqual(c.computed.root, c.msg.root)) {
         // a cut whose root is wrong is nobody honest's: forget it rather than keep it open
         if (!certified && c.id !== this.lastSigned) this.candidates.delete(c.id)
-        c.computed = { ok: false, reason: 'root differs from ours' }
+        c.computed = { ok: false, reason: 'root differs from ours', ours: c.computed.root }
       }
     }
-    if (!c.computed.ok) return
+    if (!c.computed.ok) {
+      // a quorum (at least f+1 honest) vouches for that root: ours is the wrong one. One peer's
+      // say-so (an uncertified cut) never gets here.
+      if (certified && c.computed.ours !== undefined) this.diverge(c, c.computed.ours)
+      return
+    }
     if (signable && this.containsFloor(c.msg)) {
       this.raiseFloor(c.msg.delta)
       this.lastSigned = c.id
@@ -514,6 +548,19 @@ export class CheckpointKeeper {
       this.out.push({ type: 'broadcast', bytes: encodeMessage({ type: 'checkpoint', ...c.msg, sigs: inSignerOrder(c.sigs) }) })
     }
     if (c.sigs.size >= this.quorumOf(c.msg)) this.certify(c, c.computed)
+  }
+
+  /** Reports the first certified cut whose root differs from ours, and stops signing. */
+  private diverge (c: Candidate, ours: Hash): void {
+    if (this.halted) return
+    this.halt()
+    const cut = new Map(c.msg.delta.map(s => [accountKey(s.account), s.seq]))
+    const ops = this.tail.filter(op => op.seq <= (cut.get(accountKey(op.account)) ?? this.baseSeq(op.account))).map(op => op.bytes)
+    const sigs = inSignerOrder(c.sigs).slice(0, this.quorumOf(c.msg))
+    this.out.push({
+      type: 'diverged',
+      divergence: { certified: encodeMessage({ type: 'checkpoint', ...c.msg, sigs }), height: c.msg.height, root: c.msg.root, ours, baseHeight: this.base.height, baseRoot: this.base.root, ops }
+    })
   }
 
   /** States computed at cuts from the base are kept by cut, whoever proposed it. */
@@ -635,7 +682,8 @@ export class CheckpointKeeper {
       return
     }
     this.behindSince ??= now
-    if (now - this.behindSince < this.opts.behindAfter) return
+    // a diverged node waits for a person (bftnode recover), not for a snapshot that hides it
+    if (this.halted || now - this.behindSince < this.opts.behindAfter) return
     this.behindSince = now // ask again later if this does not help
     this.out.push({ type: 'behind', height: ahead.msg.height, peers: [...ahead.from] })
   }
