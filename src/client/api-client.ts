@@ -190,7 +190,7 @@ export interface AccountOpView {
   hash: string
   account: string
   seq: number
-  kind: 'transfer' | 'mint' | 'deploy' | 'call' | 'execute' | 'cancel' | 'rotate-key' | 'rotate-sequencer'
+  kind: 'transfer' | 'mint' | 'deploy' | 'call' | 'execute' | 'cancel' | 'rotate-key' | 'rotate-sequencer' | 'set-add' | 'set-remove'
   outcome: { status: 'applied' } | { status: 'rejected', reason: string, detail: string }
   /** The node's delivery counter when it delivered the op: orders ops across accounts. */
   index: number

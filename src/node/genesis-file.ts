@@ -5,6 +5,8 @@ import { fromHex, toHex } from '../core/crypto/hash.js'
 import { InvalidGenesisError } from '../core/errors.js'
 import { makeGenesis } from '../core/ledger/genesis.js'
 import type { Genesis } from '../core/ledger/genesis.js'
+import { ALGORITHMS } from '../core/algorithm/algorithm.js'
+import type { AlgorithmName } from '../core/algorithm/algorithm.js'
 import { readJsonFile } from './json-file.js'
 
 export interface GenesisJson {
@@ -12,6 +14,8 @@ export interface GenesisJson {
   validators: string[]
   mintAuthority: string
   balances: Array<{ account: string, amount: string }>
+  /** The replicated algorithm (see core/algorithm); absent: the ledger. */
+  algorithm?: string
 }
 
 const HEX32 = /^[0-9a-f]{64}$/
@@ -29,7 +33,9 @@ export function genesisFromJson (raw: unknown, where = 'genesis'): Genesis {
     }
     return { account: fromHex(b.account), amount: BigInt(b.amount) }
   })
-  return makeGenesis({ network: g.network, validators: g.validators.map(fromHex), mintAuthority: fromHex(g.mintAuthority), balances })
+  if (g.algorithm !== undefined && !(ALGORITHMS as readonly unknown[]).includes(g.algorithm)) throw new InvalidGenesisError(`${where}: "algorithm" must be one of ${ALGORITHMS.join(', ')}`)
+  const algorithm = g.algorithm as AlgorithmName | undefined
+  return makeGenesis({ network: g.network, validators: g.validators.map(fromHex), mintAuthority: fromHex(g.mintAuthority), balances, ...(algorithm === undefined ? {} : { algorithm }) })
 }
 
 export function genesisToJson (g: Genesis): GenesisJson {
@@ -37,7 +43,8 @@ export function genesisToJson (g: Genesis): GenesisJson {
     network: g.network,
     validators: g.validators.map(toHex),
     mintAuthority: toHex(g.mintAuthority),
-    balances: g.balances.map(b => ({ account: toHex(b.account), amount: b.amount.toString() }))
+    balances: g.balances.map(b => ({ account: toHex(b.account), amount: b.amount.toString() })),
+    ...(g.algorithm === undefined ? {} : { algorithm: g.algorithm })
   }
 }
 

@@ -544,7 +544,7 @@ export class Simulation {
   }
 
   /** The keys in force for the rotating accounts in a state a node starts from (a checkpoint). */
-  private seedKeys (node: HonestNode, ledger: Replica['ledger']): void {
+  private seedKeys (node: HonestNode, ledger: Replica['state']): void {
     const keys = new Map<string, Uint8Array>()
     for (const a of [this.workload.keyRotation?.account, this.workload.contract?.address]) {
       if (a !== undefined && ledger.rotated(a)) keys.set(toHex(a), ledger.signerOf(a))

@@ -10,6 +10,8 @@ import { PUBLIC_KEY_BYTES } from '../crypto/signing.js'
 import { InvalidGenesisError, MalformedError } from '../errors.js'
 import { MAX_AMOUNT } from './body.js'
 import type { AccountId } from './op.js'
+import { ALGORITHMS } from '../algorithm/algorithm.js'
+import type { AlgorithmName } from '../algorithm/algorithm.js'
 
 export interface Genesis {
   /** A human name; part of the network id. */
@@ -20,6 +22,12 @@ export interface Genesis {
   readonly mintAuthority: AccountId
   /** Starting balances, sorted by account, distinct, each > 0. */
   readonly balances: ReadonlyArray<{ readonly account: AccountId, readonly amount: bigint }>
+  /**
+   * The replicated algorithm (core/algorithm). Absent means the ledger, and is the only way to say
+   * so: a genesis without it encodes as it always did, so existing network ids stay the same.
+   * On a set network ('orset') the accounts of `balances` are the writers.
+   */
+  readonly algorithm?: Exclude<AlgorithmName, 'ledger'>
 }
 
 export const MAX_VALIDATORS = 256
@@ -30,7 +38,8 @@ export function encodeGenesis (g: Genesis): Uint8Array {
     network: g.network,
     validators: [...g.validators],
     mintAuthority: g.mintAuthority,
-    balances: g.balances.map(b => [b.account, b.amount])
+    balances: g.balances.map(b => [b.account, b.amount]),
+    ...(g.algorithm === undefined ? {} : { algorithm: g.algorithm })
   }
   return encode(value)
 }
@@ -38,7 +47,8 @@ export function encodeGenesis (g: Genesis): Uint8Array {
 export function decodeGenesis (bytes: Uint8Array): Genesis {
   try {
     const m = read.map(decode(bytes, { maxBytes: 16 * 1024 * 1024, maxDepth: 4, maxItems: MAX_GENESIS_ACCOUNTS }), 'genesis',
-      ['network', 'validators', 'mintAuthority', 'balances'])
+      ['network', 'validators', 'mintAuthority', 'balances', 'algorithm'])
+    const algorithm = read.optional(m.algorithm, v => read.text(v, 'genesis.algorithm', 16))
     const g: Genesis = {
       network: read.text(m.network, 'genesis.network', 64),
       validators: read.list(m.validators, 'genesis.validators', MAX_VALIDATORS).map((v, i) => read.bytes(v, `genesis.validators[${i}]`, PUBLIC_KEY_BYTES)),
@@ -46,7 +56,8 @@ export function decodeGenesis (bytes: Uint8Array): Genesis {
       balances: read.list(m.balances, 'genesis.balances', MAX_GENESIS_ACCOUNTS).map((b, i) => {
         const pair = read.list(b, `genesis.balances[${i}]`, 2)
         return { account: read.bytes(pair[0], `genesis.balances[${i}].account`, PUBLIC_KEY_BYTES), amount: read.bigint(pair[1], `genesis.balances[${i}].amount`, 1n, MAX_AMOUNT) }
-      })
+      }),
+      ...(algorithm === undefined ? {} : { algorithm: algorithm as Exclude<AlgorithmName, 'ledger'> })
     }
     return validateGenesis(g)
   } catch (err) {
@@ -56,9 +67,11 @@ export function decodeGenesis (bytes: Uint8Array): Genesis {
 }
 
 /** Sorts what may be given in any order and rejects what cannot start a network. */
-export function makeGenesis (g: Genesis): Genesis {
+export function makeGenesis (g: Genesis | (Omit<Genesis, 'algorithm'> & { readonly algorithm?: AlgorithmName })): Genesis {
+  const { algorithm, ...rest } = g
   return validateGenesis({
-    ...g,
+    ...rest,
+    ...(algorithm === undefined || algorithm === 'ledger' ? {} : { algorithm }),
     validators: [...g.validators].sort(compareBytes),
     balances: [...g.balances].sort((a, b) => compareBytes(a.account, b.account))
   })
@@ -79,6 +92,9 @@ function validateGenesis (g: Genesis): Genesis {
     total += amount
   }
   if (total > MAX_AMOUNT) throw new InvalidGenesisError('genesis balances exceed the supply cap of 2^64-1')
+  // 'ledger' is written by leaving the field out, so one network has one encoding
+  if (g.algorithm !== undefined && (g.algorithm as string === 'ledger' || !ALGORITHMS.includes(g.algorithm))) throw new InvalidGenesisError(`genesis.algorithm must be one of ${ALGORITHMS.filter(a => a !== 'ledger').join(', ')} (omit it for the ledger)`)
+  if (g.algorithm === 'orset' && g.balances.length === 0) throw new InvalidGenesisError('a set network needs at least one writer: an account in genesis.balances')
   return g
 }
 
