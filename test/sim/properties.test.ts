@@ -79,3 +79,8 @@ test('a sequencer rotation (deployer request, or silence) raced by Executes of t
   // design (docs/reconfiguration.md, "Limit"); 1-40 all pass
   seeds('sequencer-silence', [4, 13, 21, 33])
 })
+
+test('a set network (observed-remove set) converges whatever the delivery order: every node ends with one state root and one set, the set the reference model computes from the delivered streams, with a Byzantine validator, equivocating writers, crashes and re-joins', () => {
+  seeds('crdt', [1, 2])
+  schedules('crdt', 2)
+})

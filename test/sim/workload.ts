@@ -16,6 +16,7 @@ import type { OpBody } from '../../src/core/ledger/body.js'
 import { contractAddress } from '../../src/core/ledger/contracts.js'
 import type { Value } from '../../src/core/codec/canonical.js'
 import { Rng } from './rng.js'
+import { makeSetWorkload } from './crdt.js'
 
 export interface AccountScript {
   readonly signer: Signer
@@ -103,9 +104,12 @@ export interface WorkloadShape {
   keyRotation?: boolean
   /** The pool contract's sequencer is rotated while the network runs (needs contracts). */
   sequencerRotation?: boolean
+  /** An observed-remove set network instead of the ledger (crdt.ts). */
+  algorithm?: 'orset'
 }
 
 export function makeWorkload (seed: number, shape: WorkloadShape): Workload {
+  if (shape.algorithm === 'orset') return makeSetWorkload(seed, shape)
   const rng = new Rng(seed)
   const signer = (): Signer => signerFrom(sodiumScheme, rng.bytes(32))
   const validatorSigners = Array.from({ length: shape.validators }, signer)
