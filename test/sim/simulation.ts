@@ -1006,11 +1006,13 @@ export class Simulation {
       equivocationsDelivered,
       conflictsProven: nodes.reduce((n, r) => n + r.conflicts().length, 0),
       nodes: nodes.map(r => ({ id: r.id, delivered: r.status().delivered, stateHash: toHex(r.state.stateHash()) })),
-      accounts: nodes[0]!.state.algorithm !== 'ledger' ? [] : this.wallets.map(w => {
-        const ledger = nodes[0]!.ledger
-        const account = w.signer.publicKey
-        return { account: toHex(account), balance: ledger.balance(account), credits: ledger.uncitedCredits(account).reduce((a, c) => a + c.amount, 0n), nextSeq: ledger.nextSeq(account) }
-      }),
+      accounts: nodes[0]!.state.algorithm !== 'ledger'
+        ? []
+        : this.wallets.map(w => {
+          const ledger = nodes[0]!.ledger
+          const account = w.signer.publicKey
+          return { account: toHex(account), balance: ledger.balance(account), credits: ledger.uncitedCredits(account).reduce((a, c) => a + c.amount, 0n), nextSeq: ledger.nextSeq(account) }
+        }),
       supply: nodes[0]!.state.algorithm !== 'ledger' ? 0n : nodes[0]!.ledger.totalSupply(),
       ...(this.workload.contract === undefined ? {} : { contractCalls: this.contractStats(nodes[0]!) })
     }

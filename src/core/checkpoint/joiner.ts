@@ -21,7 +21,7 @@ import { checkCertified } from './certificate.js'
 import { EpochChain } from '../epoch/epochs.js'
 import type { ValidatorSet } from './certificate.js'
 import type { CertifiedCheckpoint } from './keeper.js'
-import { chunkMatches, decodeManifest, manifestRoot, readSnapshot } from './snapshot.js'
+import { chunkMatches, decodeManifest, manifestRoot } from './snapshot.js'
 import type { Manifest } from './snapshot.js'
 
 export interface JoinOptions {
