@@ -19,6 +19,7 @@ import { createAlgorithm, restoreAlgorithm } from '../../src/core/algorithm/regi
 import { WrongAlgorithmError } from '../../src/core/algorithm/algorithm.js'
 import { Ledger } from '../../src/core/ledger/ledger.js'
 import { Replica } from '../../src/core/broadcast/replica.js'
+import { decodeMessage, encodeMessage } from '../../src/core/broadcast/messages.js'
 import { MalformedError, InvalidGenesisError } from '../../src/core/errors.js'
 import { encode } from '../../src/core/codec/canonical.js'
 import { snapshotOf } from '../../src/core/checkpoint/snapshot.js'
@@ -212,5 +213,13 @@ describe('the genesis names the algorithm', () => {
     assert.equal(submit(op(writers[0]!, 1, { kind: 'transfer', to: stranger.publicKey, amount: 1n })).status, 'rejected')
     assert.equal(submit(op(stranger, 1, { kind: 'set-add', element: 'x' })).code, 'unfunded')
     assert.equal(submit(op(writers[0]!, 1, { kind: 'set-add', element: 'x' })).status, 'queued')
+  })
+
+  test('a validator of a set network binds no ledger op a broadcaster proposes: it defers it instead of voting', () => {
+    const v = new Replica({ genesis, scheme: sodiumScheme, signer: validator })
+    const answer = (o: SignedOp): string[] => v.receive('peer', encodeMessage({ type: 'propose', ops: [o.bytes] }), 0).actions
+      .flatMap(a => a.type === 'send' ? [decodeMessage(a.bytes).type] : [])
+    assert.deepEqual(answer(op(writers[0]!, 1, { kind: 'transfer', to: stranger.publicKey, amount: 1n })), ['nack'])
+    assert.deepEqual(answer(op(writers[1]!, 1, { kind: 'set-add', element: 'x' })), ['vote'])
   })
 })
