@@ -195,6 +195,9 @@ describe('the genesis names the algorithm', () => {
     const plain = makeGenesis({ network: 'n', validators: [validator.publicKey], mintAuthority: writers[0]!.publicKey, balances: [{ account: writers[0]!.publicKey, amount: 5n }] })
     const explicit = makeGenesis({ ...plain, algorithm: 'ledger' })
     assert.deepEqual(encodeGenesis(explicit), encodeGenesis(plain))
+    // the four fields a genesis always had, and nothing else: the bytes (and ids) of every existing network
+    const before = encode({ network: 'n', validators: [validator.publicKey], mintAuthority: writers[0]!.publicKey, balances: [[writers[0]!.publicKey, 5n]] })
+    assert.deepEqual(encodeGenesis(plain), before)
     assert.equal(Object.keys(plain).includes('algorithm'), false)
     assert.ok(createAlgorithm(plain) instanceof Ledger)
     const set = makeGenesis({ ...plain, algorithm: 'orset' })
