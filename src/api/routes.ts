@@ -85,6 +85,16 @@ export const ROUTES: readonly RouteSpec[] = [
     ok: { status: 200, description: '{items, next?}: a page of contracts, and the cursor of the next page when there is one' },
     errors: [[400, 'ERR_BAD_QUERY']]
   },
+  {
+    method: 'GET', path: '/v1/set', summary: 'a set network (genesis algorithm "orset"): its elements in order, a page at a time, each with the tags (add slots) it is in the set under',
+    query: [
+      { name: 'element', description: 'only this element (its tags: what a remove of it cites)', schema: { type: 'string', minLength: 1 } },
+      { name: 'after', description: 'cursor: elements after this one (the previous page\'s `next`)', schema: { type: 'string', minLength: 1 } },
+      { name: 'limit', description: 'elements per page', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } }
+    ],
+    ok: { status: 200, description: '{items: [{element, tags: [{account, seq}]}], next?, size}' },
+    errors: [[400, 'ERR_BAD_QUERY'], [409, 'ERR_WRONG_ALGORITHM']]
+  },
   { method: 'GET', path: '/v1/contracts/{address}', summary: 'a contract: sequencer, balance, queued calls, functions, storage', ok: { status: 200, description: 'the contract' }, errors: [[400, 'ERR_BAD_REQUEST'], [404, 'ERR_UNKNOWN_CONTRACT']] },
   {
     method: 'POST', path: '/v1/contracts/{address}/query', summary: 'run a contract function over its current state without changing it: a read, or a dry run of a write',

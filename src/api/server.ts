@@ -27,6 +27,8 @@ import { checkHeaders, parseTarget, queryBoolean, queryInteger, readJsonBody } f
 import type { BodyBudget, BodyLimits, Target } from './request.js'
 import { allowHeader, MAX_WAIT_MS, methodsFor, routeKey } from './routes.js'
 import { openApiDocument } from './openapi.js'
+import { listSet, streamView } from './set-routes.js'
+import { WrongAlgorithmError } from '../core/algorithm/algorithm.js'
 import { callView, contractView, listContracts, query, QUERY_BODY_BYTES, RunBudget, simulate, SIMULATE_BODY_BYTES } from './contract-routes.js'
 import { checkOperator, checkProposalKnown, hasBody, noBody, parseChange, parseProposalId, parseRotationRequest, PROPOSAL_BODY_BYTES, reconfigure, rotateSequencer, validatorsView } from './validator-routes.js'
 import { accountOpsPage, contractEventsPage, DEFAULT_STREAM_LIMITS, EventStreams } from './history-routes.js'
@@ -77,6 +79,8 @@ export async function startApi (node: BftNode, host: string, port: number, opts:
     // Node destroys the socket as soon as this returns (PRI starts an HTTP/2 preface): answer now
     if (req.method === 'PRI') return reply(res, new ApiError(405, 'ERR_METHOD_NOT_ALLOWED', 'PRI (HTTP/2 prior knowledge) is not supported: use HTTP/1.1', {}, { headers: { allow: 'GET, HEAD, POST, OPTIONS' }, close: true }))
     handle(ctx, req, res).catch(err => {
+      // a ledger request on a set network (or the reverse): the client's doing, said clearly
+      if (err instanceof WrongAlgorithmError) return reply(res, new ApiError(409, err.code, err.message))
       if (err instanceof ApiError) {
         // the client's doing: visible with --log-level api=debug (or debug), never louder
         log.debug('API request refused', { method: req.method, url: req.url?.slice(0, 200), status: err.status, code: err.code })
@@ -159,7 +163,8 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
   }
   if (parts[0] !== 'v1') throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown path; the API lives under /v1')
   const route = routeKey(method, parts)
-  const ledger = node.replica.ledger
+  // read when a ledger route asks: on a network of another algorithm it throws WrongAlgorithmError (409)
+  const net = { get ledger () { return node.replica.ledger } }
   switch (route) {
     // liveness and readiness: open without an API token, as probes hold no secret
     case 'GET /health': { const l = liveness(node); return reply(res, l, l.status === 'ok' ? 200 : 503) }
@@ -270,9 +275,11 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
     }
     case 'GET /accounts/:': {
       const account = hex32(parts[2], 'account')
-      const credits = ledger.uncitedCredits(account)
-      const contract = ledger.contract(account)
-      const balance = ledger.balance(account)
+      // a set network's account is a stream: what a wallet needs to sign its next op
+      if (node.replica.state.algorithm !== 'ledger') return reply(res, streamView(node.replica.state, account))
+      const credits = net.ledger.uncitedCredits(account)
+      const contract = net.ledger.contract(account)
+      const balance = net.ledger.balance(account)
       const pending = credits.reduce((a, c) => a + c.amount, 0n)
       return reply(res, {
         account: toHex(account),
@@ -280,19 +287,20 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
         // the ledger moves it into the balance only when the account's next op cites it
         spendable: balance + pending,
         balance,
-        nextSeq: ledger.nextSeq(account),
+        nextSeq: net.ledger.nextSeq(account),
         pending,
         credits: credits.map(c => ({ account: toHex(c.source.account), seq: c.source.seq, amount: c.amount })),
         contract: contract !== undefined,
         // who signs its next op: its own key, the key it rotated to, or a contract's sequencer
-        key: toHex(ledger.signerOf(account))
+        key: toHex(net.ledger.signerOf(account))
       })
     }
-    case 'GET /contracts': return reply(res, listContracts(ledger, target.query))
+    case 'GET /set': return reply(res, listSet(node.replica.state, target.query))
+    case 'GET /contracts': return reply(res, listContracts(net.ledger, target.query))
     case 'GET /contracts/:': {
-      const c = ledger.contract(hex32(parts[2], 'contract address'))
+      const c = net.ledger.contract(hex32(parts[2], 'contract address'))
       if (c === undefined) throw new ApiError(404, 'ERR_UNKNOWN_CONTRACT', 'no contract at that address')
-      return reply(res, contractView(ledger, c, true))
+      return reply(res, contractView(net.ledger, c, true))
     }
     case 'POST /contracts/:/:': {
       if (parts[3] === 'sequencer' && parts.length === 4) {
@@ -300,21 +308,21 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
         const address = hex32(parts[2], 'contract address')
         checkOperator(req, access)
         const request = hasBody(req) ? parseRotationRequest(await readJsonBody(req, { ...ctx.body, maxBytes: Math.min(ctx.body.maxBytes, PROPOSAL_BODY_BYTES) }, ctx.bodies)) : null
-        if (ledger.contract(address) === undefined) throw new ApiError(404, 'ERR_UNKNOWN_CONTRACT', 'no contract at that address')
+        if (net.ledger.contract(address) === undefined) throw new ApiError(404, 'ERR_UNKNOWN_CONTRACT', 'no contract at that address')
         return reply(res, await rotateSequencer(() => node.rotateSequencerHere(address, request)))
       }
       if (parts[3] !== 'query' || parts.length !== 4) return notFound(req, method, parts)
       const address = hex32(parts[2], 'contract address')
       admitRun(ctx)
       const body = await readJsonBody(req, { ...ctx.body, maxBytes: Math.min(ctx.body.maxBytes, QUERY_BODY_BYTES) }, ctx.bodies)
-      const c = ledger.contract(address)
+      const c = net.ledger.contract(address)
       if (c === undefined) throw new ApiError(404, 'ERR_UNKNOWN_CONTRACT', 'no contract at that address')
-      return reply(res, ctx.runs.run(() => query(ledger, c, body)))
+      return reply(res, ctx.runs.run(() => query(net.ledger, c, body)))
     }
     case 'POST /simulate': {
       admitRun(ctx)
       const body = await readJsonBody(req, { ...ctx.body, maxBytes: Math.min(ctx.body.maxBytes, SIMULATE_BODY_BYTES) }, ctx.bodies)
-      return reply(res, ctx.runs.run(() => simulate(ledger, node.genesis, body)))
+      return reply(res, ctx.runs.run(() => simulate(net.ledger, node.genesis, body)))
     }
     // history and the event stream: see history-routes.ts
     case 'GET /accounts/:/:':
@@ -329,7 +337,7 @@ async function handle (ctx: Context, req: IncomingMessage, res: ServerResponse):
       const account = hex32(parts[2], 'caller account')
       const seq = /^[1-9][0-9]{0,15}$/.test(parts[3] ?? '') ? Number(parts[3]) : NaN
       if (!Number.isSafeInteger(seq)) throw new ApiError(400, 'ERR_BAD_REQUEST', 'usage: /v1/calls/<caller>/<seq>')
-      const outcome = ledger.callOutcome({ account, seq })
+      const outcome = net.ledger.callOutcome({ account, seq })
       if (outcome === undefined) throw new ApiError(404, 'ERR_UNKNOWN_CALL', 'no call at that slot has been delivered here')
       return reply(res, callView(outcome))
     }

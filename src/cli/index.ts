@@ -17,6 +17,7 @@ import { demoCommand } from './cmds/demo.js'
 import { accountCommand, balanceCommand, callCommand, cancelCommand, deployCommand, peersCommand, transferCommand } from './cmds/wallet-cmds.js'
 import { statusCommand } from './cmds/status.js'
 import { contractCommand } from './cmds/contract.js'
+import { setCommand } from './cmds/set.js'
 import { queryCommand } from './cmds/query.js'
 import { eventsCommand, historyCommand } from './cmds/history.js'
 import { validatorCommand } from './cmds/validator.js'
@@ -25,7 +26,7 @@ import { chartCommand } from './cmds/chart.js'
 import { evidenceCommand, recoverCommand } from './cmds/recover.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command types its own args
-export const COMMANDS: ReadonlyArray<CliCommand<any>> = [startCommand, joinCommand, configCommand, testnetCommand, accountCommand, transferCommand, balanceCommand, deployCommand, callCommand, queryCommand, cancelCommand, historyCommand, eventsCommand, contractCommand, statusCommand, peersCommand, validatorCommand, evidenceCommand, recoverCommand, benchCommand, demoCommand, chartCommand, versionCommand]
+export const COMMANDS: ReadonlyArray<CliCommand<any>> = [startCommand, joinCommand, configCommand, testnetCommand, accountCommand, transferCommand, balanceCommand, deployCommand, callCommand, queryCommand, cancelCommand, setCommand, historyCommand, eventsCommand, contractCommand, statusCommand, peersCommand, validatorCommand, evidenceCommand, recoverCommand, benchCommand, demoCommand, chartCommand, versionCommand]
 
 /** Commands that run until stopped: a signal stops them cleanly (see lifecycle.ts). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -180,6 +180,9 @@ export interface ContractView {
 /** A page of a list; `next` is the cursor for the following page, absent on the last. */
 export interface Page<T> { items: T[], next?: string }
 
+/** One element of a set network's set and the tags (add slots) it is in the set under. */
+export interface SetEntryView { element: string, tags: Array<{ account: string, seq: number }> }
+
 /** The outcome of a contract call (GET /v1/calls/{caller}/{seq}). */
 export type CallView =
   | { status: 'queued', contract: string, deadline?: number }
@@ -192,7 +195,7 @@ export interface AccountOpView {
   hash: string
   account: string
   seq: number
-  kind: 'transfer' | 'mint' | 'deploy' | 'call' | 'execute' | 'cancel' | 'rotate-key' | 'rotate-sequencer'
+  kind: 'transfer' | 'mint' | 'deploy' | 'call' | 'execute' | 'cancel' | 'rotate-key' | 'rotate-sequencer' | 'set-add' | 'set-remove'
   outcome: { status: 'applied' } | { status: 'rejected', reason: string, detail: string }
   /** The node's delivery counter when it delivered the op: orders ops across accounts. */
   index: number
@@ -309,6 +312,11 @@ export class ApiClient {
   /** What an op would do if `account` signed it now; nothing is signed or sent. */
   async simulate (account: string, body: SimulateBody): Promise<SimulateView> {
     return await this.request('/simulate', { method: 'POST', body: { account, body } })
+  }
+
+  /** GET /v1/set (a set network): a page of elements after `after`, or the one `element`. */
+  async set (opts: { element?: string, after?: string, limit?: number } = {}): Promise<Page<SetEntryView> & { size: number }> {
+    return await this.request(`/set${queryString(opts)}`)
   }
 
   async contracts (opts: { after?: string, limit?: number } = {}): Promise<Page<ContractView>> {

@@ -5,10 +5,10 @@
 
 import { fromHex, toHex } from '../core/crypto/hash.js'
 import type { Value } from '../core/codec/canonical.js'
-import { MAX_AMOUNT } from '../core/ledger/body.js'
-import type { CallBody, CancelBody, DeployBody, ExecuteBody, MintBody, OpBody, RotateKeyBody, RotateSequencerBody, TransferBody } from '../core/ledger/body.js'
+import { MAX_AMOUNT, SET_LIMITS } from '../core/ledger/body.js'
+import type { CallBody, CancelBody, DeployBody, ExecuteBody, MintBody, OpBody, RotateKeyBody, RotateSequencerBody, SetAddBody, SetRemoveBody, TransferBody } from '../core/ledger/body.js'
 import { contractAddress as address } from '../core/ledger/contracts.js'
-import { OP_LIMITS } from '../core/ledger/op.js'
+import { compareSlots, OP_LIMITS } from '../core/ledger/op.js'
 import type { Slot } from '../core/ledger/op.js'
 import { GAS_LIMITS } from '../core/vm/gas.js'
 import type { AccountView, SimulateBody } from './api-client.js'
@@ -16,7 +16,7 @@ import { InsufficientFundsError, InvalidKeyError } from './errors.js'
 import { ArgumentError, parseArgs, valueToJson } from './values.js'
 import type { JsonValue } from './values.js'
 
-export type { CallBody, CancelBody, DeployBody, ExecuteBody, MintBody, OpBody, RotateKeyBody, RotateSequencerBody, Slot, TransferBody, Value }
+export type { CallBody, CancelBody, DeployBody, ExecuteBody, MintBody, OpBody, RotateKeyBody, RotateSequencerBody, SetAddBody, SetRemoveBody, Slot, TransferBody, Value }
 
 /** An account key or contract address: 32 bytes, or 64 hex digits. */
 export type Key = Uint8Array | string
@@ -53,6 +53,29 @@ function amount (n: bigint, what: string, zeroOk = false): bigint {
 
 export function transferBody (to: Key, value: bigint): TransferBody {
   return { kind: 'transfer', to: keyBytes(to, 'to'), amount: amount(value, 'amount') }
+}
+
+/** Adds `element` to a set network's set (genesis algorithm "orset"), tagged with this op's slot. */
+export function setAddBody (element: string): SetAddBody {
+  return { kind: 'set-add', element: setElement(element) }
+}
+
+/**
+ * Removes the tags of `element` the writer has seen (GET /v1/set?element=...: each entry's tags).
+ * Send it with the same tags as deps (client.send(body, { ordering: tags, credits: false })), so
+ * every node delivers the adds first; an add of the element made meanwhile survives.
+ */
+export function setRemoveBody (element: string, tags: ReadonlyArray<{ readonly account: Key, readonly seq: number }>): SetRemoveBody {
+  if (tags.length === 0) throw new ArgumentError('tags', 'a remove names at least one tag: the element is not in the set as seen')
+  if (tags.length > SET_LIMITS.maxTagsPerRemove) throw new ArgumentError('tags', `at most ${SET_LIMITS.maxTagsPerRemove} tags per remove: remove the rest in another op`)
+  const sorted = tags.map(t => ({ account: keyBytes(t.account, 'tags[].account'), seq: t.seq })).sort(compareSlots)
+  return { kind: 'set-remove', element: setElement(element), tags: sorted }
+}
+
+function setElement (element: string): string {
+  const n = new TextEncoder().encode(element).length
+  if (n === 0 || n > SET_LIMITS.maxElementBytes) throw new ArgumentError('element', `an element is 1 to ${SET_LIMITS.maxElementBytes} UTF-8 bytes`)
+  return element
 }
 
 /** Only the network's mint authority may sign it. */
@@ -159,6 +182,8 @@ export function refuseUnpayable (body: OpBody, balance: bigint, credits: bigint)
   // a cancel moves no money of the account's, and a queued call counts as holding value; a
   // sequencer's ops are in a contract's stream, which validators always take
   if (body.kind === 'mint' || body.kind === 'execute' || body.kind === 'cancel' || body.kind === 'rotate-sequencer') return
+  // a set network has no money: its writers are named by the genesis, and the node says if not
+  if (body.kind === 'set-add' || body.kind === 'set-remove') return
   const available = balance + credits
   const needs = body.kind === 'transfer' ? body.amount : body.kind === 'call' ? body.value : 0n
   if (available === 0n) throw new InsufficientFundsError('the account holds nothing (no balance, no credit): validators take no op from it until it is paid; nothing was signed')

@@ -5,6 +5,8 @@ import { fromHex, toHex } from '../core/crypto/hash.js'
 import { InvalidGenesisError } from '../core/errors.js'
 import { makeGenesis } from '../core/ledger/genesis.js'
 import type { FaultModel, Genesis } from '../core/ledger/genesis.js'
+import { ALGORITHMS } from '../core/algorithm/algorithm.js'
+import type { AlgorithmName } from '../core/algorithm/algorithm.js'
 import { readJsonFile } from './json-file.js'
 
 export interface GenesisJson {
@@ -14,6 +16,8 @@ export interface GenesisJson {
   balances: Array<{ account: string, amount: string }>
   /** Absent: "byzantine" (docs/faults.md). */
   faults?: string
+  /** The replicated algorithm (see core/algorithm); absent: the ledger. */
+  algorithm?: string
 }
 
 const HEX32 = /^[0-9a-f]{64}$/
@@ -32,7 +36,9 @@ export function genesisFromJson (raw: unknown, where = 'genesis'): Genesis {
     return { account: fromHex(b.account), amount: BigInt(b.amount) }
   })
   if (g.faults !== undefined && typeof g.faults !== 'string') throw new InvalidGenesisError(`${where}: "faults" must be "byzantine" or "crash"`)
-  return makeGenesis({ network: g.network, validators: g.validators.map(fromHex), mintAuthority: fromHex(g.mintAuthority), balances, ...(g.faults === undefined ? {} : { faults: g.faults as FaultModel }) })
+  if (g.algorithm !== undefined && !(ALGORITHMS as readonly unknown[]).includes(g.algorithm)) throw new InvalidGenesisError(`${where}: "algorithm" must be one of ${ALGORITHMS.join(', ')}`)
+  const algorithm = g.algorithm as AlgorithmName | undefined
+  return makeGenesis({ network: g.network, validators: g.validators.map(fromHex), mintAuthority: fromHex(g.mintAuthority), balances, ...(g.faults === undefined ? {} : { faults: g.faults as FaultModel }), ...(algorithm === undefined ? {} : { algorithm }) })
 }
 
 export function genesisToJson (g: Genesis): GenesisJson {
@@ -41,7 +47,8 @@ export function genesisToJson (g: Genesis): GenesisJson {
     validators: g.validators.map(toHex),
     mintAuthority: toHex(g.mintAuthority),
     balances: g.balances.map(b => ({ account: toHex(b.account), amount: b.amount.toString() })),
-    ...(g.faults === undefined || g.faults === 'byzantine' ? {} : { faults: g.faults })
+    ...(g.faults === undefined || g.faults === 'byzantine' ? {} : { faults: g.faults }),
+    ...(g.algorithm === undefined ? {} : { algorithm: g.algorithm })
   }
 }
 

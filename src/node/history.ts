@@ -202,6 +202,11 @@ export class HistoryIndex {
         fields = { to: toHex(body.to) }
         weight += STRING_BYTES + 64
         break
+      case 'set-add':
+      case 'set-remove':
+        fields = { element: body.element }
+        weight += STRING_BYTES + body.element.length
+        break
     }
     let kept = outcome
     if (outcome.status === 'rejected') {

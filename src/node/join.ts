@@ -8,7 +8,7 @@ import type { ValidatorSet } from '../core/checkpoint/certificate.js'
 import type { CertifiedCheckpoint } from '../core/checkpoint/keeper.js'
 import { decodeSyncResponse, encodeSyncRequest } from '../core/checkpoint/sync-messages.js'
 import type { Genesis } from '../core/ledger/genesis.js'
-import type { Ledger } from '../core/ledger/ledger.js'
+import type { ReplicatedAlgorithm } from '../core/algorithm/algorithm.js'
 import { BftError } from '../core/errors.js'
 import type { P2PNetwork } from '../net/network.js'
 import type { Logger } from './log.js'
@@ -44,7 +44,7 @@ const PROGRESS_MS = 2000
  * Downloads and verifies the latest certified checkpoint. Resolves undefined when the peers that
  * answered have no checkpoint yet (the network is young: start from genesis instead).
  */
-export async function joinNetwork (run: JoinRun): Promise<{ cp: CertifiedCheckpoint, ledger: Ledger } | undefined> {
+export async function joinNetwork (run: JoinRun): Promise<{ cp: CertifiedCheckpoint, ledger: ReplicatedAlgorithm } | undefined> {
   const { net, log } = run
   const started = Date.now()
   const sleep = async (ms: number): Promise<void> => {

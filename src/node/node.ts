@@ -40,7 +40,8 @@ import type { CertifiedCheckpoint } from '../core/checkpoint/keeper.js'
 import { rebuildCheckpoint } from '../core/checkpoint/joiner.js'
 import type { ValidatorSet } from '../core/checkpoint/certificate.js'
 import { SYNC_MESSAGE_LIMITS, decodeSyncRequest, encodeSyncResponse } from '../core/checkpoint/sync-messages.js'
-import type { Ledger } from '../core/ledger/ledger.js'
+import { Ledger } from '../core/ledger/ledger.js'
+import type { ReplicatedAlgorithm } from '../core/algorithm/algorithm.js'
 import { fromHex } from '../core/crypto/hash.js'
 import { TraceRecorder } from './trace.js'
 
@@ -295,7 +296,7 @@ export class BftNode {
 
   private async restore (): Promise<void> {
     const stored = await this.db.latestCheckpoint()
-    let from: { cp: CertifiedCheckpoint, ledger: Ledger } | undefined
+    let from: { cp: CertifiedCheckpoint, ledger: ReplicatedAlgorithm } | undefined
     if (stored !== undefined) {
       from = rebuildCheckpoint(this.genesis, stored.certificate, stored.manifest, stored.chunks)
       this.serve(from.cp)
@@ -368,7 +369,7 @@ export class BftNode {
    * it). Never to a state behind the one held: the new replica would forget slots the old one
    * delivered and bound (their records behind the base are pruned) and could vote for them again.
    */
-  private async install (from: { cp: CertifiedCheckpoint, ledger: Ledger, epochs?: readonly Uint8Array[] }): Promise<void> {
+  private async install (from: { cp: CertifiedCheckpoint, ledger: ReplicatedAlgorithm, epochs?: readonly Uint8Array[] }): Promise<void> {
     const cp = from.cp
     const swapped = await this.swapReplica(async replica => {
       // checked once the old replica has stopped: its base cannot move any more
@@ -386,7 +387,7 @@ export class BftNode {
     })
     if (!swapped) return
     this.checkpointAt = Date.now()
-    this.history.startAt(this.current.ledger.height())
+    this.history.startAt(this.current.state.height())
     const st = this.current.status()
     this.log.child('checkpoint').info('started from a certified checkpoint', { height: cp.msg.height, root: toHex(cp.msg.root).slice(0, 16), delivered: st.delivered })
   }
@@ -685,6 +686,8 @@ export class BftNode {
   /** Turns calls queued for contracts this node sequences into Execute ops, one per slot. */
   private sequenceContracts (now: number): boolean {
     let waiting = false
+    // only a ledger network has contracts to sequence
+    if (!(this.current.state instanceof Ledger)) return false
     for (const c of this.current.ledger.allContracts()) {
       if (c.queue.size === 0 || !bytesEqual(c.sequencer, this.signer.publicKey)) continue
       waiting = true
@@ -790,10 +793,10 @@ export class BftNode {
   /** Returns the op's hex hash. */
   private delivered (op: SignedOp, outcome: Outcome): string {
     const id = this.track(op, { status: 'delivered', account: toHex(op.account), seq: op.seq, outcome })
-    this.history.delivered(op, outcome, id, this.current.ledger)
+    this.history.delivered(op, outcome, id, this.current.state)
     // a call queued for a contract this node sequences: tick at full rate (see wake)
     if (op.body.kind === 'call' && !this.sequencerBusy) {
-      const c = this.current.ledger.contract(op.body.contract)
+      const c = this.current.state.contract(op.body.contract)
       if (c !== undefined && bytesEqual(c.sequencer, this.signer.publicKey)) this.sequencerBusy = true
     }
     return id
@@ -823,7 +826,7 @@ export class BftNode {
     const delivered = this.replica.counters().delivered
     const cached = this.rootCache
     if (cached !== undefined && (cached.at === delivered || Date.now() - cached.computedAt < STATE_ROOT_MAX_AGE_MS)) return cached
-    this.rootCache = { root: toHex(this.replica.ledger.stateHash()), at: delivered, computedAt: Date.now() }
+    this.rootCache = { root: toHex(this.replica.state.stateHash()), at: delivered, computedAt: Date.now() }
     return this.rootCache
   }
 

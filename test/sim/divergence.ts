@@ -5,7 +5,7 @@
 
 import { decodeMessage, encodeMessage } from '../../src/core/broadcast/messages.js'
 import type { PersistRecord } from '../../src/core/broadcast/actions.js'
-import type { Ledger } from '../../src/core/ledger/ledger.js'
+import type { ReplicatedAlgorithm } from '../../src/core/algorithm/algorithm.js'
 import { decodeOp, signOp, slotKey } from '../../src/core/ledger/op.js'
 import type { Signer } from '../../src/core/crypto/signing.js'
 import { toHex } from '../../src/core/crypto/hash.js'
@@ -15,7 +15,7 @@ import { toHex } from '../../src/core/crypto/hash.js'
  * a transfer of `amount` >= 2 by one of `wallets` for the same transfer of one less. Returns the
  * damaged disk and the slot, or undefined when no such op is stored yet.
  */
-export function damageDisk (disk: readonly PersistRecord[], base: Ledger, wallets: readonly Signer[], networkId: Uint8Array): { disk: PersistRecord[], slot: string } | undefined {
+export function damageDisk (disk: readonly PersistRecord[], base: ReplicatedAlgorithm, wallets: readonly Signer[], networkId: Uint8Array): { disk: PersistRecord[], slot: string } | undefined {
   const keys = new Map(wallets.map(w => [toHex(w.publicKey), w]))
   let target: { slot: string, seq: number, bytes: Uint8Array, swapped: Uint8Array } | undefined
   for (const r of disk) {

@@ -93,3 +93,8 @@ test('a crash-only set grows, has a key replaced in one change and shrinks, with
 test('a validator restarted on a damaged disk halts at the next certified checkpoint with the quorum\'s evidence and casts no vote after; the others go on, certify and agree', () => {
   seeds('divergence', [1, 2, 3, 4])
 })
+
+test('a set network (observed-remove set) converges whatever the delivery order: every node ends with one state root and one set, the set the reference model computes from the delivered streams, with a Byzantine validator, equivocating writers, crashes and re-joins', () => {
+  seeds('crdt', [1, 2])
+  schedules('crdt', 2)
+})

@@ -37,6 +37,8 @@ import { HostileClients, SPLIT_RUN } from './flood.js'
 import { makeWorkload } from './workload.js'
 import { SimTrace } from './chart-trace.js'
 import type { TraceEvent } from '../../src/node/trace.js'
+import { nodeSet, referenceSet } from './crdt.js'
+import type { ORSet } from '../../src/core/algorithm/orset.js'
 import type { AccountScript, Workload } from './workload.js'
 
 export interface Scenario {
@@ -93,6 +95,8 @@ export interface Scenario {
   readonly sequencerSilence: number
   /** At `at`, this honest validator restarts on a damaged disk (divergence.ts): it must halt. */
   readonly corrupt?: { readonly node: number, readonly at: number }
+  /** The replicated algorithm (not drawn: only the crdt profile sets it). */
+  readonly algorithm?: 'orset'
 }
 
 /** Every knob of a run derived from one seed, so a seed alone replays it. */
@@ -299,7 +303,8 @@ export class Simulation {
       contracts: scenario.contracts,
       keyRotation: scenario.rotation === 'key',
       sequencerRotation: scenario.rotation === 'sequencer',
-      ...(scenario.faults === 'byzantine' ? {} : { faults: scenario.faults })
+      ...(scenario.faults === 'byzantine' ? {} : { faults: scenario.faults }),
+      ...(scenario.algorithm === undefined ? {} : { algorithm: scenario.algorithm })
     })
     this.sequencer = this.workload.contract === undefined ? undefined : new ContractSequencer(this.workload.contract.sequencer, this.workload.networkId)
     // observers' keys come from their own stream, so adding them changes nothing else of a seed
@@ -597,7 +602,7 @@ export class Simulation {
   }
 
   /** The keys in force for the rotating accounts in a state a node starts from (a checkpoint). */
-  private seedKeys (node: HonestNode, ledger: Replica['ledger']): void {
+  private seedKeys (node: HonestNode, ledger: Replica['state']): void {
     const keys = new Map<string, Uint8Array>()
     for (const a of [this.workload.keyRotation?.account, this.workload.contract?.address]) {
       if (a !== undefined && ledger.rotated(a)) keys.set(toHex(a), ledger.signerOf(a))
@@ -749,7 +754,7 @@ export class Simulation {
     const up = [...this.honest.values()].filter(n => n.replica !== undefined)
     if (up.length === 0) return
     const observer = this.rng.pick(up)
-    const next = observer.replica!.ledger.nextSeq(script.signer.publicKey)
+    const next = observer.replica!.state.nextSeq(script.signer.publicKey)
     let pending = script.ops.filter(op => op.seq >= next)
     const eq = this.workload.equivocators.find(x => x.signer === script.signer)
     if (eq !== undefined && next > eq.ops.length) {
@@ -964,6 +969,15 @@ export class Simulation {
     }
     const byFrontier = new Map<string, string>()
     for (const r of this.upNodes()) {
+      if (r.state.algorithm !== 'ledger') {
+        // no money to conserve: equal delivered streams must still give equal roots
+        const frontier = [...r.state.streams()].map(s => `${toHex(s.account)}:${s.nextSeq}`).sort().join(',')
+        const hash = toHex(r.state.stateHash())
+        const other = byFrontier.get(frontier)
+        if (other !== undefined && other !== hash) throw new SafetyViolation(`two honest nodes delivered the same ops but have different state hashes (${other.slice(0, 16)} vs ${hash.slice(0, 16)})`)
+        byFrontier.set(frontier, hash)
+        continue
+      }
       const held = r.ledger.totalHeld()
       const supply = r.ledger.totalSupply()
       if (held !== supply) throw new SafetyViolation(`node ${r.id.slice(0, 8)}: balances and credits sum to ${held}, but ${supply} exists`)
@@ -997,7 +1011,7 @@ export class Simulation {
   private checkpointsCaughtUp (): boolean {
     const interval = this.scenario.checkpointInterval
     if (interval === 0) return true
-    const lag = Math.max(...this.upNodes().map(r => Math.floor((r.ledger.height() - r.status().checkpoint) / interval)))
+    const lag = Math.max(...this.upNodes().map(r => Math.floor((r.state.height() - r.status().checkpoint) / interval)))
     if (lag <= 1) return true
     this.graceUntil ??= this.now + CHECKPOINT_GRACE
     if (this.now < this.graceUntil) return false
@@ -1020,11 +1034,11 @@ export class Simulation {
         // the retired key's holder may have taken (or split) slots after the rotation: the
         // rotation itself must get through
         const through = rotation !== undefined && script.signer.publicKey === rotation.account ? rotation.rotateSeq : script.ops.length
-        if (r.ledger.nextSeq(script.signer.publicKey) <= through) return false
+        if (r.state.nextSeq(script.signer.publicKey) <= through) return false
       }
-      if (rotation !== undefined && toHex(r.ledger.signerOf(rotation.account)) !== toHex(rotation.next.publicKey)) throw new SafetyViolation(`node ${r.id.slice(0, 8)} delivered the rotation but signs with another key`)
+      if (rotation !== undefined && toHex(r.state.signerOf(rotation.account)) !== toHex(rotation.next.publicKey)) throw new SafetyViolation(`node ${r.id.slice(0, 8)} delivered the rotation but signs with another key`)
       for (const eq of this.workload.equivocators) {
-        if (r.ledger.nextSeq(eq.signer.publicKey) <= eq.ops.length) return false
+        if (r.state.nextSeq(eq.signer.publicKey) <= eq.ops.length) return false
       }
     }
     const contract = this.workload.contract
@@ -1038,8 +1052,9 @@ export class Simulation {
       }
     }
     // equivocators' fates may lag on some node: wait until every node agrees on the state
-    const hashes = new Set(nodes.map(r => toHex(r.ledger.stateHash())))
+    const hashes = new Set(nodes.map(r => toHex(r.state.stateHash())))
     if (hashes.size !== 1) return false
+    if (this.workload.genesis.algorithm === 'orset') this.checkSet(nodes)
     // executes are ordered by the sequencer at run time, so only contract-free runs have a reference
     if (this.workload.equivocators.length === 0 && contract === undefined && this.workload.keyRotation === undefined) {
       const [hash] = hashes
@@ -1054,6 +1069,32 @@ export class Simulation {
     return true
   }
 
+  /**
+   * A set network: every node holds the same set, and it is the one the reference model computes
+   * from the streams delivered (each honest stream whole; an equivocator's up to what was delivered).
+   */
+  private checkSet (nodes: Replica[]): void {
+    const writers = new Set(this.workload.genesis.balances.map(b => toHex(b.account)))
+    const byHash = new Map<string, SignedOp>()
+    for (const w of this.wallets) for (const op of w.ops) byHash.set(toHex(op.hash), op)
+    for (const eq of this.workload.equivocators) for (const op of [...eq.conflicting, eq.after]) byHash.set(toHex(op.hash), op)
+    const streams = this.wallets.map(w => {
+      const ops: SignedOp[] = []
+      for (let seq = 1; ; seq++) {
+        const hash = this.deliveredSlots.get(slotKey(w.signer.publicKey, seq))
+        const op = hash === undefined ? undefined : byHash.get(hash)
+        if (op === undefined) break
+        ops.push(op)
+      }
+      return ops
+    })
+    const want = JSON.stringify([...referenceSet(writers, streams)].sort(([a], [b]) => (a < b ? -1 : 1)))
+    for (const r of nodes) {
+      const got = JSON.stringify([...nodeSet(r.state as ORSet)])
+      if (got !== want) throw new SafetyViolation(`node ${r.id.slice(0, 8)} holds the set ${got.slice(0, 200)}, the reference model computes ${want.slice(0, 200)}`)
+    }
+  }
+
   private report (): SimReport {
     const nodes = this.upNodes()
     let equivocationsDelivered = 0
@@ -1065,18 +1106,20 @@ export class Simulation {
       finishedAt: this.now,
       ...this.stats,
       dead: [...this.deaths.keys()].sort((a, b) => a - b),
-      stateHash: toHex(nodes[0]!.ledger.stateHash()),
-      checkpointLag: this.scenario.checkpointInterval === 0 ? 0 : Math.max(...nodes.map(r => Math.floor((r.ledger.height() - r.status().checkpoint) / this.scenario.checkpointInterval))),
+      stateHash: toHex(nodes[0]!.state.stateHash()),
+      checkpointLag: this.scenario.checkpointInterval === 0 ? 0 : Math.max(...nodes.map(r => Math.floor((r.state.height() - r.status().checkpoint) / this.scenario.checkpointInterval))),
       referenceHash: this.workload.referenceHash,
       equivocationsDelivered,
       conflictsProven: nodes.reduce((n, r) => n + r.conflicts().length, 0),
-      nodes: nodes.map(r => ({ id: r.id, delivered: r.status().delivered, stateHash: toHex(r.ledger.stateHash()) })),
-      accounts: this.wallets.map(w => {
-        const ledger = nodes[0]!.ledger
-        const account = w.signer.publicKey
-        return { account: toHex(account), balance: ledger.balance(account), credits: ledger.uncitedCredits(account).reduce((a, c) => a + c.amount, 0n), nextSeq: ledger.nextSeq(account) }
-      }),
-      supply: nodes[0]!.ledger.totalSupply(),
+      nodes: nodes.map(r => ({ id: r.id, delivered: r.status().delivered, stateHash: toHex(r.state.stateHash()) })),
+      accounts: nodes[0]!.state.algorithm !== 'ledger'
+        ? []
+        : this.wallets.map(w => {
+          const ledger = nodes[0]!.ledger
+          const account = w.signer.publicKey
+          return { account: toHex(account), balance: ledger.balance(account), credits: ledger.uncitedCredits(account).reduce((a, c) => a + c.amount, 0n), nextSeq: ledger.nextSeq(account) }
+        }),
+      supply: nodes[0]!.state.algorithm !== 'ledger' ? 0n : nodes[0]!.ledger.totalSupply(),
       ...(this.workload.contract === undefined ? {} : { contractCalls: this.contractStats(nodes[0]!) })
     }
   }
@@ -1101,7 +1144,7 @@ export class Simulation {
     return [...this.honest.values()].map(n => {
       if (n.replica === undefined) return `node ${n.index}: ${this.dead.has(n.index) ? 'dead for good' : 'down'}`
       const st = n.replica.status()
-      const lag = this.workload.honest.map(s => `${n.replica!.ledger.nextSeq(s.signer.publicKey) - 1}/${s.ops.length}`).join(' ')
+      const lag = this.workload.honest.map(s => `${n.replica!.state.nextSeq(s.signer.publicKey) - 1}/${s.ops.length}`).join(' ')
       const role = n.replica.isValidator ? (n.replica.votes ? 'votes' : 'waits') : 'observer'
       return `node ${n.index}: epoch ${n.replica.epoch.number} (${role}), delivered ${st.delivered}, buffered ${st.buffered}, queued ${st.queued}, pending ${st.pendingBatches}, checkpoint ${st.checkpoint} (+${st.sinceCheckpoint}), streams ${lag}`
     }).join('\n')
@@ -1184,7 +1227,14 @@ export const PROFILES = {
     reconfigurations: [{ at: 300, add: 5 }, { at: 600, remove: 0, add: 6 }, { at: 900, remove: 1 }]
   },
   /** One validator restarts mid-run on a damaged disk: it halts at the next certified checkpoint; the others go on and agree. */
-  divergence: { validators: 4, byzantine: [], crashProne: [0], crashChance: 0.01, equivocators: 1, honestAccounts: 3, opsPerAccount: 10, contracts: false, checkpointInterval: 3, checkpointRetain: 1, partitions: [], rotation: 'none', corrupt: { node: 1, at: 400 } }
+  divergence: { validators: 4, byzantine: [], crashProne: [0], crashChance: 0.01, equivocators: 1, honestAccounts: 3, opsPerAccount: 10, contracts: false, checkpointInterval: 3, checkpointRetain: 1, partitions: [], rotation: 'none', corrupt: { node: 1, at: 400 } },
+  /**
+   * An observed-remove set network: writers add and remove colliding elements while a Byzantine
+   * validator votes for everything, writers equivocate, validators crash, a hostile client with
+   * no allocation floods, and checkpoints cut the state. Every node ends with one set, the one
+   * the reference model computes from the delivered streams.
+   */
+  crdt: { algorithm: 'orset', validators: 4, byzantine: [0], crashProne: [1], crashChance: 0.01, equivocators: 2, honestAccounts: 3, opsPerAccount: 8, contracts: false, floodClients: 1, checkpointInterval: 5 }
 } satisfies Record<string, Partial<Scenario>>
 
 export type Profile = keyof typeof PROFILES

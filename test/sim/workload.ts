@@ -16,6 +16,7 @@ import type { OpBody } from '../../src/core/ledger/body.js'
 import { contractAddress } from '../../src/core/ledger/contracts.js'
 import type { Value } from '../../src/core/codec/canonical.js'
 import { Rng } from './rng.js'
+import { makeSetWorkload } from './crdt.js'
 
 export interface AccountScript {
   readonly signer: Signer
@@ -105,9 +106,12 @@ export interface WorkloadShape {
   sequencerRotation?: boolean
   /** The genesis's fault model (absent: byzantine, the genesis as before). */
   faults?: FaultModel
+  /** An observed-remove set network instead of the ledger (crdt.ts). */
+  algorithm?: 'orset'
 }
 
 export function makeWorkload (seed: number, shape: WorkloadShape): Workload {
+  if (shape.algorithm === 'orset') return makeSetWorkload(seed, shape)
   const rng = new Rng(seed)
   const signer = (): Signer => signerFrom(sodiumScheme, rng.bytes(32))
   const validatorSigners = Array.from({ length: shape.validators }, signer)

@@ -15,6 +15,8 @@ import { fromHex } from '../../core/crypto/hash.js'
 import { nobleScheme } from '../../core/crypto/noble.js'
 import { FAULT_MODELS, faultsTolerated, makeGenesis, quorumSize } from '../../core/ledger/genesis.js'
 import type { FaultModel } from '../../core/ledger/genesis.js'
+import { ALGORITHMS } from '../../core/algorithm/algorithm.js'
+import type { AlgorithmName } from '../../core/algorithm/algorithm.js'
 import { parseKeyFile, sealKey } from '../../client/keyfile.js'
 import { renderConfigFile } from '../../node/config-file.js'
 import type { NodeConfig } from '../../node/config.js'
@@ -38,6 +40,10 @@ interface InitArgs {
   faults?: string
   /** Encrypts the node keys and the treasury key with this passphrase; absent: clear text. */
   passphrase?: string
+  /** The replicated algorithm: the ledger (default) or an observed-remove set. */
+  algorithm?: AlgorithmName
+  /** A set network's writers besides the treasury: wallet accounts, made if missing (comma-separated names). */
+  writers?: string
 }
 
 /** What a validator's config file sets; every other option is written commented out at its default. */
@@ -64,11 +70,19 @@ export async function initTestnet (a: InitArgs & { walletDir: string }, out: (li
   const peerIds = await Promise.all(seeds.map(peerIdForSeed))
   const w = wallet(a)
   const treasury = await w.exists('treasury') ? await w.load('treasury') : await w.create('treasury', a.passphrase)
+  const algorithm = a.algorithm ?? 'ledger'
+  if (!ALGORITHMS.includes(algorithm)) throw new UsageError(`--algorithm must be one of ${ALGORITHMS.join(', ')}`)
+  const writerNames = (a.writers ?? '').split(',').map(n => n.trim()).filter(n => n !== '' && n !== 'treasury')
+  if (writerNames.length > 0 && algorithm === 'ledger') throw new UsageError('--writers names the writers of a set network: use it with --algorithm orset')
+  // a set network's writers are the accounts the genesis allocates to: one unit each marks them
+  const names = [...new Set(writerNames)]
+  const writers = await Promise.all(names.map(async n => await w.exists(n) ? await w.load(n) : await w.create(n, a.passphrase)))
   const genesis = makeGenesis({
     network: a.network,
+    algorithm,
     validators: seeds.map(s => nobleScheme.publicKeyOf(s)),
     mintAuthority: fromHex(treasury.publicKey),
-    balances: [{ account: fromHex(treasury.publicKey), amount: parseAmount(a.treasury, '--treasury') }],
+    balances: [{ account: fromHex(treasury.publicKey), amount: parseAmount(a.treasury, '--treasury') }, ...writers.map(k => ({ account: fromHex(k.publicKey), amount: 1n }))],
     // the default stays out of the file (and the network id)
     ...(faults === 'byzantine' ? {} : { faults })
   })
@@ -95,6 +109,7 @@ export async function initTestnet (a: InitArgs & { walletDir: string }, out: (li
   for (let i = 0; i < a.validators; i++) out(`  node${i + 1}     ${join(dir, `node${i + 1}`, 'config.json')}  (p2p ${a.basePort + i}, API ${a.apiPort + i})`)
   out(`  keys      ${a.passphrase === undefined ? 'node keys NOT encrypted (a test network; --encrypt encrypts them)' : 'node keys encrypted: start the nodes with BFTNODE_PASSPHRASE set, or type the passphrase'}`)
   out(`  treasury  wallet account "treasury" (${treasury.publicKey.slice(0, 16)}...) holds ${a.treasury} and may mint; key file in ${w.dir}${treasury.encrypted === undefined ? ' (NOT encrypted: a test network)' : ' (encrypted)'}`)
+  if (algorithm !== 'ledger') out(`  algorithm ${algorithm}: writers ${['treasury', ...names].join(', ')} (\`bftnode set add <element> --name <writer>\`, docs/set.md)`)
   out(`start all validators with \`bftnode testnet start --dir ${a.dir}\`; the CLI talks to node1's API (${a.apiPort}) by default`)
   return { dir, nodes: a.validators }
 }
@@ -209,7 +224,8 @@ export const testnetCommand: CliCommand = {
       describe: 'write keys, genesis and one config per validator, and a funded treasury wallet account',
       examples: [
         ['bftnode testnet init --validators 4 --dir ./net', 'four validators on 127.0.0.1 ports 7100-7103, APIs 7200-7203'],
-        ['bftnode testnet init --validators 5 --faults crash', 'crash-only: quorum 3 of 5, any 2 may be down, none may lie']
+        ['bftnode testnet init --validators 5 --faults crash', 'crash-only: quorum 3 of 5, any 2 may be down, none may lie'],
+        ['bftnode testnet init --algorithm orset --writers alice,bob --dir ./setnet', 'a set network written by treasury, alice and bob']
       ],
       options: {
         validators: { type: 'number', default: 4, describe: 'how many validators (1-64)' },
@@ -220,7 +236,9 @@ export const testnetCommand: CliCommand = {
         treasury: { type: 'string', default: '1000000', describe: 'starting balance of the treasury account' },
         force: { type: 'boolean', default: false, describe: 'overwrite an existing network in --dir' },
         faults: { type: 'string', default: 'byzantine', describe: 'the fault model, fixed for the network\'s life: byzantine (tolerates f = floor((n-1)/3) lying validators) or crash (majority quorums, tolerates floor((n-1)/2) crashed validators and no lying one; docs/faults.md)' },
-        encrypt: { type: 'boolean', default: false, describe: 'encrypt the node keys and the treasury key with a passphrase (--passphrase, BFTNODE_PASSPHRASE or asked for)' }
+        encrypt: { type: 'boolean', default: false, describe: 'encrypt the node keys and the treasury key with a passphrase (--passphrase, BFTNODE_PASSPHRASE or asked for)' },
+        algorithm: { type: 'string', default: 'ledger', choices: [...ALGORITHMS], describe: 'what the network replicates: the ledger (payments, contracts) or an observed-remove set (orset, docs/set.md)' },
+        writers: { type: 'string', describe: 'with --algorithm orset: wallet accounts that may write besides the treasury, comma-separated (made if missing)' }
       },
       handler: async (a: Record<string, unknown> & GlobalArgs) => {
         const passphrase = a.encrypt === true ? await passphraseFor(a, 'the network\'s keys', true) : undefined

@@ -34,7 +34,7 @@ function outcomeLine (st: OpStatusView): string {
   return o.status === 'applied' ? 'applied' : `rejected (${o.reason}): ${o.detail}`
 }
 
-async function send (args: GlobalArgs, from: string, body: OpBody, ordering: Array<{ account: Uint8Array, seq: number }> = []): Promise<Sent> {
+export async function send (args: GlobalArgs, from: string, body: OpBody, ordering: Array<{ account: Uint8Array, seq: number }> = []): Promise<Sent> {
   // mid-rotation the key in force is not known here: the rotation may have been delivered
   if (await wallet(args).nextKey(from) !== undefined) throw new UsageError(`a key rotation of ${from} did not finish: run \`bftnode account rotate-key --name ${from}\` to finish it first`)
   const signer = await unlock(args, from)

@@ -16,6 +16,9 @@ import { MalformedError } from '../errors.js'
 import { networkId, faultModel, faultsTolerated } from '../ledger/genesis.js'
 import type { Genesis } from '../ledger/genesis.js'
 import { Ledger } from '../ledger/ledger.js'
+import { WrongAlgorithmError } from '../algorithm/algorithm.js'
+import type { ReplicatedAlgorithm } from '../algorithm/algorithm.js'
+import { createAlgorithm } from '../algorithm/registry.js'
 import { accountKey, decodeOp, slotKey, verifyOpSignature } from '../ledger/op.js'
 import { expectedSigner, isRotation, rotatesSurely, rotationRequested, signerAfter } from '../ledger/rotation.js'
 import type { AccountId, SignedOp, Slot } from '../ledger/op.js'
@@ -262,7 +265,7 @@ export class Replica {
   private readonly buffer: DeliveryBuffer
   private readonly log = new CertificateLog()
   private readonly checkpoints: CheckpointKeeper
-  private ledgerNow: Ledger
+  private stateNow: ReplicatedAlgorithm
   private readonly proposer: Proposer
   private readonly verifiedOps: BoundedSet
   /**
@@ -331,7 +334,7 @@ export class Replica {
     this.signer = opts.signer
     this.id = toHex(opts.signer.publicKey)
     this.networkId = networkId(opts.genesis)
-    this.ledgerNow = new Ledger(opts.genesis)
+    this.stateNow = createAlgorithm(opts.genesis)
     this.epochs = new Reconfigurer(this.scheme, this.networkId, opts.genesis.validators, faultModel(opts.genesis), opts.autoApproveReconfiguration === true)
     this.abstaining = opts.abstain
     this.explicitPeers = opts.peers !== undefined
@@ -340,7 +343,7 @@ export class Replica {
     this.proposer = new Proposer(this.timing, this.limits.maxBatchOps, this.limits.maxQueuedOps, this.limits.maxQueuedBytes)
     this.verifiedOps = new BoundedSet(this.limits.verifiedCache)
     this.verifiedVotes = new BoundedSet(this.limits.verifiedCache)
-    this.checkpoints = new CheckpointKeeper({ ...DEFAULT_CHECKPOINTS, ...opts.checkpoints }, opts.genesis, epoch => this.validatorSetOf(epoch), this.validators, this.votes ? this.signer : undefined, account => this.ledgerNow.nextSeq(account))
+    this.checkpoints = new CheckpointKeeper({ ...DEFAULT_CHECKPOINTS, ...opts.checkpoints }, opts.genesis, epoch => this.validatorSetOf(epoch), this.validators, this.votes ? this.signer : undefined, account => this.stateNow.nextSeq(account))
   }
 
   /** The current epoch: its number, validators and quorum. */
@@ -404,13 +407,19 @@ export class Replica {
    * Why this replica must not be replaced by one started from this certified state, or undefined.
    * A replica never goes back: below its base it would forget slots it delivered and bound.
    */
-  cannotInstall (height: number, ledger: Ledger): string | undefined {
+  cannotInstall (height: number, ledger: ReplicatedAlgorithm): string | undefined {
     return this.checkpoints.cannotInstall(height, ledger)
   }
 
-  /** The ledger: the state after every op delivered here. */
+  /** The replicated state after every op delivered here, whichever algorithm the genesis names. */
+  get state (): ReplicatedAlgorithm {
+    return this.stateNow
+  }
+
+  /** The state of a ledger network; throws WrongAlgorithmError on a network of another algorithm. */
   get ledger (): Ledger {
-    return this.ledgerNow
+    if (!(this.stateNow instanceof Ledger)) throw new WrongAlgorithmError(this.stateNow.algorithm, 'ledger')
+    return this.stateNow
   }
 
   /** The latest certified checkpoint this replica holds (undefined before the first). */
@@ -434,13 +443,13 @@ export class Replica {
    * Both were verified before they were written, so they are not verified again. Returns the
    * deliveries the replay produced (the host may already know them).
    */
-  restore (records: Iterable<PersistRecord>, now: number, checkpoint?: { cp: CertifiedCheckpoint, ledger: Ledger }): Action[] {
+  restore (records: Iterable<PersistRecord>, now: number, checkpoint?: { cp: CertifiedCheckpoint, ledger: ReplicatedAlgorithm }): Action[] {
     this.out = []
     this.now = now
     if (checkpoint !== undefined) {
       // a fresh replica starts at the checkpoint; its ops behind the cut are history, not replayed
       if (this.deliveredCount > 0) throw new Error('replica: a checkpoint is installed only before anything is delivered')
-      this.ledgerNow = checkpoint.ledger
+      this.stateNow = checkpoint.ledger
       // the keeper's base shares the live ledger's objects; each side copies what it writes
       this.checkpoints.install(checkpoint.cp, checkpoint.ledger.fork())
     }
@@ -553,7 +562,7 @@ export class Replica {
   }
 
   status (): ReplicaStatus {
-    return { ...this.counters(), stateHash: toHex(this.ledger.stateHash()) }
+    return { ...this.counters(), stateHash: toHex(this.state.stateHash()) }
   }
 
   /**
@@ -660,7 +669,7 @@ export class Replica {
   }
 
   isDelivered (slot: Slot): boolean {
-    return this.ledger.nextSeq(slot.account) > slot.seq
+    return this.state.nextSeq(slot.account) > slot.seq
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -675,7 +684,7 @@ export class Replica {
       return { status: 'rejected', code: 'malformed', reason: (err as Error).message }
     }
     if (this.awaitsContract(op)) return { status: 'rejected', code: 'not-accepted', reason: 'this node has not delivered the contract yet; retry shortly' }
-    const next = this.ledger.nextSeq(op.account)
+    const next = this.state.nextSeq(op.account)
     const signer = this.signerAt(op, next, taken)
     if (signer === undefined || !this.checkOpSignature(op, signer)) {
       // certain only if this node knows every slot between: one it does not may rotate the key
@@ -700,7 +709,8 @@ export class Replica {
     const dep = op.deps.find(d => !this.isDelivered(d) && !this.heldHere(d))
     if (dep !== undefined) return { status: 'rejected', code: 'not-accepted', reason: `dep ${slotKey(dep.account, dep.seq)} is not known at this node; cite only delivered credits, or retry shortly` }
     // at any seq: ops past the next one from a key that holds nothing would wait here for ever
-    if (!this.ledger.holdsValue(op.account)) return { status: 'rejected', code: 'unfunded', reason: 'the account holds nothing at this node (no balance, no credit, no queued call): validators do not take its ops until it is paid' }
+    if (!this.state.supports(op.body)) return { status: 'rejected', code: 'malformed', reason: `a ${op.body.kind} op is not part of this network's algorithm (${this.state.algorithm})` }
+    if (!this.state.holdsValue(op.account)) return { status: 'rejected', code: 'unfunded', reason: this.state.admissionRefusal(op.account) }
     if (!this.proposer.enqueue(op, now)) return { status: 'rejected', code: 'busy', reason: 'too many ops waiting at this node; retry later' }
     taken.add(op)
     return { status: 'queued', hash: op.hash }
@@ -742,10 +752,10 @@ export class Replica {
     const slots = new BatchSlots(ops)
     const signed = ops.filter(op => {
       if (this.awaitsContract(op)) return false
-      const signer = this.signerAt(op, this.ledger.nextSeq(op.account), slots)
+      const signer = this.signerAt(op, this.state.nextSeq(op.account), slots)
       return signer !== undefined && this.checkOpSignature(op, signer)
     })
-    const mayAwait = (op: SignedOp): boolean => this.awaitsContract(op) || op.seq > this.ledger.nextSeq(op.account) || this.ledger.rotated(op.account)
+    const mayAwait = (op: SignedOp): boolean => this.awaitsContract(op) || op.seq > this.state.nextSeq(op.account) || this.state.rotated(op.account)
     if (signed.length === 0 && ops.some(op => !mayAwait(op))) return ['reject', 'no op of the batch is signed by its account']
     this.remember(signed)
     const verified = new Set(signed)
@@ -761,7 +771,7 @@ export class Replica {
       if (earlier !== undefined) { conflicts.push(earlier); this.recordEquivocation(op, earlier, false); continue }
       inBatch.set(key, op)
       if (!verified.has(op)) { deferred.push(op); continue }
-      const next = this.ledger.nextSeq(op.account)
+      const next = this.state.nextSeq(op.account)
       if (op.seq < next) {
         // the op delivered here is the usual answer: compare hashes, decode only on a conflict
         const hash = this.log.deliveredHash(op.account, op.seq)
@@ -803,11 +813,12 @@ export class Replica {
   private cannotBind (op: SignedOp, next: number, admitted: ReadonlySet<string>): string | undefined {
     if (op.seq >= next + this.limits.bindWindow) return `more than ${this.limits.bindWindow} slots ahead of the next delivered`
     for (const dep of op.deps) if (!this.isDelivered(dep)) return `dep ${slotKey(dep.account, dep.seq)} is not delivered here`
+    if (!this.state.supports(op.body)) return `not an op of the ${this.state.algorithm} algorithm`
     if (op.body.kind === 'rotate-sequencer') {
       const why = this.cannotRotate(op, next)
       if (why !== undefined) return why
     }
-    if (op.seq === next) return this.ledger.holdsValue(op.account) ? undefined : 'the account holds nothing here'
+    if (op.seq === next) return this.state.holdsValue(op.account) ? undefined : 'the account holds nothing here'
     const before = op.seq - 1
     if (admitted.has(slotKey(op.account, before)) || this.buffer.has(op.account, before) || this.bindings.certifiedAt(op.account, before)) return undefined
     return `slot ${before} of the account is not certified here`
@@ -913,9 +924,9 @@ export class Replica {
     }
     // deliver as we go, so a later op of the batch finds its predecessor already delivered
     for (const op of useful) {
-      const next = this.ledger.nextSeq(op.account)
+      const next = this.state.nextSeq(op.account)
       if (op.seq >= next && (isRotation(op) || (op.seq > next && !this.knownAt(op.account, op.seq - 1)))) this.unsettle(op, true)
-      if (!this.buffer.add({ op, cert: id }, this.ledger) && !this.buffer.has(op.account, op.seq)) this.refuse(id)
+      if (!this.buffer.add({ op, cert: id }, this.state) && !this.buffer.has(op.account, op.seq)) this.refuse(id)
       this.deliverReady()
     }
     return ['accept']
@@ -948,9 +959,9 @@ export class Replica {
       // Validators verified the signature at bind time against the key in force there; one that
       // had not delivered a rotation of this account yet may have certified an op of the retired
       // key. Only rotated accounts pay for the second verification.
-      const retiredKey = this.ledger.rotated(op.account) && !this.checkOpSignature(op)
-      const before = isRotation(op) ? this.ledger.signerOf(op.account) : undefined
-      const outcome = this.ledger.apply(op, retiredKey ? { retiredKey } : undefined)
+      const retiredKey = this.state.rotated(op.account) && !this.checkOpSignature(op)
+      const before = isRotation(op) ? this.state.signerOf(op.account) : undefined
+      const outcome = this.state.apply(op, retiredKey ? { retiredKey } : undefined)
       if (before !== undefined && outcome.status === 'applied') this.retire(op.account, before, op.seq)
       if (this.unsettled.size > 0) this.settle(op.account)
       this.noteContractProgress(op)
@@ -961,7 +972,7 @@ export class Replica {
       this.proposer.forget(op.hash, this.now)
       this.checkpoints.delivered(op)
       this.out.push({ type: 'deliver', op, outcome, cert })
-      this.buffer.delivered(op.account, op.seq, this.ledger)
+      this.buffer.delivered(op.account, op.seq, this.state)
       if (this.handoffWait !== undefined && this.handoffWait.floors.size > 0) this.passFloors(op.account)
     }
     if (this.refused.size > 0 && !this.retrying) {
@@ -971,7 +982,7 @@ export class Replica {
   }
 
   private onFetch (from: PeerId, m: Fetch): [Verdict, string?] {
-    const upTo = Math.min(m.toSeq, this.ledger.nextSeq(m.account) - 1)
+    const upTo = Math.min(m.toSeq, this.state.nextSeq(m.account) - 1)
     if (upTo < m.fromSeq) return ['ignore', 'nothing delivered in that range']
     for (const cert of this.log.certificatesFor(m.account, m.fromSeq, upTo, this.limits.maxCertsPerReply)) {
       this.out.push({ type: 'send', to: from, bytes: cert, kind: 'certified' })
@@ -985,7 +996,7 @@ export class Replica {
     let fetches = this.limits.maxFetchesPerTick
     const theirs = new Set<string>()
     const serve = (account: Uint8Array, fromSeq: number): void => {
-      const upTo = this.ledger.nextSeq(account) - 1
+      const upTo = this.state.nextSeq(account) - 1
       if (upTo < fromSeq || budget <= 0) return
       const certs = this.log.certificatesFor(account, fromSeq, Math.min(upTo, fromSeq + MESSAGE_LIMITS.maxFetchSpan - 1), budget)
       budget -= certs.length
@@ -993,12 +1004,12 @@ export class Replica {
     }
     for (const entry of m.entries) {
       theirs.add(toHex(entry.account))
-      const mine = this.ledger.nextSeq(entry.account)
+      const mine = this.state.nextSeq(entry.account)
       if (mine > entry.seq) serve(entry.account, Math.max(entry.seq, 1))
       else if (entry.seq > mine && fetches-- > 0) this.fetchBelow(from, entry)
     }
     if (m.complete) {
-      for (const s of this.ledger.streams()) if (!theirs.has(accountKey(s.account))) serve(s.account, 1)
+      for (const s of this.state.streams()) if (!theirs.has(accountKey(s.account))) serve(s.account, 1)
     }
     this.checkpoints.peerAt(from, m.checkpoint)
     this.takeKeeperActions()
@@ -1125,7 +1136,7 @@ export class Replica {
     }
     // and what it delivered: an op it voted for may be delivered here and nowhere near `to` yet
     let entries: Slot[] = []
-    for (const s of this.ledger.streams()) {
+    for (const s of this.state.streams()) {
       if (entries.length >= MESSAGE_LIMITS.maxFrontierEntries) {
         this.send(to, { type: 'handoff', epoch, ops, done: false, entries })
         ops = []
@@ -1154,7 +1165,7 @@ export class Replica {
     const slots = new BatchSlots(ops)
     const fresh: SignedOp[] = []
     for (const op of ops) {
-      const next = this.ledger.nextSeq(op.account)
+      const next = this.state.nextSeq(op.account)
       if (op.seq < next || op.seq >= next + this.limits.bindWindow) continue
       // only ops their accounts signed: a validator cannot hand over an op nobody signed (by the
       // key after the slots between where it knows them, else by the key delivered here)
@@ -1169,7 +1180,7 @@ export class Replica {
     // must not vote for another op there (it delivers them first, fetching from the sender)
     let fetches = this.limits.maxFetchesPerTick
     for (const entry of m.entries ?? []) {
-      const mine = this.ledger.nextSeq(entry.account)
+      const mine = this.state.nextSeq(entry.account)
       if (entry.seq <= mine) continue
       let floors = wait.floors.get(from)
       if (floors === undefined) wait.floors.set(from, floors = new Map())
@@ -1193,7 +1204,7 @@ export class Replica {
     const key = account === undefined ? undefined : accountKey(account)
     for (const [peer, floors] of wait.floors) {
       for (const [k, floor] of key === undefined ? floors : [[key, floors.get(key)] as const]) {
-        if (floor !== undefined && this.ledger.nextSeq(floor.account) >= floor.seq) floors.delete(k)
+        if (floor !== undefined && this.state.nextSeq(floor.account) >= floor.seq) floors.delete(k)
       }
       if (floors.size === 0) wait.floors.delete(peer)
     }
@@ -1250,7 +1261,7 @@ export class Replica {
         case 'certified': this.out.push({ type: 'checkpoint', checkpoint: a.checkpoint }); break
         case 'prune':
           this.log.prune(a.account, a.fromSeq, a.toSeq)
-          this.ledgerNow.forgetOutcomes(a.account, a.fromSeq, a.toSeq)
+          this.stateNow.forgetOutcomes(a.account, a.fromSeq, a.toSeq)
           break
         case 'behind': this.out.push({ type: 'behind', height: a.height, peers: a.peers }); break
         case 'diverged': this.diverge(a.divergence); break
@@ -1281,7 +1292,7 @@ export class Replica {
       const { account, seq } = b.op
       if (this.isDelivered(b.op) || this.equivocations.has(slotKey(account, seq))) continue
       // a stream stuck on a slot its author split is not worth proposing past
-      if (this.equivocations.has(slotKey(account, this.ledger.nextSeq(account)))) continue
+      if (this.equivocations.has(slotKey(account, this.state.nextSeq(account)))) continue
       if (this.proposer.enqueue(b.op, now)) stale++
     }
     // re-proposals go at once, past the pipeline; a tick with none leaves the queue to it
@@ -1290,14 +1301,14 @@ export class Replica {
 
   /** Asks `peer` for the account's certificates from our next seq up to below `upTo.seq` (one span). */
   private fetchBelow (peer: PeerId, upTo: Slot): void {
-    const mine = this.ledger.nextSeq(upTo.account)
+    const mine = this.state.nextSeq(upTo.account)
     this.send(peer, { type: 'fetch', account: upTo.account, fromSeq: mine, toSeq: Math.min(upTo.seq - 1, mine + MESSAGE_LIMITS.maxFetchSpan - 1) })
   }
 
   private fetchMissing (now: number): void {
     if (this.peers.length === 0) return
     for (const slot of this.buffer.dueFetches(now, this.timing.fetchRetry, this.limits.maxFetchesPerTick)) {
-      const fromSeq = this.ledger.nextSeq(slot.account)
+      const fromSeq = this.state.nextSeq(slot.account)
       const toSeq = Math.min(slot.seq, fromSeq + MESSAGE_LIMITS.maxFetchSpan - 1)
       this.send(this.nextPeer('fetch'), { type: 'fetch', account: slot.account, fromSeq, toSeq })
     }
@@ -1312,7 +1323,7 @@ export class Replica {
    */
   private sendFrontier (): void {
     if (this.peers.length === 0) return
-    const streams = [...this.ledger.streams()]
+    const streams = [...this.state.streams()]
     const max = MESSAGE_LIMITS.maxFrontierEntries
     const complete = streams.length <= max
     if (complete || this.frontierCursor >= streams.length) {
@@ -1401,7 +1412,7 @@ export class Replica {
 
   /** A contract-stream op for a contract this node has not delivered: its signer is unknown here. */
   private awaitsContract (op: SignedOp): boolean {
-    return (op.body.kind === 'execute' || op.body.kind === 'rotate-sequencer') && this.ledger.contract(op.account) === undefined
+    return (op.body.kind === 'execute' || op.body.kind === 'rotate-sequencer') && this.state.contract(op.account) === undefined
   }
 
   /**
@@ -1410,7 +1421,7 @@ export class Replica {
    * the key is part of what was verified, so an op verified under one key (a retired one, or the
    * one before a rotation certified but not delivered yet) is not taken as verified under another.
    */
-  private checkOpSignature (op: SignedOp, signer: AccountId = expectedSigner(this.ledger, op)): boolean {
+  private checkOpSignature (op: SignedOp, signer: AccountId = expectedSigner(this.state, op)): boolean {
     const id = bytesEqual(signer, op.account) ? toHex(op.hash) : toHex(op.hash) + accountKey(signer)
     if (this.verifiedOps.has(id)) return true
     const ok = verifyOpSignature(this.scheme, this.networkId, op, signer)
@@ -1441,11 +1452,11 @@ export class Replica {
    * on from one another, so a batch of consecutive ops walks each slot once.
    */
   private walk (op: SignedOp, next: number, batch: BatchSlots, force: boolean): Walked {
-    let signer = this.ledger.signerOf(op.account)
-    if (op.seq <= next) return { seq: op.seq, signer: expectedSigner(this.ledger, op, signer), certain: true }
+    let signer = this.state.signerOf(op.account)
+    if (op.seq <= next) return { seq: op.seq, signer: expectedSigner(this.state, op, signer), certain: true }
     const id = accountKey(op.account)
     const entry = this.unsettled.get(id)
-    if (!force && entry === undefined && !batch.rotating.has(id)) return { seq: op.seq, signer: expectedSigner(this.ledger, op, signer), certain: false }
+    if (!force && entry === undefined && !batch.rotating.has(id)) return { seq: op.seq, signer: expectedSigner(this.state, op, signer), certain: false }
     // past the window cannotBind puts it off anyway; the walk stays bounded
     if (op.seq >= next + this.limits.bindWindow) return { seq: next, signer: undefined, certain: false }
     let seq = next
@@ -1469,14 +1480,14 @@ export class Replica {
       }
       if (known === undefined) return this.unknownFrom(id, seq, batch, force)
       if (known !== null) {
-        const after = signerAfter(this.ledger, known, signer)
+        const after = signerAfter(this.state, known, signer)
         // a rotation that may be rejected at delivery leaves the key unknown until it is delivered
         if (!bytesEqual(after, signer) && !rotatesSurely(known)) return this.unknownFrom(id, seq, batch, force)
         signer = after
       }
     }
     if (!force) batch.walked.set(id, { seq, signer, certain })
-    return { seq, signer: expectedSigner(this.ledger, op, signer), certain }
+    return { seq, signer: expectedSigner(this.state, op, signer), certain }
   }
 
   /** The walk stops at `seq`: the key in force past it is unknown here. */
@@ -1497,7 +1508,7 @@ export class Replica {
    */
   private bind (op: SignedOp, now: number): void {
     this.bindings.bind(op, now)
-    const next = this.ledger.nextSeq(op.account)
+    const next = this.state.nextSeq(op.account)
     if (isRotation(op) || (op.seq > next && !this.knownAt(op.account, op.seq - 1))) this.unsettle(op, false)
   }
 
@@ -1520,7 +1531,7 @@ export class Replica {
     const id = accountKey(account)
     const entry = this.unsettled.get(id)
     if (entry === undefined) return
-    const next = this.ledger.nextSeq(account)
+    const next = this.state.nextSeq(account)
     if (entry.until < next) this.unsettled.delete(id)
     else if (entry.rotations.some(r => r.op.seq < next)) entry.rotations = entry.rotations.filter(r => r.op.seq >= next)
   }
@@ -1532,10 +1543,10 @@ export class Replica {
    * silent for `sequencerSilence`. Put off, not refused: the broadcaster retries until then.
    */
   private cannotRotate (op: SignedOp, next: number): string | undefined {
-    const contract = this.ledger.contract(op.account)
+    const contract = this.state.contract(op.account)
     if (contract === undefined) return 'the contract is not delivered here'
     if (op.seq !== next) return 'a sequencer rotation is bound only at the contract\'s next slot'
-    if (rotationRequested(this.scheme, this.networkId, this.ledger, op)) return undefined
+    if (rotationRequested(this.scheme, this.networkId, this.state, op)) return undefined
     if (contract.queue.size === 0) return 'the contract has no queued calls and the deployer did not request the rotation'
     const tracked = this.contractProgress.get(accountKey(op.account))
     // past the bound an untracked contract may be one whose sequencer works: it never counts as silent
@@ -1564,12 +1575,12 @@ export class Replica {
    * counts past its rotation: its holder cannot have an honest op dropped as equivocation.
    */
   private signedByKnownKey (op: SignedOp, batch: readonly SignedOp[]): boolean {
-    const next = this.ledger.nextSeq(op.account)
+    const next = this.state.nextSeq(op.account)
     if (op.seq < next) {
       const delivered = this.log.deliveredHash(op.account, op.seq)
       if (delivered !== undefined && bytesEqual(delivered, op.hash)) return true
       if (this.checkOpSignature(op)) return true
-      const retired = this.ledger.rotated(op.account) ? this.retiredKeys.get(accountKey(op.account)) : undefined
+      const retired = this.state.rotated(op.account) ? this.retiredKeys.get(accountKey(op.account)) : undefined
       return retired !== undefined && retired.some(r => r.through >= op.seq && this.checkOpSignature(op, r.key))
     }
     const ops = [...batch]
@@ -1578,13 +1589,13 @@ export class Replica {
     if (walked.certain) return false
     if (this.checkOpSignature(op)) return true
     const rotations = [...(this.unsettled.get(accountKey(op.account))?.rotations.map(r => r.op) ?? []), ...ops.filter(isRotation)]
-    return rotations.some(r => r.seq < op.seq && bytesEqual(r.account, op.account) && this.checkOpSignature(op, expectedSigner(this.ledger, op, signerAfter(this.ledger, r, this.ledger.signerOf(op.account)))))
+    return rotations.some(r => r.seq < op.seq && bytesEqual(r.account, op.account) && this.checkOpSignature(op, expectedSigner(this.state, op, signerAfter(this.state, r, this.state.signerOf(op.account)))))
   }
 
   /** After a delivery: the stream of the contract the op touched moved, or its queue filled or emptied. */
   private noteContractProgress (op: SignedOp): void {
     const address = op.body.kind === 'call' || op.body.kind === 'cancel' ? op.body.contract : op.account
-    const contract = this.ledger.contract(address)
+    const contract = this.state.contract(address)
     if (contract === undefined) return
     const id = accountKey(address)
     if (contract.queue.size === 0) { this.contractProgress.delete(id); return }

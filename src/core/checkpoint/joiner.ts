@@ -15,13 +15,14 @@ import type { CheckpointMsg } from '../broadcast/messages.js'
 import type { PeerId } from '../broadcast/actions.js'
 import { faultModel } from '../ledger/genesis.js'
 import type { Genesis } from '../ledger/genesis.js'
-import { Ledger } from '../ledger/ledger.js'
+import type { ReplicatedAlgorithm } from '../algorithm/algorithm.js'
+import { restoreAlgorithm } from '../algorithm/registry.js'
 import { MalformedError } from '../errors.js'
 import { checkCertified } from './certificate.js'
 import { EpochChain } from '../epoch/epochs.js'
 import type { ValidatorSet } from './certificate.js'
 import type { CertifiedCheckpoint } from './keeper.js'
-import { chunkMatches, decodeManifest, manifestRoot, readSnapshot } from './snapshot.js'
+import { chunkMatches, decodeManifest, manifestRoot } from './snapshot.js'
 import type { Manifest } from './snapshot.js'
 
 export interface JoinOptions {
@@ -64,7 +65,7 @@ export interface JoinProgress {
 interface Offer { readonly peer: PeerId, readonly msg: CheckpointMsg, readonly bytes: Uint8Array, readonly manifest: Manifest, readonly manifestBytes: Uint8Array, readonly epochs: readonly Uint8Array[] }
 
 /** A joined checkpoint, its state, and the epoch records that certify its signers. */
-export interface JoinOutcome { readonly cp: CertifiedCheckpoint, readonly ledger: Ledger, readonly epochs: readonly Uint8Array[] }
+export interface JoinOutcome { readonly cp: CertifiedCheckpoint, readonly ledger: ReplicatedAlgorithm, readonly epochs: readonly Uint8Array[] }
 
 interface InFlight { readonly peer: PeerId, readonly index: number, readonly since: number }
 
@@ -350,12 +351,13 @@ export class Joiner {
  * chunks match the manifest, the manifest hashes to the signed root, and the rebuilt state hashes
  * to it too. Signatures are the caller's to check. Throws MalformedError (or Error on a mismatch).
  */
-export function rebuildCheckpoint (genesis: Genesis, checkpointBytes: Uint8Array, manifestBytes: Uint8Array, chunks: readonly Uint8Array[]): { cp: CertifiedCheckpoint, ledger: Ledger } {
+export function rebuildCheckpoint (genesis: Genesis, checkpointBytes: Uint8Array, manifestBytes: Uint8Array, chunks: readonly Uint8Array[]): { cp: CertifiedCheckpoint, ledger: ReplicatedAlgorithm } {
   const msg = decodeMessage(checkpointBytes)
   if (msg.type !== 'checkpoint') throw new MalformedError(`expected a checkpoint, got a ${msg.type} message`)
   if (!bytesEqual(manifestRoot(manifestBytes), msg.root)) throw new MalformedError('manifest does not hash to the checkpoint root')
   const manifest = decodeManifest(manifestBytes)
-  const ledger = Ledger.fromState(genesis, readSnapshot(manifest, chunks))
+  // read by the algorithm the genesis names (a Ledger on a ledger network)
+  const ledger = restoreAlgorithm(genesis, manifest, chunks)
   // the rebuilt state must hash to the signed root: proves the reading exact, not just the bytes
   if (!bytesEqual(ledger.stateHash(), msg.root)) throw new MalformedError(`rebuilt state has root ${toHex(ledger.stateHash()).slice(0, 16)}, not the checkpoint's`)
   return { cp: { msg, bytes: checkpointBytes, snapshot: { root: msg.root, manifest, manifestBytes, chunks } }, ledger }

@@ -20,7 +20,8 @@ import type { Hash } from '../crypto/hash.js'
 import { inSignerOrder } from '../crypto/signing.js'
 import type { Signer } from '../crypto/signing.js'
 import type { Genesis } from '../ledger/genesis.js'
-import { Ledger } from '../ledger/ledger.js'
+import type { ReplicatedAlgorithm } from '../algorithm/algorithm.js'
+import { createAlgorithm } from '../algorithm/registry.js'
 import { accountKey } from '../ledger/op.js'
 import type { SignedOp, Slot } from '../ledger/op.js'
 import { slotValue } from '../ledger/slot.js'
@@ -90,13 +91,14 @@ export type DeliveredUpTo = (account: Uint8Array) => number
 interface Base {
   readonly height: number
   readonly root: Hash
-  readonly ledger: Ledger
+  /** The replicated state at the base (a Ledger on a ledger network). */
+  readonly ledger: ReplicatedAlgorithm
   readonly cert?: CertifiedCheckpoint
 }
 
 type Computed =
   // the root only: a snapshot's chunks are rebuilt from the ledger if the cut is certified
-  | { readonly ok: true, readonly ledger: Ledger, readonly root: Hash }
+  | { readonly ok: true, readonly ledger: ReplicatedAlgorithm, readonly root: Hash }
   // `ours`: computed, with another root than the cut claims
   | { readonly ok: false, readonly reason: string, readonly ours?: Hash }
 
@@ -176,7 +178,7 @@ export class CheckpointKeeper {
     private signer: Signer | undefined,
     private readonly nextSeq: DeliveredUpTo
   ) {
-    const ledger = new Ledger(genesis)
+    const ledger = createAlgorithm(genesis)
     this.base = { height: 0, root: ledger.stateHash(), ledger }
     this.verified = new BoundedSet(4096)
   }
@@ -263,7 +265,7 @@ export class CheckpointKeeper {
    * Why the base cannot move to this certified state, or undefined: the state must contain the
    * base (no account behind it), or a validator would forget slots it bound and delivered.
    */
-  cannotInstall (height: number, ledger: Ledger): string | undefined {
+  cannotInstall (height: number, ledger: ReplicatedAlgorithm): string | undefined {
     if (height <= this.base.height && this.base.height > 0) return `checkpoint ${height} is not above the base (${this.base.height})`
     for (const s of this.base.ledger.streams()) {
       if (ledger.nextSeq(s.account) < s.nextSeq) return `checkpoint ${height} holds account ${accountKey(s.account).slice(0, 16)} at seq ${ledger.nextSeq(s.account) - 1}, behind the base's ${s.nextSeq - 1}`
@@ -272,7 +274,7 @@ export class CheckpointKeeper {
   }
 
   /** Starts from a certified checkpoint (from disk, or downloaded by a joiner); `ledger` is its state. */
-  install (cp: CertifiedCheckpoint, ledger: Ledger): void {
+  install (cp: CertifiedCheckpoint, ledger: ReplicatedAlgorithm): void {
     this.base = { height: cp.msg.height, root: cp.msg.root, ledger, cert: cp }
     this.tail = []
     this.tailLost = false

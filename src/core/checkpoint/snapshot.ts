@@ -146,6 +146,20 @@ function rotatedFlag (v: Value | undefined, what: string): true {
 const CHUNK_DECODE = { maxBytes: SNAPSHOT_LIMITS.maxChunkBytes, maxDepth: MAX_VALUE_DEPTH + 4, maxItems: SNAPSHOT_LIMITS.maxItemsPerChunk }
 
 /**
+ * Every item of a snapshot, chunk by chunk, each chunk checked against the manifest first: the
+ * reader of an algorithm other than the ledger (see core/algorithm) parses the items it wrote.
+ */
+export function * snapshotItems (manifest: Manifest, chunks: readonly Uint8Array[]): Generator<{ item: Value, what: string }> {
+  if (chunks.length !== manifest.chunks.length) throw new MalformedError(`snapshot: ${chunks.length} chunks for a manifest of ${manifest.chunks.length}`)
+  for (let ci = 0; ci < chunks.length; ci++) {
+    const bytes = chunks[ci]
+    if (bytes === undefined || !chunkMatches(manifest, ci, bytes)) throw new MalformedError(`snapshot: chunk ${ci} is missing or does not match the manifest`)
+    const list = read.list(decode(bytes, CHUNK_DECODE), `chunk ${ci}`, SNAPSHOT_LIMITS.maxItemsPerChunk)
+    for (let ii = 0; ii < list.length; ii++) yield { item: list[ii]!, what: `chunk ${ci} item ${ii}` }
+  }
+}
+
+/**
  * Rebuilds the state from a manifest and its chunks (each already matched against the manifest).
  * Throws MalformedError on anything out of shape or out of order; the caller then rebuilds the
  * ledger and checks that its root is the manifest's hash, which proves the whole reading exact.

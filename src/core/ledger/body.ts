@@ -1,9 +1,10 @@
 // Op bodies: Transfer and Mint move money; Deploy, Call, Execute and Cancel run contracts;
-// RotateKey and RotateSequencer replace the key that signs a stream. Each kind has its
-// encode/decode pair here and its own rule in the ledger.
+// RotateKey and RotateSequencer replace the key that signs a stream; SetAdd and SetRemove are the
+// ops of an observed-remove set network (src/core/algorithm/orset.ts). Each kind has its
+// encode/decode pair here and its own rule in the algorithm that owns it.
 
 import type { Value } from '../codec/canonical.js'
-import { MAX_UINT64 } from '../codec/canonical.js'
+import { MAX_UINT64, compareBytes } from '../codec/canonical.js'
 import * as read from '../codec/read.js'
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../crypto/signing.js'
 import { MalformedError } from '../errors.js'
@@ -38,11 +39,36 @@ export interface RotateKeyBody { readonly kind: 'rotate-key', readonly to: Uint8
  */
 export interface RotateSequencerBody { readonly kind: 'rotate-sequencer', readonly to: Uint8Array, readonly request: Uint8Array | null }
 
-export type OpBody = TransferBody | MintBody | DeployBody | CallBody | ExecuteBody | CancelBody | RotateKeyBody | RotateSequencerBody
+/** In a writer's own stream on a set network: adds `element` under the tag (account, seq) of this op. */
+export interface SetAddBody { readonly kind: 'set-add', readonly element: string }
+/**
+ * In a writer's own stream on a set network: removes the tags of `element` the writer observed
+ * (each also cited in deps, so every node delivers the adds before the remove). An add nobody
+ * observed survives: that is what makes concurrent add and remove converge (add wins).
+ */
+export interface SetRemoveBody { readonly kind: 'set-remove', readonly element: string, readonly tags: ReadonlyArray<{ readonly account: Uint8Array, readonly seq: number }> }
+
+export type LedgerBody = TransferBody | MintBody | DeployBody | CallBody | ExecuteBody | CancelBody | RotateKeyBody | RotateSequencerBody
+export type SetBody = SetAddBody | SetRemoveBody
+export type OpBody = LedgerBody | SetBody
 
 export const MAX_AMOUNT = MAX_UINT64
 // an execute cites each call in deps too, so OP_LIMITS.maxDeps (64) bounds it as well
 export const BODY_LIMITS = { maxArgs: 16, maxFnName: 64, maxCallsPerExecute: 64 } as const
+/**
+ * A set element is text of at most 128 UTF-8 bytes; a remove names at most 64 tags (each is cited
+ * in deps too, which OP_LIMITS.maxDeps also bounds to 64).
+ */
+export const SET_LIMITS = { maxElementBytes: 128, maxTagsPerRemove: 64 } as const
+
+const utf8 = new TextEncoder()
+function setElement (v: Value | undefined, what: string): string {
+  const element = read.text(v, what, SET_LIMITS.maxElementBytes)
+  const n = utf8.encode(element).length
+  if (n === 0) throw new MalformedError(`${what} must not be empty`)
+  if (n > SET_LIMITS.maxElementBytes) throw new MalformedError(`${what}: longer than ${SET_LIMITS.maxElementBytes} UTF-8 bytes`)
+  return element
+}
 
 export function encodeBody (body: OpBody): Value {
   switch (body.kind) {
@@ -62,6 +88,10 @@ export function encodeBody (body: OpBody): Value {
       return { kind: body.kind, to: body.to }
     case 'rotate-sequencer':
       return { kind: body.kind, to: body.to, request: body.request }
+    case 'set-add':
+      return { kind: body.kind, element: body.element }
+    case 'set-remove':
+      return { kind: body.kind, element: body.element, tags: body.tags.map(t => [t.account, t.seq]) }
   }
 }
 
@@ -137,6 +167,25 @@ export function decodeBody (v: Value | undefined): OpBody {
         to: read.bytes(m.to, 'rotate-sequencer.to', PUBLIC_KEY_BYTES),
         request: m.request === null ? null : read.bytes(m.request, 'rotate-sequencer.request', SIGNATURE_BYTES)
       }
+    }
+    case 'set-add': {
+      const m = read.map(v, kind, ['kind', 'element'])
+      return { kind, element: setElement(m.element, 'set-add.element') }
+    }
+    case 'set-remove': {
+      const m = read.map(v, kind, ['kind', 'element', 'tags'])
+      const tags = read.list(m.tags, 'set-remove.tags', SET_LIMITS.maxTagsPerRemove).map((t, i) => {
+        const tag = readSlot(t, `set-remove.tags[${i}]`, MAX_SEQ)
+        if (tag.seq < 1) throw new MalformedError(`set-remove.tags[${i}].seq starts at 1`)
+        return tag
+      })
+      if (tags.length === 0) throw new MalformedError('set-remove.tags must not be empty')
+      for (let i = 1; i < tags.length; i++) {
+        const a = tags[i - 1]!
+        const b = tags[i]!
+        if ((compareBytes(a.account, b.account) || a.seq - b.seq) >= 0) throw new MalformedError('set-remove.tags must be sorted and distinct')
+      }
+      return { kind, element: setElement(m.element, 'set-remove.element'), tags }
     }
     default:
       throw new MalformedError(`op.body: unknown or missing kind ${JSON.stringify(typeof kind === 'string' ? kind.slice(0, 32) : typeof kind)}`)

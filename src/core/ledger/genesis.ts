@@ -10,6 +10,8 @@ import { PUBLIC_KEY_BYTES } from '../crypto/signing.js'
 import { InvalidGenesisError, MalformedError } from '../errors.js'
 import { MAX_AMOUNT } from './body.js'
 import type { AccountId } from './op.js'
+import { ALGORITHMS } from '../algorithm/algorithm.js'
+import type { AlgorithmName } from '../algorithm/algorithm.js'
 
 export interface Genesis {
   /** A human name; part of the network id. */
@@ -22,6 +24,12 @@ export interface Genesis {
   readonly balances: ReadonlyArray<{ readonly account: AccountId, readonly amount: bigint }>
   /** What validators may do wrong (docs/faults.md); absent: 'byzantine'. Fixed for the network's life. */
   readonly faults?: FaultModel
+  /**
+   * The replicated algorithm (core/algorithm). Absent means the ledger, and is the only way to say
+   * so: a genesis without it encodes as it always did, so existing network ids stay the same.
+   * On a set network ('orset') the accounts of `balances` are the writers.
+   */
+  readonly algorithm?: Exclude<AlgorithmName, 'ledger'>
 }
 
 /**
@@ -41,7 +49,8 @@ export function encodeGenesis (g: Genesis): Uint8Array {
     mintAuthority: g.mintAuthority,
     balances: g.balances.map(b => [b.account, b.amount]),
     // only a non-default model is written: a genesis without one keeps its bytes and network id
-    ...(g.faults === undefined || g.faults === 'byzantine' ? {} : { faults: g.faults })
+    ...(g.faults === undefined || g.faults === 'byzantine' ? {} : { faults: g.faults }),
+    ...(g.algorithm === undefined ? {} : { algorithm: g.algorithm })
   }
   return encode(value)
 }
@@ -49,7 +58,8 @@ export function encodeGenesis (g: Genesis): Uint8Array {
 export function decodeGenesis (bytes: Uint8Array): Genesis {
   try {
     const m = read.map(decode(bytes, { maxBytes: 16 * 1024 * 1024, maxDepth: 4, maxItems: MAX_GENESIS_ACCOUNTS }), 'genesis',
-      ['network', 'validators', 'mintAuthority', 'balances', 'faults'])
+      ['network', 'validators', 'mintAuthority', 'balances', 'faults', 'algorithm'])
+    const algorithm = read.optional(m.algorithm, v => read.text(v, 'genesis.algorithm', 16))
     const g: Genesis = {
       network: read.text(m.network, 'genesis.network', 64),
       validators: read.list(m.validators, 'genesis.validators', MAX_VALIDATORS).map((v, i) => read.bytes(v, `genesis.validators[${i}]`, PUBLIC_KEY_BYTES)),
@@ -58,7 +68,8 @@ export function decodeGenesis (bytes: Uint8Array): Genesis {
         const pair = read.list(b, `genesis.balances[${i}]`, 2)
         return { account: read.bytes(pair[0], `genesis.balances[${i}].account`, PUBLIC_KEY_BYTES), amount: read.bigint(pair[1], `genesis.balances[${i}].amount`, 1n, MAX_AMOUNT) }
       }),
-      ...(m.faults === undefined ? {} : { faults: read.text(m.faults, 'genesis.faults', 16) as FaultModel })
+      ...(m.faults === undefined ? {} : { faults: read.text(m.faults, 'genesis.faults', 16) as FaultModel }),
+      ...(algorithm === undefined ? {} : { algorithm: algorithm as Exclude<AlgorithmName, 'ledger'> })
     }
     // the default is never written, so bytes that name it are not this genesis's encoding
     if (g.faults === 'byzantine') throw new InvalidGenesisError('genesis.faults: "byzantine" is the default and is written by leaving the field out')
@@ -70,9 +81,11 @@ export function decodeGenesis (bytes: Uint8Array): Genesis {
 }
 
 /** Sorts what may be given in any order and rejects what cannot start a network. */
-export function makeGenesis (g: Genesis): Genesis {
+export function makeGenesis (g: Genesis | (Omit<Genesis, 'algorithm'> & { readonly algorithm?: AlgorithmName })): Genesis {
+  const { algorithm, ...rest } = g
   return validateGenesis({
-    ...g,
+    ...rest,
+    ...(algorithm === undefined || algorithm === 'ledger' ? {} : { algorithm }),
     validators: [...g.validators].sort(compareBytes),
     balances: [...g.balances].sort((a, b) => compareBytes(a.account, b.account))
   })
@@ -94,6 +107,9 @@ function validateGenesis (g: Genesis): Genesis {
   }
   if (total > MAX_AMOUNT) throw new InvalidGenesisError('genesis balances exceed the supply cap of 2^64-1')
   if (g.faults !== undefined && !FAULT_MODELS.includes(g.faults)) throw new InvalidGenesisError(`genesis.faults must be ${FAULT_MODELS.map(m => `"${m}"`).join(' or ')} (or absent: byzantine), got ${JSON.stringify(g.faults)}`)
+  // 'ledger' is written by leaving the field out, so one network has one encoding
+  if (g.algorithm !== undefined && (g.algorithm as string === 'ledger' || !ALGORITHMS.includes(g.algorithm))) throw new InvalidGenesisError(`genesis.algorithm must be one of ${ALGORITHMS.filter(a => a !== 'ledger').join(', ')} (omit it for the ledger)`)
+  if (g.algorithm === 'orset' && g.balances.length === 0) throw new InvalidGenesisError('a set network needs at least one writer: an account in genesis.balances')
   return g
 }
 

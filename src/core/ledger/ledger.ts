@@ -20,6 +20,8 @@ import { accountItems, contractItems, snapshotOf } from '../checkpoint/snapshot.
 import type { Snapshot } from '../checkpoint/snapshot.js'
 import { ContractError } from '../vm/errors.js'
 import type { Genesis } from './genesis.js'
+import type { OpBody } from './body.js'
+import type { ReplicatedAlgorithm } from '../algorithm/algorithm.js'
 import { accountKey, slotKey } from './op.js'
 import type { AccountId, SignedOp, Slot } from './op.js'
 
@@ -36,6 +38,12 @@ export type RejectReason =
   /** Signed by a key a rotation retired (validators behind the rotation could still certify it). */
   | 'retired-key'
   | 'bad-rotation'
+  /** An op kind of another algorithm (a set op on a ledger network, a transfer on a set network). */
+  | 'unsupported-op'
+  /** Set networks: the stream's account is not a writer named by the genesis. */
+  | 'not-a-writer'
+  /** Set networks: the writer has made all the adds its stream may make. */
+  | 'element-cap'
 
 export type Outcome =
   | { readonly status: 'applied' }
@@ -116,7 +124,8 @@ export interface ApplyOptions {
   readonly retiredKey?: boolean
 }
 
-export class Ledger {
+export class Ledger implements ReplicatedAlgorithm {
+  readonly algorithm = 'ledger' as const
   private readonly accounts: Map<string, AccountState>
   private readonly contracts: Map<string, ContractState>
   /** Outcomes of calls (and of deploys that ran init), by the slot of the op that made them. */
@@ -189,6 +198,14 @@ export class Ledger {
     const a = this.accounts.get(id)
     // a queued call's value is the caller's to take back with a cancel, even when it holds nothing else
     return a !== undefined && (a.balance > 0n || a.credits.size > 0 || (this.queuedBy.get(id) ?? 0) > 0)
+  }
+
+  admissionRefusal (): string {
+    return 'the account holds nothing at this node (no balance, no credit, no queued call): validators do not take its ops until it is paid'
+  }
+
+  supports (body: OpBody): boolean {
+    return body.kind !== 'set-add' && body.kind !== 'set-remove'
   }
 
   contract (address: AccountId): ContractState | undefined {
@@ -265,6 +282,7 @@ export class Ledger {
 
   private decide (sender: AccountState, op: SignedOp): Outcome {
     const body = op.body
+    if (body.kind === 'set-add' || body.kind === 'set-remove') return reject('unsupported-op', `${body.kind} ops belong to set networks; this network runs the ledger`)
     // Deps are credit claims, except the ones a body names for ordering: a call cites its
     // contract's deploy, an execute cites the calls it runs, a cancel cites its contract's stream.
     const ordering = new Set<string>()

@@ -6,7 +6,10 @@ import { bytesEqual, encode } from '../codec/canonical.js'
 import { Domain, signFor, verifyFor } from '../crypto/signing.js'
 import type { SignatureScheme, Signer } from '../crypto/signing.js'
 import { contractAddress } from './contracts.js'
-import type { Ledger } from './ledger.js'
+import type { ReplicatedAlgorithm } from '../algorithm/algorithm.js'
+
+/** What the rotation rules read of the state: who signs a stream, and contracts. */
+type Ledger = Pick<ReplicatedAlgorithm, 'signerOf' | 'contract'>
 import type { AccountId, UnsignedOp } from './op.js'
 
 /**
