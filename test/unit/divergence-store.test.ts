@@ -44,3 +44,50 @@ describe('vote evidence on disk', () => {
     }
   })
 })
+
+describe('bftnode recover clears the built state in one write', () => {
+  const checkpoint = (height: number): Parameters<NodeDatabase['saveCheckpoint']>[0] => ({ height, certificate: bytes(8, 1), manifest: bytes(8, 2), chunks: [bytes(8, 3)] })
+  const marker = async (db: NodeDatabase): Promise<number | undefined> => {
+    const m = await db.getMeta('recover')
+    return m === undefined ? undefined : Number(new TextDecoder().decode(m))
+  }
+
+  test('the clearing itself leaves the join marker: no crash point gives a cleared node that starts from genesis', async () => {
+    const db = await NodeDatabase.open(await freshDir())
+    try {
+      await db.saveCheckpoint(checkpoint(100))
+      await db.persist([{ kind: 'diverged', height: 150, ours: bytes(32, 4), certified: bytes(16, 5) }])
+      await db.clearDivergedState()
+      assert.equal(await marker(db), 150)
+      assert.deepEqual(await db.divergedHeights(), [])
+      assert.equal(await db.latestCheckpoint(), undefined)
+    } finally {
+      await db.close()
+    }
+  })
+
+  test('--force on a node that held checkpoints: it joins no lower than the highest (slots behind it have no bindings left)', async () => {
+    const db = await NodeDatabase.open(await freshDir())
+    try {
+      await db.saveCheckpoint(checkpoint(100))
+      await db.saveCheckpoint(checkpoint(200))
+      await db.clearDivergedState()
+      assert.equal(await marker(db), 200)
+    } finally {
+      await db.close()
+    }
+  })
+
+  test('a second recover before the node started again keeps the first one\'s height', async () => {
+    const db = await NodeDatabase.open(await freshDir())
+    try {
+      await db.saveCheckpoint(checkpoint(300))
+      await db.persist([{ kind: 'diverged', height: 340, ours: bytes(32, 4), certified: bytes(16, 5) }])
+      await db.clearDivergedState()
+      await db.clearDivergedState()
+      assert.equal(await marker(db), 340)
+    } finally {
+      await db.close()
+    }
+  })
+})

@@ -66,10 +66,10 @@ export const recoverCommand: CliCommand<RecoverArgs> = {
     for (const name of entries) await cp(join(dir, name), join(aside, name), { recursive: true, errorOnExist: true })
     db = await openStopped(dir)
     try {
+      // the next start joins from a snapshot at or past the cut the network certified (recorded
+      // in the same write as the clearing: a crash between them would leave a node that votes)
       const cleared = await db.clearDivergedState()
-      // the next start joins from a snapshot at or past the cut the network certified
-      await db.putMeta('recover', new TextEncoder().encode(String(height)))
-      say(`done: ${cleared.certificates} certificates and ${cleared.checkpoints} checkpoints cleared; the old database is in ${basename(aside)}`)
+      say(`done: ${cleared.certificates} certificates and ${cleared.checkpoints} checkpoints cleared; the next start joins at checkpoint ${cleared.joinAtLeast} or later; the old database is in ${basename(aside)}`)
     } finally {
       await db.close()
     }
