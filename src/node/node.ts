@@ -123,6 +123,8 @@ const STATE_ROOT_MAX_AGE_MS = 1000
 /** Why a validator on a new data dir does not vote yet (see BftNode.probe). */
 const PROBATION = 'its data dir is new: it votes once peers show no certified checkpoint (the network is young), or never if they hold one (start once with --resume-voting if this key never voted on this network)'
 
+const RECOVERING = 'bftnode recover cleared its state: it votes once it holds a verified snapshot at or past the cut it diverged at'
+
 export class BftNode {
   private current: Replica
   readonly networkIdHex: string
@@ -237,7 +239,10 @@ export class BftNode {
       // votes only once its peers show no certified checkpoint (a young network); see probe().
       const validator = genesis.validators.some(v => bytesEqual(v, signer.publicKey))
       const onProbation = stored === undefined && validator && genesis.validators.length > 1 && !config.join && !config.resumeVoting
-      const why = abstain === undefined || config.resumeVoting ? (onProbation ? PROBATION : undefined) : new TextDecoder().decode(abstain)
+      // after bftnode recover the state is gone but the votes it cast are not, and the bindings
+      // behind its old checkpoints were pruned: it votes only once it holds the snapshot
+      const recovering = await db.getMeta('recover')
+      const why = abstain === undefined || config.resumeVoting ? (onProbation ? PROBATION : recovering !== undefined ? RECOVERING : undefined) : new TextDecoder().decode(abstain)
       node = new BftNode(config, genesis, signer, db, log, why)
       await node.restore()
       opts.signal?.throwIfAborted()
@@ -262,16 +267,22 @@ export class BftNode {
       // a node with no state joins from a verified snapshot rather than replaying all history
       // (observers by default; a validator only when asked, as it could not vote on a snapshot's past)
       const fresh = node.current.status().delivered === 0 && node.current.latestCheckpoint() === undefined
-      const recovering = await db.getMeta('recover')
-      if (fresh && recovering !== undefined) {
+      if (recovering !== undefined) {
         // bftnode recover cleared a diverged state: only a verified snapshot at or past the cut
-        // the network certified will do (never genesis: that history is pruned)
+        // the network certified will do (never genesis: that history is pruned). One already
+        // held is one a start installed before it could clear the mark.
         node.recoverAbove = Math.max(0, Number(new TextDecoder().decode(recovering)) - 1)
-        log.info('recovering: joining from a verified snapshot', { atLeast: node.recoverAbove + 1 })
-        await node.join([], false, opts.signal)
-        if (node.current.latestCheckpoint() === undefined) throw new StorageError('recovering: no peer offered a verified snapshot; start again once validators are reachable')
+        if ((node.current.latestCheckpoint()?.msg.height ?? 0) <= node.recoverAbove) {
+          log.info('recovering: joining from a verified snapshot', { atLeast: node.recoverAbove + 1 })
+          await node.join([], false, opts.signal)
+          if ((node.current.latestCheckpoint()?.msg.height ?? 0) <= node.recoverAbove) throw new StorageError('recovering: no peer offered a verified snapshot; start again once validators are reachable')
+        }
         await db.deleteMeta('recover')
         node.recoverAbove = undefined
+        if (node.abstain === RECOVERING) {
+          node.abstain = undefined
+          node.current.resumeVoting()
+        }
       } else if (fresh && (config.join || !node.current.isValidator)) {
         await node.join([], stored === undefined, opts.signal).catch(err => {
           if (config.join || opts.signal?.aborted === true) throw err
