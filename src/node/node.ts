@@ -3,6 +3,7 @@
 // finishes (on disk, synced) before anything after it, across inputs too, so no vote ever leaves
 // before the binding it promises. It also sequences the contracts whose sequencer key it holds.
 
+import { existsSync } from 'node:fs'
 import { toHex } from '../core/crypto/hash.js'
 import { signerFrom } from '../core/crypto/signing.js'
 import type { Signer } from '../core/crypto/signing.js'
@@ -42,6 +43,7 @@ import type { ValidatorSet } from '../core/checkpoint/certificate.js'
 import { SYNC_MESSAGE_LIMITS, decodeSyncRequest, encodeSyncResponse } from '../core/checkpoint/sync-messages.js'
 import { Ledger } from '../core/ledger/ledger.js'
 import type { ReplicatedAlgorithm } from '../core/algorithm/algorithm.js'
+import { createAlgorithm } from '../core/algorithm/registry.js'
 import { fromHex } from '../core/crypto/hash.js'
 import { TraceRecorder } from './trace.js'
 
@@ -293,7 +295,12 @@ export class BftNode {
       }
       if (node.abstain !== undefined) log.warn('this validator does not vote', { why: node.abstain })
       const d = node.divergence
-      if (d !== undefined) log.error('this node\'s state diverged from a certified checkpoint before this start: it does not vote', { height: d.height, certifiedRoot: d.root, ourRoot: d.ours, evidence: d.evidence, whatNext: RECOVER_ADVICE })
+      if (d !== undefined) {
+        // the halt is on disk before the bundle is written: a crash (or a full disk) between them
+        // left no bundle; write what the halt record holds
+        if (!existsSync(d.evidence)) await node.rewriteEvidence()
+        log.error('this node\'s state diverged from a certified checkpoint before this start: it does not vote', { height: d.height, certifiedRoot: d.root, ourRoot: d.ours, evidence: d.evidence, whatNext: RECOVER_ADVICE })
+      }
       node.reporter = new StatusReporter(() => node!.statusFigures(), logger.child('status'), config.statusIntervalMs)
       node.reporter.start()
       node.wake()
@@ -784,6 +791,23 @@ export class BftNode {
       this.log.error('could not write the divergence evidence', { path, error: (err as Error).message })
     }
     this.log.error('STATE DIVERGED: a quorum certified another state root than this node computes at the same cut', { height: d.height, certifiedRoot: toHex(d.root), ourRoot: toHex(d.ours), evidence: path, whatNext: RECOVER_ADVICE })
+  }
+
+  /**
+   * The bundle of a halt found on disk at start, from its record: the certified checkpoint and
+   * our root; the ops of the cut are not kept, and the agreed checkpoint is the one held now.
+   */
+  private async rewriteEvidence (): Promise<void> {
+    const d = this.current.diverged
+    if (d === undefined) return
+    const base = this.current.latestCheckpoint()?.msg
+    const divergence: Divergence = { certified: d.certified, height: d.height, root: d.root, ours: d.ours, baseHeight: base?.height ?? 0, baseRoot: base?.root ?? createAlgorithm(this.genesis).stateHash(), ops: [] }
+    try {
+      const bundle = { ...divergenceBundle(divergence, { network: this.genesis.network, nodeId: this.id, version: await buildVersion(), now: new Date() }), partial: 'written again at a start: the ops of the cut were not kept' }
+      await writeDivergenceBundle(this.config.dataDir, bundle)
+    } catch (err) {
+      this.log.error('could not write the divergence evidence', { path: divergenceFile(this.config.dataDir, d.height), error: (err as Error).message })
+    }
   }
 
   /** This node's state diverged from a certified checkpoint (undefined: it did not), and where the evidence is. */

@@ -4,10 +4,11 @@
 
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import '../../src/net/polyfill.js'
+import { toHex } from '../../src/core/crypto/hash.js'
 import { signerFrom } from '../../src/core/crypto/signing.js'
 import { encodeGenesis, makeGenesis } from '../../src/core/ledger/genesis.js'
 import type { Genesis } from '../../src/core/ledger/genesis.js'
@@ -97,5 +98,24 @@ describe('a validator recovering from a divergence', () => {
     assert.ok((node.replica.latestCheckpoint()?.msg.height ?? 0) >= 20)
     assert.equal(node.validatorRole, 'votes')
     assert.equal(node.replica.votes, true)
+  })
+
+  test('a halt found on disk without its evidence bundle (a crash between the two writes) gets one at start', async () => {
+    const cp = nodes[0]!.replica.latestCheckpoint()!
+    const obsDir = join(dir, 'observer')
+    const db = await NodeDatabase.open(obsDir)
+    await db.putMeta('genesis', encodeGenesis(genesis))
+    await db.persist([{ kind: 'diverged', height: cp.msg.height, ours: new Uint8Array(32).fill(7), certified: cp.bytes }])
+    await db.close()
+    const observer = await BftNode.start({ ...configs[0]!, dataDir: obsDir, listen: ['/ip4/127.0.0.1/tcp/0'], resumeVoting: false }, genesis, seedOf('it-recover-observer', 0), silentLogger)
+    nodes.push(observer)
+    const d = observer.divergence
+    assert.ok(d !== undefined, 'the halt is restored')
+    const bundle = JSON.parse(await readFile(d.evidence, 'utf8')) as { height: number, certifiedRoot: string, ourRoot: string, signers: string[], partial?: string }
+    assert.equal(bundle.height, cp.msg.height)
+    assert.equal(bundle.certifiedRoot, toHex(cp.msg.root))
+    assert.equal(bundle.ourRoot, toHex(new Uint8Array(32).fill(7)))
+    assert.equal(bundle.signers.length, cp.msg.sigs.length)
+    assert.match(bundle.partial ?? '', /ops of the cut were not kept/)
   })
 })
