@@ -31,6 +31,8 @@ export interface DivergenceBundle {
   /** The last checkpoint this node agreed with the network on, and its ops after it, in the order applied (hex). */
   readonly agreed: { readonly height: number, readonly root: string }
   readonly ops: readonly string[]
+  /** Set when the bundle was written again at a start from the halt record (what is missing). */
+  readonly partial?: string
   readonly whatNext: string
 }
 

@@ -3,6 +3,7 @@
 // finishes (on disk, synced) before anything after it, across inputs too, so no vote ever leaves
 // before the binding it promises. It also sequences the contracts whose sequencer key it holds.
 
+import { existsSync } from 'node:fs'
 import { toHex } from '../core/crypto/hash.js'
 import { signerFrom } from '../core/crypto/signing.js'
 import type { Signer } from '../core/crypto/signing.js'
@@ -42,6 +43,7 @@ import type { ValidatorSet } from '../core/checkpoint/certificate.js'
 import { SYNC_MESSAGE_LIMITS, decodeSyncRequest, encodeSyncResponse } from '../core/checkpoint/sync-messages.js'
 import { Ledger } from '../core/ledger/ledger.js'
 import type { ReplicatedAlgorithm } from '../core/algorithm/algorithm.js'
+import { createAlgorithm } from '../core/algorithm/registry.js'
 import { fromHex } from '../core/crypto/hash.js'
 import { TraceRecorder } from './trace.js'
 
@@ -122,6 +124,8 @@ const STATE_ROOT_MAX_AGE_MS = 1000
 
 /** Why a validator on a new data dir does not vote yet (see BftNode.probe). */
 const PROBATION = 'its data dir is new: it votes once peers show no certified checkpoint (the network is young), or never if they hold one (start once with --resume-voting if this key never voted on this network)'
+
+const RECOVERING = 'bftnode recover cleared its state: it votes once it holds a verified snapshot at or past the cut it diverged at'
 
 export class BftNode {
   private current: Replica
@@ -237,7 +241,10 @@ export class BftNode {
       // votes only once its peers show no certified checkpoint (a young network); see probe().
       const validator = genesis.validators.some(v => bytesEqual(v, signer.publicKey))
       const onProbation = stored === undefined && validator && genesis.validators.length > 1 && !config.join && !config.resumeVoting
-      const why = abstain === undefined || config.resumeVoting ? (onProbation ? PROBATION : undefined) : new TextDecoder().decode(abstain)
+      // after bftnode recover the state is gone but the votes it cast are not, and the bindings
+      // behind its old checkpoints were pruned: it votes only once it holds the snapshot
+      const recovering = await db.getMeta('recover')
+      const why = abstain === undefined || config.resumeVoting ? (onProbation ? PROBATION : recovering !== undefined ? RECOVERING : undefined) : new TextDecoder().decode(abstain)
       node = new BftNode(config, genesis, signer, db, log, why)
       await node.restore()
       opts.signal?.throwIfAborted()
@@ -262,16 +269,22 @@ export class BftNode {
       // a node with no state joins from a verified snapshot rather than replaying all history
       // (observers by default; a validator only when asked, as it could not vote on a snapshot's past)
       const fresh = node.current.status().delivered === 0 && node.current.latestCheckpoint() === undefined
-      const recovering = await db.getMeta('recover')
-      if (fresh && recovering !== undefined) {
+      if (recovering !== undefined) {
         // bftnode recover cleared a diverged state: only a verified snapshot at or past the cut
-        // the network certified will do (never genesis: that history is pruned)
+        // the network certified will do (never genesis: that history is pruned). One already
+        // held is one a start installed before it could clear the mark.
         node.recoverAbove = Math.max(0, Number(new TextDecoder().decode(recovering)) - 1)
-        log.info('recovering: joining from a verified snapshot', { atLeast: node.recoverAbove + 1 })
-        await node.join([], false, opts.signal)
-        if (node.current.latestCheckpoint() === undefined) throw new StorageError('recovering: no peer offered a verified snapshot; start again once validators are reachable')
+        if ((node.current.latestCheckpoint()?.msg.height ?? 0) <= node.recoverAbove) {
+          log.info('recovering: joining from a verified snapshot', { atLeast: node.recoverAbove + 1 })
+          await node.join([], false, opts.signal)
+          if ((node.current.latestCheckpoint()?.msg.height ?? 0) <= node.recoverAbove) throw new StorageError('recovering: no peer offered a verified snapshot; start again once validators are reachable')
+        }
         await db.deleteMeta('recover')
         node.recoverAbove = undefined
+        if (node.abstain === RECOVERING) {
+          node.abstain = undefined
+          node.current.resumeVoting()
+        }
       } else if (fresh && (config.join || !node.current.isValidator)) {
         await node.join([], stored === undefined, opts.signal).catch(err => {
           if (config.join || opts.signal?.aborted === true) throw err
@@ -282,7 +295,12 @@ export class BftNode {
       }
       if (node.abstain !== undefined) log.warn('this validator does not vote', { why: node.abstain })
       const d = node.divergence
-      if (d !== undefined) log.error('this node\'s state diverged from a certified checkpoint before this start: it does not vote', { height: d.height, certifiedRoot: d.root, ourRoot: d.ours, evidence: d.evidence, whatNext: RECOVER_ADVICE })
+      if (d !== undefined) {
+        // the halt is on disk before the bundle is written: a crash (or a full disk) between them
+        // left no bundle; write what the halt record holds
+        if (!existsSync(d.evidence)) await node.rewriteEvidence()
+        log.error('this node\'s state diverged from a certified checkpoint before this start: it does not vote', { height: d.height, certifiedRoot: d.root, ourRoot: d.ours, evidence: d.evidence, whatNext: RECOVER_ADVICE })
+      }
       node.reporter = new StatusReporter(() => node!.statusFigures(), logger.child('status'), config.statusIntervalMs)
       node.reporter.start()
       node.wake()
@@ -773,6 +791,23 @@ export class BftNode {
       this.log.error('could not write the divergence evidence', { path, error: (err as Error).message })
     }
     this.log.error('STATE DIVERGED: a quorum certified another state root than this node computes at the same cut', { height: d.height, certifiedRoot: toHex(d.root), ourRoot: toHex(d.ours), evidence: path, whatNext: RECOVER_ADVICE })
+  }
+
+  /**
+   * The bundle of a halt found on disk at start, from its record: the certified checkpoint and
+   * our root; the ops of the cut are not kept, and the agreed checkpoint is the one held now.
+   */
+  private async rewriteEvidence (): Promise<void> {
+    const d = this.current.diverged
+    if (d === undefined) return
+    const base = this.current.latestCheckpoint()?.msg
+    const divergence: Divergence = { certified: d.certified, height: d.height, root: d.root, ours: d.ours, baseHeight: base?.height ?? 0, baseRoot: base?.root ?? createAlgorithm(this.genesis).stateHash(), ops: [] }
+    try {
+      const bundle = { ...divergenceBundle(divergence, { network: this.genesis.network, nodeId: this.id, version: await buildVersion(), now: new Date() }), partial: 'written again at a start: the ops of the cut were not kept' }
+      await writeDivergenceBundle(this.config.dataDir, bundle)
+    } catch (err) {
+      this.log.error('could not write the divergence evidence', { path: divergenceFile(this.config.dataDir, d.height), error: (err as Error).message })
+    }
   }
 
   /** This node's state diverged from a certified checkpoint (undefined: it did not), and where the evidence is. */

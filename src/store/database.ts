@@ -321,17 +321,23 @@ export class NodeDatabase {
    * For bftnode recover: forgets the state this node built (certificates, checkpoints) and that
    * it diverged, so the next start joins from a verified snapshot. Everything the node signed is
    * kept: bindings, checkpoint signatures, approvals, sequencer ops, and the epoch chain.
+   * In the same write it records the lowest snapshot the next start may join from (meta
+   * `recover`): the diverged cut, and never below the checkpoints it held (the slots behind them
+   * have no bindings left) nor below an earlier recover's. A crash leaves all of it or none.
    */
-  async clearDivergedState (): Promise<{ certificates: number, checkpoints: number }> {
+  async clearDivergedState (): Promise<{ certificates: number, checkpoints: number, joinAtLeast: number }> {
     let certificates = 0
     let checkpoints = 0
+    const earlier = await this.getMeta('recover')
+    const joinAtLeast = Math.max(0, ...await this.divergedHeights(), ...await this.checkpointHeights(), earlier === undefined ? 0 : Number(new TextDecoder().decode(earlier)) || 0)
     const batch = this.db.batch()
     for await (const key of this.db.keys(under(PREFIX.certificate))) { batch.del(key); certificates++ }
     for await (const key of this.db.keys(under(PREFIX.checkpoint))) { batch.del(key); if (key.endsWith('/c')) checkpoints++ }
     for await (const key of this.db.keys(under(PREFIX.diverged))) batch.del(key)
+    batch.put(PREFIX.meta + 'recover', new TextEncoder().encode(String(joinAtLeast)))
     await batch.write({ sync: true })
     this.certificateCount = 0
-    return { certificates, checkpoints }
+    return { certificates, checkpoints, joinAtLeast }
   }
 
   /** The divergence records kept here (see clearDivergedState): their heights. */

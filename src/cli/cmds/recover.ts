@@ -3,6 +3,7 @@
 // signed stays: its key, the slots it bound and the cuts it signed (DESIGN.md §5). And
 // `bftnode evidence`: the proofs of equivocation a node holds (GET /v1/evidence).
 
+import { existsSync } from 'node:fs'
 import { cp, readdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { BftError } from '../../core/errors.js'
@@ -22,6 +23,8 @@ const NOT_COPIED = new Set(['node-key.json', 'LOCK'])
 interface RecoverArgs { dataDir: string, force: boolean, dryRun: boolean }
 
 async function openStopped (dir: string): Promise<NodeDatabase> {
+  // opening creates a database where there is none: a mistyped dir must stay untouched
+  if (!existsSync(join(dir, 'CURRENT'))) throw new RecoverError(`${dir} holds no node database: give the data dir of the node (its config's dataDir)`)
   try {
     return await NodeDatabase.open(dir)
   } catch (err) {
@@ -66,10 +69,10 @@ export const recoverCommand: CliCommand<RecoverArgs> = {
     for (const name of entries) await cp(join(dir, name), join(aside, name), { recursive: true, errorOnExist: true })
     db = await openStopped(dir)
     try {
+      // the next start joins from a snapshot at or past the cut the network certified (recorded
+      // in the same write as the clearing: a crash between them would leave a node that votes)
       const cleared = await db.clearDivergedState()
-      // the next start joins from a snapshot at or past the cut the network certified
-      await db.putMeta('recover', new TextEncoder().encode(String(height)))
-      say(`done: ${cleared.certificates} certificates and ${cleared.checkpoints} checkpoints cleared; the old database is in ${basename(aside)}`)
+      say(`done: ${cleared.certificates} certificates and ${cleared.checkpoints} checkpoints cleared; the next start joins at checkpoint ${cleared.joinAtLeast} or later; the old database is in ${basename(aside)}`)
     } finally {
       await db.close()
     }

@@ -11,7 +11,7 @@ import type { SignatureScheme } from '../crypto/signing.js'
 import { MalformedError } from '../errors.js'
 import { decodeOp } from '../ledger/op.js'
 import type { SignedOp, Slot } from '../ledger/op.js'
-import { batchDigest, decodeMessage, encodeMessage, votePayload } from './messages.js'
+import { MESSAGE_LIMITS, batchDigest, decodeMessage, encodeMessage, votePayload } from './messages.js'
 
 export interface VoteEvidence {
   readonly voter: Uint8Array
@@ -74,9 +74,16 @@ export function encodeVoteEvidence (ev: VoteEvidence): Uint8Array {
   return encodeMessage({ type: 'evidence', voter: ev.voter, certificate: ev.certificate, ops: ev.ops, sig: ev.sig, ...(ev.epoch === undefined ? {} : { epoch: ev.epoch }) })
 }
 
+/**
+ * The largest record: a certificate (one message) and another batch (up to one message of ops).
+ * Such a record is never gossiped (it exceeds a message) but the finder keeps it on disk.
+ */
+export const MAX_EVIDENCE_BYTES = 2 * MESSAGE_LIMITS.maxMessageBytes + 64 * 1024
+
 /** Decodes a record written by encodeVoteEvidence; throws MalformedError. */
 export function decodeVoteEvidence (bytes: Uint8Array): VoteEvidence {
-  const m = decodeMessage(bytes)
+  // a stored record may be larger than any message: reading it back must not stop the node
+  const m = decodeMessage(bytes, MAX_EVIDENCE_BYTES)
   if (m.type !== 'evidence') throw new MalformedError(`expected vote evidence, got a ${m.type} message`)
   return { voter: m.voter, certificate: m.certificate, ops: m.ops, sig: m.sig, epoch: m.epoch ?? 0 }
 }

@@ -134,8 +134,8 @@ function readSigs (v: Value | undefined, what: string): Array<{ signer: Uint8Arr
 }
 
 /** Decodes untrusted bytes into a message; throws MalformedError. Ops inside are decoded later. */
-export function decodeMessage (bytes: Uint8Array): Message {
-  const value = decode(bytes, { maxBytes: MESSAGE_LIMITS.maxMessageBytes, maxDepth: 4, maxItems: MESSAGE_LIMITS.maxFrontierEntries })
+export function decodeMessage (bytes: Uint8Array, maxBytes: number = MESSAGE_LIMITS.maxMessageBytes): Message {
+  const value = decode(bytes, { maxBytes, maxDepth: 4, maxItems: MESSAGE_LIMITS.maxFrontierEntries })
   const type = read.text(read.map(value, 'message', ['type', 'ops', 'digest', 'voter', 'sig', 'conflicts', 'deferred', 'votes', 'account', 'fromSeq', 'toSeq', 'entries', 'complete', 'checkpoint', 'height', 'root', 'baseHeight', 'base', 'proposer', 'delta', 'sigs', 'epoch', 'validators', 'prev', 'done', 'certificate']).type, 'message.type', 16)
   switch (type) {
     case 'propose': {

@@ -230,6 +230,8 @@ export interface DivergedState {
   /** The certified root at that cut, and this node's. */
   readonly root: Hash
   readonly ours: Hash
+  /** The certified checkpoint message (kept on disk too): enough to write the evidence again. */
+  readonly certified: Uint8Array
 }
 
 export class Replica {
@@ -613,7 +615,7 @@ export class Replica {
    */
   private diverge (d: Divergence): void {
     if (this.divergedAt !== undefined) return
-    this.divergedAt = { height: d.height, root: d.root, ours: d.ours }
+    this.divergedAt = { height: d.height, root: d.root, ours: d.ours, certified: d.certified }
     this.checkpoints.halt()
     this.out.push({ type: 'persist', record: { kind: 'diverged', height: d.height, ours: d.ours, certified: d.certified } })
     this.out.push({ type: 'diverged', divergence: d })
@@ -622,7 +624,7 @@ export class Replica {
   private restoreDiverged (height: number, ours: Hash, certified: Uint8Array): void {
     const m = decodeMessage(certified)
     if (m.type !== 'checkpoint' || this.divergedAt !== undefined) return
-    this.divergedAt = { height, root: m.root, ours }
+    this.divergedAt = { height, root: m.root, ours, certified }
     this.checkpoints.halt()
   }
 
