@@ -11,6 +11,9 @@ import { signOp } from '../../src/core/ledger/op.js'
 import type { SignedOp, Slot } from '../../src/core/ledger/op.js'
 import type { OpBody } from '../../src/core/ledger/body.js'
 import { Replica } from '../../src/core/broadcast/replica.js'
+import { ORSet } from '../../src/core/algorithm/orset.js'
+import { SET_LIMITS } from '../../src/core/ledger/body.js'
+import { listSet } from '../../src/api/set-routes.js'
 
 const key = (i: number): Signer => signerFrom(sodiumScheme, new Uint8Array(32).fill(i))
 const validator = key(1)
@@ -41,5 +44,27 @@ describe('a set network refuses ledger ops at submission, and says why', () => {
     const r = new Replica({ genesis, scheme: sodiumScheme, signer: validator })
     const out = submit(r, op(writers[0]!, 1, { kind: 'transfer', to: writers[1]!.publicKey, amount: 1n }, [{ account: writers[1]!.publicKey, seq: 3 }]))
     assert.equal(out.code, 'malformed', String(out.reason))
+  })
+})
+
+describe('GET /v1/set is bounded by its limit', () => {
+  // one element added over and over by every writer: its tags grow with the adds, not the page
+  const set = new ORSet(genesis)
+  const per = 2 * SET_LIMITS.maxTagsPerRemove
+  for (const w of writers) for (let seq = 1; seq <= per; seq++) set.apply(op(w, seq, { kind: 'set-add', element: 'x' }))
+  set.apply(op(writers[0]!, per + 1, { kind: 'set-add', element: 'y' }))
+
+  test('an element lists at most the tags one remove can cite, and says how many it has', () => {
+    for (const query of ['limit=1', 'element=x']) {
+      const page = listSet(set, new URLSearchParams(query))
+      const x = page.items[0]!
+      assert.equal(x.element, 'x')
+      assert.equal(x.tags.length, SET_LIMITS.maxTagsPerRemove, query)
+      assert.equal(x.tagCount, writers.length * per, query)
+      // the first tags in canonical order: what a remove of them cites, sorted already
+      assert.deepEqual(x.tags, set.tagsOf('x').slice(0, SET_LIMITS.maxTagsPerRemove).map(t => ({ account: Buffer.from(t.account).toString('hex'), seq: t.seq })))
+    }
+    const all = listSet(set, new URLSearchParams())
+    assert.deepEqual(all.items.map(e => [e.element, e.tags.length, e.tagCount]), [['x', SET_LIMITS.maxTagsPerRemove, writers.length * per], ['y', 1, 1]])
   })
 })
