@@ -14,6 +14,7 @@ import { Replica } from '../../src/core/broadcast/replica.js'
 import { ORSet } from '../../src/core/algorithm/orset.js'
 import { SET_LIMITS } from '../../src/core/ledger/body.js'
 import { listSet } from '../../src/api/set-routes.js'
+import { Ledger } from '../../src/core/ledger/ledger.js'
 
 const key = (i: number): Signer => signerFrom(sodiumScheme, new Uint8Array(32).fill(i))
 const validator = key(1)
@@ -66,5 +67,18 @@ describe('GET /v1/set is bounded by its limit', () => {
     }
     const all = listSet(set, new URLSearchParams())
     assert.deepEqual(all.items.map(e => [e.element, e.tags.length, e.tagCount]), [['x', SET_LIMITS.maxTagsPerRemove, writers.length * per], ['y', 1, 1]])
+  })
+})
+
+describe('a third algorithm', () => {
+  test('its op kinds are refused by the algorithms that exist, without editing them', () => {
+    // what docs/architecture.md's step 2 adds to body.ts: neither the ledger nor the set knows it
+    const other = { kind: 'counter-add', by: 1 } as unknown as OpBody
+    const ledger = new Ledger(makeGenesis({ network: 'l', validators: [validator.publicKey], mintAuthority: writers[0]!.publicKey, balances: [{ account: writers[0]!.publicKey, amount: 5n }] }))
+    assert.equal(ledger.supports(other), false)
+    assert.equal(new ORSet(genesis).supports(other), false)
+    // and each still takes its own
+    assert.equal(ledger.supports({ kind: 'transfer', to: writers[1]!.publicKey, amount: 1n }), true)
+    assert.equal(ledger.supports({ kind: 'set-add', element: 'x' }), false)
   })
 })
