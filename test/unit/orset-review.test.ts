@@ -15,6 +15,8 @@ import { ORSet } from '../../src/core/algorithm/orset.js'
 import { SET_LIMITS } from '../../src/core/ledger/body.js'
 import { listSet } from '../../src/api/set-routes.js'
 import { Ledger } from '../../src/core/ledger/ledger.js'
+import { opLine } from '../../src/cli/cmds/history.js'
+import type { AccountOpView } from '../../src/client/api-client.js'
 
 const key = (i: number): Signer => signerFrom(sodiumScheme, new Uint8Array(32).fill(i))
 const validator = key(1)
@@ -80,5 +82,13 @@ describe('a third algorithm', () => {
     // and each still takes its own
     assert.equal(ledger.supports({ kind: 'transfer', to: writers[1]!.publicKey, amount: 1n }), true)
     assert.equal(ledger.supports({ kind: 'set-add', element: 'x' }), false)
+  })
+})
+
+describe('bftnode history on a set network', () => {
+  test('a set op\'s line names its element', () => {
+    const view = (kind: 'set-add' | 'set-remove'): AccountOpView => ({ hash: 'ab'.repeat(32), account: 'cd'.repeat(32), seq: 2, kind, element: 'apple', outcome: { status: 'applied' }, index: 7 }) as unknown as AccountOpView
+    assert.match(opLine(view('set-add')), /set-add\s+"apple"\s+applied/)
+    assert.match(opLine(view('set-remove')), /set-remove\s+"apple"\s+applied/)
   })
 })
