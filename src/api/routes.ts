@@ -92,7 +92,7 @@ export const ROUTES: readonly RouteSpec[] = [
       { name: 'after', description: 'cursor: elements after this one (the previous page\'s `next`)', schema: { type: 'string', minLength: 1 } },
       { name: 'limit', description: 'elements per page', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } }
     ],
-    ok: { status: 200, description: '{items: [{element, tags: [{account, seq}]}], next?, size}' },
+    ok: { status: 200, description: '{items: [{element, tags: [{account, seq}] (the first 64), tagCount}], next?, size}' },
     errors: [[400, 'ERR_BAD_QUERY'], [409, 'ERR_WRONG_ALGORITHM']]
   },
   { method: 'GET', path: '/v1/contracts/{address}', summary: 'a contract: sequencer, balance, queued calls, functions, storage', ok: { status: 200, description: 'the contract' }, errors: [[400, 'ERR_BAD_REQUEST'], [404, 'ERR_UNKNOWN_CONTRACT']] },

@@ -20,8 +20,9 @@ export function setOf (state: ReplicatedAlgorithm): ORSet {
 }
 
 /**
- * GET /v1/set: elements in canonical order after the cursor, at most `limit` (each with its tags,
- * at most writers x the add cap, a bounded answer); `?element=` asks for one element only.
+ * GET /v1/set: elements in canonical order after the cursor, at most `limit`, each with its first
+ * tags (at most what one remove cites: writers adding one element over and over must not make a
+ * page of one element megabytes) and `tagCount`; `?element=` asks for one element only.
  */
 export function listSet (state: ReplicatedAlgorithm, query: URLSearchParams): Page<SetEntryView> & { size: number } {
   const set = setOf(state)
@@ -32,7 +33,11 @@ export function listSet (state: ReplicatedAlgorithm, query: URLSearchParams): Pa
   }
   const limit = queryInteger(query, 'limit') ?? SET_PAGE.default
   if (limit < 1 || limit > SET_PAGE.max) throw new ApiError(400, 'ERR_BAD_QUERY', `query parameter "limit" must be 1 to ${SET_PAGE.max}`)
-  const view = (e: { element: string, tags: ReadonlyArray<{ account: Uint8Array, seq: number }> }): SetEntryView => ({ element: e.element, tags: e.tags.map(t => ({ account: toHex(t.account), seq: t.seq })) })
+  const view = (e: { element: string, tags: ReadonlyArray<{ account: Uint8Array, seq: number }> }): SetEntryView => ({
+    element: e.element,
+    tags: e.tags.slice(0, SET_LIMITS.maxTagsPerRemove).map(t => ({ account: toHex(t.account), seq: t.seq })),
+    tagCount: e.tags.length
+  })
   if (element !== undefined) {
     const tags = set.tagsOf(element)
     return { items: tags.length === 0 ? [] : [view({ element, tags })], size: set.size }

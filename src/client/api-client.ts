@@ -180,8 +180,11 @@ export interface ContractView {
 /** A page of a list; `next` is the cursor for the following page, absent on the last. */
 export interface Page<T> { items: T[], next?: string }
 
-/** One element of a set network's set and the tags (add slots) it is in the set under. */
-export interface SetEntryView { element: string, tags: Array<{ account: string, seq: number }> }
+/**
+ * One element of a set network's set and the tags (add slots) it is in the set under: the first
+ * 64 in order (what one remove cites), and how many it has in all.
+ */
+export interface SetEntryView { element: string, tags: Array<{ account: string, seq: number }>, tagCount: number }
 
 /** The outcome of a contract call (GET /v1/calls/{caller}/{seq}). */
 export type CallView =

@@ -11,6 +11,7 @@
 import { signerFrom } from '../../src/core/crypto/signing.js'
 import { signOp } from '../../src/core/ledger/op.js'
 import type { SignedOp } from '../../src/core/ledger/op.js'
+import type { OpBody } from '../../src/core/ledger/body.js'
 import { encodeMessage } from '../../src/core/broadcast/messages.js'
 import { sodiumScheme } from '../../src/native/sodium.js'
 import type { Rng } from './rng.js'
@@ -27,17 +28,26 @@ export type FloodAct =
 export class HostileClients {
   private readonly runs: ReadonlyArray<{ readonly x: SignedOp, readonly y: SignedOp, readonly later: readonly SignedOp[] }>
 
+  /** An op of the network's own algorithm: one of another is refused for its kind, not its key. */
+  private readonly body: OpBody
+
   constructor (private readonly workload: Workload, private readonly rng: Rng) {
+    this.body = workload.genesis.algorithm === 'orset' ? { kind: 'set-add', element: 'spam' } : { kind: 'transfer', to: workload.honest[0]!.signer.publicKey, amount: 1n }
     this.runs = workload.equivocators.map(eq => {
       const [x, y] = eq.conflicting
       const later = Array.from({ length: SPLIT_RUN }, (_, i) => signOp(eq.signer, workload.networkId, {
         account: eq.signer.publicKey,
         seq: x.seq + 1 + i,
         deps: [],
-        body: { kind: 'transfer', to: workload.honest[0]!.signer.publicKey, amount: 1n }
+        body: this.body
       }))
       return { x, y, later }
     })
+  }
+
+  /** The ops of the split runs: signed by equivocating accounts, which may be delivered. */
+  splitOps (): SignedOp[] {
+    return this.runs.flatMap(r => [r.x, r.y, ...r.later])
   }
 
   /** What one hostile client does now. */
@@ -58,7 +68,7 @@ export class HostileClients {
       account: stranger.publicKey,
       seq,
       deps: seq === 1 ? deps : [],
-      body: { kind: 'transfer', to: this.workload.honest[0]!.signer.publicKey, amount: 1n }
+      body: this.body
     }))
     return [
       { kind: 'submit', ops },

@@ -1078,6 +1078,8 @@ export class Simulation {
     const byHash = new Map<string, SignedOp>()
     for (const w of this.wallets) for (const op of w.ops) byHash.set(toHex(op.hash), op)
     for (const eq of this.workload.equivocators) for (const op of [...eq.conflicting, eq.after]) byHash.set(toHex(op.hash), op)
+    // a hostile client's split run is an equivocating writer's ops too (flood.ts)
+    for (const op of this.flood?.splitOps() ?? []) byHash.set(toHex(op.hash), op)
     const streams = this.wallets.map(w => {
       const ops: SignedOp[] = []
       for (let seq = 1; ; seq++) {

@@ -26,6 +26,8 @@ export function opLine (o: AccountOpView): string {
       case 'cancel': return `call #${String(o.call)} of ${short(String(o.contract))}`
       case 'rotate-key': return `new key ${short(String(o.to))}`
       case 'rotate-sequencer': return `new sequencer ${short(String(o.to))}`
+      case 'set-add':
+      case 'set-remove': return JSON.stringify(String(o.element))
       default: return ''
     }
   })()

@@ -32,7 +32,7 @@ const removeCommand: CliCommand<{ element: string, name: string }> = {
     const entry = (await api(a).set({ element })).items[0]
     if (entry === undefined) throw new UsageError(`"${element}" is not in the set at this node; nothing was signed`)
     const tags = entry.tags.slice(0, 64).map(t => ({ account: fromHex(t.account), seq: t.seq }))
-    if (entry.tags.length > tags.length) say(`"${element}" has ${entry.tags.length} tags: removing 64, run the command again for the rest`)
+    if (entry.tagCount > tags.length) say(`"${element}" has ${entry.tagCount} tags: removing ${tags.length}, run the command again for the rest`)
     const body = setRemoveBody(element, tags)
     await send(a, a.name, body, [...body.tags])
   }

@@ -685,6 +685,8 @@ export class Replica {
     } catch (err) {
       return { status: 'rejected', code: 'malformed', reason: (err as Error).message }
     }
+    // the kind is the op's own: no state here makes it acceptable later, so no "retry shortly"
+    if (!this.state.supports(op.body)) return { status: 'rejected', code: 'malformed', reason: `a ${op.body.kind} op is not part of this network's algorithm (${this.state.algorithm})` }
     if (this.awaitsContract(op)) return { status: 'rejected', code: 'not-accepted', reason: 'this node has not delivered the contract yet; retry shortly' }
     const next = this.state.nextSeq(op.account)
     const signer = this.signerAt(op, next, taken)
@@ -711,7 +713,6 @@ export class Replica {
     const dep = op.deps.find(d => !this.isDelivered(d) && !this.heldHere(d))
     if (dep !== undefined) return { status: 'rejected', code: 'not-accepted', reason: `dep ${slotKey(dep.account, dep.seq)} is not known at this node; cite only delivered credits, or retry shortly` }
     // at any seq: ops past the next one from a key that holds nothing would wait here for ever
-    if (!this.state.supports(op.body)) return { status: 'rejected', code: 'malformed', reason: `a ${op.body.kind} op is not part of this network's algorithm (${this.state.algorithm})` }
     if (!this.state.holdsValue(op.account)) return { status: 'rejected', code: 'unfunded', reason: this.state.admissionRefusal(op.account) }
     if (!this.proposer.enqueue(op, now)) return { status: 'rejected', code: 'busy', reason: 'too many ops waiting at this node; retry later' }
     taken.add(op)

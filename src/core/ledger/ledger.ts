@@ -20,7 +20,7 @@ import { accountItems, contractItems, snapshotOf } from '../checkpoint/snapshot.
 import type { Snapshot } from '../checkpoint/snapshot.js'
 import { ContractError } from '../vm/errors.js'
 import type { Genesis } from './genesis.js'
-import type { OpBody } from './body.js'
+import type { LedgerBody, OpBody } from './body.js'
 import type { ReplicatedAlgorithm } from '../algorithm/algorithm.js'
 import { accountKey, slotKey } from './op.js'
 import type { AccountId, SignedOp, Slot } from './op.js'
@@ -124,6 +124,9 @@ export interface ApplyOptions {
   readonly retiredKey?: boolean
 }
 
+/** Every kind a ledger network runs (typed so that a new ledger kind must be listed here). */
+const LEDGER_KINDS: Readonly<Record<LedgerBody['kind'], true>> = { transfer: true, mint: true, deploy: true, call: true, execute: true, cancel: true, 'rotate-key': true, 'rotate-sequencer': true }
+
 export class Ledger implements ReplicatedAlgorithm {
   readonly algorithm = 'ledger' as const
   private readonly accounts: Map<string, AccountState>
@@ -204,8 +207,9 @@ export class Ledger implements ReplicatedAlgorithm {
     return 'the account holds nothing at this node (no balance, no credit, no queued call): validators do not take its ops until it is paid'
   }
 
+  /** The ledger's own kinds only: one another algorithm adds later is refused without editing this. */
   supports (body: OpBody): boolean {
-    return body.kind !== 'set-add' && body.kind !== 'set-remove'
+    return Object.hasOwn(LEDGER_KINDS, body.kind)
   }
 
   contract (address: AccountId): ContractState | undefined {
