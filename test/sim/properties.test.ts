@@ -89,3 +89,10 @@ test('a crash-only network (n = 5, q = 3) with two validators gone for good and 
 test('a crash-only set grows, has a key replaced in one change and shrinks, with a validator gone for good: one chain of epochs, safety, conservation and convergence hold', () => {
   seeds('crash-epochs', [1, 2])
 })
+
+// Seeds 8 and 10 stalled for ever before validators already voting in the new epoch could hand
+// over: the change came so soon that only a quorum of the old set ever voted there, and one of
+// those died; the others waited for a quorum of old-set hand-offs that could never come.
+test('a validator dies right after a quick change, leaving fewer old-set voters than a quorum: those waiting take over from a validator already voting in the new epoch', () => {
+  seeds('crash-epochs', [8, 10])
+})
