@@ -1193,9 +1193,11 @@ export class Replica {
     const wait = this.handoffWait
     if (wait === undefined || now < wait.nextRequestAt) return
     wait.nextRequestAt = now + this.timing.antiEntropy
-    // and those of this epoch, which answer once they vote here (see passFloors)
+    // and those of this epoch, which answer once they vote here (see passFloors); one of the
+    // previous set already heard is asked again only if it may come to vote here
     for (const v of new Set([...wait.previous.ids, ...this.epoch.ids])) {
-      if (!wait.settled.has(v) && !wait.ended.has(v) && v !== this.id) this.send(v, { type: 'handoff-request', epoch: wait.epoch })
+      if (v === this.id || wait.settled.has(v) || wait.ended.has(v) || (wait.heard.has(v) && !this.epoch.members.has(v))) continue
+      this.send(v, { type: 'handoff-request', epoch: wait.epoch })
     }
     // streams a validator had delivered further than this node: fetch them from it again
     let fetches = this.limits.maxFetchesPerTick
