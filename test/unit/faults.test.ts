@@ -15,7 +15,7 @@ import { InvalidGenesisError } from '../../src/core/errors.js'
 import { batchDigest, decodeMessage, encodeMessage, votePayload } from '../../src/core/broadcast/messages.js'
 import { changeProblem } from '../../src/core/epoch/epochs.js'
 import type { FaultModel, Genesis } from '../../src/core/ledger/genesis.js'
-import { MAX_VALIDATORS, decodeGenesis, encodeGenesis, faultModel, faultsTolerated, makeGenesis, networkId, probeAnswersNeeded, quorumSize } from '../../src/core/ledger/genesis.js'
+import { MAX_VALIDATORS, decodeGenesis, encodeGenesis, faultModel, faultsTolerated, handoffsNeeded, makeGenesis, networkId, probeAnswersNeeded, quorumSize } from '../../src/core/ledger/genesis.js'
 import { signOp } from '../../src/core/ledger/op.js'
 import type { SignedOp } from '../../src/core/ledger/op.js'
 import { genesisFromJson, genesisToJson } from '../../src/node/genesis-file.js'
@@ -119,6 +119,23 @@ describe('a validator on a new data dir (the probe before it votes)', () => {
     // n = 3, q = 2: the prober and one other certified, the third never saw it and says "none"
     assert.equal(probeAnswersNeeded(3, 'byzantine'), 2)
     assert.deepEqual([4, 5, 7].map(n => probeAnswersNeeded(n, 'byzantine')), [3, 3, 5])
+  })
+})
+
+describe('the binding hand-off: how many of the previous set a new-epoch validator takes over from', () => {
+  test('any that many share a truthful validator with every quorum of the previous set (so it binds every op certified there); crash-only: one fewer than a quorum at an even n', () => {
+    for (const faults of ['byzantine', 'crash'] as const) {
+      for (let n = 1; n <= MAX_VALIDATORS; n++) {
+        const q = quorumSize(n, faults)
+        const liars = faults === 'crash' ? 0 : faultsTolerated(n, faults)
+        const needed = handoffsNeeded(n, faults)
+        // the fewest of `needed` that can be in a quorum: needed + q - n; more than the liars
+        assert.ok(needed + q - n > liars, `${faults} n=${n}`)
+        assert.ok(needed <= q, `never more than a quorum: ${faults} n=${n}`)
+      }
+    }
+    assert.deepEqual([4, 5, 6, 7].map(n => handoffsNeeded(n, 'crash')), [2, 3, 3, 4])
+    assert.deepEqual([4, 5, 6, 7].map(n => handoffsNeeded(n, 'byzantine')), [3, 4, 4, 5])
   })
 })
 

@@ -32,30 +32,30 @@ function reconfigure (net: LocalNet, by: number, validators: Uint8Array[], appro
 const isHandoff = (bytes: Uint8Array): boolean => decodeMessage(bytes).type === 'handoff'
 
 describe('hand-off from validators already voting in the new epoch', () => {
-  test('crash-only: a quorum of epoch 1 voted there, one of them dies after epoch 2 began; the others take over from the newcomer that already votes', () => {
-    // genesis {0, 1, 2}, q = 2; nodes 3 and 4 follow until added
-    const net = new LocalNet({ validators: 3, observers: 2, faults: 'crash' })
-    // epoch 1 = {0, 1, 2, 3} (q = 3): v2 hears no hand-off and never votes there
-    net.drop = (_from, to, bytes) => to === 2 && isHandoff(bytes)
-    reconfigure(net, 0, keys(0, 1, 2, 3), [1])
-    assert.deepEqual([0, 1, 2, 3].map(i => net.replicas[i]!.votes), [true, true, false, true])
-    // epoch 2 = {0, 1, 2, 3, 4} (q = 3), approved by epoch 1's voters; of v0's hand-offs only
-    // v4's arrives, and then v0 is gone for good
-    net.drop = (from, to, bytes) => isHandoff(bytes) && (to === 2 || (from === 0 && to !== 4))
-    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 3])
+  test('crash-only: only three of epoch 1 voted there, one of them dies after epoch 2 began; the others take over from the newcomer that already votes', () => {
+    // genesis {0, 1, 2, 3}, q = 3; nodes 4 and 5 follow until added
+    const net = new LocalNet({ validators: 4, observers: 2, faults: 'crash' })
+    // epoch 1 = {0, 1, 2, 3, 4} (q = 3): v2 and v3 hear no hand-off and never vote there
+    net.drop = (_from, to, bytes) => (to === 2 || to === 3) && isHandoff(bytes)
+    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    assert.deepEqual([0, 1, 2, 3, 4].map(i => net.replicas[i]!.votes), [true, true, false, false, true])
+    // epoch 2 = {0, ..., 5} (q = 4), approved by epoch 1's three voters; of v0's hand-offs only
+    // v5's arrives, and then v0 is gone for good
+    net.drop = (from, to, bytes) => isHandoff(bytes) && (to === 2 || to === 3 || (from === 0 && to !== 5))
+    reconfigure(net, 0, keys(0, 1, 2, 3, 4, 5), [1, 4])
     assert.ok(net.replicas.every(r => r.epoch.number === 2))
-    assert.ok(net.replicas[4]!.votes, 'v4 heard v0, v1 and v3: a quorum of epoch 1')
+    assert.ok(net.replicas[5]!.votes, 'v5 heard v0, v1 and v4: three of epoch 1, which meet every quorum there')
     net.drop = (from, to) => from === 0 || to === 0
-    // v1 and v3 have each other and themselves, two of the three epoch-1 voters still alive;
-    // v2 never voted in epoch 1: without v4's hand-off no quorum of epoch 1 is left to hear
+    // v1 and v4 have each other and themselves, two of the three epoch-1 voters still alive;
+    // v2 and v3 never voted in epoch 1: without v5's hand-off no three of epoch 1 are left to hear
     for (let i = 0; i < 10; i++) net.settle(5, 500)
-    assert.deepEqual([1, 2, 3, 4].map(i => net.replicas[i]!.votes), [true, true, true, true], 'v1, v2 and v3 took over from v4 and vote')
-    // and the four live validators of five certify (q = 3)
+    assert.deepEqual([1, 2, 3, 4, 5].map(i => net.replicas[i]!.votes), [true, true, true, true, true], 'v1 to v4 took over from v5 and vote')
+    // and the five live validators of six certify (q = 4)
     const a = net.accounts[0]!
     const op = signOp(a, net.networkId, { account: a.publicKey, seq: 1, deps: [], body: { kind: 'transfer', to: net.accounts[1]!.publicKey, amount: 5n } })
     net.submit(1, [op])
     for (let i = 0; i < 5; i++) net.settle(5, 500)
-    for (const i of [1, 2, 3, 4]) assert.ok(net.delivered[i]!.some(d => toHex(d.op.hash) === toHex(op.hash)), `v${i} delivered the transfer`)
+    for (const i of [1, 2, 3, 4, 5]) assert.ok(net.delivered[i]!.some(d => toHex(d.op.hash) === toHex(op.hash)), `v${i} delivered the transfer`)
   })
 
   test('the flag: written only when true, and a list that says false is refused', () => {

@@ -13,7 +13,7 @@ import type { Hash } from '../crypto/hash.js'
 import { Domain, signFor, verifyFor } from '../crypto/signing.js'
 import type { SignatureScheme, Signer } from '../crypto/signing.js'
 import { MalformedError } from '../errors.js'
-import { networkId, faultModel, faultsTolerated } from '../ledger/genesis.js'
+import { networkId, faultModel, faultsTolerated, handoffsNeeded } from '../ledger/genesis.js'
 import type { Genesis } from '../ledger/genesis.js'
 import { Ledger } from '../ledger/ledger.js'
 import { accountKey, decodeOp, slotKey, verifyOpSignature } from '../ledger/op.js'
@@ -362,7 +362,7 @@ export class Replica {
   private get notVoting (): string | undefined {
     if (!this.isValidator) return 'not a validator'
     if (this.abstaining !== undefined) return `not voting: ${this.abstaining}`
-    if (this.handoffWait !== undefined) return `not voting yet: waiting for the hand-off of epoch ${this.handoffWait.epoch} (${this.handoffWait.heard.size} of ${this.handoffWait.previous.quorum} validators of epoch ${this.handoffWait.previous.number})`
+    if (this.handoffWait !== undefined) return `not voting yet: waiting for the hand-off of epoch ${this.handoffWait.epoch} (${this.handoffWait.heard.size} of ${handoffsNeeded(this.handoffWait.previous.ids.length, this.handoffWait.previous.faults)} validators of epoch ${this.handoffWait.previous.number})`
     return undefined
   }
 
@@ -1047,7 +1047,7 @@ export class Replica {
     if (next.members.has(this.id)) {
       const heard = new Set<PeerId>(wasVoting ? [this.id] : [])
       this.handoffWait = { epoch: next.number, previous, heard, nextRequestAt: this.now, floors: new Map(), ended: new Set(), settled: new Set(), flagged: new Set() }
-      if (heard.size >= previous.quorum) this.endHandoffWait(live)
+      if (heard.size >= handoffsNeeded(previous.ids.length, previous.faults)) this.endHandoffWait(live)
     }
     this.checkpoints.changeEpoch(next.number, next.ids, this.votes ? this.signer : undefined)
     this.proposer.restartAll(this.now)
@@ -1170,7 +1170,7 @@ export class Replica {
     // than f) does as well as a quorum of the previous set. Without this, one crash among the only
     // previous validators that got to vote there (the change came quickly) stalls the rest.
     const liars = this.epoch.faults === 'crash' ? 0 : this.faultsTolerated
-    if (wait.heard.size >= wait.previous.quorum || wait.settled.size > liars) this.endHandoffWait(true)
+    if (wait.heard.size >= handoffsNeeded(wait.previous.ids.length, wait.previous.faults) || wait.settled.size > liars) this.endHandoffWait(true)
   }
 
   /** A validator of the current epoch still waits for our hand-off (at most one list per retry). */

@@ -138,6 +138,17 @@ export function probeAnswersNeeded (n: number, faults: FaultModel): number {
   return Math.min(n - 1, n - quorumSize(n, faults) + 1 + liars)
 }
 
+/**
+ * Validators of the previous epoch's n whose hand-off a validator of the next takes before it
+ * votes: enough to meet every quorum that may have certified an op there, in one that does not
+ * lie. Byzantine: a quorum (it meets another in more than f). Crash-only: n - q + 1 meet every
+ * quorum, one fewer than a quorum at an even n, so one crash among only q voters of an epoch
+ * does not stall the next.
+ */
+export function handoffsNeeded (n: number, faults: FaultModel): number {
+  return faults === 'crash' ? n - quorumSize(n, faults) + 1 : quorumSize(n, faults)
+}
+
 export function validatorIds (g: Genesis): string[] {
   return g.validators.map(toHex)
 }
