@@ -98,3 +98,16 @@ test('a set network (observed-remove set) converges whatever the delivery order:
   seeds('crdt', [1, 2])
   schedules('crdt', 2)
 })
+
+// Seeds 8 and 10 stalled for ever before validators already voting in the new epoch could hand
+// over: the change came so soon that only a quorum of the old set ever voted there, and one of
+// those died; the others waited for a quorum of old-set hand-offs that could never come.
+test('a validator dies right after a quick change, leaving fewer old-set voters than a quorum: those waiting take over from a validator already voting in the new epoch', () => {
+  seeds('crash-epochs', [8, 10])
+})
+
+// Seeds 25 and 42 stalled the same way with no validator voting in the new epoch yet: three
+// voters of a crash-only set of six are enough to take over from (they meet every majority).
+test('crash-only: a validator of the new epoch takes over from n - q + 1 of the previous set, not a whole quorum', () => {
+  seeds('crash-epochs', [25, 42])
+})

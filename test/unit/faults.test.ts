@@ -15,7 +15,7 @@ import { InvalidGenesisError } from '../../src/core/errors.js'
 import { batchDigest, decodeMessage, encodeMessage, votePayload } from '../../src/core/broadcast/messages.js'
 import { changeProblem } from '../../src/core/epoch/epochs.js'
 import type { FaultModel, Genesis } from '../../src/core/ledger/genesis.js'
-import { MAX_VALIDATORS, decodeGenesis, encodeGenesis, faultModel, faultsTolerated, makeGenesis, networkId, probeAnswersNeeded, quorumSize } from '../../src/core/ledger/genesis.js'
+import { MAX_VALIDATORS, decodeGenesis, encodeGenesis, faultModel, faultsTolerated, handoffsNeeded, makeGenesis, networkId, probeAnswersNeeded, quorumSize } from '../../src/core/ledger/genesis.js'
 import { signOp } from '../../src/core/ledger/op.js'
 import type { SignedOp } from '../../src/core/ledger/op.js'
 import { genesisFromJson, genesisToJson } from '../../src/node/genesis-file.js'
@@ -88,12 +88,54 @@ describe('a validator on a new data dir (the probe before it votes)', () => {
       assert.ok(needed + otherSigners > others, `safe for n=${n}`)
       assert.ok(needed - 1 + otherSigners <= others, `no more than needed for n=${n}`)
     }
-    // five validators: three others suffice, so one other may be down (the Byzantine rule wanted all four)
+    // five validators: three others suffice, so one other may be down
     assert.equal(probeAnswersNeeded(5, 'crash'), 3)
   })
 
-  test('Byzantine: q - 1 + f as before (4 -> 3, 5 -> 4, 7 -> 6)', () => {
-    assert.deepEqual([4, 5, 7].map(n => probeAnswersNeeded(n, 'byzantine')), [3, 4, 6])
+  test('both models, n in 2..8, every case enumerated: any `needed` answers hold a truthful co-signer of any quorum the prober was in; one fewer may not', () => {
+    // k-subsets of xs
+    const choose = (xs: number[], k: number): number[][] => k === 0 ? [[]] : xs.flatMap((x, i) => choose(xs.slice(i + 1), k - 1).map(rest => [x, ...rest]))
+    // some `k` answers of the others, `liars` of them lying, miss every other signer of quorum S (0 in S)
+    const canMiss = (n: number, q: number, liars: number, k: number): boolean => {
+      const others = Array.from({ length: n - 1 }, (_, i) => i + 1)
+      return choose(others, q - 1).some(signers => choose(others, k).some(answers => {
+        const truthful = answers.filter(a => signers.includes(a))
+        return truthful.length <= liars
+      }))
+    }
+    for (const faults of ['byzantine', 'crash'] as const) {
+      for (let n = 2; n <= 8; n++) {
+        const q = quorumSize(n, faults)
+        // under crash-only nobody lies; Byzantine: up to f of the answers may
+        const liars = faults === 'crash' ? 0 : faultsTolerated(n, faults)
+        const needed = probeAnswersNeeded(n, faults)
+        assert.ok(!canMiss(n, q, liars, needed), `${faults} n=${n}: ${needed} answers can miss every truthful signer`)
+        assert.ok(canMiss(n, q, liars, needed - 1), `${faults} n=${n}: ${needed - 1} answers would do`)
+      }
+    }
+  })
+
+  test('Byzantine: three validators need both others (one may be the only other signer); four need all three', () => {
+    // n = 3, q = 2: the prober and one other certified, the third never saw it and says "none"
+    assert.equal(probeAnswersNeeded(3, 'byzantine'), 2)
+    assert.deepEqual([4, 5, 7].map(n => probeAnswersNeeded(n, 'byzantine')), [3, 3, 5])
+  })
+})
+
+describe('the binding hand-off: how many of the previous set a new-epoch validator takes over from', () => {
+  test('any that many share a truthful validator with every quorum of the previous set (so it binds every op certified there); crash-only: one fewer than a quorum at an even n', () => {
+    for (const faults of ['byzantine', 'crash'] as const) {
+      for (let n = 1; n <= MAX_VALIDATORS; n++) {
+        const q = quorumSize(n, faults)
+        const liars = faults === 'crash' ? 0 : faultsTolerated(n, faults)
+        const needed = handoffsNeeded(n, faults)
+        // the fewest of `needed` that can be in a quorum: needed + q - n; more than the liars
+        assert.ok(needed + q - n > liars, `${faults} n=${n}`)
+        assert.ok(needed <= q, `never more than a quorum: ${faults} n=${n}`)
+      }
+    }
+    assert.deepEqual([4, 5, 6, 7].map(n => handoffsNeeded(n, 'crash')), [2, 3, 3, 4])
+    assert.deepEqual([4, 5, 6, 7].map(n => handoffsNeeded(n, 'byzantine')), [3, 4, 4, 5])
   })
 })
 

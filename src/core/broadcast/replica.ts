@@ -13,7 +13,7 @@ import type { Hash } from '../crypto/hash.js'
 import { Domain, signFor, verifyFor } from '../crypto/signing.js'
 import type { SignatureScheme, Signer } from '../crypto/signing.js'
 import { MalformedError } from '../errors.js'
-import { networkId, faultModel, faultsTolerated } from '../ledger/genesis.js'
+import { networkId, faultModel, faultsTolerated, handoffsNeeded } from '../ledger/genesis.js'
 import type { Genesis } from '../ledger/genesis.js'
 import { Ledger } from '../ledger/ledger.js'
 import { WrongAlgorithmError } from '../algorithm/algorithm.js'
@@ -245,8 +245,10 @@ export class Replica {
    * previous epoch's set (see onHandoff); `heard` are those whose list ended and whose delivered
    * frontier this node reached. `floors`: per such validator, the streams it had delivered further
    * than this node (account key to its next seq); `ended`: those whose list ended meanwhile.
+   * `settled`: validators of the new epoch already voting there whose list ended and whose
+   * frontier this node reached (`flagged`: whose list said so); more than f of them end the wait too.
    */
-  private handoffWait: { readonly epoch: number, readonly previous: Epoch, readonly heard: Set<PeerId>, nextRequestAt: number, readonly floors: Map<PeerId, Map<string, Slot>>, readonly ended: Set<PeerId> } | undefined
+  private handoffWait: { readonly epoch: number, readonly previous: Epoch, readonly heard: Set<PeerId>, nextRequestAt: number, readonly floors: Map<PeerId, Map<string, Slot>>, readonly ended: Set<PeerId>, readonly settled: Set<PeerId>, readonly flagged: Set<PeerId> } | undefined
   /**
    * The epoch before the current one, if this node voted in it (it was a member and had finished
    * its own hand-off there): only then does what it hands over cover every op certified so far.
@@ -377,7 +379,7 @@ export class Replica {
     if (!this.isValidator) return 'not a validator'
     if (this.divergedAt !== undefined) return `halted: this node's state diverged from the certified checkpoint at height ${this.divergedAt.height}`
     if (this.abstaining !== undefined) return `not voting: ${this.abstaining}`
-    if (this.handoffWait !== undefined) return `not voting yet: waiting for the hand-off of epoch ${this.handoffWait.epoch} (${this.handoffWait.heard.size} of ${this.handoffWait.previous.quorum} validators of epoch ${this.handoffWait.previous.number})`
+    if (this.handoffWait !== undefined) return `not voting yet: waiting for the hand-off of epoch ${this.handoffWait.epoch} (${this.handoffWait.heard.size} of ${handoffsNeeded(this.handoffWait.previous.ids.length, this.handoffWait.previous.faults)} validators of epoch ${this.handoffWait.previous.number})`
     return undefined
   }
 
@@ -1104,8 +1106,8 @@ export class Replica {
     if (!this.explicitPeers) this.peers = next.ids.filter(p => p !== this.id)
     if (next.members.has(this.id)) {
       const heard = new Set<PeerId>(wasVoting ? [this.id] : [])
-      this.handoffWait = { epoch: next.number, previous, heard, nextRequestAt: this.now, floors: new Map(), ended: new Set() }
-      if (heard.size >= previous.quorum) this.endHandoffWait(live)
+      this.handoffWait = { epoch: next.number, previous, heard, nextRequestAt: this.now, floors: new Map(), ended: new Set(), settled: new Set(), flagged: new Set() }
+      if (heard.size >= handoffsNeeded(previous.ids.length, previous.faults)) this.endHandoffWait(live)
     }
     this.checkpoints.changeEpoch(next.number, next.ids, this.votes ? this.signer : undefined)
     this.proposer.restartAll(this.now)
@@ -1123,14 +1125,18 @@ export class Replica {
     if (live) this.out.push({ type: 'persist', record: { kind: 'handoff-done', epoch: wait.epoch } })
   }
 
-  /** Our bound, undelivered ops and our delivered frontier, in messages that fit, to a validator of `epoch`. */
-  private sendHandoff (to: PeerId, epoch: number): void {
+  /**
+   * Our bound, undelivered ops and our delivered frontier, in messages that fit, to a validator of
+   * `epoch`; `settled`: this node votes in `epoch` (see onHandoffRequest).
+   */
+  private sendHandoff (to: PeerId, epoch: number, settled = false): void {
+    const flag = settled ? { settled: true as const } : {}
     let ops: Uint8Array[] = []
     let bytes = 0
     for (const op of this.bindings.ops()) {
       if (this.isDelivered(op)) continue
       if (ops.length >= MESSAGE_LIMITS.maxBatchOps || bytes + op.bytes.length > MESSAGE_LIMITS.maxMessageBytes / 2) {
-        this.send(to, { type: 'handoff', epoch, ops, done: false })
+        this.send(to, { type: 'handoff', epoch, ops, done: false, ...flag })
         ops = []
         bytes = 0
       }
@@ -1141,13 +1147,13 @@ export class Replica {
     let entries: Slot[] = []
     for (const s of this.state.streams()) {
       if (entries.length >= MESSAGE_LIMITS.maxFrontierEntries) {
-        this.send(to, { type: 'handoff', epoch, ops, done: false, entries })
+        this.send(to, { type: 'handoff', epoch, ops, done: false, entries, ...flag })
         ops = []
         entries = []
       }
       entries.push({ account: s.account, seq: s.nextSeq })
     }
-    this.send(to, { type: 'handoff', epoch, ops, done: true, entries })
+    this.send(to, { type: 'handoff', epoch, ops, done: true, entries, ...flag })
   }
 
   /**
@@ -1157,13 +1163,15 @@ export class Replica {
   private onHandoff (from: PeerId, m: Handoff): [Verdict, string?] {
     if (m.epoch !== this.epoch.number) return ['ignore', `hand-off for epoch ${m.epoch}, this node is in ${this.epoch.number}`]
     const previous = this.epochs.chain.get(m.epoch - 1)
-    if (previous === undefined || !previous.members.has(from)) return ['reject', 'hand-off from a non-validator of the previous epoch']
+    const settled = m.settled === true && this.epoch.members.has(from)
+    if (previous === undefined || (!previous.members.has(from) && !settled)) return ['reject', 'hand-off from a non-validator of the previous epoch']
     if (!this.isValidator) return ['ignore', 'not a validator of this epoch']
     // taken only while this node waits and before the sender counts: the quorum that ends the
     // wait is all safety needs, and a validator of the previous set (removed, perhaps) must not
     // make this node bind ops no proposal would get bound (unfunded, far ahead) for ever
     const wait = this.handoffWait
-    if (wait === undefined || wait.epoch !== m.epoch || wait.heard.has(from)) return ['ignore', 'not waiting for this validator\'s hand-off']
+    if (wait === undefined || wait.epoch !== m.epoch || wait.settled.has(from) || (wait.heard.has(from) && !settled)) return ['ignore', 'not waiting for this validator\'s hand-off']
+    if (settled) wait.flagged.add(from)
     const ops = this.decodeBatch(m.ops)
     const slots = new BatchSlots(ops)
     const fresh: SignedOp[] = []
@@ -1214,9 +1222,15 @@ export class Replica {
     for (const peer of wait.ended) {
       if (wait.floors.has(peer)) continue
       wait.ended.delete(peer)
-      wait.heard.add(peer)
+      if (wait.previous.members.has(peer)) wait.heard.add(peer)
+      if (wait.flagged.has(peer)) wait.settled.add(peer)
     }
-    if (wait.heard.size >= wait.previous.quorum) this.endHandoffWait(true)
+    // A validator voting in this epoch holds (bound or delivered) every op certified before it,
+    // as it took over from a quorum itself: one that does not lie (crash-only: any one; else more
+    // than f) does as well as a quorum of the previous set. Without this, one crash among the only
+    // previous validators that got to vote there (the change came quickly) stalls the rest.
+    const liars = this.epoch.faults === 'crash' ? 0 : this.faultsTolerated
+    if (wait.heard.size >= handoffsNeeded(wait.previous.ids.length, wait.previous.faults) || wait.settled.size > liars) this.endHandoffWait(true)
   }
 
   /** A validator of the current epoch still waits for our hand-off (at most one list per retry). */
@@ -1224,12 +1238,13 @@ export class Replica {
     if (m.epoch !== this.epoch.number || !this.epoch.members.has(from)) return ['ignore', 'not a validator waiting for this epoch\'s hand-off']
     const previous = this.epochs.chain.get(m.epoch - 1)
     // a validator that had not finished taking over the epoch before may lack ops certified then
-    if (previous === undefined || this.votedInPrevious !== previous.number) return ['ignore', 'this node did not vote in the previous epoch: it hands nothing over']
+    // one voting in this epoch (settled: it took over from a quorum) hands over all the same
+    if (previous === undefined || (this.votedInPrevious !== previous.number && !this.votes)) return ['ignore', 'this node did not vote in the previous epoch and does not vote in this one: it hands nothing over']
     const last = this.handoffServed.get(from)
     if (last !== undefined && this.now - last < this.timing.antiEntropy) return ['ignore', 'hand-off sent recently']
     this.handoffServed.set(from, this.now)
     if (this.handoffServed.size > 4 * this.epoch.ids.length) this.handoffServed.delete(this.handoffServed.keys().next().value!)
-    this.sendHandoff(from, m.epoch)
+    this.sendHandoff(from, m.epoch, this.votes)
     return ['accept']
   }
 
@@ -1238,7 +1253,12 @@ export class Replica {
     const wait = this.handoffWait
     if (wait === undefined || now < wait.nextRequestAt) return
     wait.nextRequestAt = now + this.timing.antiEntropy
-    for (const v of wait.previous.ids) if (!wait.heard.has(v) && !wait.ended.has(v) && v !== this.id) this.send(v, { type: 'handoff-request', epoch: wait.epoch })
+    // and those of this epoch, which answer once they vote here (see passFloors); one of the
+    // previous set already heard is asked again only if it may come to vote here
+    for (const v of new Set([...wait.previous.ids, ...this.epoch.ids])) {
+      if (v === this.id || wait.settled.has(v) || wait.ended.has(v) || (wait.heard.has(v) && !this.epoch.members.has(v))) continue
+      this.send(v, { type: 'handoff-request', epoch: wait.epoch })
+    }
     // streams a validator had delivered further than this node: fetch them from it again
     let fetches = this.limits.maxFetchesPerTick
     for (const [peer, floors] of wait.floors) {

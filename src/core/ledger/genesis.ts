@@ -144,13 +144,25 @@ export function quorumSize (n: number, faults: FaultModel): number {
 
 /**
  * Other validators a validator on a new data dir must hear say "no certified checkpoint" before
- * it votes (it may have signed one before its disk was lost, so q - 1 others did). Byzantine:
- * q - 1 + f, as f may lie. Crash-only: nobody lies, and n - q + 1 of the n - 1 others always meet
- * the q - 1 other signers (q - 1 alone may not: a majority is barely more than half).
+ * it votes. It may have signed one before its disk was lost, so only q - 1 of the n - 1 others
+ * surely signed it and n - q may not have: n - q + 1 answers always reach a signer, and under
+ * Byzantine faults f more, as f signers may say "none". (q - 1 + f, used before, is too few at
+ * n = 3: one answer may come from the one validator that never signed.)
  */
 export function probeAnswersNeeded (n: number, faults: FaultModel): number {
-  const q = quorumSize(n, faults)
-  return Math.min(n - 1, faults === 'crash' ? n - q + 1 : q - 1 + faultsTolerated(n, faults))
+  const liars = faults === 'crash' ? 0 : faultsTolerated(n, faults)
+  return Math.min(n - 1, n - quorumSize(n, faults) + 1 + liars)
+}
+
+/**
+ * Validators of the previous epoch's n whose hand-off a validator of the next takes before it
+ * votes: enough to meet every quorum that may have certified an op there, in one that does not
+ * lie. Byzantine: a quorum (it meets another in more than f). Crash-only: n - q + 1 meet every
+ * quorum, one fewer than a quorum at an even n, so one crash among only q voters of an epoch
+ * does not stall the next.
+ */
+export function handoffsNeeded (n: number, faults: FaultModel): number {
+  return faults === 'crash' ? n - quorumSize(n, faults) + 1 : quorumSize(n, faults)
 }
 
 export function validatorIds (g: Genesis): string[] {

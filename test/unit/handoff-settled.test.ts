@@ -1,0 +1,67 @@
+// The binding hand-off when the set changed again before every validator of the previous set got
+// to vote there: validators already voting in the new epoch hand over too, so one crash among the
+// few old-set voters does not leave the rest waiting for ever (seen as crash-epochs seeds 8, 10).
+
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { compareBytes } from '../../src/core/codec/canonical.js'
+import { signerFrom } from '../../src/core/crypto/signing.js'
+import { toHex } from '../../src/core/crypto/hash.js'
+import { signOp } from '../../src/core/ledger/op.js'
+import { decodeMessage, encodeMessage } from '../../src/core/broadcast/messages.js'
+import { MalformedError } from '../../src/core/errors.js'
+import { encode } from '../../src/core/codec/canonical.js'
+import { sodiumScheme } from '../../src/native/sodium.js'
+import { LocalNet, seedOf } from '../support/localnet.js'
+
+const key = (i: number): Uint8Array => signerFrom(sodiumScheme, seedOf('validator', i)).publicKey
+const keys = (...is: number[]): Uint8Array[] => is.map(key).sort(compareBytes)
+
+function reconfigure (net: LocalNet, by: number, validators: Uint8Array[], approvers: number[]): void {
+  const { id, actions } = net.replicas[by]!.proposeReconfiguration(validators, net.now)
+  net.execute(by, actions)
+  net.run()
+  for (const i of approvers) {
+    const res = net.replicas[i]!.approveReconfiguration(id.slice(0, 12), net.now)
+    net.execute(i, res.actions)
+    net.run()
+  }
+  net.settle()
+}
+
+const isHandoff = (bytes: Uint8Array): boolean => decodeMessage(bytes).type === 'handoff'
+
+describe('hand-off from validators already voting in the new epoch', () => {
+  test('crash-only: only three of epoch 1 voted there, one of them dies after epoch 2 began; the others take over from the newcomer that already votes', () => {
+    // genesis {0, 1, 2, 3}, q = 3; nodes 4 and 5 follow until added
+    const net = new LocalNet({ validators: 4, observers: 2, faults: 'crash' })
+    // epoch 1 = {0, 1, 2, 3, 4} (q = 3): v2 and v3 hear no hand-off and never vote there
+    net.drop = (_from, to, bytes) => (to === 2 || to === 3) && isHandoff(bytes)
+    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    assert.deepEqual([0, 1, 2, 3, 4].map(i => net.replicas[i]!.votes), [true, true, false, false, true])
+    // epoch 2 = {0, ..., 5} (q = 4), approved by epoch 1's three voters; of v0's hand-offs only
+    // v5's arrives, and then v0 is gone for good
+    net.drop = (from, to, bytes) => isHandoff(bytes) && (to === 2 || to === 3 || (from === 0 && to !== 5))
+    reconfigure(net, 0, keys(0, 1, 2, 3, 4, 5), [1, 4])
+    assert.ok(net.replicas.every(r => r.epoch.number === 2))
+    assert.ok(net.replicas[5]!.votes, 'v5 heard v0, v1 and v4: three of epoch 1, which meet every quorum there')
+    net.drop = (from, to) => from === 0 || to === 0
+    // v1 and v4 have each other and themselves, two of the three epoch-1 voters still alive;
+    // v2 and v3 never voted in epoch 1: without v5's hand-off no three of epoch 1 are left to hear
+    for (let i = 0; i < 10; i++) net.settle(5, 500)
+    assert.deepEqual([1, 2, 3, 4, 5].map(i => net.replicas[i]!.votes), [true, true, true, true, true], 'v1 to v4 took over from v5 and vote')
+    // and the five live validators of six certify (q = 4)
+    const a = net.accounts[0]!
+    const op = signOp(a, net.networkId, { account: a.publicKey, seq: 1, deps: [], body: { kind: 'transfer', to: net.accounts[1]!.publicKey, amount: 5n } })
+    net.submit(1, [op])
+    for (let i = 0; i < 5; i++) net.settle(5, 500)
+    for (const i of [1, 2, 3, 4, 5]) assert.ok(net.delivered[i]!.some(d => toHex(d.op.hash) === toHex(op.hash)), `v${i} delivered the transfer`)
+  })
+
+  test('the flag: written only when true, and a list that says false is refused', () => {
+    const m = { type: 'handoff' as const, epoch: 2, ops: [], done: true, settled: true as const }
+    assert.equal((decodeMessage(encodeMessage(m)) as { settled?: boolean }).settled, true)
+    assert.equal('settled' in decodeMessage(encodeMessage({ type: 'handoff', epoch: 2, ops: [], done: true })), false)
+    assert.throws(() => decodeMessage(encode({ type: 'handoff', epoch: 2, ops: [], done: true, settled: false })), MalformedError)
+  })
+})
