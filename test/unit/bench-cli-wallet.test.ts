@@ -95,6 +95,24 @@ describe('bench transfer: a run that stops early leaves the wallet able to go on
     } finally { await fake.close() }
   })
 
+  test('an op answered with a 500 may be held (the node queues before it fails): the record stays on it', async () => {
+    const { fake, w, walletDir, account } = await setUp('answer-500')
+    let posts = 0
+    // seq 1-4 taken; the node takes seq 5 and then answers 500, as its API does when something
+    // fails after the replica queued the op (and perhaps proposed it)
+    fake.fault = req => req.method === 'POST' && ++posts === 5 ? '500-after' : undefined
+    try {
+      const r = await bench(fake, walletDir, {})
+      assert.equal(r.complete, false)
+      assert.equal(fake.received.length, 5)
+      assert.equal((await w.pending('payer'))?.seq, 5, 'seq 5 is bound at the node: a record on seq 4 would let the next command sign another op for it')
+      fake.fault = () => undefined
+      await settleAfterRelease(fake, w)
+      assert.equal(fake.nextSeq(account), 6)
+      assert.deepEqual(fake.equivocations(), [])
+    } finally { await fake.close() }
+  })
+
   test('a run the node refused entirely leaves no record at all', async () => {
     const { fake, w, walletDir } = await setUp('all-refused')
     fake.fault = req => req.method === 'POST' ? 'busy' : undefined

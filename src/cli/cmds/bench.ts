@@ -82,6 +82,11 @@ export function benchPlan (a: Pick<BenchTransferArgs, 'count' | 'oneByOne' | 'am
 /** The node refused the run's ops for good, or another op took one of their slots. */
 export class BenchStoppedError extends UsageError {}
 
+/** An error answer given before the node handled the ops: it holds none of them. */
+export function refusedUnread (err: unknown): boolean {
+  return err instanceof ApiRequestError && (err.status < 500 || err.status === 503)
+}
+
 const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 
 /** The run's signed transfers, by index (index i is seq first + i). */
@@ -244,8 +249,10 @@ class TransferRun {
       })
       if (later.length > 0) this.again(later, RETRY_MS)
     } catch (err) {
-      // an answer with an error status: the node took none of them; no answer: it may have
-      for (const i of group) if (err instanceof ApiRequestError) this.unsent(i); else this.held[i] = 2
+      // a refusal before the ops were read (4xx, 503 busy): the node took none of them; no answer
+      // or another 5xx (the node's 500 comes after it queued them, a proxy's 502/504 after it
+      // passed them on): it may have
+      for (const i of group) if (refusedUnread(err)) this.unsent(i); else this.held[i] = 2
       if (err instanceof ApiRequestError && err.status === 503) this.again(group, RETRY_MS)
       else if (err instanceof NodeUnreachableError && ++this.unreachable < 10) this.again(group, 500)
       else this.stop((err as Error).message)
@@ -338,7 +345,7 @@ class TransferRun {
         const group = missing.slice(k, k + MESSAGE_LIMITS.maxBatchOps)
         let results
         try { results = await this.d.api.submit(group.map(i => this.d.signed.hex[i]!)) } catch (err) {
-          for (const i of group) if (!(err instanceof ApiRequestError)) this.held[i] = 2
+          for (const i of group) if (!refusedUnread(err)) this.held[i] = 2
           continue
         }
         group.forEach((i, j) => { if (results[j] !== undefined && results[j].status !== 'rejected') this.accepted[i] = 1 })
