@@ -43,7 +43,7 @@ export interface BenchReport {
   readonly opsPerRequest: number
   /** One-by-one: single-op requests in flight at most. */
   readonly concurrency?: number
-  /** Ops the node turned away for now (busy, too far ahead) and that were sent again. */
+  /** Ops sent again: the node turned them away for now (busy, too far ahead), or took them and delivered nothing for a while. */
   readonly resent: number
   readonly signSeconds: number
   readonly delivered: number
@@ -66,7 +66,7 @@ export function formatReport (r: BenchReport): string[] {
     ? `as one batch in ${r.requests} request(s) of up to ${r.opsPerRequest} ops`
     : `one by one: ${r.requests} single-op requests, up to ${r.concurrency ?? 1} in flight`
   const lines = [
-    `${r.count} transfers of ${r.amount} from ${r.from} to ${r.to}, ${how}${r.resent > 0 ? ` (${r.resent} sent again after the node said busy or too far ahead)` : ''}`,
+    `${r.count} transfers of ${r.amount} from ${r.from} to ${r.to}, ${how}${r.resent > 0 ? ` (${r.resent} sent again: refused for now, or taken and not delivered for a while)` : ''}`,
     `signed in     ${r.signSeconds.toFixed(2)} s beforehand (not counted below)`,
     `delivered     ${r.delivered} of ${r.count}: ${r.applied} applied, ${r.rejected} rejected${r.complete ? '' : `  PARTIAL: ${r.stopReason ?? 'stopped'}`}`,
     `wall time     ${r.seconds.toFixed(2)} s, first submission to ${r.complete ? 'last delivery' : 'the stop'} at ${r.api}`,

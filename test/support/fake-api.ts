@@ -73,6 +73,11 @@ export class FakeApi {
     for (const account of new Set([...this.bound.keys()].map(k => k.split(':')[0]!))) this.deliverBound(account)
   }
 
+  /** The node restarts: ops it took but did not deliver were in its memory only, and are gone. */
+  forgetUndelivered (): void {
+    for (const k of [...this.bound.keys()]) if (!this.delivered.has(k)) this.bound.delete(k)
+  }
+
   /**
    * Slots for which the wallet sent two different ops, leaving out ops refused for good (no
    * honest validator binds those, so the slot is still free).

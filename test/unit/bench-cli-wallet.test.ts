@@ -26,7 +26,7 @@ describe('bench transfer: a run that stops early leaves the wallet able to go on
   after(async () => { await rm(dir, { recursive: true, force: true }) })
 
   /** Runs the command in this process; returns its JSON report, and leaves process.exitCode as it was. */
-  const bench = async (fake: FakeApi, walletDir: string, over: Partial<BenchTransferArgs>): Promise<Record<string, unknown>> => {
+  const bench = async (fake: FakeApi, walletDir: string, over: Partial<BenchTransferArgs & GlobalArgs>): Promise<Record<string, unknown>> => {
     const args: BenchTransferArgs & GlobalArgs = { api: fake.url, walletDir, timeout: 1000, verbose: false, count: 10, oneByOne: true, concurrency: 1, from: 'payer', to: TO, amount: '1', json: true, ...over }
     let out = ''
     const write = process.stdout.write.bind(process.stdout)
@@ -92,6 +92,58 @@ describe('bench transfer: a run that stops early leaves the wallet able to go on
       // the only slot with two signed ops on the wire is that one, and it holds the new op
       assert.deepEqual(fake.equivocations(), [`${account}:5`])
       assert.equal(fake.deliveredOp(account, 5), fake.received.at(-1)!.op)
+    } finally { await fake.close() }
+  })
+
+  test('an op answered with a 500 may be held (the node queues before it fails): the record stays on it', async () => {
+    const { fake, w, walletDir, account } = await setUp('answer-500')
+    let posts = 0
+    // seq 1-4 taken; the node takes seq 5 and then answers 500, as its API does when something
+    // fails after the replica queued the op (and perhaps proposed it)
+    fake.fault = req => req.method === 'POST' && ++posts === 5 ? '500-after' : undefined
+    try {
+      const r = await bench(fake, walletDir, {})
+      assert.equal(r.complete, false)
+      assert.equal(new Set(fake.received.map(o => o.seq)).size, 5)
+      assert.equal((await w.pending('payer'))?.seq, 5, 'seq 5 is bound at the node: a record on seq 4 would let the next command sign another op for it')
+      fake.fault = () => undefined
+      await settleAfterRelease(fake, w)
+      assert.equal(fake.nextSeq(account), 6)
+      assert.deepEqual(fake.equivocations(), [])
+    } finally { await fake.close() }
+  })
+
+  test('a node that restarts loses the ops it took: the run sends them again and finishes', async () => {
+    const { fake, w, walletDir, account } = await setUp('node-restart')
+    try {
+      const running = bench(fake, walletDir, { count: 5, timeout: 6000 })
+      while (fake.received.length < 5) await new Promise(resolve => setTimeout(resolve, 20))
+      // taken, queued in the node's memory only, then gone with a restart; validators are back
+      fake.forgetUndelivered()
+      fake.live = true
+      const r = await running
+      assert.equal(r.complete, true, `the run stalled: ${String(r.stopReason)}`)
+      assert.equal(fake.nextSeq(account), 6)
+      assert.equal(await w.pending('payer'), undefined)
+      assert.deepEqual(fake.equivocations(), [])
+    } finally { await fake.close() }
+  })
+
+  test('an op the node took stays held when a copy sent again is refused', async () => {
+    const { fake, w, walletDir, account } = await setUp('taken-then-refused')
+    try {
+      const running = bench(fake, walletDir, { count: 5, concurrency: 5, timeout: 3000 })
+      while (fake.received.length < 5) await new Promise(resolve => setTimeout(resolve, 20))
+      // the copies the stalled run sends again meet a busy node; the originals stay bound
+      fake.fault = req => req.method === 'POST' ? 'busy' : undefined
+      const r = await running
+      assert.equal(r.complete, false)
+      assert.ok(Number(r.resent) > 0)
+      assert.equal((await w.pending('payer'))?.seq, 5, 'seq 1-5 are bound: their slots are not free')
+      fake.fault = () => undefined
+      await settleAfterRelease(fake, w)
+      assert.equal(fake.nextSeq(account), 6)
+      assert.deepEqual(fake.equivocations(), [])
     } finally { await fake.close() }
   })
 

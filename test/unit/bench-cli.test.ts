@@ -131,7 +131,7 @@ describe('bench transfer: the figures', () => {
 
   test('a partial run says so and why; one by one names its requests and concurrency; nothing delivered has no latency', () => {
     const text = formatReport({ ...report, mode: 'one-by-one', requests: 1040, opsPerRequest: 1, concurrency: 32, resent: 40, delivered: 0, applied: 0, rejected: 0, throughput: 0, latencyMs: undefined, complete: false, stopReason: 'no transfer was delivered for 30 s (--timeout)' }).join('\n')
-    assert.match(text, /one by one: 1040 single-op requests, up to 32 in flight \(40 sent again after the node said busy or too far ahead\)/)
+    assert.match(text, /one by one: 1040 single-op requests, up to 32 in flight \(40 sent again: refused for now, or taken and not delivered for a while\)/)
     assert.match(text, /delivered +0 of 1000: 0 applied, 0 rejected {2}PARTIAL: no transfer was delivered for 30 s \(--timeout\)$/m)
     assert.match(text, /^wall time +2\.50 s, first submission to the stop at /m)
     assert.match(text, /^latency +none measured \(nothing delivered\)$/m)

@@ -45,6 +45,13 @@ const RETRY_CODES = new Set(['busy', 'not-accepted', 'too-far-ahead'])
 const RETRY_MS = 200
 const POLL_MS = 500
 const POLL_GRACE_MS = 3000
+/**
+ * No delivery for this long (or a third of --timeout): the ops the node took and has not delivered
+ * are sent again. A node that restarted lost those it had only queued (or held behind their
+ * predecessors), and nothing else would bring them back; to a node that still holds them a copy
+ * is a no-op.
+ */
+const STALL_MS = 5000
 /** A stopped run waits this long for requests in flight and for the last resubmission. */
 const WIND_DOWN_MS = 2000
 
@@ -82,6 +89,11 @@ export function benchPlan (a: Pick<BenchTransferArgs, 'count' | 'oneByOne' | 'am
 /** The node refused the run's ops for good, or another op took one of their slots. */
 export class BenchStoppedError extends UsageError {}
 
+/** An error answer given before the node handled the ops: it holds none of them. */
+export function refusedUnread (err: unknown): boolean {
+  return err instanceof ApiRequestError && (err.status < 500 || err.status === 503)
+}
+
 const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 
 /** The run's signed transfers, by index (index i is seq first + i). */
@@ -111,7 +123,8 @@ class TransferRun {
   readonly accepted: Uint8Array
   /**
    * Whether some node may hold the op: 0 never sent, or refused by the node each time; 1 in a
-   * request not answered yet; 2 in a request whose answer was lost (held for all we know, for good).
+   * request not answered yet; 2 taken by the node once, or in a request whose answer was lost (held
+   * for all we know, for good: a later refusal of a copy changes nothing).
    */
   readonly held: Uint8Array
   private next = 0
@@ -125,6 +138,7 @@ class TransferRun {
   requests = 0
   resent = 0
   private unreachable = 0
+  private lastResendAll = -Infinity
   stopReason: string | undefined
   startedAt = NaN
   stoppedAt = NaN
@@ -158,9 +172,14 @@ class TransferRun {
     const poll = this.pollAccount()
     this.startedAt = this.lastProgress = performance.now()
     const sending = this.send().catch(err => { this.stop((err as Error).message) })
+    const stallMs = Math.min(STALL_MS, this.d.timeoutMs / 3)
     while (!this.done) {
-      if (performance.now() - this.lastProgress > this.d.timeoutMs) this.stop(`no transfer was delivered for ${(this.d.timeoutMs / 1000).toFixed(0)} s (--timeout)`)
-      else await sleep(100)
+      const now = performance.now()
+      if (now - this.lastProgress > this.d.timeoutMs) this.stop(`no transfer was delivered for ${(this.d.timeoutMs / 1000).toFixed(0)} s (--timeout)`)
+      else {
+        if (now - Math.max(this.lastProgress, this.lastResendAll) > stallMs) this.resendTaken(now)
+        await sleep(100)
+      }
     }
     this.stoppedAt = performance.now()
     await sending
@@ -236,7 +255,7 @@ class TransferRun {
       const later: number[] = []
       group.forEach((i, j) => {
         const r = results[j]
-        if (r !== undefined && r.status !== 'rejected') { this.accepted[i] = 1; return }
+        if (r !== undefined && r.status !== 'rejected') { this.accepted[i] = 1; this.held[i] = 2; return }
         // refused: this node does not hold it and never passed it on (unless a lost answer may have)
         if (r !== undefined) this.unsent(i)
         if (r === undefined || RETRY_CODES.has(r.code)) later.push(i)
@@ -244,8 +263,10 @@ class TransferRun {
       })
       if (later.length > 0) this.again(later, RETRY_MS)
     } catch (err) {
-      // an answer with an error status: the node took none of them; no answer: it may have
-      for (const i of group) if (err instanceof ApiRequestError) this.unsent(i); else this.held[i] = 2
+      // a refusal before the ops were read (4xx, 503 busy): the node took none of them; no answer
+      // or another 5xx (the node's 500 comes after it queued them, a proxy's 502/504 after it
+      // passed them on): it may have
+      for (const i of group) if (refusedUnread(err)) this.unsent(i); else this.held[i] = 2
       if (err instanceof ApiRequestError && err.status === 503) this.again(group, RETRY_MS)
       else if (err instanceof NodeUnreachableError && ++this.unreachable < 10) this.again(group, 500)
       else this.stop((err as Error).message)
@@ -253,6 +274,17 @@ class TransferRun {
       this.inFlight--
       this.wake()
     }
+  }
+
+  /** Puts the ops the node took and has not delivered (in the bind window) back on the retry list. */
+  private resendTaken (now: number): void {
+    this.lastResendAll = now
+    const taken: number[] = []
+    for (let i = this.frontier; i < Math.min(this.n, this.frontier + WINDOW); i++) {
+      if (this.accepted[i] === 1 && Number.isNaN(this.deliveredAt[i]!)) { this.accepted[i] = 0; taken.push(i) }
+    }
+    this.again(taken, 0)
+    this.wake()
   }
 
   private unsent (i: number): void {
@@ -330,6 +362,8 @@ class TransferRun {
     const until = performance.now() + WIND_DOWN_MS
     while (this.inFlight > 0 && performance.now() < until) await sleep(20)
     if (this.frontier > this.recorded) return
+    // ops the node took may be gone with a restart of it: they are sent again too
+    for (let i = this.frontier; i <= this.recorded; i++) if (Number.isNaN(this.deliveredAt[i]!)) this.accepted[i] = 0
     for (;;) {
       // only what lies below an op some node may hold matters: the rest never left
       const missing = this.missing().filter(i => i < this.highestHeld())
@@ -338,10 +372,10 @@ class TransferRun {
         const group = missing.slice(k, k + MESSAGE_LIMITS.maxBatchOps)
         let results
         try { results = await this.d.api.submit(group.map(i => this.d.signed.hex[i]!)) } catch (err) {
-          for (const i of group) if (!(err instanceof ApiRequestError)) this.held[i] = 2
+          for (const i of group) if (!refusedUnread(err)) this.held[i] = 2
           continue
         }
-        group.forEach((i, j) => { if (results[j] !== undefined && results[j].status !== 'rejected') this.accepted[i] = 1 })
+        group.forEach((i, j) => { if (results[j] !== undefined && results[j].status !== 'rejected') { this.accepted[i] = 1; this.held[i] = 2 } })
       }
       await sleep(RETRY_MS)
     }

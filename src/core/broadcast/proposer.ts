@@ -162,6 +162,9 @@ export class Proposer {
         this.unqueue(id, op)
         this.holdSlot(op, -1)
       }
+      // an account's ops in seq order: a validator admits an op after its predecessor in the
+      // same batch only if it came first, and ops reach the API out of order under concurrency
+      ops.sort((x, y) => x.seq - y.seq)
       if (ops.length > 0) out.push(this.open(ops, now))
     }
     return out
@@ -259,7 +262,26 @@ export class Proposer {
       this.holdSlot(op, -1)
     }
     for (const op of batch.ops) this.release(op.account, op.seq, now)
+    this.hurry(batch.ops, now)
     return batch
+  }
+
+  /**
+   * Ops at these slots left their batch (certified, most often): a batch put off because it holds
+   * their successors goes again now rather than at its backoff, which by then may be seconds. An
+   * op that reached this node before its predecessor (concurrent requests) is put off once, and
+   * every later op of its account waits behind it, so its retry paces the whole stream.
+   */
+  private hurry (closed: readonly SignedOp[], now: number): void {
+    const after = closed.map(op => slotKey(op.account, op.seq + 1)).filter(key => this.inFlightSlots.has(key))
+    if (after.length === 0) return
+    const keys = new Set(after)
+    for (const b of this.pending.values()) {
+      if (b.deferredBy.size === 0 && b.putOffSince === undefined) continue
+      if (!b.ops.some(op => keys.has(slotKey(op.account, op.seq)))) continue
+      b.nextRetryAt = Math.min(b.nextRetryAt, now)
+      b.retryDelay = this.timing.proposeRetry
+    }
   }
 
   /** Abandons a batch and puts back the ops that `keep` accepts, to be proposed in a new batch. */
