@@ -159,6 +159,20 @@ export class LocalNet {
     }
   }
 
+  /** Proposes `validators` at node `by`, approves it at `approvers`, lets the network settle; the proposal's id. */
+  reconfigure (by: number, validators: Uint8Array[], approvers: readonly number[]): string {
+    const { id, actions } = this.replicas[by]!.proposeReconfiguration(validators, this.now)
+    this.execute(by, actions)
+    this.run()
+    for (const i of approvers) {
+      const res = this.replicas[i]!.approveReconfiguration(id.slice(0, 12), this.now)
+      this.execute(i, res.actions)
+      this.run()
+    }
+    this.settle()
+    return id
+  }
+
   stateHashes (): string[] {
     return this.replicas.map(r => toHex(r.ledger.stateHash()))
   }

@@ -27,20 +27,6 @@ function transfer (net: LocalNet, from: number, seq: number, to: number, amount:
   return signOp(a, net.networkId, { account: a.publicKey, seq, deps: [], body: { kind: 'transfer', to: net.accounts[to]!.publicKey, amount } })
 }
 
-/** Proposes `validators` at node `by`, approves it at `approvers`, and lets the network settle. */
-function reconfigure (net: LocalNet, by: number, validators: Uint8Array[], approvers: number[]): string {
-  const { id, actions } = net.replicas[by]!.proposeReconfiguration(validators, net.now)
-  net.execute(by, actions)
-  net.run()
-  for (const i of approvers) {
-    const res = net.replicas[i]!.approveReconfiguration(id.slice(0, 12), net.now)
-    net.execute(i, res.actions)
-    net.run()
-  }
-  net.settle()
-  return id
-}
-
 describe('the change rule', () => {
   test('adding or removing one validator passes; replacing one at once, or nothing, does not', () => {
     assert.equal(changeProblem(keys(0, 1, 2, 3), keys(0, 1, 2, 3, 4), 'byzantine'), undefined)
@@ -109,7 +95,7 @@ describe('a replica across a change of its validator set', () => {
     const net = new LocalNet({ validators: 4, observers: 1 })
     net.submit(0, [transfer(net, 0, 1, 1, 10n)])
     net.settle()
-    const id = reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    const id = net.reconfigure(0, keys(0, 1, 2, 3, 4), [1, 2])
     for (const r of net.replicas) assert.equal(r.epoch.number, 1, `${r.id.slice(0, 8)} moved to epoch 1 (${id.slice(0, 8)})`)
     const newcomer = net.replicas[4]!
     assert.ok(newcomer.isValidator)
@@ -137,7 +123,7 @@ describe('a replica across a change of its validator set', () => {
 
   test('a removed validator\'s later votes do not count, and it follows as an observer', () => {
     const net = new LocalNet({ validators: 5 })
-    reconfigure(net, 0, keys(0, 1, 2, 3), [1, 2, 3])
+    net.reconfigure(0, keys(0, 1, 2, 3), [1, 2, 3])
     const removed = net.replicas[4]!
     assert.equal(removed.epoch.number, 1)
     assert.equal(removed.isValidator, false)
@@ -184,7 +170,7 @@ describe('a replica across a change of its validator set', () => {
     const conflicting = transfer(net, 0, 1, 2, 10n)
     const res = net.replicas[1]!.receive(net.replicas[3]!.id, encodeMessage({ type: 'propose', ops: [honest.bytes] }), net.now)
     net.execute(1, res.actions.filter(a => a.type !== 'send'))
-    const id = reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    const id = net.reconfigure(0, keys(0, 1, 2, 3, 4), [1, 2])
     assert.ok(id.length > 0)
     const newcomer = net.replicas[4]!
     assert.equal(newcomer.epoch.number, 1)
@@ -213,7 +199,7 @@ describe('a replica across a change of its validator set', () => {
     net.inject(net.replicas[0]!.id, 1, cert1)
     net.inject(net.replicas[0]!.id, 3, cert1)
     assert.equal(v1.ledger.nextSeq(net.accounts[0]!.publicKey), 2, 'v1 delivered the first op')
-    reconfigure(net, 1, keys(0, 1, 2, 3, 4), [2, 3])
+    net.reconfigure(1, keys(0, 1, 2, 3, 4), [2, 3])
     assert.equal(v4.epoch.number, 1)
     // v4 and v2 cannot reach the frontier v1 and v3 handed over: they do not vote yet ...
     const second = transfer(net, 0, 1, 2, 10n)
@@ -236,11 +222,11 @@ describe('a replica across a change of its validator set', () => {
 
   test('a validator restarted during a second hand-off still counts its own, and votes with one old validator silent', () => {
     const net = new LocalNet({ validators: 4, observers: 1 })
-    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    net.reconfigure(0, keys(0, 1, 2, 3, 4), [1, 2])
     assert.ok(net.replicas[2]!.votes)
     // v0 goes silent; v2 hears no hand-off for epoch 2 before it restarts
     net.drop = (from, to, bytes) => from === 0 || to === 0 || (to === 2 && decodeMessage(bytes).type === 'handoff')
-    reconfigure(net, 1, keys(0, 1, 2, 4), [2, 3, 4])
+    net.reconfigure(1, keys(0, 1, 2, 4), [2, 3, 4])
     assert.equal(net.replicas[2]!.epoch.number, 2)
     assert.equal(net.replicas[2]!.votes, false)
     const restarted = new Replica({ genesis: net.genesis, scheme: sodiumScheme, signer: net.validatorKeys[2]! })
@@ -257,7 +243,7 @@ describe('a replica across a change of its validator set', () => {
     const net = new LocalNet({ validators: 4, observers: 2 })
     // the newcomer hears no hand-off: it stays waiting in epoch 1
     net.drop = (_from, to, bytes) => to === 4 && decodeMessage(bytes).type === 'handoff'
-    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    net.reconfigure(0, keys(0, 1, 2, 3, 4), [1, 2])
     const waiting = net.replicas[4]!
     assert.equal(waiting.epoch.number, 1)
     assert.equal(waiting.votes, false)
@@ -275,7 +261,7 @@ describe('a replica across a change of its validator set', () => {
 
   test('a removed validator cannot make the new set bind ops by handing them over once their wait is over', () => {
     const net = new LocalNet({ validators: 5 })
-    reconfigure(net, 0, keys(0, 1, 2, 3), [1, 2, 3])
+    net.reconfigure(0, keys(0, 1, 2, 3), [1, 2, 3])
     const v0 = net.replicas[0]!
     assert.ok(v0.votes)
     const before = v0.status().bindings
@@ -290,7 +276,7 @@ describe('a replica across a change of its validator set', () => {
 
   test('a node behind learns the chain from a peer\'s frontier and then accepts that epoch\'s certificates', () => {
     const net = new LocalNet({ validators: 4, observers: 1 })
-    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    net.reconfigure(0, keys(0, 1, 2, 3, 4), [1, 2])
     const late = new Replica({ genesis: net.genesis, scheme: sodiumScheme, signer: signerFrom(sodiumScheme, seedOf('late', 0)), peers: [net.replicas[0]!.id] })
     const res = net.replicas[0]!.receive(late.id, encodeMessage({ type: 'frontier', entries: [], complete: true, checkpoint: 0, epoch: 0 }), net.now)
     const records = res.actions.filter(a => a.type === 'send' && a.kind === 'reconfigure')
@@ -305,7 +291,7 @@ describe('joining a network that changed its validator set', () => {
   /** Four validators and an observer, the observer added (epoch 1), and ops enough for a checkpoint of epoch 1. */
   const checkpointedInEpochOne = (): LocalNet => {
     const net = new LocalNet({ validators: 4, observers: 1, accounts: 4, replica: { checkpoints: { interval: 4, retain: 2 } } })
-    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    net.reconfigure(0, keys(0, 1, 2, 3, 4), [1, 2])
     for (let seq = 1; seq <= 4; seq++) {
       net.submit(seq % 5, [transfer(net, 0, seq, 1, 1n), transfer(net, 2, seq, 3, 1n)])
       net.settle()

@@ -17,18 +17,6 @@ import { LocalNet, seedOf } from '../support/localnet.js'
 const key = (i: number): Uint8Array => signerFrom(sodiumScheme, seedOf('validator', i)).publicKey
 const keys = (...is: number[]): Uint8Array[] => is.map(key).sort(compareBytes)
 
-function reconfigure (net: LocalNet, by: number, validators: Uint8Array[], approvers: number[]): void {
-  const { id, actions } = net.replicas[by]!.proposeReconfiguration(validators, net.now)
-  net.execute(by, actions)
-  net.run()
-  for (const i of approvers) {
-    const res = net.replicas[i]!.approveReconfiguration(id.slice(0, 12), net.now)
-    net.execute(i, res.actions)
-    net.run()
-  }
-  net.settle()
-}
-
 const isHandoff = (bytes: Uint8Array): boolean => decodeMessage(bytes).type === 'handoff'
 
 describe('hand-off from validators already voting in the new epoch', () => {
@@ -37,12 +25,12 @@ describe('hand-off from validators already voting in the new epoch', () => {
     const net = new LocalNet({ validators: 4, observers: 2, faults: 'crash' })
     // epoch 1 = {0, 1, 2, 3, 4} (q = 3): v2 and v3 hear no hand-off and never vote there
     net.drop = (_from, to, bytes) => (to === 2 || to === 3) && isHandoff(bytes)
-    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    net.reconfigure(0, keys(0, 1, 2, 3, 4), [1, 2])
     assert.deepEqual([0, 1, 2, 3, 4].map(i => net.replicas[i]!.votes), [true, true, false, false, true])
     // epoch 2 = {0, ..., 5} (q = 4), approved by epoch 1's three voters; of v0's hand-offs only
     // v5's arrives, and then v0 is gone for good
     net.drop = (from, to, bytes) => isHandoff(bytes) && (to === 2 || to === 3 || (from === 0 && to !== 5))
-    reconfigure(net, 0, keys(0, 1, 2, 3, 4, 5), [1, 4])
+    net.reconfigure(0, keys(0, 1, 2, 3, 4, 5), [1, 4])
     assert.ok(net.replicas.every(r => r.epoch.number === 2))
     assert.ok(net.replicas[5]!.votes, 'v5 heard v0, v1 and v4: three of epoch 1, which meet every quorum there')
     net.drop = (from, to) => from === 0 || to === 0

@@ -3,19 +3,12 @@
 // goes again as soon as the predecessor's batch is certified, not at its backoff.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { signOp } from '../../src/core/ledger/op.js'
 import { Proposer } from '../../src/core/broadcast/proposer.js'
-import { LocalNet } from '../support/localnet.js'
+import { PROPOSER_TIMING, opChain } from '../support/op-chain.js'
 
-const timing = { batchDelay: 2, pipeline: Infinity, proposeRetry: 300, maxRetry: 4000, giveUpAfter: 120_000 }
+const timing = PROPOSER_TIMING
 
-function chain (n: number): ReturnType<typeof signOp>[] {
-  const net = new LocalNet({ accounts: 2 })
-  const a = net.accounts[0]!
-  const out = []
-  for (let seq = 1; seq <= n; seq++) out.push(signOp(a, net.networkId, { account: a.publicKey, seq, deps: [], body: { kind: 'transfer', to: net.accounts[1]!.publicKey, amount: 1n } }))
-  return out
-}
+const chain = opChain
 
 describe('proposer: an account\'s ops out of order', () => {
   test('a batch holds an account\'s ops in seq order, whatever order they were queued in', () => {
