@@ -58,6 +58,38 @@ describe('hand-off from validators already voting in the new epoch', () => {
     for (const i of [1, 2, 3, 4, 5]) assert.ok(net.delivered[i]!.some(d => toHex(d.op.hash) === toHex(op.hash)), `v${i} delivered the transfer`)
   })
 
+  test('a settled list counts only once it ends: a flagged first part does not mark an earlier unflagged list settled', () => {
+    // genesis {0, 1, 2, 3} (crash-only); node 4 hears nothing until it is added, so it lags
+    const net = new LocalNet({ validators: 4, observers: 1, faults: 'crash' })
+    net.drop = (_from, to) => to === 4
+    const a = net.accounts[0]!
+    const op = signOp(a, net.networkId, { account: a.publicKey, seq: 1, deps: [], body: { kind: 'transfer', to: net.accounts[1]!.publicKey, amount: 5n } })
+    net.submit(0, [op])
+    net.settle()
+    assert.ok(net.delivered[0]!.some(d => toHex(d.op.hash) === toHex(op.hash)))
+    // epoch 1 = {0, ..., 4}: v4 learns it, hears no hand-off and fetches nothing yet
+    net.drop = (_from, to, bytes) => to === 4 && decodeMessage(bytes).type !== 'reconfigure'
+    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    const v4 = net.replicas[4]!
+    assert.equal(v4.epoch.number, 1)
+    assert.equal(v4.votes, false)
+    const v0 = net.replicas[0]!.id
+    // v0's list from when it entered epoch 1 (it voted in genesis, not settled yet): it ends, and
+    // v0 delivered further than v4, which must reach that first
+    net.inject(v0, 4, encodeMessage({ type: 'handoff', epoch: 1, ops: [], done: false, entries: [{ account: a.publicKey, seq: 2 }] }))
+    net.inject(v0, 4, encodeMessage({ type: 'handoff', epoch: 1, ops: [], done: true }))
+    // then the first part of v0's settled list (more parts to come: many bound ops, many streams)
+    net.inject(v0, 4, encodeMessage({ type: 'handoff', epoch: 1, ops: [], done: false, settled: true }))
+    // v4 reaches v0's floor; the rest of the settled list never arrives
+    net.drop = (_from, to, bytes) => to === 4 && isHandoff(bytes)
+    for (let i = 0; i < 5; i++) net.settle(5, 500)
+    assert.ok(net.delivered[4]!.some(d => toHex(d.op.hash) === toHex(op.hash)), 'v4 reached v0\'s floor')
+    assert.equal(v4.votes, false, 'one unflagged list (one of two needed) and part of a settled one end no wait')
+    // the end of the settled list does
+    net.inject(v0, 4, encodeMessage({ type: 'handoff', epoch: 1, ops: [], done: true, settled: true }))
+    assert.equal(v4.votes, true)
+  })
+
   test('the flag: written only when true, and a list that says false is refused', () => {
     const m = { type: 'handoff' as const, epoch: 2, ops: [], done: true, settled: true as const }
     assert.equal((decodeMessage(encodeMessage(m)) as { settled?: boolean }).settled, true)

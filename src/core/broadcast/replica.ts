@@ -1171,7 +1171,6 @@ export class Replica {
     // make this node bind ops no proposal would get bound (unfunded, far ahead) for ever
     const wait = this.handoffWait
     if (wait === undefined || wait.epoch !== m.epoch || wait.settled.has(from) || (wait.heard.has(from) && !settled)) return ['ignore', 'not waiting for this validator\'s hand-off']
-    if (settled) wait.flagged.add(from)
     const ops = this.decodeBatch(m.ops)
     const slots = new BatchSlots(ops)
     const fresh: SignedOp[] = []
@@ -1199,6 +1198,9 @@ export class Replica {
       if (fetches-- > 0) this.fetchBelow(from, entry)
     }
     if (m.done) {
+      // settled by the list that ends here: an earlier part of a settled list, with the end of an
+      // older unflagged one (its floors unreached till then), covers no more than that older list
+      if (settled) wait.flagged.add(from)
       wait.ended.add(from)
       this.passFloors()
     }
