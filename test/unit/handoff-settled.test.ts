@@ -9,6 +9,7 @@ import { signerFrom } from '../../src/core/crypto/signing.js'
 import { toHex } from '../../src/core/crypto/hash.js'
 import { signOp } from '../../src/core/ledger/op.js'
 import { decodeMessage, encodeMessage } from '../../src/core/broadcast/messages.js'
+import type { Handoff } from '../../src/core/broadcast/messages.js'
 import { MalformedError } from '../../src/core/errors.js'
 import { encode } from '../../src/core/codec/canonical.js'
 import { sodiumScheme } from '../../src/native/sodium.js'
@@ -88,6 +89,47 @@ describe('hand-off from validators already voting in the new epoch', () => {
     // the end of the settled list does
     net.inject(v0, 4, encodeMessage({ type: 'handoff', epoch: 1, ops: [], done: true, settled: true }))
     assert.equal(v4.votes, true)
+  })
+
+  test('a list counts only whole: with a part lost on the way, its end does not end the wait', () => {
+    const net = new LocalNet({ validators: 4, observers: 1, faults: 'crash' })
+    net.drop = (_from, to) => to === 4
+    const a = net.accounts[0]!
+    const op = signOp(a, net.networkId, { account: a.publicKey, seq: 1, deps: [], body: { kind: 'transfer', to: net.accounts[1]!.publicKey, amount: 5n } })
+    net.submit(0, [op])
+    net.settle()
+    net.drop = (_from, to, bytes) => to === 4 && decodeMessage(bytes).type !== 'reconfigure'
+    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    const v4 = net.replicas[4]!
+    assert.equal(v4.votes, false)
+    const v0 = net.replicas[0]!.id
+    // v0's settled list in two parts (a long list: many streams); the first, with the floor v4
+    // must reach, is lost (a full send queue drops the oldest frame), the second arrives
+    const parts: Handoff[] = [
+      { type: 'handoff', epoch: 1, ops: [], done: false, entries: [{ account: a.publicKey, seq: 2 }], settled: true, list: 7, part: 0 },
+      { type: 'handoff', epoch: 1, ops: [], done: true, settled: true, list: 7, part: 1 }
+    ]
+    net.inject(v0, 4, encodeMessage(parts[1]!))
+    assert.equal(v4.votes, false, 'the end of a list without its first part ends no wait')
+    // a later list whose first part arrives does not complete the broken one either
+    net.inject(v0, 4, encodeMessage({ ...parts[0]!, list: 8 }))
+    net.inject(v0, 4, encodeMessage(parts[1]!))
+    assert.equal(v4.votes, false, 'parts of two lists make no list')
+    // the whole list does, once v4 reached v0's floor
+    net.inject(v0, 4, encodeMessage(parts[0]!))
+    net.inject(v0, 4, encodeMessage(parts[1]!))
+    net.drop = (_from, to, bytes) => to === 4 && isHandoff(bytes)
+    for (let i = 0; i < 5; i++) net.settle(5, 500)
+    assert.ok(net.delivered[4]!.some(d => toHex(d.op.hash) === toHex(op.hash)))
+    assert.equal(v4.votes, true)
+  })
+
+  test('parts: written only past the first, and read back', () => {
+    const m: Handoff = { type: 'handoff', epoch: 2, ops: [], done: true, list: 3, part: 2 }
+    const back = decodeMessage(encodeMessage(m)) as Handoff
+    assert.deepEqual([back.list, back.part], [3, 2])
+    assert.equal('part' in decodeMessage(encodeMessage({ type: 'handoff', epoch: 2, ops: [], done: true })), false)
+    assert.throws(() => decodeMessage(encode({ type: 'handoff', epoch: 2, ops: [], done: true, list: 0, part: 0 })), MalformedError)
   })
 
   test('the flag: written only when true, and a list that says false is refused', () => {

@@ -247,8 +247,9 @@ export class Replica {
    * than this node (account key to its next seq); `ended`: those whose list ended meanwhile.
    * `settled`: validators of the new epoch already voting there whose list ended and whose
    * frontier this node reached (`flagged`: whose list said so); more than f of them end the wait too.
+   * `parts`: per sender, the list of several messages arriving and the part it takes next.
    */
-  private handoffWait: { readonly epoch: number, readonly previous: Epoch, readonly heard: Set<PeerId>, nextRequestAt: number, readonly floors: Map<PeerId, Map<string, Slot>>, readonly ended: Set<PeerId>, readonly settled: Set<PeerId>, readonly flagged: Set<PeerId> } | undefined
+  private handoffWait: { readonly epoch: number, readonly previous: Epoch, readonly heard: Set<PeerId>, nextRequestAt: number, readonly floors: Map<PeerId, Map<string, Slot>>, readonly ended: Set<PeerId>, readonly settled: Set<PeerId>, readonly flagged: Set<PeerId>, readonly parts: Map<PeerId, { list: number, next: number }> } | undefined
   /**
    * The epoch before the current one, if this node voted in it (it was a member and had finished
    * its own hand-off there): only then does what it hands over cover every op certified so far.
@@ -256,6 +257,8 @@ export class Replica {
   private votedInPrevious: number | undefined
   /** When each new-epoch validator was last sent our hand-off on request (one list per retry interval). */
   private readonly handoffServed = new Map<PeerId, number>()
+  /** The name of the last hand-off list of several messages sent from here (from the clock, so it grows across restarts). */
+  private handoffList = 0
   private readonly validatorSets = new Map<number, ValidatorSet>()
   private readonly explicitPeers: boolean
   private readonly timing: ReplicaTiming
@@ -1106,7 +1109,7 @@ export class Replica {
     if (!this.explicitPeers) this.peers = next.ids.filter(p => p !== this.id)
     if (next.members.has(this.id)) {
       const heard = new Set<PeerId>(wasVoting ? [this.id] : [])
-      this.handoffWait = { epoch: next.number, previous, heard, nextRequestAt: this.now, floors: new Map(), ended: new Set(), settled: new Set(), flagged: new Set() }
+      this.handoffWait = { epoch: next.number, previous, heard, nextRequestAt: this.now, floors: new Map(), ended: new Set(), settled: new Set(), flagged: new Set(), parts: new Map() }
       if (heard.size >= handoffsNeeded(previous.ids.length, previous.faults)) this.endHandoffWait(live)
     }
     this.checkpoints.changeEpoch(next.number, next.ids, this.votes ? this.signer : undefined)
@@ -1131,12 +1134,13 @@ export class Replica {
    */
   private sendHandoff (to: PeerId, epoch: number, settled = false): void {
     const flag = settled ? { settled: true as const } : {}
+    const parts: Handoff[] = []
     let ops: Uint8Array[] = []
     let bytes = 0
     for (const op of this.bindings.ops()) {
       if (this.isDelivered(op)) continue
       if (ops.length >= MESSAGE_LIMITS.maxBatchOps || bytes + op.bytes.length > MESSAGE_LIMITS.maxMessageBytes / 2) {
-        this.send(to, { type: 'handoff', epoch, ops, done: false, ...flag })
+        parts.push({ type: 'handoff', epoch, ops, done: false, ...flag })
         ops = []
         bytes = 0
       }
@@ -1147,13 +1151,17 @@ export class Replica {
     let entries: Slot[] = []
     for (const s of this.state.streams()) {
       if (entries.length >= MESSAGE_LIMITS.maxFrontierEntries) {
-        this.send(to, { type: 'handoff', epoch, ops, done: false, entries, ...flag })
+        parts.push({ type: 'handoff', epoch, ops, done: false, entries, ...flag })
         ops = []
         entries = []
       }
       entries.push({ account: s.account, seq: s.nextSeq })
     }
-    this.send(to, { type: 'handoff', epoch, ops, done: true, entries, ...flag })
+    parts.push({ type: 'handoff', epoch, ops, done: true, entries, ...flag })
+    // several messages: numbered, under a name no list from here had (see onHandoff)
+    if (parts.length === 1) return this.send(to, parts[0]!)
+    const list = this.handoffList = Math.max(this.handoffList + 1, this.now)
+    parts.forEach((m, part) => this.send(to, { ...m, list, part }))
   }
 
   /**
@@ -1197,7 +1205,17 @@ export class Replica {
       floors.set(accountKey(entry.account), entry)
       if (fetches-- > 0) this.fetchBelow(from, entry)
     }
-    if (m.done) {
+    // a list counts only whole: its parts in order, none lost (the receiver keeps what any part
+    // bound or asked it to reach all the same)
+    let whole = m.part === undefined
+    if (m.part === 0) wait.parts.set(from, { list: m.list ?? 0, next: 1 })
+    else if (m.part !== undefined) {
+      const at = wait.parts.get(from)
+      if (at === undefined || at.list !== m.list || at.next !== m.part) wait.parts.delete(from)
+      else if (m.done) whole = wait.parts.delete(from)
+      else at.next++
+    }
+    if (m.done && whole) {
       // settled by the list that ends here: an earlier part of a settled list, with the end of an
       // older unflagged one (its floors unreached till then), covers no more than that older list
       if (settled) wait.flagged.add(from)
