@@ -12,6 +12,7 @@ import { decodeMessage, encodeMessage } from '../../src/core/broadcast/messages.
 import type { Handoff } from '../../src/core/broadcast/messages.js'
 import { MalformedError } from '../../src/core/errors.js'
 import { encode } from '../../src/core/codec/canonical.js'
+import { Replica } from '../../src/core/broadcast/replica.js'
 import { sodiumScheme } from '../../src/native/sodium.js'
 import { LocalNet, seedOf } from '../support/localnet.js'
 
@@ -130,6 +131,40 @@ describe('hand-off from validators already voting in the new epoch', () => {
     assert.deepEqual([back.list, back.part], [3, 2])
     assert.equal('part' in decodeMessage(encodeMessage({ type: 'handoff', epoch: 2, ops: [], done: true })), false)
     assert.throws(() => decodeMessage(encode({ type: 'handoff', epoch: 2, ops: [], done: true, list: 0, part: 0 })), MalformedError)
+  })
+
+  test('two ops handed over for one slot: the new validator votes for neither until one is delivered, restarted too', () => {
+    // genesis {0, 1, 2, 3} (crash-only, q = 3); the account signed two ops for seq 1: v0 voted
+    // for x, v1 to v3 for y (certified, delivered nowhere yet). Epoch 1 adds v4; its hand-off
+    // comes from v0 (x) first, then v1 (y): two of four, which meet every quorum of genesis.
+    const net = new LocalNet({ validators: 4, observers: 1, faults: 'crash' })
+    net.drop = (_from, to, bytes) => to === 4 && decodeMessage(bytes).type !== 'reconfigure'
+    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    const a = net.accounts[0]!
+    const pay = (to: number, amount: bigint): ReturnType<typeof signOp> => signOp(a, net.networkId, { account: a.publicKey, seq: 1, deps: [], body: { kind: 'transfer', to: net.accounts[to]!.publicKey, amount } })
+    const x = pay(1, 5n)
+    const y = pay(2, 6n)
+    const [v0, v1, v9] = [net.replicas[0]!.id, net.replicas[1]!.id, net.replicas[2]!.id]
+    net.inject(v0, 4, encodeMessage({ type: 'handoff', epoch: 1, ops: [x.bytes], done: true }))
+    net.inject(v1, 4, encodeMessage({ type: 'handoff', epoch: 1, ops: [y.bytes], done: true }))
+    const v4 = net.replicas[4]!
+    assert.equal(v4.votes, true)
+    // a proposal of either op gets no vote from v4: y may be certified (it is), x was bound first
+    const answers = (node: Replica): string[] => {
+      const out: string[] = []
+      for (const op of [x, y]) {
+        for (const act of node.receive(v9, encodeMessage({ type: 'propose', ops: [op.bytes] }), net.now).actions) {
+          if (act.type === 'send') out.push(decodeMessage(act.bytes).type)
+        }
+      }
+      return out
+    }
+    assert.deepEqual(answers(v4), ['nack', 'nack'], 'no vote for x (another op of the slot may be certified) nor y')
+    // and after a restart from its disk
+    const again = new Replica({ genesis: net.genesis, scheme: sodiumScheme, signer: signerFrom(sodiumScheme, seedOf('validator', 4)) })
+    again.restore(net.disks[4]!, net.now)
+    assert.equal(again.votes, true)
+    assert.deepEqual(answers(again), ['nack', 'nack'], 'restarted, it still votes for neither')
   })
 
   test('the flag: written only when true, and a list that says false is refused', () => {

@@ -257,6 +257,12 @@ export class Replica {
   private votedInPrevious: number | undefined
   /** When each new-epoch validator was last sent our hand-off on request (one list per retry interval). */
   private readonly handoffServed = new Map<PeerId, number>()
+  /**
+   * Slots for which hand-offs (or a hand-off and this node's own binding) named two ops: either
+   * may be certified in an epoch whose quorums this one's need not meet, so this node votes for
+   * neither until one is delivered here (an equivocating account's slot may stay stuck).
+   */
+  private readonly contested = new Set<string>()
   /** The name of the last hand-off list of several messages sent from here (from the clock, so it grows across restarts). */
   private handoffList = 0
   private readonly validatorSets = new Map<number, ValidatorSet>()
@@ -486,6 +492,11 @@ export class Replica {
           const op = decodeOp(bytes)
           if (!this.isDelivered(op)) this.bind(op, now)
         }
+      } else if (r.kind === 'contested') {
+        for (const bytes of r.ops) {
+          const op = decodeOp(bytes)
+          if (!this.isDelivered(op)) this.contested.add(slotKey(op.account, op.seq))
+        }
       } else if (r.kind === 'checkpoint-sig') {
         const m = decodeMessage(r.bytes)
         if (m.type === 'checkpoint') this.checkpoints.restoreSigned(m)
@@ -650,7 +661,7 @@ export class Replica {
       return op.seq <= this.prunedThrough(op.account)
     }
     switch (record.kind) {
-      case 'bindings': return record.ops.every(behind)
+      case 'bindings': case 'contested': return record.ops.every(behind)
       case 'certificate': {
         const m = decodeMessage(record.bytes)
         return m.type === 'certified' && m.ops.every(behind)
@@ -789,7 +800,7 @@ export class Replica {
         else if (!bytesEqual(delivered.hash, op.hash)) { conflicts.push(delivered); this.recordEquivocation(op, delivered, false) }
         continue
       }
-      if (this.cannotBind(op, next, admitted) !== undefined) { deferred.push(op); continue }
+      if (this.cannotBind(op, next, admitted) !== undefined || this.contested.has(key)) { deferred.push(op); continue }
       admitted.add(key)
       const bound = this.bindings.check(op)
       if (bound.kind === 'conflict') { conflicts.push(bound.bound); this.recordEquivocation(op, bound.bound, false) } else if (bound.kind === 'new') fresh.push(op)
@@ -977,6 +988,7 @@ export class Replica {
       this.log.recordDelivery(op, cert)
       this.forgetDecoded(op)
       this.bindings.release(op.account, op.seq)
+      if (this.contested.size > 0) this.contested.delete(slotKey(op.account, op.seq))
       this.proposer.forget(op.hash, this.now)
       this.checkpoints.delivered(op)
       this.out.push({ type: 'deliver', op, outcome, cert })
@@ -1182,6 +1194,7 @@ export class Replica {
     const ops = this.decodeBatch(m.ops)
     const slots = new BatchSlots(ops)
     const fresh: SignedOp[] = []
+    const contested: SignedOp[] = []
     for (const op of ops) {
       const next = this.state.nextSeq(op.account)
       if (op.seq < next || op.seq >= next + this.limits.bindWindow) continue
@@ -1189,11 +1202,16 @@ export class Replica {
       // key after the slots between where it knows them, else by the key delivered here)
       if (this.awaitsContract(op) || !this.checkOpSignature(op, this.signerAt(op, next, slots))) continue
       const bound = this.bindings.check(op)
-      if (bound.kind === 'conflict') this.recordEquivocation(op, bound.bound, false)
-      else if (bound.kind === 'new') fresh.push(op)
+      if (bound.kind === 'conflict') {
+        this.recordEquivocation(op, bound.bound, false)
+        // kept on disk: restored after the bindings, it marks the slot again
+        if (!this.contested.has(slotKey(op.account, op.seq))) contested.push(op)
+        this.contested.add(slotKey(op.account, op.seq))
+      } else if (bound.kind === 'new') fresh.push(op)
     }
     for (const op of fresh) this.bind(op, this.now)
     if (fresh.length > 0) this.out.push({ type: 'persist', record: { kind: 'bindings', ops: fresh.map(o => o.bytes) } })
+    if (contested.length > 0) this.out.push({ type: 'persist', record: { kind: 'contested', ops: contested.map(o => o.bytes) } })
     // slots it delivered and this node did not: it may have voted for their ops, and this node
     // must not vote for another op there (it delivers them first, fetching from the sender)
     let fetches = this.limits.maxFetchesPerTick
