@@ -3,6 +3,9 @@
 // few old-set voters does not leave the rest waiting for ever (seen as crash-epochs seeds 8, 10).
 
 import { describe, test } from 'node:test'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import assert from 'node:assert/strict'
 import { compareBytes } from '../../src/core/codec/canonical.js'
 import { signerFrom } from '../../src/core/crypto/signing.js'
@@ -13,6 +16,7 @@ import type { Handoff } from '../../src/core/broadcast/messages.js'
 import { MalformedError } from '../../src/core/errors.js'
 import { encode } from '../../src/core/codec/canonical.js'
 import { Replica } from '../../src/core/broadcast/replica.js'
+import { NodeDatabase } from '../../src/store/database.js'
 import { sodiumScheme } from '../../src/native/sodium.js'
 import { LocalNet, seedOf } from '../support/localnet.js'
 
@@ -133,7 +137,7 @@ describe('hand-off from validators already voting in the new epoch', () => {
     assert.throws(() => decodeMessage(encode({ type: 'handoff', epoch: 2, ops: [], done: true, list: 0, part: 0 })), MalformedError)
   })
 
-  test('two ops handed over for one slot: the new validator votes for neither until one is delivered, restarted too', () => {
+  test('two ops handed over for one slot: the new validator votes for neither until one is delivered, restarted too', async () => {
     // genesis {0, 1, 2, 3} (crash-only, q = 3); the account signed two ops for seq 1: v0 voted
     // for x, v1 to v3 for y (certified, delivered nowhere yet). Epoch 1 adds v4; its hand-off
     // comes from v0 (x) first, then v1 (y): two of four, which meet every quorum of genesis.
@@ -165,6 +169,20 @@ describe('hand-off from validators already voting in the new epoch', () => {
     again.restore(net.disks[4]!, net.now)
     assert.equal(again.votes, true)
     assert.deepEqual(answers(again), ['nack', 'nack'], 'restarted, it still votes for neither')
+    // the same through the node's database
+    const dir = await mkdtemp(join(tmpdir(), 'bftnode-contested-'))
+    try {
+      let db = await NodeDatabase.open(dir)
+      await db.persist(net.disks[4]!)
+      await db.close()
+      db = await NodeDatabase.open(dir)
+      const fromDb = new Replica({ genesis: net.genesis, scheme: sodiumScheme, signer: signerFrom(sodiumScheme, seedOf('validator', 4)) })
+      fromDb.restore(await db.replicaRecords(), net.now)
+      await db.close()
+      assert.deepEqual(answers(fromDb), ['nack', 'nack'], 'restarted from its database, it still votes for neither')
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   test('the flag: written only when true, and a list that says false is refused', () => {
