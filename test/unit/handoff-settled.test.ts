@@ -185,6 +185,36 @@ describe('hand-off from validators already voting in the new epoch', () => {
     }
   })
 
+  test('an op handed over that this node cannot check yet (a key rotation it has not delivered) is bound once it reached the sender', () => {
+    // genesis {0, 1, 2, 3} (crash-only): the account rotated its key at seq 1 (delivered there, not
+    // at v4); v1 and v2 bound y at seq 2 (signed by the new key), certified, not delivered yet
+    const net = new LocalNet({ validators: 4, observers: 1, faults: 'crash' })
+    net.drop = (_from, to) => to === 4
+    const a = net.accounts[0]!
+    const next = signerFrom(sodiumScheme, seedOf('next-key', 0))
+    const rotate = signOp(a, net.networkId, { account: a.publicKey, seq: 1, deps: [], body: { kind: 'rotate-key', to: next.publicKey } })
+    net.submit(0, [rotate])
+    net.settle()
+    assert.ok(net.delivered[1]!.some(d => toHex(d.op.hash) === toHex(rotate.hash)))
+    net.drop = (_from, to, bytes) => to === 4 && decodeMessage(bytes).type !== 'reconfigure'
+    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    const pay = (to: number): ReturnType<typeof signOp> => signOp(next, net.networkId, { account: a.publicKey, seq: 2, deps: [], body: { kind: 'transfer', to: net.accounts[to]!.publicKey, amount: 5n } })
+    const y = pay(1)
+    const other = pay(2)
+    const floor = [{ account: a.publicKey, seq: 2 }]
+    net.inject(net.replicas[1]!.id, 4, encodeMessage({ type: 'handoff', epoch: 1, ops: [y.bytes], done: true, entries: floor }))
+    net.inject(net.replicas[2]!.id, 4, encodeMessage({ type: 'handoff', epoch: 1, ops: [y.bytes], done: true, entries: floor }))
+    // v4 fetches the rotation from them, and only hand-offs stay away
+    net.drop = (_from, to, bytes) => to === 4 && isHandoff(bytes)
+    for (let i = 0; i < 5; i++) net.settle(5, 500)
+    const v4 = net.replicas[4]!
+    assert.ok(net.delivered[4]!.some(d => toHex(d.op.hash) === toHex(rotate.hash)))
+    assert.equal(v4.votes, true)
+    const answer = v4.receive(net.replicas[3]!.id, encodeMessage({ type: 'propose', ops: [other.bytes] }), net.now).actions
+      .flatMap(act => act.type === 'send' ? [decodeMessage(act.bytes).type] : [])
+    assert.deepEqual(answer, ['nack'], 'v4 holds y (certified) bound: no vote for another op at its slot')
+  })
+
   test('the flag: written only when true, and a list that says false is refused', () => {
     const m = { type: 'handoff' as const, epoch: 2, ops: [], done: true, settled: true as const }
     assert.equal((decodeMessage(encodeMessage(m)) as { settled?: boolean }).settled, true)
