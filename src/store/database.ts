@@ -18,6 +18,8 @@ type Db = ClassicLevel<string, Uint8Array>
 
 const PREFIX = {
   binding: 'b/',
+  /** Ops hand-offs named for slots bound to another op (`o/<op hash>`): no vote there. */
+  contested: 'o/',
   certificate: 'c/',
   sequencer: 's/',
   meta: 'm/',
@@ -124,6 +126,8 @@ export class NodeDatabase {
       if (record.kind === 'bindings') {
         // keyed by op hash (the slot would need a decode); restore and pruning read the values
         for (const bytes of record.ops) batch.put(PREFIX.binding + toHex(sha256(bytes)), bytes)
+      } else if (record.kind === 'contested') {
+        for (const bytes of record.ops) batch.put(PREFIX.contested + toHex(sha256(bytes)), bytes)
       } else if (record.kind === 'certificate') {
         batch.put(PREFIX.certificate + counterKey(this.certificateCount++), record.bytes)
       } else if (record.kind === 'checkpoint-sig') {
@@ -173,6 +177,9 @@ export class NodeDatabase {
     const ops: Uint8Array[] = []
     for await (const value of this.db.values({ gte: PREFIX.binding, lt: PREFIX.binding + '\xff' })) ops.push(value)
     if (ops.length > 0) records.push({ kind: 'bindings', ops })
+    const contested: Uint8Array[] = []
+    for await (const value of this.db.values({ gte: PREFIX.contested, lt: PREFIX.contested + '\xff' })) contested.push(value)
+    if (contested.length > 0) records.push({ kind: 'contested', ops: contested })
     for await (const [key, value] of this.db.iterator(under(PREFIX.checkpointSig))) records.push(checkpointSigRecord(key, value))
     for await (const value of this.db.values({ gte: PREFIX.certificate, lt: PREFIX.certificate + '\xff' })) records.push({ kind: 'certificate', bytes: value })
     return records

@@ -14,6 +14,8 @@ export type PeerId = string
 export type PersistRecord =
   /** Slots this validator has bound, with the ops bound to them. */
   | { readonly kind: 'bindings', readonly ops: readonly Uint8Array[] }
+  /** Ops hand-offs named for slots bound here to another op: this validator votes at neither. */
+  | { readonly kind: 'contested', readonly ops: readonly Uint8Array[] }
   /** A verified certificate (the encoded Certified message). */
   | { readonly kind: 'certificate', readonly bytes: Uint8Array }
   /**

@@ -79,9 +79,11 @@ export interface ReconfigureMsg extends ReconfigureStatement { readonly type: 'r
  * From a validator of epoch `epoch - 1` to the validators of `epoch`: ops it bound and has not
  * delivered, which they bind too before they vote in `epoch`, and its delivered frontier (`entries`:
  * the next seq of its streams), which they deliver up to first; `done` ends the list. `settled`:
- * the sender votes in `epoch` itself (it may not have voted in the one before).
+ * the sender votes in `epoch` itself (it may not have voted in the one before). A list of several
+ * messages numbers them (`part`, from 0) and names the list (`list`): frames get lost, and a list
+ * counts only whole (written only then).
  */
-export interface Handoff { readonly type: 'handoff', readonly epoch: number, readonly ops: readonly Uint8Array[], readonly done: boolean, readonly entries?: readonly Slot[], readonly settled?: true }
+export interface Handoff { readonly type: 'handoff', readonly epoch: number, readonly ops: readonly Uint8Array[], readonly done: boolean, readonly entries?: readonly Slot[], readonly settled?: true, readonly list?: number, readonly part?: number }
 /** A validator of `epoch` still waiting for the sender's hand-off. */
 export interface HandoffRequest { readonly type: 'handoff-request', readonly epoch: number }
 
@@ -112,7 +114,7 @@ export function encodeMessage (m: Message): Uint8Array {
     case 'frontier': return encode({ type: m.type, entries: m.entries.map(slotValue), complete: m.complete, checkpoint: m.checkpoint, ...epochField(m.epoch) })
     case 'checkpoint': return encode({ type: m.type, height: m.height, root: m.root, baseHeight: m.baseHeight, base: m.base, proposer: m.proposer, delta: m.delta.map(slotValue), sigs: m.sigs.map(s => [s.signer, s.sig]), ...epochField(m.epoch) })
     case 'reconfigure': return encode({ type: m.type, epoch: m.epoch, validators: [...m.validators], prev: m.prev, proposer: m.proposer, sigs: m.sigs.map(s => [s.signer, s.sig]) })
-    case 'handoff': return encode({ type: m.type, epoch: m.epoch, ops: [...m.ops], done: m.done, ...(m.entries === undefined || m.entries.length === 0 ? {} : { entries: m.entries.map(slotValue) }), ...(m.settled === true ? { settled: true } : {}) })
+    case 'handoff': return encode({ type: m.type, epoch: m.epoch, ops: [...m.ops], done: m.done, ...(m.entries === undefined || m.entries.length === 0 ? {} : { entries: m.entries.map(slotValue) }), ...(m.settled === true ? { settled: true } : {}), ...(m.part === undefined ? {} : { list: m.list ?? 0, part: m.part }) })
     case 'handoff-request': return encode({ type: m.type, epoch: m.epoch })
     case 'evidence': return encode({ type: m.type, voter: m.voter, certificate: m.certificate, ops: [...m.ops], sig: m.sig, ...epochField(m.epoch) })
   }
@@ -137,7 +139,7 @@ function readSigs (v: Value | undefined, what: string): Array<{ signer: Uint8Arr
 /** Decodes untrusted bytes into a message; throws MalformedError. Ops inside are decoded later. */
 export function decodeMessage (bytes: Uint8Array, maxBytes: number = MESSAGE_LIMITS.maxMessageBytes): Message {
   const value = decode(bytes, { maxBytes, maxDepth: 4, maxItems: MESSAGE_LIMITS.maxFrontierEntries })
-  const type = read.text(read.map(value, 'message', ['type', 'ops', 'digest', 'voter', 'sig', 'conflicts', 'deferred', 'votes', 'account', 'fromSeq', 'toSeq', 'entries', 'complete', 'checkpoint', 'height', 'root', 'baseHeight', 'base', 'proposer', 'delta', 'sigs', 'epoch', 'validators', 'prev', 'done', 'certificate', 'settled']).type, 'message.type', 16)
+  const type = read.text(read.map(value, 'message', ['type', 'ops', 'digest', 'voter', 'sig', 'conflicts', 'deferred', 'votes', 'account', 'fromSeq', 'toSeq', 'entries', 'complete', 'checkpoint', 'height', 'root', 'baseHeight', 'base', 'proposer', 'delta', 'sigs', 'epoch', 'validators', 'prev', 'done', 'certificate', 'settled', 'list', 'part']).type, 'message.type', 16)
   switch (type) {
     case 'propose': {
       const m = read.map(value, type, ['type', 'ops'])
@@ -215,11 +217,16 @@ export function decodeMessage (bytes: Uint8Array, maxBytes: number = MESSAGE_LIM
       }
     }
     case 'handoff': {
-      const m = read.map(value, type, ['type', 'epoch', 'ops', 'done', 'entries', 'settled'])
+      const m = read.map(value, type, ['type', 'epoch', 'ops', 'done', 'entries', 'settled', 'list', 'part'])
+      const done = read.bool(m.done, 'handoff.done')
+      // both or neither, and not on a list of one message: one encoding per message
+      if ((m.list === undefined) !== (m.part === undefined)) throw new MalformedError('handoff: list and part go together')
+      const parts = m.part === undefined ? {} : { list: read.uint(m.list, 'handoff.list'), part: read.uint(m.part, 'handoff.part') }
+      if (parts.part === 0 && done) throw new MalformedError('handoff.part: not written on a list of one message')
       const entries = m.entries === undefined ? [] : read.list(m.entries, 'handoff.entries', MESSAGE_LIMITS.maxFrontierEntries).map((s, i) => readSlot(s, `handoff.entries[${i}]`))
       // written only when true: one encoding per message
       if (m.settled !== undefined && !read.bool(m.settled, 'handoff.settled')) throw new MalformedError('handoff.settled: written only when true')
-      return { type, epoch: read.uint(m.epoch, 'handoff.epoch'), ops: readOps(m.ops, 'handoff.ops', true), done: read.bool(m.done, 'handoff.done'), entries, ...(m.settled === undefined ? {} : { settled: true as const }) }
+      return { type, epoch: read.uint(m.epoch, 'handoff.epoch'), ops: readOps(m.ops, 'handoff.ops', true), done, entries, ...(m.settled === undefined ? {} : { settled: true as const }), ...parts }
     }
     case 'handoff-request': {
       const m = read.map(value, type, ['type', 'epoch'])

@@ -247,8 +247,10 @@ export class Replica {
    * than this node (account key to its next seq); `ended`: those whose list ended meanwhile.
    * `settled`: validators of the new epoch already voting there whose list ended and whose
    * frontier this node reached (`flagged`: whose list said so); more than f of them end the wait too.
+   * `parts`: per sender, the list of several messages arriving and the part it takes next;
+   * `held`: per sender, ops of its current list this node could not check yet (see takeHanded).
    */
-  private handoffWait: { readonly epoch: number, readonly previous: Epoch, readonly heard: Set<PeerId>, nextRequestAt: number, readonly floors: Map<PeerId, Map<string, Slot>>, readonly ended: Set<PeerId>, readonly settled: Set<PeerId>, readonly flagged: Set<PeerId> } | undefined
+  private handoffWait: { readonly epoch: number, readonly previous: Epoch, readonly heard: Set<PeerId>, nextRequestAt: number, readonly floors: Map<PeerId, Map<string, Slot>>, readonly ended: Set<PeerId>, readonly settled: Set<PeerId>, readonly flagged: Set<PeerId>, readonly parts: Map<PeerId, { list: number, next: number }>, readonly held: Map<PeerId, Map<string, SignedOp>> } | undefined
   /**
    * The epoch before the current one, if this node voted in it (it was a member and had finished
    * its own hand-off there): only then does what it hands over cover every op certified so far.
@@ -256,6 +258,14 @@ export class Replica {
   private votedInPrevious: number | undefined
   /** When each new-epoch validator was last sent our hand-off on request (one list per retry interval). */
   private readonly handoffServed = new Map<PeerId, number>()
+  /**
+   * Slots for which hand-offs (or a hand-off and this node's own binding) named two ops: either
+   * may be certified in an epoch whose quorums this one's need not meet, so this node votes for
+   * neither until one is delivered here (an equivocating account's slot may stay stuck).
+   */
+  private readonly contested = new Set<string>()
+  /** The name of the last hand-off list of several messages sent from here (from the clock, so it grows across restarts). */
+  private handoffList = 0
   private readonly validatorSets = new Map<number, ValidatorSet>()
   private readonly explicitPeers: boolean
   private readonly timing: ReplicaTiming
@@ -483,6 +493,11 @@ export class Replica {
           const op = decodeOp(bytes)
           if (!this.isDelivered(op)) this.bind(op, now)
         }
+      } else if (r.kind === 'contested') {
+        for (const bytes of r.ops) {
+          const op = decodeOp(bytes)
+          if (!this.isDelivered(op)) this.contested.add(slotKey(op.account, op.seq))
+        }
       } else if (r.kind === 'checkpoint-sig') {
         const m = decodeMessage(r.bytes)
         if (m.type === 'checkpoint') this.checkpoints.restoreSigned(m)
@@ -647,7 +662,7 @@ export class Replica {
       return op.seq <= this.prunedThrough(op.account)
     }
     switch (record.kind) {
-      case 'bindings': return record.ops.every(behind)
+      case 'bindings': case 'contested': return record.ops.every(behind)
       case 'certificate': {
         const m = decodeMessage(record.bytes)
         return m.type === 'certified' && m.ops.every(behind)
@@ -786,7 +801,7 @@ export class Replica {
         else if (!bytesEqual(delivered.hash, op.hash)) { conflicts.push(delivered); this.recordEquivocation(op, delivered, false) }
         continue
       }
-      if (this.cannotBind(op, next, admitted) !== undefined) { deferred.push(op); continue }
+      if (this.cannotBind(op, next, admitted) !== undefined || this.contested.has(key)) { deferred.push(op); continue }
       admitted.add(key)
       const bound = this.bindings.check(op)
       if (bound.kind === 'conflict') { conflicts.push(bound.bound); this.recordEquivocation(op, bound.bound, false) } else if (bound.kind === 'new') fresh.push(op)
@@ -974,6 +989,7 @@ export class Replica {
       this.log.recordDelivery(op, cert)
       this.forgetDecoded(op)
       this.bindings.release(op.account, op.seq)
+      if (this.contested.size > 0) this.contested.delete(slotKey(op.account, op.seq))
       this.proposer.forget(op.hash, this.now)
       this.checkpoints.delivered(op)
       this.out.push({ type: 'deliver', op, outcome, cert })
@@ -1106,7 +1122,7 @@ export class Replica {
     if (!this.explicitPeers) this.peers = next.ids.filter(p => p !== this.id)
     if (next.members.has(this.id)) {
       const heard = new Set<PeerId>(wasVoting ? [this.id] : [])
-      this.handoffWait = { epoch: next.number, previous, heard, nextRequestAt: this.now, floors: new Map(), ended: new Set(), settled: new Set(), flagged: new Set() }
+      this.handoffWait = { epoch: next.number, previous, heard, nextRequestAt: this.now, floors: new Map(), ended: new Set(), settled: new Set(), flagged: new Set(), parts: new Map(), held: new Map() }
       if (heard.size >= handoffsNeeded(previous.ids.length, previous.faults)) this.endHandoffWait(live)
     }
     this.checkpoints.changeEpoch(next.number, next.ids, this.votes ? this.signer : undefined)
@@ -1131,12 +1147,13 @@ export class Replica {
    */
   private sendHandoff (to: PeerId, epoch: number, settled = false): void {
     const flag = settled ? { settled: true as const } : {}
+    const parts: Handoff[] = []
     let ops: Uint8Array[] = []
     let bytes = 0
     for (const op of this.bindings.ops()) {
       if (this.isDelivered(op)) continue
       if (ops.length >= MESSAGE_LIMITS.maxBatchOps || bytes + op.bytes.length > MESSAGE_LIMITS.maxMessageBytes / 2) {
-        this.send(to, { type: 'handoff', epoch, ops, done: false, ...flag })
+        parts.push({ type: 'handoff', epoch, ops, done: false, ...flag })
         ops = []
         bytes = 0
       }
@@ -1147,13 +1164,17 @@ export class Replica {
     let entries: Slot[] = []
     for (const s of this.state.streams()) {
       if (entries.length >= MESSAGE_LIMITS.maxFrontierEntries) {
-        this.send(to, { type: 'handoff', epoch, ops, done: false, entries, ...flag })
+        parts.push({ type: 'handoff', epoch, ops, done: false, entries, ...flag })
         ops = []
         entries = []
       }
       entries.push({ account: s.account, seq: s.nextSeq })
     }
-    this.send(to, { type: 'handoff', epoch, ops, done: true, entries, ...flag })
+    parts.push({ type: 'handoff', epoch, ops, done: true, entries, ...flag })
+    // several messages: numbered, under a name no list from here had (see onHandoff)
+    if (parts.length === 1) return this.send(to, parts[0]!)
+    const list = this.handoffList = Math.max(this.handoffList + 1, this.now)
+    parts.forEach((m, part) => this.send(to, { ...m, list, part }))
   }
 
   /**
@@ -1171,22 +1192,12 @@ export class Replica {
     // make this node bind ops no proposal would get bound (unfunded, far ahead) for ever
     const wait = this.handoffWait
     if (wait === undefined || wait.epoch !== m.epoch || wait.settled.has(from) || (wait.heard.has(from) && !settled)) return ['ignore', 'not waiting for this validator\'s hand-off']
-    if (settled) wait.flagged.add(from)
-    const ops = this.decodeBatch(m.ops)
-    const slots = new BatchSlots(ops)
-    const fresh: SignedOp[] = []
-    for (const op of ops) {
-      const next = this.state.nextSeq(op.account)
-      if (op.seq < next || op.seq >= next + this.limits.bindWindow) continue
-      // only ops their accounts signed: a validator cannot hand over an op nobody signed (by the
-      // key after the slots between where it knows them, else by the key delivered here)
-      if (this.awaitsContract(op) || !this.checkOpSignature(op, this.signerAt(op, next, slots))) continue
-      const bound = this.bindings.check(op)
-      if (bound.kind === 'conflict') this.recordEquivocation(op, bound.bound, false)
-      else if (bound.kind === 'new') fresh.push(op)
-    }
-    for (const op of fresh) this.bind(op, this.now)
-    if (fresh.length > 0) this.out.push({ type: 'persist', record: { kind: 'bindings', ops: fresh.map(o => o.bytes) } })
+    // ops this node cannot check yet (a key rotation, a contract or slots it has not delivered):
+    // taken up again once it reached the sender's frontier (see passFloors); past the bound, the
+    // list cannot count
+    let held = wait.held.get(from)
+    if (held === undefined) wait.held.set(from, held = new Map())
+    const complete = this.takeHanded(this.decodeBatch(m.ops), held.size > MESSAGE_LIMITS.maxBatchOps * 4 ? undefined : held)
     // slots it delivered and this node did not: it may have voted for their ops, and this node
     // must not vote for another op there (it delivers them first, fetching from the sender)
     let fetches = this.limits.maxFetchesPerTick
@@ -1198,11 +1209,58 @@ export class Replica {
       floors.set(accountKey(entry.account), entry)
       if (fetches-- > 0) this.fetchBelow(from, entry)
     }
-    if (m.done) {
+    // a list counts only whole: its parts in order, none lost (the receiver keeps what any part
+    // bound or asked it to reach all the same)
+    let whole = m.part === undefined && complete
+    if (!complete) wait.parts.delete(from)
+    if (m.part === 0) wait.parts.set(from, { list: m.list ?? 0, next: 1 })
+    else if (m.part !== undefined) {
+      const at = wait.parts.get(from)
+      if (at === undefined || at.list !== m.list || at.next !== m.part) wait.parts.delete(from)
+      else if (m.done) whole = wait.parts.delete(from)
+      else at.next++
+    }
+    if (m.done && whole) {
+      // settled by the list that ends here: an earlier part of a settled list, with the end of an
+      // older unflagged one (its floors unreached till then), covers no more than that older list
+      if (settled) wait.flagged.add(from)
       wait.ended.add(from)
       this.passFloors()
     }
     return ['accept']
+  }
+
+  /**
+   * Binds handed-over ops (a second op for a bound slot contests it). Ops it cannot check yet go
+   * to `hold` (false if there is none: the list cannot count); false if one of them still fails.
+   */
+  private takeHanded (ops: SignedOp[], hold?: Map<string, SignedOp>): boolean {
+    const slots = new BatchSlots(ops)
+    const fresh: SignedOp[] = []
+    const contested: SignedOp[] = []
+    let whole = true
+    for (const op of ops) {
+      const next = this.state.nextSeq(op.account)
+      if (op.seq < next) continue
+      // only ops their accounts signed: a validator cannot hand over an op nobody signed (by the
+      // key after the slots between where it knows them, else by the key delivered here)
+      if (op.seq >= next + this.limits.bindWindow || this.awaitsContract(op) || !this.checkOpSignature(op, this.signerAt(op, next, slots))) {
+        if (hold === undefined) whole = false
+        else hold.set(toHex(op.hash), op)
+        continue
+      }
+      const bound = this.bindings.check(op)
+      if (bound.kind === 'conflict') {
+        this.recordEquivocation(op, bound.bound, false)
+        // kept on disk: restored after the bindings, it marks the slot again
+        if (!this.contested.has(slotKey(op.account, op.seq))) contested.push(op)
+        this.contested.add(slotKey(op.account, op.seq))
+      } else if (bound.kind === 'new') fresh.push(op)
+    }
+    for (const op of fresh) this.bind(op, this.now)
+    if (fresh.length > 0) this.out.push({ type: 'persist', record: { kind: 'bindings', ops: fresh.map(o => o.bytes) } })
+    if (contested.length > 0) this.out.push({ type: 'persist', record: { kind: 'contested', ops: contested.map(o => o.bytes) } })
+    return whole
   }
 
   /**
@@ -1222,6 +1280,11 @@ export class Replica {
     for (const peer of wait.ended) {
       if (wait.floors.has(peer)) continue
       wait.ended.delete(peer)
+      // what it handed over that this node could not check before: it can now, or the sender
+      // does not count (it is asked again)
+      const held = wait.held.get(peer)
+      wait.held.delete(peer)
+      if (held === undefined || !this.takeHanded([...held.values()])) continue
       if (wait.previous.members.has(peer)) wait.heard.add(peer)
       if (wait.flagged.has(peer)) wait.settled.add(peer)
     }
