@@ -63,7 +63,7 @@ describe('hand-off from validators already voting in the new epoch', () => {
     assert.ok(net.delivered[0]!.some(d => toHex(d.op.hash) === toHex(op.hash)))
     // epoch 1 = {0, ..., 4}: v4 learns it, hears no hand-off and fetches nothing yet
     net.drop = (_from, to, bytes) => to === 4 && decodeMessage(bytes).type !== 'reconfigure'
-    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    net.reconfigure(0, keys(0, 1, 2, 3, 4), [1, 2])
     const v4 = net.replicas[4]!
     assert.equal(v4.epoch.number, 1)
     assert.equal(v4.votes, false)
@@ -92,7 +92,7 @@ describe('hand-off from validators already voting in the new epoch', () => {
     net.submit(0, [op])
     net.settle()
     net.drop = (_from, to, bytes) => to === 4 && decodeMessage(bytes).type !== 'reconfigure'
-    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    net.reconfigure(0, keys(0, 1, 2, 3, 4), [1, 2])
     const v4 = net.replicas[4]!
     assert.equal(v4.votes, false)
     const v0 = net.replicas[0]!.id
@@ -131,7 +131,7 @@ describe('hand-off from validators already voting in the new epoch', () => {
     // comes from v0 (x) first, then v1 (y): two of four, which meet every quorum of genesis.
     const net = new LocalNet({ validators: 4, observers: 1, faults: 'crash' })
     net.drop = (_from, to, bytes) => to === 4 && decodeMessage(bytes).type !== 'reconfigure'
-    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    net.reconfigure(0, keys(0, 1, 2, 3, 4), [1, 2])
     const a = net.accounts[0]!
     const pay = (to: number, amount: bigint): ReturnType<typeof signOp> => signOp(a, net.networkId, { account: a.publicKey, seq: 1, deps: [], body: { kind: 'transfer', to: net.accounts[to]!.publicKey, amount } })
     const x = pay(1, 5n)
@@ -185,7 +185,7 @@ describe('hand-off from validators already voting in the new epoch', () => {
     net.settle()
     assert.ok(net.delivered[1]!.some(d => toHex(d.op.hash) === toHex(rotate.hash)))
     net.drop = (_from, to, bytes) => to === 4 && decodeMessage(bytes).type !== 'reconfigure'
-    reconfigure(net, 0, keys(0, 1, 2, 3, 4), [1, 2])
+    net.reconfigure(0, keys(0, 1, 2, 3, 4), [1, 2])
     const pay = (to: number): ReturnType<typeof signOp> => signOp(next, net.networkId, { account: a.publicKey, seq: 2, deps: [], body: { kind: 'transfer', to: net.accounts[to]!.publicKey, amount: 5n } })
     const y = pay(1)
     const other = pay(2)
