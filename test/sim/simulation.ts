@@ -1018,11 +1018,22 @@ export class Simulation {
     throw new LivenessViolation(`checkpoints stalled: ${CHECKPOINT_GRACE} ms after every op was delivered, a base is ${lag} intervals behind\n${this.progress()}`)
   }
 
+  /**
+   * The damaged validator holds the network's state at the network's height: the swapped op had
+   * the same effect (both rejected, say) or a certified snapshot replaced the damage. Nothing is
+   * left for it to detect.
+   */
+  private damageUndone (nodes: readonly Replica[]): boolean {
+    const r = this.corrupted?.node.replica
+    const other = nodes[0]
+    return r !== undefined && other !== undefined && r.state.height() === other.state.height() && toHex(r.state.stateHash()) === toHex(other.state.stateHash())
+  }
+
   private complete (): boolean {
     const nodes = this.upNodes()
     if (nodes.length !== this.honest.size - this.dead.size - (this.corrupted === undefined ? 0 : 1)) return false
     // the damaged validator halted at a certified checkpoint (its votes are checked as they leave)
-    if (this.scenario.corrupt !== undefined && this.corrupted?.detectedAt === undefined) return false
+    if (this.scenario.corrupt !== undefined && this.corrupted?.detectedAt === undefined && !this.damageUndone(nodes)) return false
     // every change of the set took effect everywhere, and every validator of the last set votes
     const changes = this.scenario.reconfigurations.length
     if (nodes.some(r => r.epoch.number !== changes || (r.isValidator && !r.votes && r.abstain === undefined))) return false
