@@ -25,6 +25,22 @@ const keys = (...is: number[]): Uint8Array[] => is.map(key).sort(compareBytes)
 
 const isHandoff = (bytes: Uint8Array): boolean => decodeMessage(bytes).type === 'handoff'
 
+/**
+ * Crash-only genesis {0, 1, 2, 3} delivers one transfer while node 4 hears nothing; then epoch 1 =
+ * {0, ..., 4}: v4 learns it, hears no hand-off and fetches nothing yet.
+ */
+function newcomerLagging (): { net: LocalNet, a: LocalNet['accounts'][number], op: ReturnType<typeof signOp> } {
+  const net = new LocalNet({ validators: 4, observers: 1, faults: 'crash' })
+  net.drop = (_from, to) => to === 4
+  const a = net.accounts[0]!
+  const op = signOp(a, net.networkId, { account: a.publicKey, seq: 1, deps: [], body: { kind: 'transfer', to: net.accounts[1]!.publicKey, amount: 5n } })
+  net.submit(0, [op])
+  net.settle()
+  net.drop = (_from, to, bytes) => to === 4 && decodeMessage(bytes).type !== 'reconfigure'
+  net.reconfigure(0, keys(0, 1, 2, 3, 4), [1, 2])
+  return { net, a, op }
+}
+
 describe('hand-off from validators already voting in the new epoch', () => {
   test('crash-only: only three of epoch 1 voted there, one of them dies after epoch 2 began; the others take over from the newcomer that already votes', () => {
     // genesis {0, 1, 2, 3}, q = 3; nodes 4 and 5 follow until added
@@ -54,16 +70,8 @@ describe('hand-off from validators already voting in the new epoch', () => {
 
   test('a settled list counts only once it ends: a flagged first part does not mark an earlier unflagged list settled', () => {
     // genesis {0, 1, 2, 3} (crash-only); node 4 hears nothing until it is added, so it lags
-    const net = new LocalNet({ validators: 4, observers: 1, faults: 'crash' })
-    net.drop = (_from, to) => to === 4
-    const a = net.accounts[0]!
-    const op = signOp(a, net.networkId, { account: a.publicKey, seq: 1, deps: [], body: { kind: 'transfer', to: net.accounts[1]!.publicKey, amount: 5n } })
-    net.submit(0, [op])
-    net.settle()
+    const { net, a, op } = newcomerLagging()
     assert.ok(net.delivered[0]!.some(d => toHex(d.op.hash) === toHex(op.hash)))
-    // epoch 1 = {0, ..., 4}: v4 learns it, hears no hand-off and fetches nothing yet
-    net.drop = (_from, to, bytes) => to === 4 && decodeMessage(bytes).type !== 'reconfigure'
-    net.reconfigure(0, keys(0, 1, 2, 3, 4), [1, 2])
     const v4 = net.replicas[4]!
     assert.equal(v4.epoch.number, 1)
     assert.equal(v4.votes, false)
@@ -85,14 +93,7 @@ describe('hand-off from validators already voting in the new epoch', () => {
   })
 
   test('a list counts only whole: with a part lost on the way, its end does not end the wait', () => {
-    const net = new LocalNet({ validators: 4, observers: 1, faults: 'crash' })
-    net.drop = (_from, to) => to === 4
-    const a = net.accounts[0]!
-    const op = signOp(a, net.networkId, { account: a.publicKey, seq: 1, deps: [], body: { kind: 'transfer', to: net.accounts[1]!.publicKey, amount: 5n } })
-    net.submit(0, [op])
-    net.settle()
-    net.drop = (_from, to, bytes) => to === 4 && decodeMessage(bytes).type !== 'reconfigure'
-    net.reconfigure(0, keys(0, 1, 2, 3, 4), [1, 2])
+    const { net, a, op } = newcomerLagging()
     const v4 = net.replicas[4]!
     assert.equal(v4.votes, false)
     const v0 = net.replicas[0]!.id
